@@ -1,0 +1,122 @@
+"""One build, start to finish, without side effects until ``write``: plan, then bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporter import __version__
+from exporter.errors import ContentError, ContentErrors
+from exporter.history import History, advance, dumps, loads
+from exporter.model import Bank
+from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.notetype import NoteType, note_type
+from exporter.package import build_apkg, write_files
+from exporter.text import to_html
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to build: where to, and how the cards read."""
+
+    output: Path
+    tts_lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a build would write, with the numbers it reports."""
+
+    output: Path
+    history_path: Path
+    package: bytes
+    history_text: str
+    notes: tuple[NoteSpec, ...]
+    content_fingerprint: str
+
+    def counts(self) -> dict[str, Counter[str]]:
+        """Per deck, the number of notes by difficulty."""
+        out: dict[str, Counter[str]] = {}
+        for note in self.notes:
+            out.setdefault(note.deck, Counter())[note.difficulty] += 1
+        return out
+
+    def is_current(self) -> bool:
+        """True when the output and its history on disk are exactly what this build writes."""
+        try:
+            return (
+                self.output.read_bytes() == self.package
+                and self.history_path.read_text(encoding="utf-8") == self.history_text
+            )
+        except OSError:
+            return False
+
+    def write(self) -> None:
+        """Write the package and its history atomically."""
+        write_files([(self.output, self.package), (self.history_path, self.history_text.encode())])
+
+
+def history_path_for(output: Path) -> Path:
+    """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
+    return output.with_name(output.stem + ".lock.json")
+
+
+def read_history(path: Path) -> History | None:
+    """The recorded history, or ``None`` when there is none yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentErrors(
+            [ContentError(str(path), 0, 0, f"cannot read build history ({exc})")]
+        ) from None
+    return loads(text, str(path))
+
+
+def content_fingerprint(
+    notetype: NoteType, decks: Sequence[tuple[str, str]], notes: Sequence[NoteSpec]
+) -> str:
+    """A short hash of everything the package holds apart from times and ids."""
+    digest = hashlib.sha256(notetype.fingerprint.encode())
+    for name, description in decks:
+        digest.update(f"\0deck\0{name}\0{description}".encode())
+    for note in notes:
+        digest.update(f"\0note\0{note.fingerprint}".encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def provenance(fingerprint: str, count: int) -> str:
+    """The line every deck description ends with: tool, version and content hash."""
+    return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
+
+
+def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
+    """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+    notetype = note_type(tts_lang=options.tts_lang)
+    notes = notes_for(bank)
+    deck_texts = decks_for(bank)
+    fingerprint = content_fingerprint(notetype, deck_texts, notes)
+    made_by = provenance(fingerprint, len(notes))
+    decks = [
+        DeckSpec(
+            name,
+            deck_id_for(name),
+            (to_html(text) + "\n" if text else "") + f'<p class="iq-provenance">{made_by}</p>',
+        )
+        for name, text in deck_texts
+    ]
+    history_path = history_path_for(options.output)
+    previous = read_history(history_path)
+    history = advance(previous, notetype.fingerprint, [(n.qid, n.fingerprint) for n in notes], now)
+    return Build(
+        output=options.output,
+        history_path=history_path,
+        package=build_apkg(notetype, decks, notes, history),
+        history_text=dumps(history),
+        notes=notes,
+        content_fingerprint=fingerprint,
+    )

@@ -1,0 +1,51 @@
+"""A ``Role`` -> the text of a content file, in the house layout, readable and exact."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from exporter.model import Role, default_deck
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+def _reads_back(snippet: str, value: str) -> bool:
+    try:
+        data = yaml.load(snippet, Loader=_Loader)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("k") == value
+
+
+def scalar(value: str, indent: int, *, block: bool = False) -> str:
+    """``value`` as YAML text after ``key:``: plain if it reads back, else a literal block."""
+    if not block and "\n" not in value and _reads_back(f"k: {value}\n", value):
+        return " " + value
+    pad = " " * (indent + 2)
+    literal = "|-\n" + "\n".join(pad + line if line else "" for line in value.split("\n"))
+    if _reads_back("k: " + literal.replace("\n" + pad, "\n  ") + "\n", value):
+        return " " + literal
+    return " " + json.dumps(value, ensure_ascii=False)
+
+
+def dump_role(role: Role) -> str:
+    """The content file for ``role``: keys in the documented order, text kept exactly."""
+    out = [f"role:{scalar(role.role, 0)}"]
+    if role.description:
+        out.append(f"description:{scalar(role.description, 0)}")
+    if role.deck != default_deck(role.role):
+        out.append(f"deck:{scalar(role.deck, 0)}")
+    out.append("questions:")
+    for q in role.questions:
+        out.append(f"  - id: {q.id}")
+        out.append(f"    difficulty: {q.difficulty}")
+        out.append(f"    question:{scalar(q.question, 4)}")
+        out.append(f"    answer:{scalar(q.answer, 4, block=True)}")
+        if q.tags:
+            out.append(f"    tags: [{', '.join(q.tags)}]")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,44 @@
+"""Problems a user can cause, as values: each names a file and a line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ContentError:
+    """One problem at ``path:line[:column]``; line 0 means the file as a whole."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class ExporterError(Exception):
+    """Base of every error a user can cause; the CLI turns these into exit code 1."""
+
+
+class ContentErrors(ExporterError):
+    """Every problem found in the content, sorted by path and line."""
+
+    def __init__(self, errors: Iterable[ContentError]) -> None:
+        self.errors: tuple[ContentError, ...] = tuple(sorted(set(errors)))
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+class OutputError(ExporterError):
+    """The output path cannot be written (a folder, no permission, disk full...)."""
+
+
+class PackageReadError(ExporterError):
+    """A file given to ``inspect`` is not a readable Anki package."""

@@ -1,0 +1,375 @@
+"""YAML content files -> a checked ``Bank``; every problem becomes a ``ContentError``.
+
+The files are composed into YAML nodes (never constructed into Python objects, so no tag can
+run code) and walked by hand: that gives a line number for every value, catches duplicate
+keys, and lets an alias be refused the first time a node is met twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from exporter.errors import ContentError, ContentErrors
+from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck
+
+try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+TOP_KEYS = ("role", "description", "deck", "questions")
+QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_Y = "tag:yaml.org,2002:"
+_KIND = {
+    _Y + "str": "text",
+    _Y + "int": "a number",
+    _Y + "float": "a number",
+    _Y + "bool": "true/false",
+    _Y + "null": "nothing (null)",
+    _Y + "timestamp": "a date",
+    _Y + "seq": "a list",
+    _Y + "map": "a mapping",
+}
+
+
+def load_bank(sources: Sequence[str]) -> Bank:
+    """Read every content file under ``sources``; raise ``ContentErrors`` with all problems."""
+    files, errors = discover(sources)
+    roles: list[Role] = []
+    first_seen: dict[str, tuple[str, int]] = {}
+    # The collector only slows a load that allocates millions of small, long-lived objects.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path, shown in files:
+            role, file_errors = load_file(path, shown)
+            errors.extend(file_errors)
+            if role is None:
+                continue
+            for q in role.questions:
+                if q.id in first_seen:
+                    where = "{}:{}".format(*first_seen[q.id])
+                    errors.append(
+                        ContentError(
+                            shown, q.line, 0, f"duplicate id '{q.id}' (first used at {where})"
+                        )
+                    )
+                else:
+                    first_seen[q.id] = (shown, q.line)
+            roles.append(role)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if errors:
+        raise ContentErrors(errors)
+    return Bank(tuple(roles))
+
+
+def discover(sources: Sequence[str]) -> tuple[list[tuple[Path, str]], list[ContentError]]:
+    """Expand files and folders (recursively) into YAML files sorted by resolved path.
+
+    Returns ``(path, shown)`` pairs, ``shown`` being the name used in messages.
+    """
+    found: dict[Path, str] = {}
+    errors: list[ContentError] = []
+    for source in sources:
+        path = Path(source)
+        if path.is_dir():
+            inside = [
+                p for p in path.rglob("*") if p.suffix.lower() in YAML_SUFFIXES and p.is_file()
+            ]
+            if not inside:
+                errors.append(ContentError(source, 0, 0, "no .yaml or .yml files in this folder"))
+            for p in inside:
+                found.setdefault(p.resolve(), str(p))
+        elif path.is_file():
+            found.setdefault(path.resolve(), source)
+        elif path.exists():
+            errors.append(ContentError(source, 0, 0, "not a regular file or folder"))
+        else:
+            errors.append(ContentError(source, 0, 0, "no such file or folder"))
+    return [(p, found[p]) for p in sorted(found)], errors
+
+
+def load_file(path: Path, shown: str) -> tuple[Role | None, list[ContentError]]:
+    """Parse and check one content file; ``None`` when it could not be read at all."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [ContentError(shown, 0, 0, f"cannot read file: {exc.strerror}")]
+    text, err = _decode(raw, shown)
+    if err is not None:
+        return None, [err]
+    root, err = _compose(text, shown)
+    if err is not None:
+        return None, [err]
+    if root is None:
+        what = "only comments" if text.strip() else "nothing"
+        return None, [
+            ContentError(
+                shown, 1, 0, f"file holds {what}: expected a mapping with 'role' and 'questions'"
+            )
+        ]
+    walk = _Walk(shown)
+    role = walk.role(root)
+    return role, walk.errors
+
+
+def _decode(raw: bytes, shown: str) -> tuple[str, ContentError | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        return "", ContentError(
+            shown, line, column, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8"
+        )
+
+
+def _compose(text: str, shown: str) -> tuple[Node | None, ContentError | None]:
+    loader = _BaseLoader(text)
+    try:
+        return loader.get_single_node(), None
+    except yaml.MarkedYAMLError as exc:
+        return None, _syntax_error(exc, shown, text)
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
+        position = getattr(exc, "position", 0)
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        reason = getattr(exc, "reason", "unreadable")
+        return None, ContentError(shown, line, column, f"invalid YAML: {reason}")
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, shown: str, text: str) -> ContentError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    problem = (exc.problem or "").strip()
+    if "expected a single document" in (exc.context or "") or "another document" in problem:
+        return ContentError(
+            shown, line, column, "a second YAML document ('---'): a content file holds one"
+        )
+    lines = text.splitlines()
+    if mark and line <= len(lines) and "\t" in lines[line - 1][: max(column, 1)]:
+        problem = "a tab character; indent with spaces"
+    message = f"invalid YAML: {problem}"
+    if exc.context:
+        message += f" ({exc.context.strip()})"
+    return ContentError(shown, line, column, message)
+
+
+def _kind(node: Node) -> str:
+    return _KIND.get(node.tag, "a value")
+
+
+def _line(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _closest(key: str, allowed: Sequence[str]) -> str:
+    match = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.6)
+    hint = f"did you mean '{match[0]}'? " if match else ""
+    return f"{hint}(allowed: {', '.join(allowed)})"
+
+
+@dataclass
+class _Walk:
+    """Checks one file's node tree and builds its ``Role``; gathers errors as it goes."""
+
+    shown: str
+    errors: list[ContentError] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+
+    def error(self, node: Node, message: str) -> None:
+        self.errors.append(ContentError(self.shown, _line(node), 0, message))
+
+    def once(self, node: Node) -> bool:
+        """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
+        if id(node) in self.seen:
+            self.error(
+                node,
+                "YAML anchors and aliases (&name / *name) are not supported; "
+                "this value is repeated from here",
+            )
+            return False
+        self.seen.add(id(node))
+        tag = node.tag
+        if tag not in _KIND:
+            shown_tag = "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
+            self.error(node, f"YAML tag '{shown_tag}' is not allowed")
+            return False
+        return True
+
+    def mapping(
+        self, node: Node, what: str, allowed: Sequence[str]
+    ) -> dict[str, tuple[Node, Node]]:
+        """The keys of a mapping node, checked: text, known, not repeated."""
+        if not isinstance(node, MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value), found {_kind(node)}")
+            return {}
+        items: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if not self.once(key_node):
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _Y + "str":
+                self.error(key_node, f"keys must be text, found {_kind(key_node)}")
+                continue
+            key = key_node.value
+            if key in items:
+                first = _line(items[key][0])
+                self.error(key_node, f"duplicate key '{key}' (first at line {first})")
+            elif key not in allowed:
+                self.error(key_node, f"unknown key '{key}' in {what}: {_closest(key, allowed)}")
+            else:
+                items[key] = (key_node, value_node)
+        return items
+
+    def text(
+        self, items: dict[str, tuple[Node, Node]], key: str, parent: Node, *, required: bool
+    ) -> str | None:
+        """A non-empty text value, or ``None`` (with an error when it was required)."""
+        if key not in items:
+            if required:
+                self.error(parent, f"missing required key '{key}'")
+            return None
+        key_node, node = items[key]
+        if not self.once(node):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == _Y + "str":
+            value = str(node.value)
+            if value.strip():
+                return value
+            self.error(key_node, f"'{key}' is empty")
+            return None
+        if node.tag == _Y + "null":
+            self.error(key_node, f"'{key}' is empty")
+        else:
+            hint = "; put it in quotes to use it as text" if isinstance(node, ScalarNode) else ""
+            self.error(key_node, f"'{key}' must be text, found {_kind(node)}{hint}")
+        return None
+
+    def role(self, root: Node) -> Role | None:
+        if not self.once(root):
+            return None
+        if not isinstance(root, MappingNode):
+            self.error(
+                root,
+                f"the top level must be a mapping with 'role' and 'questions', found {_kind(root)}",
+            )
+            return None
+        items = self.mapping(root, "the file", TOP_KEYS)
+        role = self.text(items, "role", root, required=True)
+        description = self.text(items, "description", root, required=False)
+        deck = self.text(items, "deck", root, required=False)
+        if deck is not None and any(not part.strip() for part in deck.split("::")):
+            self.error(items["deck"][0], f"deck '{deck}' has an empty part between '::'")
+            deck = None
+        questions = self.questions(items, root)
+        if role is None or questions is None or self.errors:
+            return None
+        return Role(
+            path=self.shown,
+            role=role.strip(),
+            deck=(deck or default_deck(role.strip())).strip(),
+            description=(description or "").strip(),
+            questions=questions,
+        )
+
+    def questions(
+        self, items: dict[str, tuple[Node, Node]], root: Node
+    ) -> tuple[Question, ...] | None:
+        if "questions" not in items:
+            self.error(root, "missing required key 'questions'")
+            return None
+        key_node, node = items["questions"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            found = "nothing" if node.tag == _Y + "null" else _kind(node)
+            self.error(key_node, f"'questions' must be a list of questions, found {found}")
+            return None
+        if not node.value:
+            self.error(key_node, "'questions' is empty: add at least one question")
+            return None
+        out = [self.question(item) for item in node.value]
+        return tuple(q for q in out if q is not None)
+
+    def question(self, node: Node) -> Question | None:
+        if not self.once(node):
+            return None
+        items = self.mapping(node, "a question", QUESTION_KEYS)
+        if not items and not isinstance(node, MappingNode):
+            return None
+        qid = self.text(items, "id", node, required=True)
+        if qid is not None and not SLUG_RE.match(qid):
+            self.error(
+                items["id"][0],
+                f"id '{qid}' must be a lowercase slug: letters a-z, digits "
+                "and single '-' between them (e.g. 'model-drift-2')",
+            )
+            qid = None
+        difficulty = self.text(items, "difficulty", node, required=True)
+        if difficulty is not None and difficulty not in DIFFICULTIES:
+            hint = ""
+            if difficulty.strip().lower() in DIFFICULTIES:
+                hint = f"; write it in lowercase: '{difficulty.strip().lower()}'"
+            self.error(
+                items["difficulty"][0],
+                f"unknown difficulty '{difficulty}': use one of {', '.join(DIFFICULTIES)}{hint}",
+            )
+            difficulty = None
+        question = self.text(items, "question", node, required=True)
+        answer = self.text(items, "answer", node, required=True)
+        tags = self.tags(items)
+        if None in (qid, difficulty, question, answer) or tags is None:
+            return None
+        assert qid and difficulty and question and answer  # narrowed for the type checker
+        return Question(qid, difficulty, question, answer, tags, _line(node))
+
+    def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
+        if "tags" not in items:
+            return ()
+        key_node, node = items["tags"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            self.error(
+                key_node, f"'tags' must be a list such as [pipelines, ci-cd], found {_kind(node)}"
+            )
+            return None
+        tags: list[str] = []
+        ok = True
+        for item in node.value:
+            if not self.once(item):
+                ok = False
+            elif not isinstance(item, ScalarNode) or item.tag != _Y + "str":
+                self.error(item, f"a tag must be text, found {_kind(item)}")
+                ok = False
+            elif not SLUG_RE.match(item.value):
+                self.error(
+                    item,
+                    f"tag '{item.value}' must be a lowercase slug (letters a-z, "
+                    "digits and single '-')",
+                )
+                ok = False
+            elif item.value in tags:
+                self.error(item, f"tag '{item.value}' is listed twice")
+                ok = False
+            else:
+                tags.append(item.value)
+        return tuple(tags) if ok else None

@@ -1,0 +1,68 @@
+"""The question bank as plain, immutable data: what the YAML said, already checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+DEFAULT_DECK_PREFIX = "Interview Questions"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One interview question with its sample answer."""
+
+    id: str
+    difficulty: str
+    question: str
+    answer: str
+    tags: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Role:
+    """One content file: a role, the deck its questions go to, and the questions."""
+
+    path: str
+    role: str
+    deck: str
+    description: str
+    questions: tuple[Question, ...]
+
+    @property
+    def slug(self) -> str:
+        """The role as a tag-safe slug, e.g. ``mlops-engineer``."""
+        return slugify(self.role)
+
+
+@dataclass(frozen=True)
+class Bank:
+    """Every role file of a build, in a stable order (sorted by path)."""
+
+    roles: tuple[Role, ...]
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """All questions, file by file, in file order."""
+        return tuple(q for r in self.roles for q in r.questions)
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by '-' ('MLOps Engineer' -> 'mlops-engineer')."""
+    out: list[str] = []
+    word: list[str] = []
+    for ch in text.lower():
+        if ch.isascii() and ch.isalnum():
+            word.append(ch)
+        elif word:
+            out.append("".join(word))
+            word = []
+    if word:
+        out.append("".join(word))
+    return "-".join(out)
+
+
+def default_deck(role: str) -> str:
+    """The deck a role's questions go to unless its file names one."""
+    return f"{DEFAULT_DECK_PREFIX}::{role}"

@@ -1,0 +1,90 @@
+"""``Bank`` -> the notes and decks of a package, as plain data (no ids or times yet)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from exporter.model import Bank, Question, Role
+from exporter.text import to_html
+
+GUID_NAMESPACE = "interview-deck"
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """One note as it lands in Anki: identity, fields, tags and deck."""
+
+    qid: str
+    guid: str
+    deck: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    difficulty: str
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything in the note: changes exactly when Anki should update it."""
+        payload = json.dumps([self.guid, self.deck, self.fields, self.tags], ensure_ascii=False)
+        return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeckSpec:
+    """One deck: its name, stable id and the text a user sees as its description."""
+
+    name: str
+    id: int
+    description: str
+
+
+def guid_for(qid: str) -> str:
+    """The note GUID for a question id, namespaced so other tools' notes never collide."""
+    digest = hashlib.sha256(f"{GUID_NAMESPACE}:{qid}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    chars: list[str] = []
+    while number:
+        number, rest = divmod(number, len(_BASE91))
+        chars.append(_BASE91[rest])
+    return "".join(reversed(chars)) or _BASE91[0]
+
+
+def deck_id_for(name: str) -> int:
+    """A deck id derived from the deck name: positive and exact in JavaScript (< 2**53)."""
+    digest = hashlib.sha256(f"{GUID_NAMESPACE}:deck:{name}".encode()).digest()
+    return (1 << 40) + int.from_bytes(digest[:6], "big") % ((1 << 52) - (1 << 40))
+
+
+def note_for(role: Role, question: Question) -> NoteSpec:
+    """The note for one question of a role file."""
+    return NoteSpec(
+        qid=question.id,
+        guid=guid_for(question.id),
+        deck=role.deck,
+        fields=(
+            to_html(question.question),
+            to_html(question.answer),
+            question.difficulty,
+            role.role,
+            question.id,
+        ),
+        tags=(f"difficulty::{question.difficulty}", f"role::{role.slug}", *question.tags),
+        difficulty=question.difficulty,
+    )
+
+
+def notes_for(bank: Bank) -> tuple[NoteSpec, ...]:
+    """Every note of the bank, in bank order."""
+    return tuple(note_for(role, q) for role in bank.roles for q in role.questions)
+
+
+def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:
+    """Each deck name once, in bank order, with the description of its first role file."""
+    seen: dict[str, str] = {}
+    for role in bank.roles:
+        seen.setdefault(role.deck, role.description)
+    return tuple(seen.items())
