@@ -138,6 +138,48 @@ def validate(sources: tuple[str, ...]) -> None:
     )
 
 
+@cli.command()
+@click.argument("package", type=click.Path(path_type=Path))
+def inspect(package: Path) -> None:
+    """Show what an Anki package holds: decks, notes, tags, note types, times, provenance.
+
+    \b
+    Example:
+      interview-deck inspect dist/interview-questions.apkg
+    """
+    from exporter.inspect import read_package
+
+    try:
+        info = read_package(package)
+    except ExporterError as exc:
+        _fail(exc)
+    click.echo(f"{package}: {info.note_count} notes")
+    if info.provenance:
+        version, fingerprint = info.provenance
+        click.echo(f"Built by interview-deck {version} from content {fingerprint}")
+    else:
+        click.echo("Not built by interview-deck (no provenance recorded)")
+    click.echo("Decks:")
+    for name, count in info.decks.items():
+        click.echo(f"  {name}: {count} notes")
+    click.echo("Note types:")
+    for nt in info.notetypes:
+        click.echo(
+            f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
+            f"templates {', '.join(nt.templates)}"
+        )
+    click.echo("Tags:")
+    for tag, count in info.tags.items():
+        click.echo(f"  {tag}: {count}")
+    if info.mod_range:
+        low, high = (_utc(t) for t in info.mod_range)
+        click.echo(f"Note mod times: {low} .. {high}")
+
+
+def _utc(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate)
