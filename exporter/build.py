@@ -36,6 +36,11 @@ class Build:
     history_text: str
     notes: tuple[NoteSpec, ...]
     content_fingerprint: str
+    removed: tuple[str, ...] = ()
+
+    def removed_search(self) -> str:
+        """An Anki browser search that finds the notes of questions removed since last build."""
+        return " OR ".join(f'"ID:{qid}"' for qid in self.removed)
 
     def counts(self) -> dict[str, Counter[str]]:
         """Per deck, the number of notes by difficulty."""
@@ -119,4 +124,5 @@ def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
         history_text=dumps(history),
         notes=notes,
         content_fingerprint=fingerprint,
+        removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
     )

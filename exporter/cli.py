@@ -114,6 +114,11 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
         click.echo(f"  {deck}: {sum(counts.values())} notes ({detail})")
+    if result.removed:
+        click.echo(
+            f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
+            f"notes; find them in the browser with: {result.removed_search()}"
+        )
 
 
 @cli.command()

@@ -131,10 +131,12 @@ def test_only_the_edited_note_gets_a_new_mod(build, tmp_path: Path) -> None:
         else:
             assert second["notes"][qid] == stamp
     assert second["notes"]["brand-new"]["mod"] == EPOCH + 1
-    # Removing a question drops it from the history.
+    # Removing a question drops it from the history, and build says how to find its note.
     (content / "new.yaml").unlink()
-    build(content, output=out, epoch=EPOCH + 10)
+    result = run_cli(["build", str(content), "-o", str(out)], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    assert result.exit_code == 0
     assert "brand-new" not in json.loads(lock.read_text())["notes"]
+    assert 'find them in the browser with: "ID:brand-new"' in result.stdout
 
 
 def test_unchanged_rebuild_is_identical_later_and_elsewhere(tmp_path: Path) -> None:
@@ -299,3 +301,24 @@ def test_inspect_rejects_non_packages_cleanly(tmp_path: Path, kind: str) -> None
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {path}: ")
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_removed_question_stays_and_the_printed_search_finds_it(anki: Anki, tmp_path: Path) -> None:
+    """A deleted question stays in the collection; build's search finds exactly its note."""
+    content = copy_content(tmp_path)
+    extra = write(
+        content / "extra.yaml",
+        "role: Extra\nquestions:\n  - id: gone-soon\n"
+        "    difficulty: hard\n    question: Q?\n    answer: A.\n",
+    )
+    out = tmp_path / "dist" / "deck.apkg"
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH)}
+    assert run_cli(["build", str(content), "-o", str(out)], env=env).exit_code == 0
+    anki.import_package(out)
+    extra.unlink()
+    result = run_cli(["build", str(content), "-o", str(out)], env=env)
+    search = result.stdout.rsplit("find them in the browser with: ", 1)[1].strip()
+    anki.import_package(out)
+    assert len(anki.notes()) == 11
+    (nid,) = anki.col.find_notes(search)
+    assert anki.col.get_note(nid)["ID"] == "gone-soon"
