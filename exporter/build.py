@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporter import __version__
-from exporter.errors import ContentError, ContentErrors
+from exporter.errors import ContentError, ContentErrors, SelectionError
 from exporter.history import History, advance, dumps, loads
 from exporter.model import Bank
 from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
 from exporter.package import build_apkg, write_files
+from exporter.select import Slice, positions, select
 from exporter.text import to_html
 
 
@@ -24,6 +25,8 @@ class Options:
 
     output: Path
     tts_lang: str | None = None
+    slice: Slice = Slice()
+    order: str = "file"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Build:
     notes: tuple[NoteSpec, ...]
     content_fingerprint: str
     removed: tuple[str, ...] = ()
+    left_out: int = 0
 
     def removed_search(self) -> str:
         """An Anki browser search that finds the notes of questions removed since last build."""
@@ -101,6 +105,9 @@ def provenance(fingerprint: str, count: int) -> str:
 
 def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+    bank, left_out = select(bank, options.slice)
+    if not bank.roles:
+        raise SelectionError("the filters leave no questions to build")
     notetype = note_type(tts_lang=options.tts_lang)
     notes = notes_for(bank)
     deck_texts = decks_for(bank)
@@ -120,9 +127,12 @@ def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     return Build(
         output=options.output,
         history_path=history_path,
-        package=build_apkg(notetype, decks, notes, history),
+        package=build_apkg(
+            notetype, decks, notes, history, dues=positions(bank.questions, options.order)
+        ),
         history_text=dumps(history),
         notes=notes,
         content_fingerprint=fingerprint,
         removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
+        left_out=left_out,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import sys
 import time
@@ -15,6 +17,7 @@ import click
 from exporter import __version__
 from exporter.errors import ContentErrors, ExporterError
 from exporter.model import DIFFICULTIES
+from exporter.select import ORDERS
 
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
@@ -52,6 +55,12 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds like Ctrl-C, so temp files are removed
 
 
+def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z0-9]{2,4})?", value):
+        raise click.BadParameter(f"{value!r} is not a language code such as en_US or de_DE")
+    return value
+
+
 sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
 
 
@@ -78,32 +87,72 @@ def cli() -> None:
     help="The .apkg to write; its build history goes beside it.",
 )
 @click.option(
-    "--check",
-    is_flag=True,
-    help="Write nothing; exit 1 if the output or its history is missing or stale.",
+    "--check", is_flag=True, help="Write nothing; exit 1 if the output or its history is stale."
 )
-def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
+@click.option(
+    "--difficulty",
+    "difficulties",
+    multiple=True,
+    type=click.Choice(DIFFICULTIES),
+    help="Only questions of this difficulty (repeatable).",
+)
+@click.option(
+    "--role", "roles", multiple=True, metavar="ROLE", help="Only this role, by name or slug."
+)
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only questions with this tag.")
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="file",
+    show_default=True,
+    help="Order new cards are introduced in: as in the files, or easy to hard.",
+)
+@click.option(
+    "--tts",
+    "tts_lang",
+    metavar="LANG",
+    callback=_check_lang,
+    help="Read the question aloud on the front (Anki's {{tts}}), e.g. en_US.",
+)
+def build(
+    sources: tuple[str, ...],
+    output: Path,
+    check: bool,
+    difficulties: tuple[str, ...],
+    roles: tuple[str, ...],
+    tags: tuple[str, ...],
+    order: str,
+    tts_lang: str | None,
+) -> None:
     """Build SOURCES (YAML files or folders; default: content/) into one Anki package.
+
+    --difficulty, --role and --tag may be repeated; a question is kept when it matches
+    one of the values of each option given.
 
     \b
     Examples:
       interview-deck build
       interview-deck build content/ -o dist/interview-questions.apkg
+      interview-deck build --difficulty hard -o dist/hard.apkg
+      interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
     from exporter.build import Options, plan
     from exporter.load import load_bank
+    from exporter.select import Slice
 
     now = _clock()
+    chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
+    options = Options(output=output, tts_lang=tts_lang, order=order, slice=chosen)
     try:
         bank = load_bank(sources or DEFAULT_SOURCES)
-        result = plan(bank, Options(output=output), now)
+        result = plan(bank, options, now)
         if check:
             if result.is_current():
                 click.echo(f"{output} is up to date.")
                 return
             click.echo(
-                f"{output} is stale or missing: run 'interview-deck build' and commit dist/.",
+                f"{output} is stale or missing: run 'interview-deck build' and commit it.",
                 err=True,
             )
             sys.exit(1)
@@ -114,6 +163,13 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
         click.echo(f"  {deck}: {sum(counts.values())} notes ({detail})")
+    if result.left_out:
+        given = [
+            f"--{name} {value}"
+            for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
+            for value in values
+        ]
+        click.echo(f"Left out {result.left_out} question(s) not matching {' '.join(given)}.")
     if result.removed:
         click.echo(
             f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
@@ -183,6 +239,61 @@ def inspect(package: Path) -> None:
 
 def _utc(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+@cli.command()
+@sources_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+def stats(sources: tuple[str, ...], as_json: bool) -> None:
+    """Count SOURCES' questions by role and difficulty, and show the most used tags.
+
+    \b
+    Examples:
+      interview-deck stats
+      interview-deck stats --json
+    """
+    from exporter.load import load_bank
+    from exporter.stats import stats_for, table
+
+    try:
+        bank = load_bank(sources or DEFAULT_SOURCES)
+    except ExporterError as exc:
+        _fail(exc)
+    numbers = stats_for(bank)
+    if as_json:
+        click.echo(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(table(numbers))
+
+
+@cli.command("import-text")
+@click.argument("page", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Content file to write or merge into [default: content/<role-slug>.yaml].",
+)
+@click.option("--prune", is_flag=True, help="Remove questions that are no longer on the page.")
+def import_text(page: Path, output: Path | None, prune: bool) -> None:
+    """Turn a published question page (plain text) into a content file, or merge it in.
+
+    Questions already in the file (same id or same question text) keep their id and tags
+    and take the page's text; new ones are appended; none is removed without --prune.
+
+    \b
+    Example:
+      interview-deck import-text pages/mlops-engineer.txt
+    """
+    from exporter.importtext import import_page
+
+    try:
+        result = import_page(page, output, prune=prune)
+    except ExporterError as exc:
+        _fail(exc)
+    verb = "Wrote" if result.changed else "Unchanged:"
+    click.echo(f"{verb} {result.path} ({result.summary})")
 
 
 def main() -> None:

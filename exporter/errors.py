@@ -42,3 +42,7 @@ class OutputError(ExporterError):
 
 class PackageReadError(ExporterError):
     """A file given to ``inspect`` is not a readable Anki package."""
+
+
+class SelectionError(ExporterError):
+    """The build's filters leave nothing to build."""

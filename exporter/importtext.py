@@ -8,10 +8,15 @@ removed unless asked (``prune``).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from exporter.model import Question, Role, default_deck
-from exporter.page import Page
+from exporter.emit import dump_role
+from exporter.errors import ContentError, ContentErrors
+from exporter.load import load_file
+from exporter.model import Question, Role, default_deck, slugify
+from exporter.package import write_files
+from exporter.page import Page, parse_page
 
 _STOPWORDS = frozenset(
     """a about after an and any are as at be been being by can could describe did do does
@@ -38,7 +43,26 @@ def _unique(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) -> Role:
+@dataclass(frozen=True)
+class Merged:
+    """The merged role and what happened to its questions."""
+
+    role: Role
+    kept: int
+    updated: int
+    added: int
+    removed: int
+
+    @property
+    def summary(self) -> str:
+        """E.g. '9 unchanged, 1 updated, 1 added, 0 removed'."""
+        return (
+            f"{self.kept} unchanged, {self.updated} updated, {self.added} added, "
+            f"{self.removed} removed"
+        )
+
+
+def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) -> Merged:
     """The content of ``path`` after importing ``page`` into what it held (if anything)."""
     old = list(existing.questions) if existing else []
     by_text = {q.question: i for i, q in enumerate(old)}
@@ -56,11 +80,56 @@ def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) 
         else:
             added.append(Question(_unique(generated, taken), pq.difficulty, pq.question, pq.answer))
     merged = [kept.get(i, q) for i, q in enumerate(old) if i in kept or not prune]
-    role = existing.role if existing else page.role
-    return Role(
+    name = existing.role if existing else page.role
+    role = Role(
         path=path,
-        role=role,
-        deck=existing.deck if existing else default_deck(role),
+        role=name,
+        deck=existing.deck if existing else default_deck(name),
         description=page.description or (existing.description if existing else ""),
         questions=tuple(merged + added),
     )
+    updated = sum(1 for i, q in kept.items() if q != old[i])
+    return Merged(
+        role=role,
+        kept=len(kept) - updated,
+        updated=updated,
+        added=len(added),
+        removed=len(old) - len(kept) if prune else 0,
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Where the page went and whether the file changed."""
+
+    path: Path
+    changed: bool
+    summary: str
+
+
+def import_page(page_path: Path, output: Path | None, *, prune: bool = False) -> ImportResult:
+    """Import the page at ``page_path`` into ``output`` (default content/<role-slug>.yaml)."""
+    shown = str(page_path)
+    try:
+        raw = page_path.read_bytes()
+    except OSError as exc:
+        raise ContentErrors([ContentError(shown, 0, 0, f"cannot read ({exc.strerror})")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentErrors([ContentError(shown, line, 0, "not valid UTF-8")]) from None
+    page = parse_page(text, shown)
+    target = output or Path("content") / f"{slugify(page.role)}.yaml"
+    existing: Role | None = None
+    before: str | None = None
+    if target.exists():
+        existing, errors = load_file(target, str(target))
+        if errors or existing is None:
+            raise ContentErrors(errors)
+        before = target.read_text(encoding="utf-8-sig")
+    merged = merge(page, existing, str(target), prune=prune)
+    after = dump_role(merged.role)
+    if after != before:
+        write_files([(target, after.encode("utf-8"))])
+    return ImportResult(target, after != before, merged.summary)

@@ -1,23 +1,34 @@
-"""Question and answer text -> the HTML that goes into a card field.
+"""Question and answer text (CommonMark) -> the HTML that goes into a card field.
 
-Text is escaped, so nothing in a content file can add markup or script to a card; blank
-lines separate paragraphs and a single line break stays a line break.
+Markdown gives paragraphs, lists, emphasis, inline code, fenced code blocks and links. Raw
+HTML is never passed through: it is escaped, so nothing in a content file can add markup or
+script to a card. Images are turned into plain links, so a card never loads anything from
+the network. A single line break stays a line break.
 """
 
 from __future__ import annotations
 
-import html
-import re
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+
+
+def _image_as_link(self: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env) or token.attrGet("src")
+    return f'<a href="{escapeHtml(str(token.attrGet("src")))}">{escapeHtml(alt)}</a>'
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
+    md.add_render_rule("image", _image_as_link)
+    return md
 
 
 def to_html(text: str) -> str:
-    """Render content text as card HTML: escaped paragraphs."""
-    paragraphs = _PARAGRAPH_BREAK.split(text.strip().replace("\r\n", "\n"))
-    return "\n".join(
-        "<p>"
-        + "<br>\n".join(html.escape(line.strip(), quote=False) for line in p.split("\n"))
-        + "</p>"
-        for p in paragraphs
-    )
+    """Render content text as card HTML (CommonMark, raw HTML escaped)."""
+    return str(_markdown().render(text.strip())).rstrip("\n")

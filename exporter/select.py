@@ -1,0 +1,60 @@
+"""Slices of a bank (by difficulty, role, tag) and the order new cards are introduced in."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+
+from exporter.model import DIFFICULTIES, Bank, Question, Role, slugify
+
+ORDERS = ("file", "difficulty")
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Which questions to keep; an empty criterion keeps everything."""
+
+    difficulties: Collection[str] = ()
+    roles: Collection[str] = ()
+    tags: Collection[str] = ()
+
+    @property
+    def is_everything(self) -> bool:
+        """True when nothing is filtered out."""
+        return not (self.difficulties or self.roles or self.tags)
+
+    def keeps_role(self, role: Role) -> bool:
+        """A role matches by its name or slug, in any case."""
+        wanted = {slugify(r) for r in self.roles}
+        return not wanted or role.slug in wanted
+
+    def keeps(self, question: Question) -> bool:
+        """A question matches every given criterion (any of several values within one)."""
+        if self.difficulties and question.difficulty not in self.difficulties:
+            return False
+        return not self.tags or any(t in self.tags for t in question.tags)
+
+
+def select(bank: Bank, chosen: Slice) -> tuple[Bank, int]:
+    """The bank cut down to ``chosen``, and how many questions were left out."""
+    roles = []
+    for role in bank.roles:
+        kept = tuple(q for q in role.questions if chosen.keeps_role(role) and chosen.keeps(q))
+        if kept:
+            roles.append(replace(role, questions=kept))
+    out = Bank(tuple(roles))
+    return out, len(bank.questions) - len(out.questions)
+
+
+def positions(questions: Sequence[Question], order: str) -> list[int]:
+    """Each question's new-card position (1-based), in bank order or easy -> hard."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}")
+    indices = list(range(len(questions)))
+    if order == "difficulty":
+        rank = {d: i for i, d in enumerate(DIFFICULTIES)}
+        indices.sort(key=lambda i: (rank[questions[i].difficulty], i))
+    due = [0] * len(questions)
+    for position, i in enumerate(indices, start=1):
+        due[i] = position
+    return due
