@@ -65,8 +65,8 @@ def card_frame(markup: str, *, qid: str, side: str) -> str:
 
 
 def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) -> str:
-    """The preview page: every card's front and back, grouped by deck, with theme and width
-    switches. Self-contained: no request leaves the page."""
+    """The preview page: every card's front and back, decks sorted by name, cards in bank
+    order, with theme and width switches. Self-contained: no request leaves the page."""
     decks: dict[str, list[CardView]] = {}
     for note in notes:
         view = card_view(notetype, note)
@@ -98,7 +98,7 @@ def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) ->
         "</header>",
         "<main>",
     ]
-    for deck, views in decks.items():
+    for deck, views in sorted(decks.items()):  # as Anki's deck list orders them
         parts.append('<section class="pv-deck">')
         parts.append(f"<h2>{html.escape(deck)} <small>({len(views)})</small></h2>")
         for view in views:
@@ -148,7 +148,7 @@ main { padding: 8px 16px 48px; }
   margin: 0 0 4px; }
 .pv-side > .card { box-shadow: 0 0 0 1px #d0d7de; border-radius: 8px; }
 .pv-dark .pv-side > .card { box-shadow: 0 0 0 1px #3d424a; }
-.pv-phone .pv-side { flex: 0 0 360px; max-width: 360px; }
+.pv-phone .pv-side { flex: 0 0 360px; max-width: 100%; }
 """
 
 # Theme and width switches; remembered for the next visit where storage is allowed.
