@@ -71,8 +71,8 @@ class CardPage:
     """One reusable page. ``show`` serves HTML as ``PAGE_URL``; every other request is
     recorded and refused, so a test can assert that nothing left the page."""
 
-    def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context(viewport=PHONE)
+    def __init__(self, browser: Any, *, device_scale_factor: float = 1) -> None:
+        self.context = browser.new_context(viewport=PHONE, device_scale_factor=device_scale_factor)
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self._html = ""

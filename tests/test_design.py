@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
-from conftest import CONTENT, RenderedCard
+from conftest import CONTENT, EPOCH, ROOT, Anki, RenderedCard
 
 from exporter.load import load_bank
 from exporter.notes import notes_for
@@ -156,3 +157,39 @@ def test_note_type_keeps_its_names() -> None:
     assert notetype.name == "Interview Question"
     assert notetype.fields == ("Question", "Answer", "Difficulty", "Role", "ID")
     assert notetype.template_name == "Interview Card"
+
+
+def test_readme_shows_the_screenshots() -> None:
+    """The README's card pictures exist: front and back, light and dark, at phone size."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    assert sorted(shots) == [
+        f"docs/screenshots/{side}-{theme}.png"
+        for side in ("back", "front")
+        for theme in ("dark", "light")
+    ]
+    for shot in shots:
+        data = (ROOT / shot).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width * PHONE["height"] == height * PHONE["width"]
+
+
+def test_restyled_package_updates_the_note_type_in_place(
+    build, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collection holding the old style gets the new CSS on re-import, no second note type."""
+    import exporter.build
+
+    current = note_type()
+    output = tmp_path / "out" / "deck.apkg"
+    with monkeypatch.context() as patch:
+        patch.setattr(exporter.build, "note_type", lambda **_: replace(current, css="/* old */"))
+        anki.import_package(build(CONTENT, output=output))
+    assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
+    anki.import_package(build(CONTENT, output=output, epoch=EPOCH + 86_400))
+    (model,) = anki.notetypes()
+    assert model["css"] == current.css
+    assert [t["name"] for t in model["tmpls"]] == ["Interview Card"]
+    assert [t["qfmt"] for t in model["tmpls"]] == [current.front]
+    assert len(anki.notes()) == 10
