@@ -21,6 +21,7 @@ from exporter.select import ORDERS
 
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
+DEFAULT_PREVIEW = Path("dist") / "preview.html"
 
 
 def _fail(exc: ExporterError) -> NoReturn:
@@ -294,6 +295,43 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
         _fail(exc)
     verb = "Wrote" if result.changed else "Unchanged:"
     click.echo(f"{verb} {result.path} ({result.summary})")
+
+
+@cli.command()
+@sources_argument
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_PREVIEW,
+    show_default=True,
+    help="The HTML page to write.",
+)
+def preview(sources: tuple[str, ...], output: Path) -> None:
+    """Render every card of SOURCES (default: content/), front and back, into one HTML page.
+
+    The page uses the package's own templates and CSS, needs no server and loads nothing:
+    open it in any browser. It has a light/dark switch and a phone-width toggle.
+
+    \b
+    Examples:
+      interview-deck preview               # content/ -> dist/preview.html
+      interview-deck preview content/mlops-engineer.yaml -o /tmp/mlops.html
+    """
+    from exporter.load import load_bank
+    from exporter.notes import notes_for
+    from exporter.notetype import note_type
+    from exporter.package import write_files
+    from exporter.preview import render_page
+
+    try:
+        bank = load_bank(sources or DEFAULT_SOURCES)
+        notes = notes_for(bank)
+        page = render_page(note_type(), notes, title="interview-deck preview")
+        write_files([(output, page.encode("utf-8"))])
+    except ExporterError as exc:
+        _fail(exc)
+    click.echo(f"Wrote {output} ({len(notes)} cards)")
 
 
 def main() -> None:

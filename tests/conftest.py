@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,104 @@ def anki(tmp_path: Path) -> Iterator[Anki]:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SOURCE_DATE_EPOCH leaking in from the caller's shell."""
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium, one per session. Missing: a failure in CI, else a skip."""
+    from browser import launch_chromium, missing_browser
+
+    reason = missing_browser()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def card_page(chromium: Any) -> Iterator[Any]:
+    """One page reused by every browser test, recording the requests each load makes."""
+    from browser import CardPage
+
+    page = CardPage(chromium)
+    yield page
+    page.close()
+
+
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2 + "X" * 30  # 120 chars
+LONG_URL = (
+    "https://example.com/" + "/".join(f"segment-{i:02d}" for i in range(30)) + "?q=" + "a" * 80
+)
+RTL = "\u05de\u05d4 \u05e7\u05d5\u05e8\u05d4 \u05db\u05d0\u05e9\u05e8 \u05d4\u05de\u05d5\u05d3\u05dc \u05e0\u05db\u05e9\u05dc? \u0643\u064a\u0641 \u062a\u0631\u0627\u0642\u0628 \u0627\u0644\u0646\u0645\u0648\u0630\u062c\u061f"
+
+
+def stress_answer() -> str:
+    """A 6,000-character answer with everything that tends to break a layout."""
+    head = [
+        f"A word that never breaks: {LONG_WORD}.",
+        f"A link typed as text: {LONG_URL}",
+        "Markup characters stay literal: <script>alert(1)</script> & <b>bold</b> <> &amp;",
+        "Emoji: \U0001f680\U0001f9e0\U0001f4c8\U0001f469\u200d\U0001f4bb \u2705",
+        RTL,
+    ]
+    text = "\n\n".join(head)
+    filler = "Monitoring, retraining and rollback all need owners and clear thresholds. "
+    while len(text) < 6000:
+        text += "\n\n" + filler * 5
+    return text[:6000].rstrip()
+
+
+def write_stress_bank(folder: Path) -> Path:
+    """A content file with one stress card, next to nothing else."""
+    from exporter.emit import dump_role
+    from exporter.model import Question, Role
+
+    question = Question(
+        id="stress-card",
+        difficulty="easy",
+        question=f"Stress <test> & {LONG_WORD[:60]} \U0001f600 {RTL[:20]}?",
+        answer=stress_answer(),
+    )
+    role = Role(path="", role="Stress Tester", deck="Stress", description="", questions=(question,))
+    return write(folder / "stress.yaml", dump_role(role))
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """One card as Anki's backend renders it (``<style>`` block first, then the template)."""
+
+    qid: str
+    difficulty: str
+    question: str
+    answer: str
+
+
+@pytest.fixture(scope="session")
+def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
+    """Every card of the shipped bank plus the stress card, rendered by a real Anki."""
+    folder = tmp_path_factory.mktemp("anki-cards")
+    stress = write_stress_bank(folder / "stress")
+    package = folder / "deck.apkg"
+    result = run_cli(
+        ["build", str(CONTENT), str(stress), "-o", str(package)],
+        env={"SOURCE_DATE_EPOCH": str(EPOCH)},
+    )
+    assert result.exit_code == 0, result.output
+    collection = Anki(folder / "collection.anki2")
+    try:
+        collection.import_package(package)
+        cards = []
+        for note in collection.notes():
+            (card,) = note.cards()
+            cards.append(
+                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
+            )
+    finally:
+        collection.close()
+    assert len(cards) == 11
+    return cards
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,0 +1,180 @@
+"""Headless Chromium (Debian's, driven by Playwright) and the checks a card must pass in it.
+
+Shared by the browser tests and ``scripts/screenshots.py``, so the screenshots show cards
+exactly as the tests see them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Without the background-networking flags Chromium tries to reach Google at every start.
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+NIGHT_CLASSES = "nightMode night_mode"  # what Anki desktop and AnkiDroid add in night mode
+PAGE_URL = "http://card.test/"
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or ``None`` when they can."""
+    if not CHROMIUM.exists():
+        return (
+            f"{CHROMIUM} not found: install Debian's chromium "
+            "(apt-get install -y chromium; ./scripts/test does this)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed: pip install -e '.[test]'"
+    return None
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def card_document(anki_html: str, *, night: bool) -> str:
+    """Card HTML from Anki's backend, wrapped as the Anki apps wrap it in their web view."""
+    classes = "card card1" + (f" {NIGHT_CLASSES}" if night else "")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body class="{classes}">{anki_html}</body></html>'
+    )
+
+
+class CardPage:
+    """One reusable page. ``show`` serves HTML as ``PAGE_URL``; every other request is
+    recorded and refused, so a test can assert that nothing left the page."""
+
+    def __init__(self, browser: Any, *, device_scale_factor: float = 1) -> None:
+        self.context = browser.new_context(viewport=PHONE, device_scale_factor=device_scale_factor)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self._html = ""
+        self._file = ""
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        self.context.route("**/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url == PAGE_URL:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self._html)
+        elif route.request.url == self._file:
+            route.continue_()
+        else:
+            route.abort()
+
+    def show(self, html: str, viewport: dict[str, int]) -> None:
+        """Load ``html`` at ``viewport`` size; ``requests`` then lists what the load asked for."""
+        self.page.set_viewport_size(viewport)
+        self._html = html
+        self.requests.clear()
+        self.page.goto(PAGE_URL, wait_until="load")
+
+    def open_file(self, path: Path, viewport: dict[str, int]) -> None:
+        """Load a file from disk, as a user double-clicking it would."""
+        self.page.set_viewport_size(viewport)
+        self.requests.clear()
+        self._file = path.resolve().as_uri()
+        self.page.goto(self._file, wait_until="load")
+
+    def measure(self, root: str = "body") -> dict[str, Any]:
+        """Overflow, text contrast and badges of the elements under ``root``."""
+        result: dict[str, Any] = self.page.evaluate(MEASURE_JS, root)
+        return result
+
+    def close(self) -> None:
+        self.context.close()
+
+
+# Contrast per WCAG 2: relative luminance of sRGB colours, with the text colour blended over
+# the background it sits on. The background is found by walking up from the element to the
+# first opaque one, compositing any translucent layers on the way.
+MEASURE_JS = """
+(rootSelector) => {
+  const parse = (css) => {
+    const m = css.match(/^rgba?\\(([^)]+)\\)$/);
+    if (!m) throw new Error("unexpected colour format: " + css);
+    const v = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r: v[0], g: v[1], b: v[2], a: v.length > 3 ? v[3] : 1 };
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a),
+    g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a),
+    a: 1,
+  });
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.a > 0) layers.push(c);
+      if (c.a >= 1) break;
+    }
+    let base = { r: 255, g: 255, b: 255, a: 1 };  // the canvas, if nothing is opaque
+    for (let i = layers.length - 1; i >= 0; i--) base = over(layers[i], base);
+    return base;
+  };
+  const lum = (c) => {
+    const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const root = document.querySelector(rootSelector);
+  const texts = [];
+  for (const el of root.querySelectorAll("*")) {
+    const own = Array.from(el.childNodes)
+      .filter((n) => n.nodeType === Node.TEXT_NODE)
+      .map((n) => n.textContent).join("").trim();
+    const style = getComputedStyle(el);
+    if (!own || style.display === "none" || style.visibility === "hidden") continue;
+    if (parseFloat(style.opacity) < 1) throw new Error("opacity is not measured: " + own);
+    const bg = background(el);
+    const fg = over(parse(style.color), bg);
+    texts.push({
+      tag: el.tagName.toLowerCase(), cls: el.className, text: own.slice(0, 40),
+      ratio: ratio(fg, bg), fontSize: parseFloat(style.fontSize),
+      lineHeight: parseFloat(style.lineHeight) || null,
+    });
+  }
+  const badges = Array.from(root.querySelectorAll(".iq-badge")).map((b) => ({
+    text: b.textContent.trim(),
+    dots: getComputedStyle(b, "::before").content,
+    visible: b.getBoundingClientRect().width > 0,
+    ratio: ratio(over(parse(getComputedStyle(b).color), background(b)), background(b)),
+  }));
+  const doc = document.documentElement;
+  return {
+    scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth,
+    texts, badges,
+    bodyBackground: getComputedStyle(document.body).backgroundColor,
+  };
+}
+"""

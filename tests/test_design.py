@@ -1,0 +1,195 @@
+"""Issue 5: cards read well on a phone and on the desktop, light and dark (real Anki + Chromium)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
+
+from conftest import CONTENT, EPOCH, ROOT, Anki, RenderedCard
+from exporter.load import load_bank
+from exporter.notes import notes_for
+from exporter.notetype import note_type
+from exporter.preview import card_view
+
+AA = 4.5
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+
+
+def problems_in(measured: dict[str, Any], where: str) -> list[str]:
+    """Everything wrong with one loaded card: overflow, low contrast, missing badge text."""
+    out = []
+    if measured["scrollWidth"] > measured["clientWidth"]:
+        out.append(
+            f"{where}: scrolls sideways ({measured['scrollWidth']} > {measured['clientWidth']})"
+        )
+    for t in measured["texts"]:
+        if t["ratio"] < AA:
+            out.append(f"{where}: {t['tag']}.{t['cls']} {t['text']!r} contrast {t['ratio']:.2f}")
+    for b in measured["badges"]:
+        if not b["text"] or not b["visible"]:
+            out.append(f"{where}: badge without its word")
+        if b["ratio"] < AA:
+            out.append(f"{where}: badge {b['text']!r} contrast {b['ratio']:.2f}")
+    return out
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_every_card_fits_and_reads_in_chromium(
+    anki_cards: list[RenderedCard], card_page: CardPage, size: str, night: bool
+) -> None:
+    """No sideways scroll, AA contrast, a worded badge and no request, for every card side."""
+    problems: list[str] = []
+    for card in anki_cards:
+        for side, rendered in (("front", card.question), ("back", card.answer)):
+            card_page.show(card_document(rendered, night=night), VIEWPORTS[size])
+            where = f"{card.qid} {side}"
+            measured = card_page.measure()
+            problems += problems_in(measured, where)
+            assert [b["text"] for b in measured["badges"]] == [card.difficulty], where
+            assert card_page.requests == [PAGE_URL], where
+            assert len(measured["texts"]) >= 3, where
+    assert problems == []
+
+
+def test_night_mode_has_its_own_palette(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """Both night-mode class spellings (desktop and AnkiDroid) switch to the dark palette."""
+    backgrounds = {}
+    for classes in ("", "nightMode", "night_mode"):
+        html = card_document(anki_cards[0].question, night=False).replace(
+            'class="card card1"', f'class="card card1 {classes}"'
+        )
+        card_page.show(html, PHONE)
+        backgrounds[classes] = card_page.measure()["bodyBackground"]
+    assert backgrounds["nightMode"] == backgrounds["night_mode"] == "rgb(28, 29, 33)"
+    assert backgrounds[""] == "rgb(255, 255, 255)"
+
+
+def test_text_size_line_height_and_measure(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """Body text >= 16px with line height >= 1.4; on a wide screen a centred column <= 45em."""
+    card = next(c for c in anki_cards if c.qid == "secure-ml-pipelines-model")
+    card_page.show(card_document(card.answer, night=False), DESKTOP)
+    style = card_page.page.evaluate(
+        """() => [".iq-question p", ".iq-answer p"].map((s) => {
+             const cs = getComputedStyle(document.querySelector(s));
+             return [parseFloat(cs.fontSize), parseFloat(cs.lineHeight)];
+           })"""
+    )
+    for size, line in style:
+        assert size >= 16 and line / size >= 1.4
+    box = card_page.page.evaluate(
+        """() => { const r = document.querySelector(".iq-back").getBoundingClientRect();
+                   return [r.left, window.innerWidth - r.right, r.width,
+                           parseFloat(getComputedStyle(document.body).fontSize)]; }"""
+    )
+    left, right, width, em = box
+    assert width <= 45 * em
+    assert abs(left - right) <= 1
+
+
+def test_badges_differ_without_colour(anki_cards: list[RenderedCard], card_page: CardPage) -> None:
+    """easy / medium / hard each show their word and a different number of filled dots."""
+    dots = {}
+    for card in anki_cards:
+        card_page.show(card_document(card.question, night=False), PHONE)
+        (badge,) = card_page.measure()["badges"]
+        dots[badge["text"]] = badge["dots"]
+    assert set(dots) == {"easy", "medium", "hard"}
+    filled = {word: content.count("\u25cf") for word, content in dots.items()}
+    assert filled == {"easy": 1, "medium": 2, "hard": 3}
+
+
+def test_right_to_left_paragraph_reads_right_to_left(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """A Hebrew/Arabic paragraph in an answer starts at the right edge."""
+    card = next(c for c in anki_cards if c.qid == "stress-card")
+    card_page.show(card_document(card.answer, night=False), PHONE)
+    gap_left, gap_right = card_page.page.evaluate(
+        """() => {
+             const p = Array.from(document.querySelectorAll(".iq-answer p"))
+               .find((e) => /[\\u0590-\\u05ff]/.test(e.textContent));
+             const range = document.createRange(); range.selectNodeContents(p);
+             const line = range.getClientRects()[0], box = p.getBoundingClientRect();
+             return [line.left - box.left, box.right - line.right];
+           }"""
+    )
+    assert gap_right < 2 <= gap_left
+
+
+def test_code_blocks_scroll_inside_the_card(card_page: CardPage) -> None:
+    """A long line in a <pre> block (future Markdown answers) scrolls inside, not the card."""
+    (note, *_) = notes_for(load_bank([str(CONTENT)]))
+    long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
+    answer = f"<p>Roll back:</p>\n<pre><code>{long_line}</code></pre>\n<ul><li>then check</li></ul>"
+    fields = (note.fields[0], answer, *note.fields[2:])
+    notetype = note_type()
+    view = card_view(notetype, replace(note, fields=fields))
+    card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)
+    measured = card_page.measure()
+    assert measured["scrollWidth"] <= measured["clientWidth"]
+    inner = card_page.page.evaluate(
+        "() => { const p = document.querySelector('pre'); return [p.scrollWidth, p.clientWidth]; }"
+    )
+    assert inner[0] > inner[1]
+    assert problems_in(measured, "pre") == []
+
+
+def test_cards_load_nothing_from_outside() -> None:
+    """Templates and CSS name no font, image, script or stylesheet to fetch."""
+    notetype = note_type()
+    for text in (notetype.front, notetype.back, notetype.css):
+        assert not re.search(r"url\(|@import|@font-face|<script|<link|<img|\bsrc=|https?:", text)
+
+
+def test_note_type_keeps_its_names() -> None:
+    """Styling only: the note type's name, fields and template name are unchanged."""
+    notetype = note_type()
+    assert notetype.name == "Interview Question"
+    assert notetype.fields == ("Question", "Answer", "Difficulty", "Role", "ID")
+    assert notetype.template_name == "Interview Card"
+
+
+def test_readme_shows_the_screenshots() -> None:
+    """The README's card pictures exist: front and back, light and dark, at phone size."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    assert sorted(shots) == [
+        f"docs/screenshots/{side}-{theme}.png"
+        for side in ("back", "front")
+        for theme in ("dark", "light")
+    ]
+    for shot in shots:
+        data = (ROOT / shot).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width * PHONE["height"] == height * PHONE["width"]
+
+
+def test_restyled_package_updates_the_note_type_in_place(
+    build, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collection holding the old style gets the new CSS on re-import, no second note type."""
+    import exporter.build
+
+    current = note_type()
+    output = tmp_path / "out" / "deck.apkg"
+    with monkeypatch.context() as patch:
+        patch.setattr(exporter.build, "note_type", lambda **_: replace(current, css="/* old */"))
+        anki.import_package(build(CONTENT, output=output))
+    assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
+    anki.import_package(build(CONTENT, output=output, epoch=EPOCH + 86_400))
+    (model,) = anki.notetypes()
+    assert model["css"] == current.css
+    assert [t["name"] for t in model["tmpls"]] == ["Interview Card"]
+    assert [t["qfmt"] for t in model["tmpls"]] == [current.front]
+    assert len(anki.notes()) == 10
