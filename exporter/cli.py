@@ -91,7 +91,7 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
       interview-deck build content/ -o dist/interview-questions.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
-    from exporter.build import Options, plan
+    from exporter.build import Options, check_output, plan
     from exporter.load import load_bank
 
     now = _clock()
@@ -107,6 +107,7 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
                 err=True,
             )
             sys.exit(1)
+        check_output(output, sources or DEFAULT_SOURCES)
         result.write()
     except ExporterError as exc:
         _fail(exc)
