@@ -33,9 +33,9 @@ YAML_SUFFIXES = (".yaml", ".yml")
 _Y = "tag:yaml.org,2002:"
 # What each text key holds, for "missing", "empty" and "wrong type" messages.
 _EXPECTED = {
-    "role": "the role's name as text, e.g. 'role: MLOps Engineer'",
+    "role": "the role's name as text (e.g. 'role: MLOps Engineer')",
     "description": "text",
-    "deck": "a deck name as text, e.g. 'Interview Questions::MLOps'",
+    "deck": "a deck name as text (e.g. 'Interview Questions::MLOps')",
     "id": "a lowercase slug such as 'model-drift-2'",
     "difficulty": f"one of {', '.join(DIFFICULTIES)}",
     "question": "the question as text",
@@ -150,7 +150,41 @@ def load_file(
         )
     walk = _Walk(shown)
     role = walk.role(root)
+    if walk.repeated:
+        walk.errors.extend(_alias_errors(text, shown, walk.repeated))
+        role = None
     return role, walk.ids, walk.errors
+
+
+def _alias_errors(text: str, shown: str, repeated: Sequence[Node]) -> list[ContentError]:
+    """One error per alias (``*name``) in the file, found again by scanning its tokens.
+
+    Only called when the walk met a node twice, so clean files never pay for the scan.
+    """
+    anchors: dict[str, int] = {}
+    errors: dict[tuple[int, str], ContentError] = {}
+    for token in yaml.scan(text, Loader=_BaseLoader):
+        if isinstance(token, yaml.AnchorToken):
+            anchors[token.value] = token.start_mark.line + 1
+        elif isinstance(token, yaml.AliasToken):
+            line = token.start_mark.line + 1
+            anchor = anchors.get(token.value)
+            where = f" (its anchor '&{token.value}' is at line {anchor})" if anchor else ""
+            errors.setdefault(
+                (line, token.value),
+                ContentError(
+                    shown,
+                    line,
+                    token.start_mark.column + 1,
+                    f"YAML alias '*{token.value}' is not supported{where}; "
+                    "write the value out in full",
+                ),
+            )
+    if errors:
+        return list(errors.values())
+    return [  # pragma: no cover - a repeated node always comes from an alias
+        ContentError(shown, _line(node), 0, "YAML aliases are not supported") for node in repeated
+    ]
 
 
 def _decode(raw: bytes, shown: str) -> tuple[str, ContentError | None]:
@@ -220,8 +254,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, shown: str, text: str) -> ContentEr
         mark = start
         quote = char_at(start) or "quote"
         message = (
-            f"the quoted text starting here is never closed; add the closing {quote}, "
-            "or use '|' for text over several lines"
+            f"the text quoted with {quote} here is never closed; add the closing {quote} "
+            "(or use '|' for text over several lines)"
         )
     elif "alias" in context or "alias" in problem:
         message = (
@@ -236,9 +270,13 @@ def _syntax_error(exc: yaml.MarkedYAMLError, shown: str, text: str) -> ContentEr
             "unexpected ':' here; put text that contains ': ' in quotes, "
             "or check this line's indentation"
         )
-    elif "flow sequence" in context or "flow mapping" in context:
-        bracket = "]" if "sequence" in context else "}"
-        message = f"the list or mapping opened at line {at} is not closed; add '{bracket}'"
+    elif ("flow sequence" in context or "flow mapping" in context) and start is not None:
+        mark = start
+        opened, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        message = (
+            f"the '{opened}' here is never closed; add '{closer}' after the last item "
+            "(and put items containing ':' or ',' in quotes)"
+        )
     elif "block collection" in context or "block mapping" in context:
         message = (
             "this line's indentation does not match the lines above it; keys of one mapping "
@@ -278,6 +316,7 @@ class _Walk:
     errors: list[ContentError] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
     ids: list[tuple[str, int]] = field(default_factory=list)
+    repeated: list[Node] = field(default_factory=list)
 
     def error(self, node: Node, message: str) -> None:
         self.errors.append(ContentError(self.shown, _line(node), 0, message))
@@ -285,11 +324,7 @@ class _Walk:
     def once(self, node: Node) -> bool:
         """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
         if id(node) in self.seen:
-            self.error(
-                node,
-                "YAML anchors and aliases (&name / *name) are not supported; "
-                "this value is repeated from here",
-            )
+            self.repeated.append(node)
             return False
         self.seen.add(id(node))
         tag = node.tag
@@ -320,7 +355,11 @@ class _Walk:
             key = key_node.value
             if key in items:
                 first = _line(items[key][0])
-                self.error(key_node, f"duplicate key '{key}' (first at line {first})")
+                self.error(
+                    key_node,
+                    f"duplicate key '{key}' (also at line {first}); keep one: YAML would "
+                    "silently use the last",
+                )
             elif key not in allowed:
                 self.error(key_node, f"unknown key '{key}' in {what}{_closest(key, allowed)}")
             else:
@@ -369,7 +408,10 @@ class _Walk:
         description = self.text(items, "description", root, required=False)
         deck = self.text(items, "deck", root, required=False)
         if deck is not None and any(not part.strip() for part in deck.split("::")):
-            self.error(items["deck"][0], f"deck '{deck}' has an empty part between '::'")
+            self.error(
+                items["deck"][0],
+                f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
+            )
             deck = None
         questions = self.questions(items, root)
         if role is None or questions is None or self.errors:
@@ -420,8 +462,17 @@ class _Walk:
         difficulty = self.text(items, "difficulty", node, required=True)
         if difficulty is not None and difficulty not in DIFFICULTIES:
             hint = ""
-            if difficulty.strip().lower() in DIFFICULTIES:
-                hint = f"; write it in lowercase: '{difficulty.strip().lower()}'"
+            fixed = difficulty.strip().lower()
+            if fixed in DIFFICULTIES:
+                how = " and ".join(
+                    w
+                    for w, needed in (
+                        ("without spaces", difficulty != difficulty.strip()),
+                        ("in lowercase", difficulty != difficulty.lower()),
+                    )
+                    if needed
+                )
+                hint = f"; write it {how}: '{fixed}'"
             self.error(
                 items["difficulty"][0],
                 f"unknown difficulty '{difficulty}': use one of {', '.join(DIFFICULTIES)}{hint}",
