@@ -18,7 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from exporter.errors import ContentError, ContentErrors
-from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck
+from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck, slugify
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
     from yaml import CSafeLoader as _BaseLoader
@@ -413,6 +413,13 @@ class _Walk:
                 f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
             )
             deck = None
+        if role is not None and not slugify(role):
+            self.error(
+                items["role"][0],
+                f"role '{role.strip()}' needs at least one letter or digit (it names the "
+                "role's tag, e.g. 'role::mlops-engineer')",
+            )
+            role = None
         questions = self.questions(items, root)
         if role is None or questions is None or self.errors:
             return None
