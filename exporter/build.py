@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporter import __version__
-from exporter.errors import ContentError, ContentErrors, SelectionError
+from exporter.errors import ContentError, ContentErrors, OutputError, SelectionError
 from exporter.history import History, advance, dumps, loads
 from exporter.model import Bank
 from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
@@ -77,13 +77,30 @@ def read_history(path: Path) -> History | None:
     """The recorded history, or ``None`` when there is none yet."""
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing built here yet (writing will say why the folder is unusable)
+    except IsADirectoryError:
+        raise OutputError(
+            f"{path}: is a folder, but the build history is written here; move it away"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentErrors(
             [ContentError(str(path), 0, 0, f"cannot read build history ({exc})")]
         ) from None
     return loads(text, str(path))
+
+
+def check_output(output: Path, sources: Sequence[str]) -> None:
+    """Refuse an output (or its history) that is one of the content files being built."""
+    from exporter.load import discover
+
+    files, _errors = discover(sources)
+    inputs = {path for path, _shown in files}
+    for target in (output, history_path_for(output)):
+        if target.resolve() in inputs:
+            raise OutputError(
+                f"{target}: is one of the content files being built; choose another output path"
+            )
 
 
 def content_fingerprint(

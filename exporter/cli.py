@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -19,9 +20,14 @@ from exporter.errors import ContentErrors, ExporterError
 from exporter.model import DIFFICULTIES
 from exporter.select import ORDERS
 
+if TYPE_CHECKING:
+    from exporter.model import Bank
+
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
 DEFAULT_PREVIEW = Path("dist") / "preview.html"
+PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
+PROGRESS_MIN_QUESTIONS = 800
 
 
 def _fail(exc: ExporterError) -> NoReturn:
@@ -60,6 +66,37 @@ def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z0-9]{2,4})?", value):
         raise click.BadParameter(f"{value!r} is not a language code such as en_US or de_DE")
     return value
+
+
+def _load(sources: tuple[str, ...]) -> Bank:
+    """Load the bank, with a progress bar on stderr for a large bank and a terminal."""
+    from exporter.load import load_bank
+
+    with _progress("Reading questions") as progress:
+        return load_bank(sources or DEFAULT_SOURCES, progress=progress)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing click's bar once the work is known to be large."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
@@ -138,15 +175,16 @@ def build(
       interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
-    from exporter.build import Options, plan
-    from exporter.load import load_bank
+    from exporter.build import Options, check_output, plan
     from exporter.select import Slice
 
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=order, slice=chosen)
     try:
-        bank = load_bank(sources or DEFAULT_SOURCES)
+        bank = _load(sources)
+        if sys.stderr.isatty() and len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
+            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
         result = plan(bank, options, now)
         if check:
             if result.is_current():
@@ -157,6 +195,7 @@ def build(
                 err=True,
             )
             sys.exit(1)
+        check_output(output, sources or DEFAULT_SOURCES)
         result.write()
     except ExporterError as exc:
         _fail(exc)
@@ -187,10 +226,9 @@ def validate(sources: tuple[str, ...]) -> None:
     Example:
       interview-deck validate content/
     """
-    from exporter.load import load_bank
 
     try:
-        bank = load_bank(sources or DEFAULT_SOURCES)
+        bank = _load(sources)
     except ExporterError as exc:
         _fail(exc)
     n = len(bank.questions)
@@ -253,11 +291,10 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
       interview-deck stats
       interview-deck stats --json
     """
-    from exporter.load import load_bank
     from exporter.stats import stats_for, table
 
     try:
-        bank = load_bank(sources or DEFAULT_SOURCES)
+        bank = _load(sources)
     except ExporterError as exc:
         _fail(exc)
     numbers = stats_for(bank)
@@ -318,14 +355,13 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
       interview-deck preview               # content/ -> dist/preview.html
       interview-deck preview content/mlops-engineer.yaml -o /tmp/mlops.html
     """
-    from exporter.load import load_bank
     from exporter.notes import notes_for
     from exporter.notetype import note_type
     from exporter.package import write_files
     from exporter.preview import render_page
 
     try:
-        bank = load_bank(sources or DEFAULT_SOURCES)
+        bank = _load(sources)
         notes = notes_for(bank)
         page = render_page(note_type(), notes, title="interview-deck preview")
         write_files([(output, page.encode("utf-8"))])

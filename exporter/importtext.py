@@ -124,7 +124,7 @@ def import_page(page_path: Path, output: Path | None, *, prune: bool = False) ->
     existing: Role | None = None
     before: str | None = None
     if target.exists():
-        existing, errors = load_file(target, str(target))
+        existing, _ids, errors = load_file(target, str(target))
         if errors or existing is None:
             raise ContentErrors(errors)
         before = target.read_text(encoding="utf-8-sig")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from exporter.errors import ContentError, ContentErrors
-from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck
+from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck, slugify
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
     from yaml import CSafeLoader as _BaseLoader
@@ -31,6 +31,16 @@ QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags")
 YAML_SUFFIXES = (".yaml", ".yml")
 
 _Y = "tag:yaml.org,2002:"
+# What each text key holds, for "missing", "empty" and "wrong type" messages.
+_EXPECTED = {
+    "role": "the role's name as text (e.g. 'role: MLOps Engineer')",
+    "description": "text",
+    "deck": "a deck name as text (e.g. 'Interview Questions::MLOps')",
+    "id": "a lowercase slug such as 'model-drift-2'",
+    "difficulty": f"one of {', '.join(DIFFICULTIES)}",
+    "question": "the question as text",
+    "answer": "the sample answer as text",
+}
 _KIND = {
     _Y + "str": "text",
     _Y + "int": "a number",
@@ -43,37 +53,57 @@ _KIND = {
 }
 
 
-def load_bank(sources: Sequence[str]) -> Bank:
-    """Read every content file under ``sources``; raise ``ContentErrors`` with all problems."""
+def load_bank(
+    sources: Sequence[str], *, progress: Callable[[int, int], None] | None = None
+) -> Bank:
+    """Read every content file under ``sources``; raise ``ContentErrors`` with all problems.
+
+    ``progress(done, total)`` is told the bytes read so far after each file.
+    """
     files, errors = discover(sources)
+    sizes = [_size(path) for path, _ in files]
+    total, done = sum(sizes), 0
     roles: list[Role] = []
     first_seen: dict[str, tuple[str, int]] = {}
     # The collector only slows a load that allocates millions of small, long-lived objects.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for path, shown in files:
-            role, file_errors = load_file(path, shown)
+        for (path, shown), size in zip(files, sizes, strict=True):
+            role, ids, file_errors = load_file(path, shown)
             errors.extend(file_errors)
-            if role is None:
-                continue
-            for q in role.questions:
-                if q.id in first_seen:
-                    where = "{}:{}".format(*first_seen[q.id])
+            for qid, line in ids:
+                if qid in first_seen:
+                    where = "{}:{}".format(*first_seen[qid])
                     errors.append(
                         ContentError(
-                            shown, q.line, 0, f"duplicate id '{q.id}' (first used at {where})"
+                            shown,
+                            line,
+                            0,
+                            f"duplicate id '{qid}': already used at {where}; "
+                            "ids must be unique across all files",
                         )
                     )
                 else:
-                    first_seen[q.id] = (shown, q.line)
-            roles.append(role)
+                    first_seen[qid] = (shown, line)
+            if role is not None:
+                roles.append(role)
+            if progress is not None:
+                done += size
+                progress(done, total)
     finally:
         if gc_was_enabled:
             gc.enable()
     if errors:
         raise ContentErrors(errors)
     return Bank(tuple(roles))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def discover(sources: Sequence[str]) -> tuple[list[tuple[Path, str]], list[ContentError]]:
@@ -102,28 +132,76 @@ def discover(sources: Sequence[str]) -> tuple[list[tuple[Path, str]], list[Conte
     return [(p, found[p]) for p in sorted(found)], errors
 
 
-def load_file(path: Path, shown: str) -> tuple[Role | None, list[ContentError]]:
-    """Parse and check one content file; ``None`` when it could not be read at all."""
+def load_file(
+    path: Path, shown: str
+) -> tuple[Role | None, list[tuple[str, int]], list[ContentError]]:
+    """Parse and check one content file.
+
+    Returns the role (``None`` when the file has any problem), every well-formed question id
+    with its line (so duplicates are found even in a file with other problems), and the
+    file's problems.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [ContentError(shown, 0, 0, f"cannot read file: {exc.strerror}")]
+        return None, [], [ContentError(shown, 0, 0, f"cannot read file: {exc.strerror}")]
     text, err = _decode(raw, shown)
     if err is not None:
-        return None, [err]
+        return None, [], [err]
     root, err = _compose(text, shown)
     if err is not None:
-        return None, [err]
+        return None, [], [err]
     if root is None:
         what = "only comments" if text.strip() else "nothing"
-        return None, [
-            ContentError(
-                shown, 1, 0, f"file holds {what}: expected a mapping with 'role' and 'questions'"
-            )
-        ]
+        return (
+            None,
+            [],
+            [
+                ContentError(
+                    shown,
+                    1,
+                    0,
+                    f"the file holds {what}: expected a mapping with 'role' and 'questions'",
+                )
+            ],
+        )
     walk = _Walk(shown)
     role = walk.role(root)
-    return role, walk.errors
+    if walk.repeated:
+        walk.errors.extend(_alias_errors(text, shown, walk.repeated))
+        role = None
+    return role, walk.ids, walk.errors
+
+
+def _alias_errors(text: str, shown: str, repeated: Sequence[Node]) -> list[ContentError]:
+    """One error per alias (``*name``) in the file, found again by scanning its tokens.
+
+    Only called when the walk met a node twice, so clean files never pay for the scan.
+    """
+    anchors: dict[str, int] = {}
+    errors: dict[tuple[int, str], ContentError] = {}
+    for token in yaml.scan(text, Loader=_BaseLoader):
+        if isinstance(token, yaml.AnchorToken):
+            anchors[token.value] = token.start_mark.line + 1
+        elif isinstance(token, yaml.AliasToken):
+            line = token.start_mark.line + 1
+            anchor = anchors.get(token.value)
+            where = f" (its anchor '&{token.value}' is at line {anchor})" if anchor else ""
+            errors.setdefault(
+                (line, token.value),
+                ContentError(
+                    shown,
+                    line,
+                    token.start_mark.column + 1,
+                    f"YAML alias '*{token.value}' is not supported{where}; "
+                    "write the value out in full",
+                ),
+            )
+    if errors:
+        return list(errors.values())
+    return [  # pragma: no cover - a repeated node always comes from an alias
+        ContentError(shown, _line(node), 0, "YAML aliases are not supported") for node in repeated
+    ]
 
 
 def _decode(raw: bytes, shown: str) -> tuple[str, ContentError | None]:
@@ -140,37 +218,97 @@ def _decode(raw: bytes, shown: str) -> tuple[str, ContentError | None]:
 
 
 def _compose(text: str, shown: str) -> tuple[Node | None, ContentError | None]:
-    loader = _BaseLoader(text)
+    loader = None
     try:
+        # Pure-Python PyYAML checks the characters on construction, libyaml while parsing.
+        loader = _BaseLoader(text)
         return loader.get_single_node(), None
     except yaml.MarkedYAMLError as exc:
         return None, _syntax_error(exc, shown, text)
-    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
-        position = getattr(exc, "position", 0)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        position = exc.position
         line = text.count("\n", 0, position) + 1
         column = position - (text.rfind("\n", 0, position) + 1) + 1
-        reason = getattr(exc, "reason", "unreadable")
-        return None, ContentError(shown, line, column, f"invalid YAML: {reason}")
+        return None, ContentError(
+            shown,
+            line,
+            column,
+            f"invalid YAML: the control character U+{exc.character:04X} is not allowed "
+            "in a YAML file; remove it",
+        )
+    except RecursionError:  # pragma: no cover - libyaml stops at depth 1000 first
+        return None, ContentError(shown, 0, 0, "invalid YAML: nested too deeply")
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, shown: str, text: str) -> ContentError:
+    """A parser error in plain words, at the place a user should look first."""
+    problem = (exc.problem or "").strip()
+    context = (exc.context or "").strip()
     mark = exc.problem_mark or exc.context_mark
+    start = exc.context_mark
+    at = start.line + 1 if start else 0
+    lines = text.splitlines()
+
+    def char_at(m: yaml.Mark | None) -> str:
+        if m is None or m.line >= len(lines) or m.column >= len(lines[m.line]):
+            return ""
+        return lines[m.line][m.column]
+
+    def indent_has_tab(m: yaml.Mark | None) -> bool:
+        if m is None or m.line >= len(lines):
+            return False
+        line = lines[m.line]
+        return "\t" in line[: len(line) - len(line.lstrip(" \t"))] or char_at(m) == "\t"
+
+    if "expected a single document" in context or "another document" in problem:
+        message = "a second YAML document ('---'): a content file holds one; remove the '---'"
+    elif indent_has_tab(exc.problem_mark):
+        message = "a tab character in the indentation; indent with spaces only"
+    elif "quoted scalar" in context and start is not None:
+        mark = start
+        quote = char_at(start) or "quote"
+        message = (
+            f"the text quoted with {quote} here is never closed; add the closing {quote} "
+            "(or use '|' for text over several lines)"
+        )
+    elif "alias" in context or "alias" in problem:
+        message = (
+            "text starting with '*' is read as a YAML alias, which is not supported; "
+            "put the text in quotes"
+        )
+    elif "cannot start any token" in problem:
+        found = char_at(exc.problem_mark)
+        message = f"a value cannot start with '{found}'; put the value in quotes"
+    elif "mapping values are not allowed" in problem:
+        message = (
+            "unexpected ':' here; put text that contains ': ' in quotes, "
+            "or check this line's indentation"
+        )
+    elif ("flow sequence" in context or "flow mapping" in context) and start is not None:
+        mark = start
+        opened, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        message = (
+            f"the '{opened}' here is never closed; add '{closer}' after the last item "
+            "(and put items containing ':' or ',' in quotes)"
+        )
+    elif "block collection" in context or "block mapping" in context:
+        message = (
+            "this line's indentation does not match the lines above it; keys of one mapping "
+            f"must line up (the block starts at line {at})"
+        )
+    elif "nesting depth" in problem:
+        message = "nested too deeply (more than 1000 levels of lists or mappings)"
+    elif "directive" in context:
+        message = "a line starting with '%' is a YAML directive; put the value in quotes"
+    else:
+        message = f"{problem} ({context})" if context else problem
+        message += "; check quoting and indentation here"
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
-    problem = (exc.problem or "").strip()
-    if "expected a single document" in (exc.context or "") or "another document" in problem:
-        return ContentError(
-            shown, line, column, "a second YAML document ('---'): a content file holds one"
-        )
-    lines = text.splitlines()
-    if mark and line <= len(lines) and "\t" in lines[line - 1][: max(column, 1)]:
-        problem = "a tab character; indent with spaces"
-    message = f"invalid YAML: {problem}"
-    if exc.context:
-        message += f" ({exc.context.strip()})"
-    return ContentError(shown, line, column, message)
+    return ContentError(shown, line, column, f"invalid YAML: {message}")
 
 
 def _kind(node: Node) -> str:
@@ -183,8 +321,8 @@ def _line(node: Node) -> int:
 
 def _closest(key: str, allowed: Sequence[str]) -> str:
     match = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.6)
-    hint = f"did you mean '{match[0]}'? " if match else ""
-    return f"{hint}(allowed: {', '.join(allowed)})"
+    hint = f": did you mean '{match[0]}'?" if match else ""
+    return f"{hint} (allowed: {', '.join(allowed)})"
 
 
 @dataclass
@@ -194,6 +332,8 @@ class _Walk:
     shown: str
     errors: list[ContentError] = field(default_factory=list)
     seen: set[int] = field(default_factory=set)
+    ids: list[tuple[str, int]] = field(default_factory=list)
+    repeated: list[Node] = field(default_factory=list)
 
     def error(self, node: Node, message: str) -> None:
         self.errors.append(ContentError(self.shown, _line(node), 0, message))
@@ -201,17 +341,17 @@ class _Walk:
     def once(self, node: Node) -> bool:
         """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
         if id(node) in self.seen:
-            self.error(
-                node,
-                "YAML anchors and aliases (&name / *name) are not supported; "
-                "this value is repeated from here",
-            )
+            self.repeated.append(node)
             return False
         self.seen.add(id(node))
         tag = node.tag
         if tag not in _KIND:
             shown_tag = "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
-            self.error(node, f"YAML tag '{shown_tag}' is not allowed")
+            self.error(
+                node,
+                f"YAML tag '{shown_tag}' is not allowed: content files hold only text, "
+                "lists and mappings; remove the tag",
+            )
             return False
         return True
 
@@ -232,9 +372,13 @@ class _Walk:
             key = key_node.value
             if key in items:
                 first = _line(items[key][0])
-                self.error(key_node, f"duplicate key '{key}' (first at line {first})")
+                self.error(
+                    key_node,
+                    f"duplicate key '{key}' (also at line {first}); keep one: YAML would "
+                    "silently use the last",
+                )
             elif key not in allowed:
-                self.error(key_node, f"unknown key '{key}' in {what}: {_closest(key, allowed)}")
+                self.error(key_node, f"unknown key '{key}' in {what}{_closest(key, allowed)}")
             else:
                 items[key] = (key_node, value_node)
         return items
@@ -245,7 +389,10 @@ class _Walk:
         """A non-empty text value, or ``None`` (with an error when it was required)."""
         if key not in items:
             if required:
-                self.error(parent, f"missing required key '{key}'")
+                where = " in this question" if key in QUESTION_KEYS else ""
+                self.error(
+                    parent, f"missing required key '{key}'{where}: expected {_EXPECTED[key]}"
+                )
             return None
         key_node, node = items[key]
         if not self.once(node):
@@ -254,13 +401,14 @@ class _Walk:
             value = str(node.value)
             if value.strip():
                 return value
-            self.error(key_node, f"'{key}' is empty")
+            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
             return None
         if node.tag == _Y + "null":
-            self.error(key_node, f"'{key}' is empty")
+            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
         else:
-            hint = "; put it in quotes to use it as text" if isinstance(node, ScalarNode) else ""
-            self.error(key_node, f"'{key}' must be text, found {_kind(node)}{hint}")
+            quotable = isinstance(node, ScalarNode) and key != "difficulty"
+            hint = "; put it in quotes to use it as text" if quotable else ""
+            self.error(key_node, f"'{key}' must be {_EXPECTED[key]}, found {_kind(node)}{hint}")
         return None
 
     def role(self, root: Node) -> Role | None:
@@ -277,8 +425,18 @@ class _Walk:
         description = self.text(items, "description", root, required=False)
         deck = self.text(items, "deck", root, required=False)
         if deck is not None and any(not part.strip() for part in deck.split("::")):
-            self.error(items["deck"][0], f"deck '{deck}' has an empty part between '::'")
+            self.error(
+                items["deck"][0],
+                f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
+            )
             deck = None
+        if role is not None and not slugify(role):
+            self.error(
+                items["role"][0],
+                f"role '{role.strip()}' needs at least one letter or digit (it names the "
+                "role's tag, e.g. 'role::mlops-engineer')",
+            )
+            role = None
         questions = self.questions(items, root)
         if role is None or questions is None or self.errors:
             return None
@@ -294,7 +452,7 @@ class _Walk:
         self, items: dict[str, tuple[Node, Node]], root: Node
     ) -> tuple[Question, ...] | None:
         if "questions" not in items:
-            self.error(root, "missing required key 'questions'")
+            self.error(root, "missing required key 'questions': expected a list of questions")
             return None
         key_node, node = items["questions"]
         if not self.once(node):
@@ -316,7 +474,9 @@ class _Walk:
         if not items and not isinstance(node, MappingNode):
             return None
         qid = self.text(items, "id", node, required=True)
-        if qid is not None and not SLUG_RE.match(qid):
+        if qid is not None and SLUG_RE.match(qid):
+            self.ids.append((qid, _line(items["id"][0])))
+        elif qid is not None:
             self.error(
                 items["id"][0],
                 f"id '{qid}' must be a lowercase slug: letters a-z, digits "
@@ -326,8 +486,17 @@ class _Walk:
         difficulty = self.text(items, "difficulty", node, required=True)
         if difficulty is not None and difficulty not in DIFFICULTIES:
             hint = ""
-            if difficulty.strip().lower() in DIFFICULTIES:
-                hint = f"; write it in lowercase: '{difficulty.strip().lower()}'"
+            fixed = difficulty.strip().lower()
+            if fixed in DIFFICULTIES:
+                how = " and ".join(
+                    w
+                    for w, needed in (
+                        ("without spaces", difficulty != difficulty.strip()),
+                        ("in lowercase", difficulty != difficulty.lower()),
+                    )
+                    if needed
+                )
+                hint = f"; write it {how}: '{fixed}'"
             self.error(
                 items["difficulty"][0],
                 f"unknown difficulty '{difficulty}': use one of {', '.join(DIFFICULTIES)}{hint}",

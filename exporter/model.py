@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
@@ -49,11 +50,15 @@ class Bank:
 
 
 def slugify(text: str) -> str:
-    """Lowercase ASCII words joined by '-' ('MLOps Engineer' -> 'mlops-engineer')."""
+    """Lowercase words joined by '-': 'MLOps Engineer' -> 'mlops-engineer'.
+
+    Letters and digits of any script are kept ('Ingénieur données' -> 'ingénieur-données'), so
+    a role in any language gets a readable tag; '' when the text has no letter or digit.
+    """
     out: list[str] = []
     word: list[str] = []
-    for ch in text.lower():
-        if ch.isascii() and ch.isalnum():
+    for ch in unicodedata.normalize("NFC", text).lower():
+        if ch.isalnum():
             word.append(ch)
         elif word:
             out.append("".join(word))

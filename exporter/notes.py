@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def note_for(role: Role, question: Question) -> NoteSpec:
             to_html(question.question),
             to_html(question.answer),
             question.difficulty,
-            role.role,
+            html.escape(role.role, quote=False),  # shown on the card: never markup
             question.id,
         ),
         tags=(f"difficulty::{question.difficulty}", f"role::{role.slug}", *question.tags),

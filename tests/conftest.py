@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,6 +200,30 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def card_text(field_html: str) -> str:
+    """A card field's HTML back to the text a reader sees (paragraphs split by a blank line).
+
+    The one place that knows how ``exporter.text`` renders: adapt it if rendering changes.
+    """
+    text = field_html.replace("</p>\n<p>", "\n\n").replace("<br>\n", "\n")
+    text = text.removeprefix("<p>").removesuffix("</p>")
+    return unicodedata.normalize("NFC", html.unescape(text))
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` with every ASCII punctuation character backslash-escaped, so that CommonMark
+    shows it exactly as typed (no emphasis, lists, code, links or entities)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
+def typed_text(source: str) -> str:
+    """Content text as a card should show it: outer space trimmed, each line trimmed, runs of
+    blank lines as one paragraph break (Anki stores text NFC-normalised)."""
+    paragraphs = re.split(r"\n[ \t]*\n\s*", source.strip())
+    text = "\n\n".join("\n".join(line.strip() for line in p.split("\n")) for p in paragraphs)
+    return unicodedata.normalize("NFC", text)
 
 
 os.environ.setdefault("TZ", "UTC")

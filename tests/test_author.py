@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from pathlib import Path
 
@@ -312,3 +313,52 @@ def test_shipped_copy_of_page_is_the_published_one() -> None:
     if not published.exists():
         pytest.skip("shared/sources is not beside this checkout")
     assert SOURCE_PAGE.read_bytes() == published.read_bytes()
+
+
+def _big_bank(folder: Path, count: int = 1200) -> Path:
+    answer = "A sample answer that goes on for a while. " * 25
+    body = "".join(
+        f"  - id: q-{i}\n    difficulty: easy\n    question: Question {i}?\n    answer: {answer}\n"
+        for i in range(count)
+    )
+    return write(folder / "big.yaml", f"role: Big\nquestions:\n{body}")
+
+
+def test_progress_shows_on_a_terminal_for_a_large_bank(tmp_path: Path) -> None:
+    """A large build on a terminal draws click's progress bar on stderr."""
+    import pty
+    import subprocess
+    import sys
+
+    bank = _big_bank(tmp_path / "bank")
+    out = tmp_path / "big.apkg"
+    primary, secondary = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "exporter", "build", str(bank), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    )
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    terminal = b"".join(chunks).decode()
+    assert "Reading questions" in terminal and "100%" in terminal
+    assert "Building 1200 notes" in terminal
+    assert b"Wrote" in proc.stdout
+
+
+def test_progress_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
+    """Piped or captured, a large build prints no progress on stderr."""
+    result = run_cli(["build", str(_big_bank(tmp_path / "bank")), "-o", str(tmp_path / "b.apkg")])
+    assert result.exit_code == 0
+    assert result.stderr == ""

@@ -1,0 +1,96 @@
+"""Issue 4: nothing in a content file can put live markup on a card or exhaust the machine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import ROOT, Anki, write
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b onclick=go()>hi</b>'
+TEMPLATE_TAGS = {"div", "span", "h2", "hr", "p", "br", "style"}  # our templates and text.py
+
+
+class Tags(HTMLParser):
+    """Collects every start tag and its attribute names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, [name for name, _value in attrs]))
+
+
+def live_tags(card_html: str) -> list[tuple[str, list[str]]]:
+    parser = Tags()
+    parser.feed(card_html)
+    return parser.tags
+
+
+def test_markup_in_content_shows_as_text_on_the_card(build, anki: Anki, tmp_path: Path) -> None:
+    """HTML in role, question and answer is escaped: Anki renders it as text, never as tags."""
+    src = write(
+        tmp_path / "c" / "x.yaml",
+        "role: 'R&D <img src=x onerror=alert(2)>'\n"
+        "questions:\n"
+        "  - id: hostile\n"
+        "    difficulty: easy\n"
+        f"    question: '{HOSTILE}'\n"
+        f"    answer: '{HOSTILE}'\n",
+    )
+    anki.import_package(build(src))
+    (note,) = anki.notes()
+    card = note.cards()[0]
+    for shown in (card.question(), card.answer()):
+        tags = live_tags(shown)
+        assert {tag for tag, _attrs in tags} <= TEMPLATE_TAGS, tags
+        assert not [a for _tag, attrs in tags for a in attrs if a.startswith("on")]
+        assert "<script" not in shown and "<img" not in shown and "<b " not in shown
+        assert (
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+            in shown
+        )
+        assert "R&amp;D &lt;img src=x onerror=alert(2)&gt;" in shown
+    assert "&lt;b onclick=go()&gt;hi&lt;/b&gt;" in card.answer()
+
+
+def billion_laughs(levels: int = 12, width: int = 10) -> str:
+    """The classic entity-expansion bomb, in YAML aliases: width**levels values if expanded."""
+    lines = ["role: Laughs", 'l0: &l0 "lol"']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]")
+    lines.append(f"questions: *l{levels}")
+    return "\n".join(lines) + "\n"
+
+
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+seconds = time.perf_counter() - start
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(done.returncode, round(seconds, 3), peak_kib)
+sys.stderr.write(done.stderr)
+"""
+
+
+def test_billion_laughs_fails_fast_in_little_memory(tmp_path: Path) -> None:
+    """A YAML alias bomb (10**12 values) is refused in under 1 s and under 100 MB."""
+    bomb = write(tmp_path / "bomb.yaml", billion_laughs())
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, sys.executable, "-m", "exporter", "validate", str(bomb)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    code, seconds, peak_kib = done.stdout.split()
+    assert int(code) == 1
+    assert f"{bomb}:3:" in done.stderr and "YAML alias '*l0' is not supported" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert float(seconds) < 1.0
+    assert int(peak_kib) < 100 * 1024  # ru_maxrss is in KiB on Linux
