@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +98,24 @@ def provenance(fingerprint: str, count: int) -> str:
 
 def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+    with _collector_paused():
+        return _plan(bank, options, now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC: a plan makes a few objects per note and no cycles, and with the
+    bank alive every collection rescans millions of objects (a third of a 100k build)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     notetype = note_type(tts_lang=options.tts_lang)
     notes = notes_for(bank)
     deck_texts = decks_for(bank)
