@@ -7,12 +7,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from exporter import __version__
+from exporter.buildcache import Inputs, inputs_for
 from exporter.errors import ContentError, ContentErrors
 from exporter.history import History, advance, dumps, loads
+from exporter.load import discover
 from exporter.model import Bank
 from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
@@ -57,8 +59,27 @@ class Build:
             return False
 
     def write(self) -> None:
-        """Write the package and its history atomically."""
+        """Write the package and its history atomically; leave them untouched if current."""
+        if self.is_current():
+            return
         write_files([(self.output, self.package), (self.history_path, self.history_text.encode())])
+
+
+def build_inputs(sources: Sequence[str], options: Options) -> Inputs | None:
+    """The digest of a build's inputs, or ``None`` if the sources have problems to report."""
+    files, errors = discover(sources)
+    if errors:
+        return None
+    settings = [getattr(options, f.name) for f in fields(options) if f.name != "output"]
+    try:
+        return inputs_for(
+            [path for path, _shown in files],
+            options.output,
+            history_path_for(options.output),
+            settings,
+        )
+    except OSError:
+        return None  # the load will say what is wrong
 
 
 def history_path_for(output: Path) -> Path:

@@ -91,13 +91,19 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
       interview-deck build content/ -o dist/interview-questions.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
-    from exporter.build import Options, plan
+    from exporter.build import Options, build_inputs, plan
     from exporter.load import load_bank
 
     now = _clock()
     try:
+        options = Options(output=output)
+        inputs = build_inputs(sources or DEFAULT_SOURCES, options)
+        last = inputs.unchanged() if inputs else None
+        if last is not None:  # same content, code and outputs as the last build: skip it
+            click.echo(f"{output} is up to date ({last.notes} notes, content {last.content}).")
+            return
         bank = load_bank(sources or DEFAULT_SOURCES)
-        result = plan(bank, Options(output=output), now)
+        result = plan(bank, options, now)
         if check:
             if result.is_current():
                 click.echo(f"{output} is up to date.")
@@ -108,6 +114,10 @@ def build(sources: tuple[str, ...], output: Path, check: bool) -> None:
             )
             sys.exit(1)
         result.write()
+        if inputs:
+            inputs.remember(
+                result.package, result.history_text, len(result.notes), result.content_fingerprint
+            )
     except ExporterError as exc:
         _fail(exc)
     click.echo(f"Wrote {output} ({len(result.notes)} notes, content {result.content_fingerprint})")
