@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from exporter import __version__
+from exporter.buildcache import Inputs, inputs_for
 from exporter.errors import ContentError, ContentErrors, OutputError, SelectionError
 from exporter.history import History, advance, dumps, loads
+from exporter.load import discover
 from exporter.model import Bank
 from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
@@ -64,8 +68,27 @@ class Build:
             return False
 
     def write(self) -> None:
-        """Write the package and its history atomically."""
+        """Write the package and its history atomically; leave them untouched if current."""
+        if self.is_current():
+            return
         write_files([(self.output, self.package), (self.history_path, self.history_text.encode())])
+
+
+def build_inputs(sources: Sequence[str], options: Options) -> Inputs | None:
+    """The digest of a build's inputs, or ``None`` if the sources have problems to report."""
+    files, errors = discover(sources)
+    if errors:
+        return None
+    settings = [getattr(options, f.name) for f in fields(options) if f.name != "output"]
+    try:
+        return inputs_for(
+            [path for path, _shown in files],
+            options.output,
+            history_path_for(options.output),
+            settings,
+        )
+    except OSError:
+        return None  # the load will say what is wrong
 
 
 def history_path_for(output: Path) -> Path:
@@ -92,8 +115,6 @@ def read_history(path: Path) -> History | None:
 
 def check_output(output: Path, sources: Sequence[str]) -> None:
     """Refuse an output (or its history) that is one of the content files being built."""
-    from exporter.load import discover
-
     files, _errors = discover(sources)
     inputs = {path for path, _shown in files}
     for target in (output, history_path_for(output)):
@@ -122,6 +143,24 @@ def provenance(fingerprint: str, count: int) -> str:
 
 def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+    with _collector_paused():
+        return _plan(bank, options, now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC: a plan makes a few objects per note and no cycles, and with the
+    bank alive every collection rescans millions of objects (a third of a 100k build)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     bank, left_out = select(bank, options.slice)
     if not bank.roles:
         raise SelectionError("the filters leave no questions to build")

@@ -175,13 +175,18 @@ def build(
       interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
-    from exporter.build import Options, check_output, plan
+    from exporter.build import Options, build_inputs, check_output, plan
     from exporter.select import Slice
 
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=order, slice=chosen)
     try:
+        inputs = build_inputs(sources or DEFAULT_SOURCES, options)
+        last = inputs.unchanged() if inputs else None
+        if last is not None:  # same content, code and outputs as the last build: skip it
+            click.echo(f"{output} is up to date ({last.notes} notes, content {last.content}).")
+            return
         bank = _load(sources)
         if sys.stderr.isatty() and len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
             click.echo(f"Building {len(bank.questions)} notes ...", err=True)
@@ -197,6 +202,10 @@ def build(
             sys.exit(1)
         check_output(output, sources or DEFAULT_SOURCES)
         result.write()
+        if inputs:
+            inputs.remember(
+                result.package, result.history_text, len(result.notes), result.content_fingerprint
+            )
     except ExporterError as exc:
         _fail(exc)
     click.echo(f"Wrote {output} ({len(result.notes)} notes, content {result.content_fingerprint})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 DEFAULT_DECK_PREFIX = "Interview Questions"
@@ -31,7 +32,7 @@ class Role:
     description: str
     questions: tuple[Question, ...]
 
-    @property
+    @cached_property  # read once per note
     def slug(self) -> str:
         """The role as a tag-safe slug, e.g. ``mlops-engineer``."""
         return slugify(self.role)

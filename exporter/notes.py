@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from exporter.model import Bank, Question, Role
 from exporter.text import to_html
@@ -23,11 +24,17 @@ class NoteSpec:
     qid: str
     guid: str
     deck: str
-    fields: tuple[str, ...]
+    role: Role = field(repr=False)
+    question: Question = field(repr=False)
     tags: tuple[str, ...]
     difficulty: str
 
     @property
+    def fields(self) -> tuple[str, ...]:
+        """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
+        return fields_for(self.role, self.question)
+
+    @cached_property  # read by the content fingerprint and the history: hash once
     def fingerprint(self) -> str:
         """A hash of everything in the note: changes exactly when Anki should update it."""
         payload = json.dumps([self.guid, self.deck, self.fields, self.tags], ensure_ascii=False)
@@ -66,15 +73,21 @@ def note_for(role: Role, question: Question) -> NoteSpec:
         qid=question.id,
         guid=guid_for(question.id),
         deck=role.deck,
-        fields=(
-            to_html(question.question),
-            to_html(question.answer),
-            question.difficulty,
-            html.escape(role.role, quote=False),  # shown on the card: never markup
-            question.id,
-        ),
+        role=role,
+        question=question,
         tags=(f"difficulty::{question.difficulty}", f"role::{role.slug}", *question.tags),
         difficulty=question.difficulty,
+    )
+
+
+def fields_for(role: Role, question: Question) -> tuple[str, ...]:
+    """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID."""
+    return (
+        to_html(question.question),
+        to_html(question.answer),
+        question.difficulty,
+        html.escape(role.role, quote=False),  # shown on the card: never markup
+        question.id,
     )
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import sqlite3
+import sys
 import tempfile
+import types
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from exporter.errors import OutputError
 from exporter.history import History
@@ -28,9 +31,13 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # time (docs/BENCHMARKS.md); the level is part of the byte-for-byte output.
 ZIP_LEVEL = 1
 # Bytes 96-99 of a SQLite file record the library version that last wrote it: pin them so
-# the package does not depend on the machine's SQLite.
-_SQLITE_VERSION_OFFSET = 96
-_SQLITE_VERSION_PINNED = (3_045_000).to_bytes(4, "big")
+# the package does not depend on the machine's SQLite. Bytes 24-27 and 92-95 count the
+# writes made to the file; zero them, as in an in-memory database's image.
+_SQLITE_HEADER_PINS = (
+    (24, bytes(4)),
+    (92, bytes(4)),
+    (96, (3_045_000).to_bytes(4, "big")),
+)
 
 
 def build_apkg(
@@ -42,24 +49,72 @@ def build_apkg(
     dues: Sequence[int] | None = None,
 ) -> bytes:
     """The complete ``.apkg`` for ``notes``, with mod times and ids from ``history``."""
-    database = _database(notetype, decks, notes, history, dues)
-    return _zip({"collection.anki2": database, "media": b"{}"})
+    # The database goes to a temp file, not memory: at 100k notes it is ~200 MB that would
+    # otherwise be held two or three times over (SQLite's pages, serialized copy, zip input).
+    with tempfile.TemporaryDirectory(prefix="interview-deck-") as tmp:
+        database = Path(tmp) / "collection.anki2"
+        _write_database(database, notetype, decks, notes, history, dues)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive, database.open("rb") as db:
+            _add(archive, "collection.anki2", db, database.stat().st_size)
+            _add(archive, "media", io.BytesIO(b"{}"), 2)
+    return buffer.getvalue()
 
 
-def _database(
+def _genanki() -> Any:
+    """genanki, imported on first use (``--help`` and ``validate`` never need it).
+
+    Its ``cached_property`` dependency imports asyncio (~30 ms, a third of a small build)
+    only to support coroutine properties, which genanki has none of: while genanki is
+    imported, a minimal equivalent stands in for it.
+    """
+    if "genanki" in sys.modules or "cached_property" in sys.modules:
+        import genanki
+
+        return genanki
+    shim = types.ModuleType("cached_property")
+    shim.cached_property = _CachedProperty  # type: ignore[attr-defined]
+    sys.modules["cached_property"] = shim
+    try:
+        import genanki
+    finally:
+        if sys.modules.get("cached_property") is shim:
+            del sys.modules["cached_property"]
+    return genanki
+
+
+class _CachedProperty:
+    """``cached_property.cached_property`` for plain (non-coroutine) functions."""
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.__doc__ = func.__doc__
+        self.func = func
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.func.__name__] = self.func(obj)
+        return value
+
+
+def _write_database(
+    path: Path,
     notetype: NoteType,
     decks: Sequence[DeckSpec],
     notes: Sequence[NoteSpec],
     history: History,
     dues: Sequence[int] | None,
-) -> bytes:
-    import genanki  # imported here: it costs ~30 ms that `--help` and `validate` never need
+) -> None:
+    genanki = _genanki()
+    model_base: Any = genanki.Model
+    note_base: Any = genanki.Note
+    deck_base: Any = genanki.Deck
 
-    class _Model(genanki.Model):  # type: ignore[misc]
+    class _Model(model_base):  # type: ignore[misc]
         def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
             return dict(super().to_json(history.notetype.mod, deck_id))
 
-    class _Note(genanki.Note):  # type: ignore[misc]
+    class _Note(note_base):  # type: ignore[misc]
         def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
             stamp = history.notes[self.fields[4]]
             super().write_to_db(cursor, stamp.mod, deck_id, iter((stamp.id, stamp.id)))
@@ -75,54 +130,62 @@ def _database(
         css=notetype.css,
         sort_field_index=0,
     )
-    by_name = {d.name: genanki.Deck(d.id, d.name, d.description) for d in decks}
-    for deck in by_name.values():
-        deck.add_model(model)
-    for i, spec in enumerate(notes):
-        due = dues[i] if dues is not None else i + 1
-        note = _Note(
-            model=model, fields=list(spec.fields), tags=list(spec.tags), guid=spec.guid, due=due
-        )
-        by_name[spec.deck].add_note(note)
 
-    conn = sqlite3.connect(":memory:")
+    class _Deck(deck_base):  # type: ignore[misc]
+        """A deck whose notes are made one at a time as they are written, not all up front."""
+
+        def __init__(self, spec: DeckSpec) -> None:
+            super().__init__(spec.id, spec.name, spec.description)
+            self.indices: list[int] = []
+            self.add_model(model)
+
+        def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
+            super().write_to_db(cursor, timestamp, id_gen)  # no notes yet: deck and note type
+            for i in self.indices:
+                spec = notes[i]
+                due = dues[i] if dues is not None else i + 1
+                note = _Note(
+                    model=model,
+                    fields=list(spec.fields),
+                    tags=list(spec.tags),
+                    guid=spec.guid,
+                    due=due,
+                )
+                note.write_to_db(cursor, timestamp, self.deck_id, id_gen)
+
+    by_name = {d.name: _Deck(d) for d in decks}
+    for i, spec in enumerate(notes):
+        by_name[spec.deck].indices.append(i)
+
+    conn = sqlite3.connect(path)
     try:
+        # A throwaway file: no rollback journal and no fsync (a crash just loses the temp dir).
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
         cursor = conn.cursor()
         genanki.Package(list(by_name.values())).write_to_db(cursor, 0, iter(()))
         conn.commit()
-        image = _serialize(conn)
     finally:
         conn.close()
-    return (
-        image[:_SQLITE_VERSION_OFFSET]
-        + _SQLITE_VERSION_PINNED
-        + image[_SQLITE_VERSION_OFFSET + 4 :]
-    )
+    with path.open("r+b") as f:
+        for offset, value in _SQLITE_HEADER_PINS:
+            f.seek(offset)
+            f.write(value)
 
 
-def _serialize(conn: sqlite3.Connection) -> bytes:
-    if hasattr(conn, "serialize"):  # Python >= 3.11
-        return bytes(conn.serialize())
-    with tempfile.TemporaryDirectory(prefix="interview-deck-") as tmp:  # pragma: no cover
-        path = os.path.join(tmp, "collection.anki2")
-        target = sqlite3.connect(path)
-        try:
-            conn.backup(target)
-        finally:
-            target.close()
-        return Path(path).read_bytes()
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3  # Unix, whatever machine builds it
-            archive.writestr(info, entries[name], compresslevel=ZIP_LEVEL)
-    return buffer.getvalue()
+def _add(archive: zipfile.ZipFile, name: str, data: BinaryIO, size: int) -> None:
+    """Stream one entry into the zip with a fixed date, mode and compression."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3  # Unix, whatever machine builds it
+    info.file_size = size  # known up front, as ``writestr`` would set it
+    if hasattr(info, "compress_level"):  # Python >= 3.13
+        info.compress_level = ZIP_LEVEL
+    else:
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+    with archive.open(info, "w") as dest:
+        shutil.copyfileobj(data, dest, 1 << 20)
 
 
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -193,6 +194,12 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
         collection.close()
     assert len(cards) == 11
     return cards
+
+
+def forget_build_cache(output: Path) -> None:
+    """Drop the local no-op record next to ``output``: a test that monkeypatches the code
+    changes what a build makes without changing any file the record is keyed on."""
+    shutil.rmtree(output.parent / ".interview-deck-cache", ignore_errors=True)
 
 
 def write(path: Path, text: str) -> Path:

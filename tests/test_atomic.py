@@ -27,8 +27,12 @@ def bank(folder: Path, answer: str, count: int = 3) -> Path:
 
 
 def outputs(out: Path) -> dict[str, bytes]:
-    """Every file in the output folder (temp files included) with its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(out.parent.iterdir())}
+    """Every file below the output folder (temp files and build cache included), with bytes."""
+    return {
+        str(p.relative_to(out.parent)): p.read_bytes()
+        for p in sorted(out.parent.rglob("*"))
+        if p.is_file()
+    }
 
 
 def build_cli(src: Path, out: Path) -> Any:
@@ -43,7 +47,12 @@ def previous(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     first = build_cli(bank(tmp_path / "v1", "Old answer."), out)
     assert first.exit_code == 0, first.stderr
     before = outputs(out)
-    assert sorted(before) == ["deck.apkg", "deck.lock.json"]
+    assert sorted(before) == [
+        ".interview-deck-cache/.gitignore",
+        ".interview-deck-cache/deck.apkg.json",
+        "deck.apkg",
+        "deck.lock.json",
+    ]
     return bank(tmp_path / "v2", "New answer."), out, before
 
 
@@ -225,8 +234,8 @@ def test_signal_during_replace_waits_until_both_files_are_in_place(
     src, out, before = previous
     expected = tmp_path / "expected" / "deck.apkg"
     expected.parent.mkdir()
-    for name, data in before.items():  # same history, so the same result as an undisturbed build
-        (expected.parent / name).write_bytes(data)
+    for name in ("deck.apkg", "deck.lock.json"):  # same history: same result as undisturbed
+        (expected.parent / name).write_bytes(before[name])
     assert build_cli(src, expected).exit_code == 0
     hooks = tmp_path / "hooks"
     write(hooks / "sitecustomize.py", SIGNAL_AT_REPLACE.format(signum=int(signum)))
@@ -234,7 +243,8 @@ def test_signal_during_replace_waits_until_both_files_are_in_place(
     _stdout, stderr = child.communicate(timeout=60)
     assert child.returncode == 1, stderr
     assert "Aborted!" in stderr
-    assert outputs(out) == outputs(expected)
+    pair = ("deck.apkg", "deck.lock.json")
+    assert [outputs(out)[n] for n in pair] == [outputs(expected)[n] for n in pair]
     assert outputs(out) != before
 
 

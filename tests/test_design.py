@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
 
-from conftest import CONTENT, EPOCH, ROOT, Anki, RenderedCard
+from conftest import CONTENT, EPOCH, ROOT, Anki, RenderedCard, forget_build_cache
 from exporter.load import load_bank
 from exporter.notes import notes_for
 from exporter.notetype import note_type
@@ -130,10 +130,10 @@ def test_code_blocks_scroll_inside_the_card(card_page: CardPage) -> None:
     """A long line in a <pre> block (future Markdown answers) scrolls inside, not the card."""
     (note, *_) = notes_for(load_bank([str(CONTENT)]))
     long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
-    answer = f"<p>Roll back:</p>\n<pre><code>{long_line}</code></pre>\n<ul><li>then check</li></ul>"
-    fields = (note.fields[0], answer, *note.fields[2:])
+    answer = f"Roll back:\n\n```\n{long_line}\n```\n\n- then check\n"
     notetype = note_type()
-    view = card_view(notetype, replace(note, fields=fields))
+    view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
+    assert "<pre><code>kubectl" in view.back
     card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)
     measured = card_page.measure()
     assert measured["scrollWidth"] <= measured["clientWidth"]
@@ -187,6 +187,7 @@ def test_restyled_package_updates_the_note_type_in_place(
         patch.setattr(exporter.build, "note_type", lambda **_: replace(current, css="/* old */"))
         anki.import_package(build(CONTENT, output=output))
     assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
+    forget_build_cache(output)
     anki.import_package(build(CONTENT, output=output, epoch=EPOCH + 86_400))
     (model,) = anki.notetypes()
     assert model["css"] == current.css

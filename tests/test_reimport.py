@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONTENT, EPOCH, ROOT, Anki, run_cli, write
+from conftest import CONTENT, EPOCH, ROOT, Anki, forget_build_cache, run_cli, write
 from exporter import notetype as notetype_module
 
 DECK = "Interview Questions::MLOps Engineer"
@@ -98,6 +98,7 @@ def test_css_change_updates_the_note_type(build, anki: Anki, tmp_path: Path, mon
         return replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n")
 
     monkeypatch.setattr("exporter.build.note_type", restyled)
+    forget_build_cache(out)
     build(CONTENT, output=out)
     anki.import_package(out)
     (model,) = anki.notetypes()

@@ -1,0 +1,163 @@
+"""A local record of the last build, so that rebuilding unchanged content writes nothing.
+
+A build is a pure function of the content files' bytes, the build options, this program
+and its libraries, and the build history. The record (kept next to the package in a
+``.interview-deck-cache/`` folder that git ignores by itself) holds a digest of all of
+those inputs but the history, and digests of the package and history that build wrote.
+When the inputs digest matches and both files on disk still hash to what was written, a
+full build would write exactly those bytes again (the history is its own fixed point: no
+note changed, so no stamp moves), and it can be skipped without even parsing the YAML.
+
+The record is a cache, never a contract: it is machine-specific, not committed, and any
+doubt (missing, unreadable, different) just means a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sqlite3
+import sys
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_DIR = ".interview-deck-cache"
+FORMAT = 1
+# Code whose change can change a package: ours, and the libraries that shape the bytes.
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the last build wrote, and from what."""
+
+    inputs: str
+    package: str
+    history: str
+    notes: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The digest of one build's inputs (history aside), taken before it reads them."""
+
+    output: Path
+    history_path: Path
+    digest: str
+    stats: tuple[tuple[str, int, int], ...]
+
+    @property
+    def record_path(self) -> Path:
+        """Where this output's record lives."""
+        return self.output.parent / CACHE_DIR / (self.output.name + ".json")
+
+    def unchanged(self) -> Record | None:
+        """The last build's record if rebuilding would write the same bytes, else ``None``."""
+        try:
+            raw = json.loads(self.record_path.read_text(encoding="utf-8"))
+            if raw.pop("format") != FORMAT:
+                return None
+            record = Record(**raw)
+            if (
+                record.inputs == self.digest
+                and _file_digest(self.output) == record.package
+                and _file_digest(self.history_path) == record.history
+            ):
+                return record
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return None
+
+    def remember(self, package: bytes, history_text: str, notes: int, content: str) -> None:
+        """Record a build just written; skipped if a content file changed while it ran."""
+        if _stats([Path(p) for p, _size, _mtime in self.stats]) != self.stats:
+            return
+        record = Record(
+            inputs=self.digest,
+            package=_digest(package),
+            history=_digest(history_text.encode("utf-8")),
+            notes=notes,
+            content=content,
+        )
+        folder = self.record_path.parent
+        try:
+            folder.mkdir(exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# interview-deck's build cache: never commit it\n*\n")
+            tmp = folder / f".{self.record_path.name}.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps({"format": FORMAT, **record.__dict__}, indent=1) + "\n")
+            os.replace(tmp, self.record_path)
+        except OSError:
+            pass  # a cache that cannot be written only costs the next build its shortcut
+
+
+def inputs_for(
+    files: Sequence[Path], output: Path, history_path: Path, options: Sequence[object]
+) -> Inputs:
+    """Digest the content ``files`` (in build order), ``options`` and the code that builds."""
+    stats = _stats(files)
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(json.dumps([FORMAT, _code_identity(), [repr(o) for o in options]]).encode())
+    for path in files:
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return Inputs(output, history_path, "blake2b:" + digest.hexdigest(), stats)
+
+
+def _stats(files: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in files:
+        st = path.stat()
+        out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _code_identity() -> list[object]:
+    """Python, SQLite and zlib versions, and every file of the packages that shape a build."""
+    parts: list[object] = [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            parts.append([name, None])
+            continue
+        root = Path(spec.origin).parent if spec.submodule_search_locations else None
+        files = [Path(spec.origin)] if root is None else sorted(_walk(root))
+        parts.append([name, [(str(p), *_size_mtime(p)) for p in files]])
+    return parts
+
+
+def _walk(root: Path) -> list[Path]:
+    out = []
+    for entry in os.scandir(root):
+        if entry.name == "__pycache__":
+            continue
+        if entry.is_dir():
+            out.extend(_walk(Path(entry.path)))
+        else:
+            out.append(Path(entry.path))
+    return out
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _digest(data: bytes) -> str:
+    return "blake2b:" + hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return "blake2b:" + digest.hexdigest()
