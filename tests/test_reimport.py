@@ -226,7 +226,9 @@ def test_check_passes_on_committed_dist() -> None:
 def test_check_fails_after_an_edit_and_writes_nothing(tmp_path: Path) -> None:
     """`build --check` exits 1 on stale or missing output and leaves every file as it was."""
     content = copy_content(tmp_path)
-    shutil.copytree(ROOT / "dist", tmp_path / "dist")
+    (tmp_path / "dist").mkdir()
+    for name in ("interview-questions.apkg", "interview-questions.lock.json"):
+        shutil.copy2(ROOT / "dist" / name, tmp_path / "dist" / name)
     out = tmp_path / "dist" / "interview-questions.apkg"
     args = ["build", str(content), "-o", str(out), "--check"]
     assert run_cli(args).exit_code == 0
