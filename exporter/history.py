@@ -17,7 +17,7 @@ from exporter.errors import ContentError, ContentErrors
 FORMAT = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamp:
     """What the history remembers of one note: content hash, mod time (s) and Anki id."""
 
