@@ -67,11 +67,13 @@ class Build:
         except OSError:
             return False
 
-    def write(self) -> None:
-        """Write the package and its history atomically; leave them untouched if current."""
+    def write(self) -> bool:
+        """Write the package and its history atomically; leave them untouched (and say
+        ``False``) when they already hold exactly these bytes."""
         if self.is_current():
-            return
+            return False
         write_files([(self.output, self.package), (self.history_path, self.history_text.encode())])
+        return True
 
 
 def build_inputs(sources: Sequence[str], options: Options) -> Inputs | None:

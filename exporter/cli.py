@@ -201,14 +201,15 @@ def build(
             )
             sys.exit(1)
         check_output(output, sources or DEFAULT_SOURCES)
-        result.write()
+        wrote = result.write()
         if inputs:
             inputs.remember(
                 result.package, result.history_text, len(result.notes), result.content_fingerprint
             )
     except ExporterError as exc:
         _fail(exc)
-    click.echo(f"Wrote {output} ({len(result.notes)} notes, content {result.content_fingerprint})")
+    verb = "Wrote" if wrote else "Unchanged:"
+    click.echo(f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})")
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
         click.echo(f"  {deck}: {sum(counts.values())} notes ({detail})")

@@ -55,7 +55,7 @@ def test_noop_rebuild_equals_full_build(built: tuple[Path, Path, Path], tmp_path
     (out.parent / buildcache.CACHE_DIR / "deck.apkg.json").unlink()
     before = _state(out, history)
     stdout = _build(src, out)  # full build, same bytes: nothing rewritten
-    assert stdout.startswith(f"Wrote {out}")
+    assert stdout.startswith(f"Unchanged: {out}")
     assert _state(out, history) == before
 
 
@@ -79,7 +79,8 @@ def test_damaged_outputs_are_rebuilt(built: tuple[Path, Path, Path], damaged: st
     data = target.read_bytes()
     target.write_bytes(data + b"\n" if damaged == "history" else data[:-1] + b"x")
     stdout = _build(src, out)
-    assert stdout.startswith(f"Wrote {out}")
+    verb = "Unchanged:" if damaged == "record" else "Wrote"  # a bad record alone: same bytes
+    assert stdout.startswith(f"{verb} {out}")
     assert [out.read_bytes(), history.read_bytes()] == expected
 
 
@@ -97,7 +98,7 @@ def test_comment_edit_rewrites_nothing(built: tuple[Path, Path, Path]) -> None:
     src, out, history = built
     before = _state(out, history)
     write(src, "# a comment\n" + BANK)
-    assert _build(src, out).startswith(f"Wrote {out}")
+    assert _build(src, out).startswith(f"Unchanged: {out}")
     assert _state(out, history) == before
     assert "is up to date" in _build(src, out)
 
@@ -109,7 +110,7 @@ def test_code_change_is_built(
     src, out, _history = built
     real = buildcache._code_identity
     monkeypatch.setattr(buildcache, "_code_identity", lambda: [*real(), "patched"])
-    assert _build(src, out).startswith(f"Wrote {out}")
+    assert _build(src, out).startswith(f"Unchanged: {out}")  # built in full, same bytes
 
 
 def test_check_uses_the_record(built: tuple[Path, Path, Path]) -> None:
