@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 MODEL_ID = 1_730_118_263_051
 MODEL_NAME = "Interview Question"
@@ -42,9 +42,12 @@ class NoteType:
         return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_TEMPLATES = Path(__file__).parent / "templates"  # shipped as package data
+
+
 @cache
 def _template(name: str) -> str:
-    return resources.files("exporter").joinpath("templates", name).read_text(encoding="utf-8")
+    return (_TEMPLATES / name).read_text(encoding="utf-8")
 
 
 def note_type(*, tts_lang: str | None = None) -> NoteType:

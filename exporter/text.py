@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
 # rendering it directly is ~30x faster than parsing it (most of a large build otherwise).
@@ -27,6 +27,8 @@ _SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
 
 
 def _image_as_link(self: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
+    from markdown_it.common.utils import escapeHtml
+
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env) or token.attrGet("src")
     return f'<a href="{escapeHtml(str(token.attrGet("src")))}">{escapeHtml(alt)}</a>'
@@ -34,6 +36,8 @@ def _image_as_link(self: Any, tokens: Sequence[Any], idx: int, options: Any, env
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # ~30 ms to import: only when some text needs it
+
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
     md.add_render_rule("image", _image_as_link)
     return md
