@@ -62,7 +62,7 @@ class Build:
         try:
             return (
                 self.output.read_bytes() == self.package
-                and self.history_path.read_text(encoding="utf-8") == self.history_text
+                and self.history_path.read_bytes() == self.history_text.encode("utf-8")
             )
         except OSError:
             return False
@@ -95,6 +95,8 @@ def build_inputs(sources: Sequence[str], options: Options) -> Inputs | None:
 
 def history_path_for(output: Path) -> Path:
     """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
+    if not output.name or output.name in (".", ".."):
+        raise OutputError(f"{output or '.'}: is not a file name; give one such as dist/deck.apkg")
     return output.with_name(output.stem + ".lock.json")
 
 
@@ -115,11 +117,11 @@ def read_history(path: Path) -> History | None:
     return loads(text, str(path))
 
 
-def check_output(output: Path, sources: Sequence[str]) -> None:
-    """Refuse an output (or its history) that is one of the content files being built."""
+def check_output(targets: Sequence[Path], sources: Sequence[str]) -> None:
+    """Refuse to write any of ``targets`` when it is one of the content files being read."""
     files, _errors = discover(sources)
     inputs = {path for path, _shown in files}
-    for target in (output, history_path_for(output)):
+    for target in targets:
         if target.resolve() in inputs:
             raise OutputError(
                 f"{target}: is one of the content files being built; choose another output path"

@@ -28,7 +28,7 @@ from pathlib import Path
 CACHE_DIR = ".interview-deck-cache"
 FORMAT = 1
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
-_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it")
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl")
 _CHUNK = 1 << 20
 
 

@@ -28,6 +28,7 @@ DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
 DEFAULT_PREVIEW = Path("dist") / "preview.html"
 PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
 PROGRESS_MIN_QUESTIONS = 800
+LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below 2**53
 
 
 def _fail(exc: ExporterError) -> NoReturn:
@@ -49,11 +50,12 @@ def _clock() -> Callable[[], int]:
         return lambda: int(time.time())
     try:
         value = int(raw)
-        if value < 0:
+        if not 0 <= value <= LATEST_EPOCH:
             raise ValueError
     except ValueError:
         raise click.UsageError(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}"
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds up to {LATEST_EPOCH} "
+            f"(year 9999), not {raw!r}"
         ) from None
     return lambda: value
 
@@ -200,7 +202,7 @@ def build(
                 err=True,
             )
             sys.exit(1)
-        check_output(output, sources or DEFAULT_SOURCES)
+        check_output([output, result.history_path], sources or DEFAULT_SOURCES)
         wrote = result.write()
         if inputs:
             inputs.remember(
@@ -365,6 +367,7 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
       interview-deck preview               # content/ -> dist/preview.html
       interview-deck preview content/mlops-engineer.yaml -o /tmp/mlops.html
     """
+    from exporter.build import check_output
     from exporter.notes import notes_for
     from exporter.notetype import note_type
     from exporter.package import write_files
@@ -374,6 +377,7 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
         bank = _load(sources)
         notes = notes_for(bank)
         page = render_page(note_type(), notes, title="interview-deck preview")
+        check_output([output], sources or DEFAULT_SOURCES)
         write_files([(output, page.encode("utf-8"))])
     except ExporterError as exc:
         _fail(exc)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import yaml
 
 from exporter.model import Role, default_deck
@@ -30,7 +28,11 @@ def scalar(value: str, indent: int, *, block: bool = False) -> str:
     literal = "|-\n" + "\n".join(pad + line if line else "" for line in value.split("\n"))
     if _reads_back("k: " + literal.replace("\n" + pad, "\n  ") + "\n", value):
         return " " + literal
-    return " " + json.dumps(value, ensure_ascii=False)
+    quoted = yaml.safe_dump(value, default_style='"', allow_unicode=True, width=1 << 30)
+    quoted = quoted.removesuffix("\n").removesuffix("\n...")
+    if not _reads_back(f"k: {quoted}\n", value):
+        raise ValueError(f"cannot write {value!r} as YAML")  # a bug: YAML can quote anything
+    return " " + quoted
 
 
 def dump_role(role: Role) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
 
-FORMAT = 1
+FORMAT = 2  # 2 added "highest"; format 1 files are still read
+_MAX = 2**53  # mods and ids stay exact in JavaScript (Anki's web views) and in SQLite
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +29,24 @@ class Stamp:
 
 @dataclass(frozen=True)
 class History:
-    """The note type's stamp and each note's, by question id."""
+    """The note type's stamp and each note's, by question id, and the highest mod and id
+    ever handed out for this output (removed notes included: a question removed and later
+    added back must still get a strictly newer mod, and a new note never an old id)."""
 
     notetype: Stamp
     notes: Mapping[str, Stamp]
+    high_mod: int = 0
+    high_id: int = 0
 
     @property
     def highest_mod(self) -> int:
-        """The newest mod time anywhere in the history."""
-        return max([self.notetype.mod, *(s.mod for s in self.notes.values())])
+        """The newest mod time ever given, by this history or the builds before it."""
+        return max([self.high_mod, self.notetype.mod, *(s.mod for s in self.notes.values())])
 
     @property
     def highest_id(self) -> int:
-        """The largest note id handed out so far (0 when none)."""
-        return max([0, *(s.id for s in self.notes.values())])
+        """The largest note id ever handed out (0 when none)."""
+        return max([self.high_id, *(s.id for s in self.notes.values())])
 
 
 def advance(
@@ -73,21 +78,32 @@ def advance(
 
     old_notes = previous.notes if previous else {}
     next_id = 0
-    stamps: dict[str, Stamp] = {}
-    for qid, fingerprint in notes:
-        old = old_notes.get(qid)
-        if old is not None and old.fingerprint == fingerprint:
-            stamps[qid] = old
-            continue
-        if old is not None:
-            stamps[qid] = Stamp(fingerprint, fresh(), old.id)
-            continue
+
+    def new_id() -> int:
+        nonlocal next_id
         if not next_id:
             highest = previous.highest_id if previous else 0
             next_id = max(fresh() * 1000, highest + 1)
-        stamps[qid] = Stamp(fingerprint, fresh(), next_id)
         next_id += 1
-    return History(notetype, stamps)
+        return next_id - 1
+
+    stamps: dict[str, Stamp] = {}
+    used: set[int] = set()
+    for qid, fingerprint in notes:
+        old = old_notes.get(qid)
+        if old is None:
+            stamp = Stamp(fingerprint, fresh(), new_id())
+        else:
+            # An id shared with another note (two branches' histories merged) or missing
+            # gets a new one; the note itself is matched by GUID, so nothing else moves.
+            nid = old.id if old.id and old.id not in used else new_id()
+            changed = old.fingerprint != fingerprint
+            stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid)
+        used.add(stamp.id)
+        stamps[qid] = stamp
+    high_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
+    high_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
+    return History(notetype, stamps, high_mod, high_id)
 
 
 def dumps(history: History) -> str:
@@ -96,6 +112,7 @@ def dumps(history: History) -> str:
         "{",
         f'  "format": {FORMAT},',
         '  "about": "interview-deck build history: keep it committed next to the package",',
+        f'  "highest": {json.dumps({"mod": history.highest_mod, "id": history.highest_id})},',
         f'  "notetype": {_stamp_json(history.notetype)},',
         '  "notes": {',
     ]
@@ -118,10 +135,12 @@ def loads(text: str, shown: str) -> History:
     """Parse a history file; a damaged one is a ``ContentErrors`` naming the file."""
     try:
         data = json.loads(text)
-        if data.get("format") != FORMAT:
+        if data.get("format") not in (1, FORMAT):
             raise ValueError(f"unknown format {data.get('format')!r}")
         notetype = _stamp(data["notetype"])
         notes = {str(k): _stamp(v) for k, v in data["notes"].items()}
+        highest = data.get("highest", {"mod": 0, "id": 0})
+        high_mod, high_id = _number(highest["mod"]), _number(highest["id"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ContentErrors(
             [
@@ -130,11 +149,17 @@ def loads(text: str, shown: str) -> History:
                 )
             ]
         ) from None
-    return History(notetype, notes)
+    return History(notetype, notes, high_mod, high_id)
+
+
+def _number(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _MAX:
+        raise ValueError(f"{value!r} is not a whole number from 0 to 2**53")
+    return value
 
 
 def _stamp(raw: Mapping[str, object]) -> Stamp:
-    fingerprint, mod, nid = raw["fingerprint"], raw["mod"], raw.get("id", 0)
-    if not isinstance(fingerprint, str) or not isinstance(mod, int) or not isinstance(nid, int):
-        raise ValueError("a stamp needs a text fingerprint and whole-number mod and id")
-    return Stamp(fingerprint, mod, nid)
+    fingerprint = raw["fingerprint"]
+    if not isinstance(fingerprint, str):
+        raise ValueError("a stamp's fingerprint must be text")
+    return Stamp(fingerprint, _number(raw["mod"]), _number(raw.get("id", 0)))

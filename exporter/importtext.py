@@ -70,8 +70,11 @@ def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) 
     taken = {q.id for q in old}
     kept: dict[int, Question] = {}
     added: list[Question] = []
+    named: set[str] = set()
     for pq in page.questions:
-        generated = id_for(pq.question)
+        # The id a first import of this page gives it (page order, '-2' for a repeat), so an
+        # edited question still finds the one it was imported as.
+        generated = _unique(id_for(pq.question), named)
         index = by_text.get(pq.question, by_id.get(generated))
         if index is not None and index not in kept:
             kept[index] = replace(

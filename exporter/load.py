@@ -18,7 +18,15 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from exporter.errors import ContentError, ContentErrors
-from exporter.model import DIFFICULTIES, Bank, Question, Role, default_deck, slugify
+from exporter.model import (
+    DIFFICULTIES,
+    Bank,
+    Question,
+    Role,
+    default_deck,
+    forbidden_char,
+    slugify,
+)
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
     from yaml import CSafeLoader as _BaseLoader
@@ -434,6 +442,14 @@ class _Walk:
             return None
         if isinstance(node, ScalarNode) and node.tag == _Y + "str":
             value = str(node.value)
+            bad = forbidden_char(value)
+            if bad:
+                self.error(
+                    key_node,
+                    f"'{key}' contains the control character {bad}, which a "
+                    "card cannot hold; remove it",
+                )
+                return None
             if value.strip():
                 return value
             self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")

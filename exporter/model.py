@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
 DEFAULT_DECK_PREFIX = "Interview Questions"
+# Characters no card can hold: C0/C1 controls but tab and newline (U+001F is Anki's field
+# separator), lone surrogates (not encodable) and the non-characters U+FFFE/U+FFFF.
+FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100k of them in a big bank
@@ -72,3 +76,9 @@ def slugify(text: str) -> str:
 def default_deck(role: str) -> str:
     """The deck a role's questions go to unless its file names one."""
     return f"{DEFAULT_DECK_PREFIX}::{role}"
+
+
+def forbidden_char(text: str) -> str | None:
+    """'U+001F' for the first character of ``text`` no card can hold, else ``None``."""
+    match = FORBIDDEN_CHARS.search(text)
+    return f"U+{ord(match.group()):04X}" if match else None

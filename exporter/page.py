@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
-from exporter.model import DIFFICULTIES
+from exporter.model import DIFFICULTIES, forbidden_char, slugify
 
 _NAV = "Back to all roles"
 _COUNT = re.compile(r"(\d+) questions?\Z")
@@ -64,7 +64,9 @@ def _paragraphs(lines: list[tuple[int, str]]) -> str:
 
 def parse_page(text: str, shown: str) -> Page:
     """Parse a question page; raise ``ContentErrors`` listing every problem."""
-    lines = [(i + 1, line.rstrip()) for i, line in enumerate(text.lstrip("\ufeff").splitlines())]
+    # Only '\n' ends a line (as editors count them), not Unicode's other line separators.
+    raw_lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+    lines = [(i + 1, line.rstrip()) for i, line in enumerate(raw_lines)]
     errors: list[ContentError] = []
 
     def err(line: int, message: str) -> None:
@@ -78,6 +80,12 @@ def parse_page(text: str, shown: str) -> Page:
     role_line, role = body[0][0], body[0][1].strip()
     if _QUESTION.match(role):
         err(role_line, "the page has no title: the first line should name the role")
+    elif not slugify(role):
+        err(role_line, f"the title '{role}' must name the role in letters or digits")
+    for where, line_text in lines:
+        bad = forbidden_char(line_text)
+        if bad:
+            err(where, f"the control character {bad} cannot go on a card; remove it")
     starts = [i for i, (_, t) in enumerate(body) if _QUESTION.match(t.strip())]
     head = body[1 : starts[0]] if starts else body[1:]
     count_at = [(n, int(m.group(1))) for n, t in head if (m := _COUNT.match(t.strip()))]

@@ -18,11 +18,6 @@ class Slice:
     roles: Collection[str] = ()
     tags: Collection[str] = ()
 
-    @property
-    def is_everything(self) -> bool:
-        """True when nothing is filtered out."""
-        return not (self.difficulties or self.roles or self.tags)
-
     def keeps_role(self, role: Role) -> bool:
         """A role matches by its name or slug, in any case."""
         wanted = {slugify(r) for r in self.roles}
@@ -39,7 +34,9 @@ def select(bank: Bank, chosen: Slice) -> tuple[Bank, int]:
     """The bank cut down to ``chosen``, and how many questions were left out."""
     roles = []
     for role in bank.roles:
-        kept = tuple(q for q in role.questions if chosen.keeps_role(role) and chosen.keeps(q))
+        if not chosen.keeps_role(role):
+            continue
+        kept = tuple(q for q in role.questions if chosen.keeps(q))
         if kept:
             roles.append(replace(role, questions=kept))
     out = Bank(tuple(roles))

@@ -362,3 +362,50 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     result = run_cli(["build", str(_big_bank(tmp_path / "bank")), "-o", str(tmp_path / "b.apkg")])
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+TWIN_PAGE = (
+    "Tools\n\n2 questions\n\n"
+    "Question 1\n\nDifficulty: easy\n\nHow do you monitor model drift and latency?\n\n"
+    "Sample answer\n\nDashboards.\n\n"
+    "Question 2\n\nDifficulty: hard\n\nHow do you monitor model drift and latency at scale?\n\n"
+    "Sample answer\n\nSampling.\n"
+)
+
+
+def test_edited_question_keeps_its_suffixed_id(tmp_path: Path) -> None:
+    """Two questions with one base id get '-2'; editing the second keeps '-2', none removed."""
+    target = tmp_path / "tools.yaml"
+    page = write(tmp_path / "page.txt", TWIN_PAGE)
+    assert import_text(page, "-o", str(target)).exit_code == 0
+    ids = re.findall(r"  - id: (\S+)", target.read_text(encoding="utf-8"))
+    assert ids == ["monitor-model-drift-latency", "monitor-model-drift-latency-2"]
+    write(page, TWIN_PAGE.replace("at scale?", "at global scale?"))
+    result = import_text(page, "-o", str(target), "--prune")
+    assert "1 unchanged, 1 updated, 0 added, 0 removed" in result.stdout
+    text = target.read_text(encoding="utf-8")
+    assert re.findall(r"  - id: (\S+)", text) == ids
+    assert "at global scale?" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "???\n\nQuestion 1\n\nDifficulty: easy\n\nQ?\n\nSample answer\n\nA.\n",
+            "page.txt:1: the title '???' must name the role in letters or digits",
+        ),
+        (
+            "Role\n\nQuestion 1\n\nDifficulty: easy\n\nQ\x7f?\n\nSample answer\n\nA.\n",
+            "page.txt:7: the control character U+007F cannot go on a card; remove it",
+        ),
+    ],
+)
+def test_pages_that_cannot_make_a_valid_file(tmp_path: Path, monkeypatch, text, message) -> None:
+    """A page whose title or text could not become a valid content file is refused."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "page.txt", text)
+    result = run_cli(["import-text", "page.txt"])
+    assert result.exit_code == 1
+    assert message in result.stderr.splitlines()
+    assert not (tmp_path / "content").exists()

@@ -148,6 +148,7 @@ def test_unchanged_rebuild_is_identical_later_and_elsewhere(tmp_path: Path) -> N
     subprocess.run(cmd, env={**env, "TZ": "UTC"}, check=True, capture_output=True)
     package, lock = out.read_bytes(), out.with_name("deck.lock.json").read_bytes()
     time.sleep(1.1)
+    forget_build_cache(out)  # a full rebuild, not the no-op shortcut
     subprocess.run(cmd, env={**env, "TZ": "America/St_Johns"}, check=True, capture_output=True)
     assert out.read_bytes() == package
     assert out.with_name("deck.lock.json").read_bytes() == lock
@@ -162,6 +163,7 @@ def test_unchanged_rebuild_never_reads_the_clock(build, tmp_path: Path, monkeypa
         raise AssertionError("the clock was read")
 
     monkeypatch.setattr(time, "time", no_clock)
+    forget_build_cache(out)  # a full rebuild, not the no-op shortcut
     build(CONTENT, output=out, epoch=None)
 
 
@@ -325,3 +327,100 @@ def test_removed_question_stays_and_the_printed_search_finds_it(anki: Anki, tmp_
     assert len(anki.notes()) == 11
     (nid,) = anki.col.find_notes(search)
     assert anki.col.get_note(nid)["ID"] == "gone-soon"
+
+
+BANK_AB = "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: A?\n    answer: A.\n"
+B = "  - id: b\n    difficulty: easy\n    question: B?\n    answer: {answer}\n"
+
+
+def test_removed_then_readded_question_still_updates(anki: Anki, tmp_path: Path) -> None:
+    """b edited, removed, added back edited: its mod is still strictly newer, so Anki updates."""
+    src, out = tmp_path / "c" / "bank.yaml", tmp_path / "dist" / "deck.apkg"
+    env = {"SOURCE_DATE_EPOCH": "1000"}  # a stopped clock makes the floor do all the work
+    for answer in ("v1", "v2", None, "v3"):
+        write(src, BANK_AB + (B.format(answer=answer) if answer else ""))
+        assert run_cli(["build", str(src), "-o", str(out)], env=env).exit_code == 0
+        anki.import_package(out)
+    assert anki.note_by_id_field("b")["Answer"] == "<p>v3</p>"
+
+
+def test_new_note_never_reuses_a_removed_notes_id(tmp_path: Path) -> None:
+    """a -> a+b -> a -> a+c: c gets an id b never had (Anki would have to move it)."""
+    import json
+
+    src, out = tmp_path / "c" / "bank.yaml", tmp_path / "dist" / "deck.apkg"
+    lock = out.with_name("deck.lock.json")
+    env = {"SOURCE_DATE_EPOCH": "1000"}
+    ids = {}
+    for extra in ("", "b", "", "c"):
+        body = BANK_AB + (B.replace("id: b", f"id: {extra}").format(answer="x") if extra else "")
+        write(src, body)
+        assert run_cli(["build", str(src), "-o", str(out)], env=env).exit_code == 0
+        ids.update({k: v["id"] for k, v in json.loads(lock.read_text())["notes"].items()})
+    assert len(set(ids.values())) == 3
+
+
+def test_merged_histories_with_one_id_twice_are_repaired(anki: Anki, tmp_path: Path) -> None:
+    """Two branches each added a note with the same id: the next build gives one a new id."""
+    import json
+
+    src, out = tmp_path / "c" / "bank.yaml", tmp_path / "dist" / "deck.apkg"
+    lock = out.with_name("deck.lock.json")
+    write(src, BANK_AB + B.format(answer="x"))
+    assert (
+        run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": "1000"}).exit_code
+        == 0
+    )
+    data = json.loads(lock.read_text())
+    data["notes"]["b"]["id"] = data["notes"]["a"]["id"]
+    lock.write_text(json.dumps(data))
+    forget_build_cache(out)
+    result = run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": "1000"})
+    assert result.exit_code == 0, result.stderr
+    notes = json.loads(lock.read_text())["notes"]
+    assert notes["a"]["id"] != notes["b"]["id"]
+    anki.import_package(out)
+    assert len(anki.notes()) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ['"mod": 99999999999999999999999', '"mod": -5', '"mod": "soon"', '"fingerprint": 3'],
+)
+def test_damaged_history_numbers_are_a_clean_error(tmp_path: Path, damage: str) -> None:
+    """Out-of-range or mistyped numbers in the lock file: a one-line error, exit 1."""
+    import re as _re
+
+    src, out = tmp_path / "c" / "bank.yaml", tmp_path / "dist" / "deck.apkg"
+    lock = out.with_name("deck.lock.json")
+    write(src, BANK_AB)
+    assert (
+        run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": "1000"}).exit_code
+        == 0
+    )
+    key = damage.split(":")[0]
+    text = _re.sub(key + r': ("[^"]*"|\d+)', damage, lock.read_text(), count=1)
+    lock.write_text(text)
+    forget_build_cache(out)
+    result = run_cli(["build", str(src), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "build history is damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_format_1_history_is_still_read(build, tmp_path: Path) -> None:
+    """A history written before the 'highest' field still builds the same package."""
+    import json
+
+    out = tmp_path / "dist" / "deck.apkg"
+    build(CONTENT, output=out)
+    package = out.read_bytes()
+    lock = out.with_name("deck.lock.json")
+    data = json.loads(lock.read_text())
+    data["format"] = 1
+    del data["highest"]
+    lock.write_text(json.dumps(data))
+    forget_build_cache(out)
+    build(CONTENT, output=out)
+    assert out.read_bytes() == package
+    assert json.loads(lock.read_text())["format"] == 2

@@ -1,0 +1,58 @@
+"""import-text writes content files that load back to exactly the text it was given."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exporter.emit import dump_role
+from exporter.load import load_file
+from exporter.model import FORBIDDEN_CHARS, Question, Role, default_deck, slugify
+
+# Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("#:-|>'\"!&*?{}[],% \n\t@`\\\u2028\u2029\ufeff\u00a0")),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    min_size=1,
+    max_size=60,
+).filter(lambda t: t.strip() != "" and not FORBIDDEN_CHARS.search(t))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    role=TEXT.filter(lambda r: slugify(r.strip()) != ""),
+    description=TEXT,
+    question=TEXT,
+    answer=TEXT,
+)
+def test_dumped_role_loads_back_unchanged(
+    role: str, description: str, question: str, answer: str
+) -> None:
+    """Whatever the text, the emitted YAML parses to the same role and question text."""
+    original = Role(
+        path="x.yaml",
+        role=role.strip(),
+        deck=default_deck(role.strip()),
+        description=description.strip(),
+        questions=(Question("some-id", "hard", question, answer, ("a-tag",), 0),),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.yaml"
+        path.write_text(dump_role(original), encoding="utf-8")
+        loaded, _ids, errors = load_file(path, "x.yaml")
+    assert errors == []
+    assert loaded is not None
+    assert (loaded.role, loaded.description) == (original.role, original.description)
+    (q,) = loaded.questions
+    assert (q.id, q.difficulty, q.question, q.answer, q.tags) == (
+        "some-id",
+        "hard",
+        question,
+        answer,
+        ("a-tag",),
+    )
