@@ -101,6 +101,18 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
             bar.__exit__(None, None, None)
 
 
+def output_option(default: Path, help: str) -> Callable[[Callable[..., Any]], Any]:
+    """The ``-o/--output`` option of the commands that write one file."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
 
 
@@ -118,14 +130,7 @@ def cli() -> None:
 
 @cli.command()
 @sources_argument
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUTPUT,
-    show_default=True,
-    help="The .apkg to write; its build history goes beside it.",
-)
+@output_option(DEFAULT_OUTPUT, "The .apkg to write; its build history goes beside it.")
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if the output or its history is stale."
 )
@@ -348,14 +353,7 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
 
 @cli.command()
 @sources_argument
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_PREVIEW,
-    show_default=True,
-    help="The HTML page to write.",
-)
+@output_option(DEFAULT_PREVIEW, "The HTML page to write.")
 def preview(sources: tuple[str, ...], output: Path) -> None:
     """Render every card of SOURCES (default: content/), front and back, into one HTML page.
 
