@@ -1,8 +1,7 @@
 """Read any ``.apkg`` (ours or not) and summarise it: decks, notes, tags, note types, times.
 
-Reads the legacy ``collection.anki21`` / ``collection.anki2`` database that every package
-has; packages that only hold Anki 2.1.50+'s zstd-compressed ``collection.anki21b`` are read
-too when the optional ``zstandard`` module is installed.
+Reads Anki 2.1.50+'s zstd-compressed ``collection.anki21b`` when present (what Anki and
+AnkiDroid export today), else the legacy ``collection.anki21`` / ``collection.anki2``.
 """
 
 from __future__ import annotations
@@ -79,7 +78,7 @@ def read_package(path: Path) -> PackageInfo:
 
 def _zstd_decompress(data: bytes, path: Path) -> bytes:
     try:
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard
     except ImportError:
         raise PackageReadError(
             f"{path}: made by Anki 2.1.50 or newer (zstd-compressed); "
@@ -110,7 +109,11 @@ def _query(conn: sqlite3.Connection) -> PackageInfo:
     if "notetypes" in tables:  # schema 18: decks and note types have tables of their own
         deck_names = {int(i): str(n) for i, n in conn.execute("SELECT id, name FROM decks")}
         deck_names = {i: n.replace("\x1f", "::") for i, n in deck_names.items()}
-        descriptions: list[str] = []
+        # A deck's description sits inside its protobuf 'kind' blob as plain UTF-8 text.
+        descriptions = [
+            bytes(kind).decode("utf-8", "replace")
+            for (kind,) in conn.execute("SELECT kind FROM decks")
+        ]
         notetypes = tuple(
             NoteTypeInfo(
                 int(ntid),

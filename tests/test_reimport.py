@@ -424,3 +424,27 @@ def test_format_1_history_is_still_read(build, tmp_path: Path) -> None:
     build(CONTENT, output=out)
     assert out.read_bytes() == package
     assert json.loads(lock.read_text())["format"] == 2
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, legacy: bool) -> None:
+    """A package exported by Anki (zstd 'anki21b' today, or legacy) is summarised, and our
+    provenance survives the round trip through a user's collection."""
+    from anki.collection import ExportAnkiPackageOptions
+    from anki.import_export_pb2 import ExportLimit
+
+    anki.import_package(ROOT / "dist" / "interview-questions.apkg")
+    path = tmp_path / "exported.apkg"
+    anki.col.export_anki_package(
+        out_path=str(path),
+        options=ExportAnkiPackageOptions(with_scheduling=True, with_media=False, legacy=legacy),
+        limit=ExportLimit(),
+    )
+    result = run_cli(["inspect", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert f"  {DECK}: 10 notes" in result.stdout
+    assert (
+        "fields Question, Answer, Difficulty, Role, ID; templates Interview Card" in result.stdout
+    )
+    assert "  difficulty::medium: 5" in result.stdout
+    assert "Built by interview-deck " in result.stdout
