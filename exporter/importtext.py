@@ -13,7 +13,7 @@ from pathlib import Path
 
 from exporter.emit import dump_role
 from exporter.errors import ContentError, ContentErrors
-from exporter.load import load_file
+from exporter.load import decode, load_file
 from exporter.model import Question, Role, default_deck, slugify
 from exporter.package import write_files
 from exporter.page import Page, parse_page
@@ -117,11 +117,9 @@ def import_page(page_path: Path, output: Path | None, *, prune: bool = False) ->
         raw = page_path.read_bytes()
     except OSError as exc:
         raise ContentErrors([ContentError(shown, 0, 0, f"cannot read ({exc.strerror})")]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ContentErrors([ContentError(shown, line, 0, "not valid UTF-8")]) from None
+    text, bad_bytes = decode(raw, shown)
+    if bad_bytes is not None:
+        raise ContentErrors([bad_bytes])
     page = parse_page(text, shown)
     target = output or Path("content") / f"{slugify(page.role)}.yaml"
     existing: Role | None = None

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from exporter.errors import OutputError
 from exporter.history import History
 from exporter.notes import DeckSpec, NoteSpec
-from exporter.notetype import NoteType
+from exporter.notetype import SORT_FIELD, NoteType
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # DEFLATE level 1: about 4x smaller than genanki's stored zip for a fraction of level 6's
@@ -128,7 +128,7 @@ def _write_database(
         fields=[{"name": name} for name in notetype.fields],
         templates=[{"name": notetype.template_name, "qfmt": notetype.front, "afmt": notetype.back}],
         css=notetype.css,
-        sort_field_index=0,
+        sort_field_index=SORT_FIELD,
     )
 
     class _Deck(deck_base):  # type: ignore[misc]

@@ -409,3 +409,15 @@ def test_pages_that_cannot_make_a_valid_file(tmp_path: Path, monkeypatch, text, 
     assert result.exit_code == 1
     assert message in result.stderr.splitlines()
     assert not (tmp_path / "content").exists()
+
+
+def test_page_that_is_not_utf8(tmp_path: Path, monkeypatch) -> None:
+    """A page in another encoding: PAGE:LINE:COL naming the byte, exit 1, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.txt").write_bytes("Role\n\nQuestion 1\n\nCaf\xe9?\n".encode("latin-1"))
+    result = run_cli(["import-text", "page.txt"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "page.txt:5:4: not valid UTF-8 (byte 0xe9); save the file as UTF-8"
+    )
+    assert not (tmp_path / "content").exists()
