@@ -448,3 +448,24 @@ def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, lega
     )
     assert "  difficulty::medium: 5" in result.stdout
     assert "Built by interview-deck " in result.stdout
+
+
+def test_edit_made_in_anki_wins_over_an_older_package(build, anki: Anki, tmp_path: Path) -> None:
+    """A user's own edit in Anki survives re-importing an older package; a build made after
+    the edit that changes that question overwrites it."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    build(content, output=out, epoch=None)
+    anki.import_package(out)
+    note = anki.note_by_id_field(TARGET)
+    note["Answer"] = "<p>My own words.</p>"
+    time.sleep(1.1)  # Anki stamps the edit with the clock, in seconds
+    anki.col.update_note(note)
+    anki.import_package(out)
+    assert anki.note_by_id_field(TARGET)["Answer"] == "<p>My own words.</p>"
+    time.sleep(1.1)
+    edit_answer(content, TARGET, "Revised upstream.")
+    build(content, output=out, epoch=None)
+    log = anki.import_package(out)
+    assert len(log.updated) == 1
+    assert "Revised upstream. I would monitor" in anki.note_by_id_field(TARGET)["Answer"]
