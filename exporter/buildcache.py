@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = ".interview-deck-cache"
-FORMAT = 1
+RECORD_FORMAT = 1
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
 _PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl")
 _CHUNK = 1 << 20
@@ -57,11 +57,11 @@ class Inputs:
         """Where this output's record lives."""
         return self.output.parent / CACHE_DIR / (self.output.name + ".json")
 
-    def unchanged(self) -> Record | None:
+    def current_record(self) -> Record | None:
         """The last build's record if rebuilding would write the same bytes, else ``None``."""
         try:
             raw = json.loads(self.record_path.read_text(encoding="utf-8"))
-            if raw.pop("format") != FORMAT:
+            if raw.pop("format") != RECORD_FORMAT:
                 return None
             record = Record(**raw)
             if (
@@ -92,19 +92,21 @@ class Inputs:
             if not ignore.exists():
                 ignore.write_text("# interview-deck's build cache: never commit it\n*\n")
             tmp = folder / f".{self.record_path.name}.{os.getpid()}.tmp"
-            tmp.write_text(json.dumps({"format": FORMAT, **record.__dict__}, indent=1) + "\n")
+            tmp.write_text(
+                json.dumps({"format": RECORD_FORMAT, **record.__dict__}, indent=1) + "\n"
+            )
             os.replace(tmp, self.record_path)
         except OSError:
             pass  # a cache that cannot be written only costs the next build its shortcut
 
 
 def inputs_for(
-    files: Sequence[Path], output: Path, history_path: Path, options: Sequence[object]
+    files: Sequence[Path], output: Path, history_path: Path, options: Sequence[str]
 ) -> Inputs:
     """Digest the content ``files`` (in build order), ``options`` and the code that builds."""
     stats = _stats(files)
     digest = hashlib.blake2b(digest_size=32)
-    digest.update(json.dumps([FORMAT, _code_identity(), [repr(o) for o in options]]).encode())
+    digest.update(json.dumps([RECORD_FORMAT, _code_identity(), list(options)]).encode())
     for path in files:
         data = path.read_bytes()
         digest.update(len(data).to_bytes(8, "big"))

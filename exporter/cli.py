@@ -1,9 +1,9 @@
-"""The ``interview-deck`` command: the only place that prints, reads the environment or exits."""
+"""The ``interview-deck`` command: the only place that parses options, prints, reads the
+environment or exits. Each command calls one library function and prints its outcome."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
@@ -11,17 +11,20 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from exporter import __version__
-from exporter.errors import ContentErrors, ExporterError
+from exporter.errors import ExporterError
 from exporter.model import DIFFICULTIES
-from exporter.select import ORDERS
+from exporter.slices import ORDERS
 
 if TYPE_CHECKING:
     from exporter.model import Bank
+    from exporter.pipeline import Hooks
+    from exporter.report import Report
+    from exporter.slices import Order
 
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
@@ -31,16 +34,26 @@ PROGRESS_MIN_QUESTIONS = 800
 LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below 2**53
 
 
-def _fail(exc: ExporterError) -> NoReturn:
-    """Report a user-caused problem on stderr and exit 1."""
-    if isinstance(exc, ContentErrors):
-        for error in exc.errors:
-            click.echo(str(error), err=True)
-        n = len(exc.errors)
-        click.echo(f"{n} problem{'s' if n != 1 else ''} found.", err=True)
-    else:
-        click.echo(f"error: {exc}", err=True)
-    sys.exit(1)
+class ExporterGroup(click.Group):
+    """A group whose commands may raise any ``ExporterError``: reported here, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ExporterError as exc:
+            from exporter.report import problems
+
+            emit(problems(exc))
+
+
+def emit(report: Report) -> None:
+    """Print a report (results on stdout, diagnostics on stderr) and exit with its code."""
+    for line in report.out:
+        click.echo(line)
+    for line in report.err:
+        click.echo(line, err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
 
 
 def _clock() -> Callable[[], int]:
@@ -70,19 +83,14 @@ def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
-def _load(sources: tuple[str, ...]) -> Bank:
-    """Load the bank, with a progress bar on stderr for a large bank and a terminal."""
-    from exporter.load import load_bank
-
-    with _progress("Reading questions") as progress:
-        return load_bank(sources or DEFAULT_SOURCES, progress=progress)
-
-
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress callback drawing click's bar once the work is known to be large."""
+def _hooks(label: str) -> Iterator[Hooks]:
+    """Progress on stderr (a bar, then a notice) once the work is known to be large, and only
+    on a terminal."""
+    from exporter.pipeline import Hooks
+
     if not sys.stderr.isatty():
-        yield None
+        yield Hooks()
         return
     bar: Any = None
 
@@ -94,8 +102,12 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
             bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
         bar.update(done - bar.pos)
 
+    def loaded(bank: Bank) -> None:
+        if len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
+            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
+
     try:
-        yield update
+        yield Hooks(progress=update, loaded=loaded)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -116,7 +128,7 @@ def output_option(default: Path, help: str) -> Callable[[Callable[..., Any]], An
 sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ExporterGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="interview-deck")
 def cli() -> None:
     """Turn a YAML bank of interview questions into an Anki package.
@@ -159,6 +171,11 @@ def cli() -> None:
     callback=_check_lang,
     help="Read the question aloud on the front (Anki's {{tts}}), e.g. en_US.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Always build in full, even when the local record says nothing changed.",
+)
 def build(
     sources: tuple[str, ...],
     output: Path,
@@ -168,6 +185,7 @@ def build(
     tags: tuple[str, ...],
     order: str,
     tts_lang: str | None,
+    no_cache: bool,
 ) -> None:
     """Build SOURCES (YAML files or folders; default: content/) into one Anki package.
 
@@ -182,56 +200,25 @@ def build(
       interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
       interview-deck build --check         # in CI: is dist/ up to date?
     """
-    from exporter.build import Options, build_inputs, check_output, plan
-    from exporter.select import Slice
+    from exporter.pipeline import BuildRequest, run_build
+    from exporter.plan import Options
+    from exporter.report import build_report
+    from exporter.slices import Slice
 
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
-    options = Options(output=output, tts_lang=tts_lang, order=order, slice=chosen)
-    try:
-        inputs = build_inputs(sources or DEFAULT_SOURCES, options)
-        last = inputs.unchanged() if inputs else None
-        if last is not None:  # same content, code and outputs as the last build: skip it
-            click.echo(f"{output} is up to date ({last.notes} notes, content {last.content}).")
-            return
-        bank = _load(sources)
-        if sys.stderr.isatty() and len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
-            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
-        result = plan(bank, options, now)
-        if check:
-            if result.is_current():
-                click.echo(f"{output} is up to date.")
-                return
-            click.echo(
-                f"{output} is stale or missing: run 'interview-deck build' and commit it.",
-                err=True,
-            )
-            sys.exit(1)
-        check_output([output, result.history_path], sources or DEFAULT_SOURCES)
-        wrote = result.write()
-        if inputs:
-            inputs.remember(
-                result.package, result.history_text, len(result.notes), result.content_fingerprint
-            )
-    except ExporterError as exc:
-        _fail(exc)
-    verb = "Wrote" if wrote else "Unchanged:"
-    click.echo(f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})")
-    for deck, counts in result.counts().items():
-        detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
-        click.echo(f"  {deck}: {sum(counts.values())} notes ({detail})")
-    if result.left_out:
-        given = [
-            f"--{name} {value}"
-            for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
-            for value in values
-        ]
-        click.echo(f"Left out {result.left_out} question(s) not matching {' '.join(given)}.")
-    if result.removed:
-        click.echo(
-            f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
-            f"notes; find them in the browser with: {result.removed_search()}"
-        )
+    options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
+    request = BuildRequest(
+        sources or DEFAULT_SOURCES, options, check=check, use_record=not no_cache
+    )
+    with _hooks("Reading questions") as hooks:
+        outcome = run_build(request, now, hooks)
+    filters = [
+        f"--{name} {value}"
+        for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
+        for value in values
+    ]
+    emit(build_report(outcome, filters))
 
 
 @cli.command()
@@ -243,16 +230,12 @@ def validate(sources: tuple[str, ...]) -> None:
     Example:
       interview-deck validate content/
     """
+    from exporter.pipeline import run_load
+    from exporter.report import validate_report
 
-    try:
-        bank = _load(sources)
-    except ExporterError as exc:
-        _fail(exc)
-    n = len(bank.questions)
-    click.echo(
-        f"OK: {n} question{'s' if n != 1 else ''} in {len(bank.roles)} file"
-        f"{'s' if len(bank.roles) != 1 else ''}."
-    )
+    with _hooks("Reading questions") as hooks:
+        bank = run_load(sources or DEFAULT_SOURCES, hooks)
+    emit(validate_report(bank))
 
 
 @cli.command()
@@ -264,37 +247,10 @@ def inspect(package: Path) -> None:
     Example:
       interview-deck inspect dist/interview-questions.apkg
     """
-    from exporter.inspect import read_package
+    from exporter.packageinfo import read_package
+    from exporter.report import inspect_report
 
-    try:
-        info = read_package(package)
-    except ExporterError as exc:
-        _fail(exc)
-    click.echo(f"{package}: {info.note_count} notes")
-    if info.provenance:
-        version, fingerprint = info.provenance
-        click.echo(f"Built by interview-deck {version} from content {fingerprint}")
-    else:
-        click.echo("Not built by interview-deck (no provenance recorded)")
-    click.echo("Decks:")
-    for name, count in info.decks.items():
-        click.echo(f"  {name}: {count} notes")
-    click.echo("Note types:")
-    for nt in info.notetypes:
-        click.echo(
-            f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
-            f"templates {', '.join(nt.templates)}"
-        )
-    click.echo("Tags:")
-    for tag, count in info.tags.items():
-        click.echo(f"  {tag}: {count}")
-    if info.mod_range:
-        low, high = (_utc(t) for t in info.mod_range)
-        click.echo(f"Note mod times: {low} .. {high}")
-
-
-def _utc(seconds: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    emit(inspect_report(str(package), read_package(package)))
 
 
 @cli.command()
@@ -308,13 +264,13 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
       interview-deck stats
       interview-deck stats --json
     """
+    import json
+
+    from exporter.pipeline import run_load
     from exporter.stats import stats_for, table
 
-    try:
-        bank = _load(sources)
-    except ExporterError as exc:
-        _fail(exc)
-    numbers = stats_for(bank)
+    with _hooks("Reading questions") as hooks:
+        numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
     if as_json:
         click.echo(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
     else:
@@ -343,10 +299,7 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
     """
     from exporter.importtext import import_page
 
-    try:
-        result = import_page(page, output, prune=prune)
-    except ExporterError as exc:
-        _fail(exc)
+    result = import_page(page, output, prune=prune)
     verb = "Wrote" if result.changed else "Unchanged:"
     click.echo(f"{verb} {result.path} ({result.summary})")
 
@@ -365,21 +318,11 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
       interview-deck preview               # content/ -> dist/preview.html
       interview-deck preview content/mlops-engineer.yaml -o /tmp/mlops.html
     """
-    from exporter.build import check_output
-    from exporter.notes import notes_for
-    from exporter.notetype import note_type
-    from exporter.package import write_files
-    from exporter.preview import render_page
+    from exporter.pipeline import run_preview
 
-    try:
-        bank = _load(sources)
-        notes = notes_for(bank)
-        page = render_page(note_type(), notes, title="interview-deck preview")
-        check_output([output], sources or DEFAULT_SOURCES)
-        write_files([(output, page.encode("utf-8"))])
-    except ExporterError as exc:
-        _fail(exc)
-    click.echo(f"Wrote {output} ({len(notes)} cards)")
+    with _hooks("Reading questions") as hooks:
+        outcome = run_preview(sources or DEFAULT_SOURCES, output, hooks)
+    click.echo(f"Wrote {outcome.output} ({outcome.cards} cards)")
 
 
 def main() -> None:

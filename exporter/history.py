@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
 
-FORMAT = 2  # 2 added "highest"; format 1 files are still read
+HISTORY_FORMAT = 2  # 2 added "highest"; format 1 files are still read
 _MAX = 2**53  # mods and ids stay exact in JavaScript (Anki's web views) and in SQLite
 
 
@@ -35,18 +35,20 @@ class History:
 
     notetype: Stamp
     notes: Mapping[str, Stamp]
-    high_mod: int = 0
-    high_id: int = 0
+    recorded_highest_mod: int = 0  # as written in the file; removed notes' stamps count too
+    recorded_highest_id: int = 0
 
     @property
     def highest_mod(self) -> int:
         """The newest mod time ever given, by this history or the builds before it."""
-        return max([self.high_mod, self.notetype.mod, *(s.mod for s in self.notes.values())])
+        return max(
+            [self.recorded_highest_mod, self.notetype.mod, *(s.mod for s in self.notes.values())]
+        )
 
     @property
     def highest_id(self) -> int:
         """The largest note id ever handed out (0 when none)."""
-        return max([self.high_id, *(s.id for s in self.notes.values())])
+        return max([self.recorded_highest_id, *(s.id for s in self.notes.values())])
 
 
 def advance(
@@ -101,16 +103,16 @@ def advance(
             stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid)
         used.add(stamp.id)
         stamps[qid] = stamp
-    high_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
-    high_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
-    return History(notetype, stamps, high_mod, high_id)
+    highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
+    highest_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
+    return History(notetype, stamps, highest_mod, highest_id)
 
 
 def dumps(history: History) -> str:
     """The history as stable, human-readable JSON (sorted keys, one note per line)."""
     lines = [
         "{",
-        f'  "format": {FORMAT},',
+        f'  "format": {HISTORY_FORMAT},',
         '  "about": "interview-deck build history: keep it committed next to the package",',
         f'  "highest": {json.dumps({"mod": history.highest_mod, "id": history.highest_id})},',
         f'  "notetype": {_stamp_json(history.notetype)},',
@@ -131,25 +133,28 @@ def _stamp_json(stamp: Stamp) -> str:
     return json.dumps(fields)
 
 
-def loads(text: str, shown: str) -> History:
+def loads(text: str, display_path: str) -> History:
     """Parse a history file; a damaged one is a ``ContentErrors`` naming the file."""
     try:
         data = json.loads(text)
-        if data.get("format") not in (1, FORMAT):
+        if data.get("format") not in (1, HISTORY_FORMAT):
             raise ValueError(f"unknown format {data.get('format')!r}")
         notetype = _stamp(data["notetype"])
         notes = {str(k): _stamp(v) for k, v in data["notes"].items()}
         highest = data.get("highest", {"mod": 0, "id": 0})
-        high_mod, high_id = _number(highest["mod"]), _number(highest["id"])
+        highest_mod, highest_id = _number(highest["mod"]), _number(highest["id"])
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ContentErrors(
             [
                 ContentError(
-                    shown, 0, 0, f"build history is damaged ({exc}); delete it to start a new one"
+                    display_path,
+                    0,
+                    0,
+                    f"build history is damaged ({exc}); delete it to start a new one",
                 )
             ]
         ) from None
-    return History(notetype, notes, high_mod, high_id)
+    return History(notetype, notes, highest_mod, highest_id)
 
 
 def _number(value: object) -> int:

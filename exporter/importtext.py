@@ -1,4 +1,4 @@
-"""A parsed question page + an existing content file -> the merged ``Role``.
+"""A parsed question page + an existing content file -> the merged ``RoleFile``.
 
 Questions already in the file (same id, or same question text) keep their id and tags and
 take the page's text; new ones are appended with ids made from their question; nothing is
@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from exporter.emit import dump_role
+from exporter.atomic import write_files
 from exporter.errors import ContentError, ContentErrors
-from exporter.load import decode, load_file
-from exporter.model import Question, Role, default_deck, slugify
-from exporter.package import write_files
+from exporter.load import load_file
+from exporter.model import Question, RoleFile, default_deck, slugify
 from exporter.page import Page, parse_page
+from exporter.sources import SourceFile, decode
+from exporter.yamlwrite import dump_role_file
 
 _STOPWORDS = frozenset(
     """a about after an and any are as at be been being by can could describe did do does
@@ -45,9 +46,9 @@ def _unique(base: str, taken: set[str]) -> str:
 
 @dataclass(frozen=True)
 class Merged:
-    """The merged role and what happened to its questions."""
+    """The merged role file and what happened to its questions."""
 
-    role: Role
+    role_file: RoleFile
     kept: int
     updated: int
     added: int
@@ -62,7 +63,7 @@ class Merged:
         )
 
 
-def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) -> Merged:
+def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = False) -> Merged:
     """The content of ``path`` after importing ``page`` into what it held (if anything)."""
     old = list(existing.questions) if existing else []
     by_text = {q.question: i for i, q in enumerate(old)}
@@ -84,8 +85,8 @@ def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) 
             added.append(Question(_unique(generated, taken), pq.difficulty, pq.question, pq.answer))
     merged = [kept.get(i, q) for i, q in enumerate(old) if i in kept or not prune]
     name = existing.role if existing else page.role
-    role = Role(
-        path=path,
+    role_file = RoleFile(
+        display_path=path,
         role=name,
         deck=existing.deck if existing else default_deck(name),
         description=page.description or (existing.description if existing else ""),
@@ -93,7 +94,7 @@ def merge(page: Page, existing: Role | None, path: str, *, prune: bool = False) 
     )
     updated = sum(1 for i, q in kept.items() if q != old[i])
     return Merged(
-        role=role,
+        role_file=role_file,
         kept=len(kept) - updated,
         updated=updated,
         added=len(added),
@@ -112,25 +113,25 @@ class ImportResult:
 
 def import_page(page_path: Path, output: Path | None, *, prune: bool = False) -> ImportResult:
     """Import the page at ``page_path`` into ``output`` (default content/<role-slug>.yaml)."""
-    shown = str(page_path)
+    where = str(page_path)
     try:
         raw = page_path.read_bytes()
     except OSError as exc:
-        raise ContentErrors([ContentError(shown, 0, 0, f"cannot read ({exc.strerror})")]) from None
-    text, bad_bytes = decode(raw, shown)
+        raise ContentErrors([ContentError(where, 0, 0, f"cannot read ({exc.strerror})")]) from None
+    text, bad_bytes = decode(raw, where)
     if bad_bytes is not None:
         raise ContentErrors([bad_bytes])
-    page = parse_page(text, shown)
+    page = parse_page(text, where)
     target = output or Path("content") / f"{slugify(page.role)}.yaml"
-    existing: Role | None = None
+    existing: RoleFile | None = None
     before: str | None = None
     if target.exists():
-        existing, _ids, errors = load_file(target, str(target))
+        existing, _ids, errors = load_file(SourceFile(target, str(target)))
         if errors or existing is None:
             raise ContentErrors(errors)
         before = target.read_text(encoding="utf-8-sig")
     merged = merge(page, existing, str(target), prune=prune)
-    after = dump_role(merged.role)
+    after = dump_role_file(merged.role_file)
     if after != before:
         write_files([(target, after.encode("utf-8"))])
     return ImportResult(target, after != before, merged.summary)

@@ -6,8 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal, get_args
 
-DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
+Difficulty = Literal["easy", "medium", "hard"]
+DIFFICULTIES: tuple[Difficulty, ...] = get_args(Difficulty)
 DEFAULT_DECK_PREFIX = "Interview Questions"
 # Characters no card can hold: C0/C1 controls but tab and newline (U+001F is Anki's field
 # separator), lone surrogates (not encodable) and the non-characters U+FFFE/U+FFFF.
@@ -16,10 +18,10 @@ FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uf
 
 @dataclass(frozen=True, slots=True)  # slots: 100k of them in a big bank
 class Question:
-    """One interview question with its sample answer."""
+    """One interview question with its sample answer; ``line`` is where it starts."""
 
     id: str
-    difficulty: str
+    difficulty: Difficulty
     question: str
     answer: str
     tags: tuple[str, ...] = ()
@@ -27,10 +29,13 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Role:
-    """One content file: a role, the deck its questions go to, and the questions."""
+class RoleFile:
+    """One content file: the role it is about, the deck its questions go to, the questions.
 
-    path: str
+    ``display_path`` is the file's name as the user gave it, for messages.
+    """
+
+    display_path: str
     role: str
     deck: str
     description: str
@@ -46,12 +51,12 @@ class Role:
 class Bank:
     """Every role file of a build, in a stable order (sorted by path)."""
 
-    roles: tuple[Role, ...]
+    files: tuple[RoleFile, ...]
 
     @property
     def questions(self) -> tuple[Question, ...]:
         """All questions, file by file, in file order."""
-        return tuple(q for r in self.roles for q in r.questions)
+        return tuple(q for f in self.files for q in f.questions)
 
 
 def slugify(text: str) -> str:

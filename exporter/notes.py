@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from exporter.model import Bank, Question, Role
+from exporter.model import Bank, Difficulty, Question, RoleFile
 from exporter.text import to_html
 
 GUID_NAMESPACE = "interview-deck"
@@ -21,18 +21,18 @@ _BASE91 = (
 class NoteSpec:
     """One note as it lands in Anki: identity, fields, tags and deck."""
 
-    qid: str
+    question_id: str
     guid: str
     deck: str
-    role: Role = field(repr=False)
+    role_file: RoleFile = field(repr=False)
     question: Question = field(repr=False)
     tags: tuple[str, ...]
-    difficulty: str
+    difficulty: Difficulty
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
-        return fields_for(self.role, self.question)
+        return fields_for(self.role_file, self.question)
 
     @cached_property  # read by the content fingerprint and the history: hash once
     def fingerprint(self) -> str:
@@ -41,18 +41,9 @@ class NoteSpec:
         return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class DeckSpec:
-    """One deck: its name, stable id and the text a user sees as its description."""
-
-    name: str
-    id: int
-    description: str
-
-
-def guid_for(qid: str) -> str:
+def guid_for(question_id: str) -> str:
     """The note GUID for a question id, namespaced so other tools' notes never collide."""
-    digest = hashlib.sha256(f"{GUID_NAMESPACE}:{qid}".encode()).digest()
+    digest = hashlib.sha256(f"{GUID_NAMESPACE}:{question_id}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
     chars: list[str] = []
     while number:
@@ -67,38 +58,38 @@ def deck_id_for(name: str) -> int:
     return (1 << 40) + int.from_bytes(digest[:6], "big") % ((1 << 52) - (1 << 40))
 
 
-def note_for(role: Role, question: Question) -> NoteSpec:
+def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
     """The note for one question of a role file."""
     return NoteSpec(
-        qid=question.id,
+        question_id=question.id,
         guid=guid_for(question.id),
-        deck=role.deck,
-        role=role,
+        deck=role_file.deck,
+        role_file=role_file,
         question=question,
-        tags=(f"difficulty::{question.difficulty}", f"role::{role.slug}", *question.tags),
+        tags=(f"difficulty::{question.difficulty}", f"role::{role_file.slug}", *question.tags),
         difficulty=question.difficulty,
     )
 
 
-def fields_for(role: Role, question: Question) -> tuple[str, ...]:
+def fields_for(role_file: RoleFile, question: Question) -> tuple[str, ...]:
     """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID."""
     return (
         to_html(question.question),
         to_html(question.answer),
         question.difficulty,
-        html.escape(role.role, quote=False),  # shown on the card: never markup
+        html.escape(role_file.role, quote=False),  # shown on the card: never markup
         question.id,
     )
 
 
 def notes_for(bank: Bank) -> tuple[NoteSpec, ...]:
     """Every note of the bank, in bank order."""
-    return tuple(note_for(role, q) for role in bank.roles for q in role.questions)
+    return tuple(note_for(f, q) for f in bank.files for q in f.questions)
 
 
 def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:
     """Each deck name once, in bank order, with the description of its first role file."""
     seen: dict[str, str] = {}
-    for role in bank.roles:
-        seen.setdefault(role.deck, role.description)
+    for role_file in bank.files:
+        seen.setdefault(role_file.deck, role_file.description)
     return tuple(seen.items())

@@ -22,13 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
-from exporter.model import DIFFICULTIES, forbidden_char, slugify
+from exporter.model import DIFFICULTIES, Difficulty, forbidden_char, slugify
 
 _NAV = "Back to all roles"
 _COUNT = re.compile(r"(\d+) questions?\Z")
 _QUESTION = re.compile(r"Question (\d+)\Z")
 _DIFFICULTY = re.compile(r"Difficulty:\s*(.*)\Z")
 _ANSWER = "Sample answer"
+_DIFFICULTY_OF: dict[str, Difficulty] = {d: d for d in DIFFICULTIES}
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PageQuestion:
     """One question as the page gives it."""
 
     number: int
-    difficulty: str
+    difficulty: Difficulty
     question: str
     answer: str
     line: int
@@ -62,7 +63,7 @@ def _paragraphs(lines: list[tuple[int, str]]) -> str:
     return "\n\n".join("\n".join(p) for p in out if p)
 
 
-def parse_page(text: str, shown: str) -> Page:
+def parse_page(text: str, display_path: str) -> Page:
     """Parse a question page; raise ``ContentErrors`` listing every problem."""
     # Only '\n' ends a line (as editors count them), not Unicode's other line separators.
     raw_lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
@@ -70,13 +71,13 @@ def parse_page(text: str, shown: str) -> Page:
     errors: list[ContentError] = []
 
     def err(line: int, message: str) -> None:
-        errors.append(ContentError(shown, line, 0, message))
+        errors.append(ContentError(display_path, line, 0, message))
 
     body = [(n, t) for n, t in lines if t.strip()]
     if body and body[0][1].strip() == _NAV:
         body = body[1:]
     if not body:
-        raise ContentErrors([ContentError(shown, 1, 0, "the page is empty")])
+        raise ContentErrors([ContentError(display_path, 1, 0, "the page is empty")])
     role_line, role = body[0][0], body[0][1].strip()
     if _QUESTION.match(role):
         err(role_line, "the page has no title: the first line should name the role")
@@ -137,8 +138,8 @@ def _block(
     diff_line, diff_text = content[0]
     dmatch = _DIFFICULTY.match(diff_text.strip())
     assert dmatch is not None
-    difficulty = dmatch.group(1).strip().lower()
-    if difficulty not in DIFFICULTIES:
+    difficulty = _DIFFICULTY_OF.get(dmatch.group(1).strip().lower())
+    if difficulty is None:
         report(
             diff_line,
             f"unknown difficulty '{dmatch.group(1).strip()}': use one of {', '.join(DIFFICULTIES)}",
@@ -156,4 +157,6 @@ def _block(
     if not answer:
         report(marks[0], f"'{head}' has no answer text after '{_ANSWER}'")
         ok = False
-    return PageQuestion(number, difficulty, question, answer, head_line) if ok else None
+    if not ok or difficulty is None:
+        return None
+    return PageQuestion(number, difficulty, question, answer, head_line)

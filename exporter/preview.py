@@ -30,7 +30,7 @@ class TemplateError(ValueError):
 class CardView:
     """One card as Anki renders it: the markup of its front and of its back."""
 
-    qid: str
+    question_id: str
     deck: str
     tags: tuple[str, ...]
     front: str
@@ -54,7 +54,7 @@ def card_view(notetype: NoteType, note: NoteSpec) -> CardView:
     fields = dict(zip(notetype.fields, note.fields, strict=True))
     front = render_template(notetype.front, fields)
     back = render_template(notetype.back, {**fields, FRONT_SIDE: front})
-    return CardView(note.qid, note.deck, note.tags, front, back)
+    return CardView(note.question_id, note.deck, note.tags, front, back)
 
 
 def card_frame(markup: str, *, qid: str, side: str) -> str:
@@ -102,16 +102,16 @@ def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) ->
         parts.append('<section class="pv-deck">')
         parts.append(f"<h2>{html.escape(deck)} <small>({len(views)})</small></h2>")
         for view in views:
-            parts.append(f'<article class="pv-note" id="card-{html.escape(view.qid)}">')
+            parts.append(f'<article class="pv-note" id="card-{html.escape(view.question_id)}">')
             tags = " ".join(view.tags)
             parts.append(
-                f'<p class="pv-caption"><code>{html.escape(view.qid)}</code> '
+                f'<p class="pv-caption"><code>{html.escape(view.question_id)}</code> '
                 f"<span>{html.escape(tags)}</span></p>"
             )
             parts.append('<div class="pv-sides">')
             for side, markup in (("front", view.front), ("back", view.back)):
                 parts.append(f'<figure class="pv-side"><figcaption>{side.title()}</figcaption>')
-                parts.append(card_frame(markup, qid=view.qid, side=side))
+                parts.append(card_frame(markup, qid=view.question_id, side=side))
                 parts.append("</figure>")
             parts.append("</div>")
             parts.append("</article>")

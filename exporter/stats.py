@@ -29,9 +29,9 @@ def stats_for(bank: Bank, *, top_tags: int = 10) -> Stats:
     """Count the bank's questions by role and difficulty; the ``top_tags`` most used tags."""
     by_role: dict[str, dict[str, int]] = {}
     tags: Counter[str] = Counter()
-    for role in bank.roles:
-        counts = by_role.setdefault(role.role, {d: 0 for d in (*DIFFICULTIES, "total")})
-        for q in role.questions:
+    for role_file in bank.files:
+        counts = by_role.setdefault(role_file.role, {d: 0 for d in (*DIFFICULTIES, "total")})
+        for q in role_file.questions:
             counts[q.difficulty] += 1
             counts["total"] += 1
             tags.update(q.tags)

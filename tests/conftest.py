@@ -147,8 +147,8 @@ def stress_answer() -> str:
 
 def write_stress_bank(folder: Path) -> Path:
     """A content file with one stress card, next to nothing else."""
-    from exporter.emit import dump_role
-    from exporter.model import Question, Role
+    from exporter.model import Question, RoleFile
+    from exporter.yamlwrite import dump_role_file
 
     question = Question(
         id="stress-card",
@@ -156,15 +156,17 @@ def write_stress_bank(folder: Path) -> Path:
         question=f"Stress <test> & {LONG_WORD[:60]} \U0001f600 {RTL[:20]}?",
         answer=stress_answer(),
     )
-    role = Role(path="", role="Stress Tester", deck="Stress", description="", questions=(question,))
-    return write(folder / "stress.yaml", dump_role(role))
+    role_file = RoleFile(
+        display_path="", role="Stress Tester", deck="Stress", description="", questions=(question,)
+    )
+    return write(folder / "stress.yaml", dump_role_file(role_file))
 
 
 @dataclass(frozen=True)
 class RenderedCard:
     """One card as Anki's backend renders it (``<style>`` block first, then the template)."""
 
-    qid: str
+    question_id: str
     difficulty: str
     question: str
     answer: str

@@ -161,10 +161,10 @@ def _plain_paragraphs(text: str) -> str:
 
 def test_plain_prose_renders_as_before(build, anki: Anki) -> None:
     """The shipped bank's plain prose renders as simple paragraphs, no stray markup."""
-    from exporter.load import load_bank
+    from exporter.pipeline import run_load
     from exporter.text import to_html
 
-    for q in load_bank([str(CONTENT)]).questions:
+    for q in run_load([str(CONTENT)]).questions:
         assert to_html(q.answer) == _plain_paragraphs(q.answer)
         assert to_html(q.question) == _plain_paragraphs(q.question)
 

@@ -11,9 +11,9 @@ import pytest
 from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
 
 from conftest import CONTENT, EPOCH, ROOT, Anki, RenderedCard, forget_build_cache
-from exporter.load import load_bank
 from exporter.notes import notes_for
 from exporter.notetype import note_type
+from exporter.pipeline import run_load
 from exporter.preview import card_view
 
 AA = 4.5
@@ -48,7 +48,7 @@ def test_every_card_fits_and_reads_in_chromium(
     for card in anki_cards:
         for side, rendered in (("front", card.question), ("back", card.answer)):
             card_page.show(card_document(rendered, night=night), VIEWPORTS[size])
-            where = f"{card.qid} {side}"
+            where = f"{card.question_id} {side}"
             measured = card_page.measure()
             problems += problems_in(measured, where)
             assert [b["text"] for b in measured["badges"]] == [card.difficulty], where
@@ -76,7 +76,7 @@ def test_text_size_line_height_and_measure(
     anki_cards: list[RenderedCard], card_page: CardPage
 ) -> None:
     """Body text >= 16px with line height >= 1.4; on a wide screen a centred column <= 45em."""
-    card = next(c for c in anki_cards if c.qid == "secure-ml-pipelines-model")
+    card = next(c for c in anki_cards if c.question_id == "secure-ml-pipelines-model")
     card_page.show(card_document(card.answer, night=False), DESKTOP)
     style = card_page.page.evaluate(
         """() => [".iq-question p", ".iq-answer p"].map((s) => {
@@ -112,7 +112,7 @@ def test_right_to_left_paragraph_reads_right_to_left(
     anki_cards: list[RenderedCard], card_page: CardPage
 ) -> None:
     """A Hebrew/Arabic paragraph in an answer starts at the right edge."""
-    card = next(c for c in anki_cards if c.qid == "stress-card")
+    card = next(c for c in anki_cards if c.question_id == "stress-card")
     card_page.show(card_document(card.answer, night=False), PHONE)
     gap_left, gap_right = card_page.page.evaluate(
         """() => {
@@ -128,7 +128,7 @@ def test_right_to_left_paragraph_reads_right_to_left(
 
 def test_code_blocks_scroll_inside_the_card(card_page: CardPage) -> None:
     """A long line in a <pre> block (future Markdown answers) scrolls inside, not the card."""
-    (note, *_) = notes_for(load_bank([str(CONTENT)]))
+    (note, *_) = notes_for(run_load([str(CONTENT)]))
     long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
     answer = f"Roll back:\n\n```\n{long_line}\n```\n\n- then check\n"
     notetype = note_type()
@@ -179,12 +179,12 @@ def test_restyled_package_updates_the_note_type_in_place(
     build, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A collection holding the old style gets the new CSS on re-import, no second note type."""
-    import exporter.build
+    import exporter.plan
 
     current = note_type()
     output = tmp_path / "out" / "deck.apkg"
     with monkeypatch.context() as patch:
-        patch.setattr(exporter.build, "note_type", lambda **_: replace(current, css="/* old */"))
+        patch.setattr(exporter.plan, "note_type", lambda **_: replace(current, css="/* old */"))
         anki.import_package(build(CONTENT, output=output))
     assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
     forget_build_cache(output)

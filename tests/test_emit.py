@@ -8,9 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.emit import dump_role
 from exporter.load import load_file
-from exporter.model import FORBIDDEN_CHARS, Question, Role, default_deck, slugify
+from exporter.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
+from exporter.sources import SourceFile
+from exporter.yamlwrite import dump_role_file
 
 # Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
 TEXT = st.text(
@@ -34,8 +35,8 @@ def test_dumped_role_loads_back_unchanged(
     role: str, description: str, question: str, answer: str
 ) -> None:
     """Whatever the text, the emitted YAML parses to the same role and question text."""
-    original = Role(
-        path="x.yaml",
+    original = RoleFile(
+        display_path="x.yaml",
         role=role.strip(),
         deck=default_deck(role.strip()),
         description=description.strip(),
@@ -43,8 +44,8 @@ def test_dumped_role_loads_back_unchanged(
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.yaml"
-        path.write_text(dump_role(original), encoding="utf-8")
-        loaded, _ids, errors = load_file(path, "x.yaml")
+        path.write_text(dump_role_file(original), encoding="utf-8")
+        loaded, _ids, errors = load_file(SourceFile(path, "x.yaml"))
     assert errors == []
     assert loaded is not None
     assert (loaded.role, loaded.description) == (original.role, original.description)

@@ -149,5 +149,5 @@ def test_help_imports_no_build_libraries() -> None:
 
 def test_genanki_loads_without_asyncio() -> None:
     """genanki is imported without asyncio, and its stand-in does not outlive the import."""
-    code = "from exporter.package import _genanki\n_genanki()"
+    code = "from exporter.genanki_adapter import load_genanki\nload_genanki()"
     assert _modules_after(code) == ["genanki", "sqlite3", "yaml", "zipfile"]

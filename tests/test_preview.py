@@ -10,9 +10,9 @@ from browser import DESKTOP, PHONE, CardPage
 from test_design import problems_in
 
 from conftest import CONTENT, RenderedCard, run_cli, write, write_stress_bank
-from exporter.load import load_bank
 from exporter.notes import notes_for
 from exporter.notetype import note_type
+from exporter.pipeline import run_load
 from exporter.preview import TemplateError, card_frame, card_view, render_template
 
 _ANKI_STYLE = re.compile(r"\A<style>.*?</style>", re.DOTALL)
@@ -42,15 +42,15 @@ def test_preview_markup_is_what_anki_renders(
     """Front and back in the page equal Anki's own rendering of the same card, byte for byte."""
     notetype = note_type()
     stress = write_stress_bank(tmp_path)
-    notes = {n.qid: n for n in notes_for(load_bank([str(CONTENT), str(stress)]))}
+    notes = {n.question_id: n for n in notes_for(run_load([str(CONTENT), str(stress)]))}
     page = preview_file.read_text(encoding="utf-8")
     assert f'<style id="card-css">\n{notetype.css}</style>' in page
     for card in anki_cards:
-        view = card_view(notetype, notes[card.qid])
-        assert view.front == without_anki_wrapper(card.question), card.qid
-        assert view.back == without_anki_wrapper(card.answer), card.qid
-        assert card_frame(view.front, qid=card.qid, side="front") in page
-        assert card_frame(view.back, qid=card.qid, side="back") in page
+        view = card_view(notetype, notes[card.question_id])
+        assert view.front == without_anki_wrapper(card.question), card.question_id
+        assert view.back == without_anki_wrapper(card.answer), card.question_id
+        assert card_frame(view.front, qid=card.question_id, side="front") in page
+        assert card_frame(view.back, qid=card.question_id, side="back") in page
 
 
 def test_preview_groups_cards_by_deck(preview_file: Path) -> None:

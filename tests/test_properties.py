@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import EPOCH, Anki, card_text, markdown_literal, run_cli, typed_text
-from exporter.load import SLUG_RE
 from exporter.model import DIFFICULTIES, slugify
+from exporter.schema import SLUG_RE
 
 FAST = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -97,7 +97,7 @@ def test_css_change_updates_the_note_type(build, anki: Anki, tmp_path: Path, mon
         nt = original(**kwargs)
         return replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n")
 
-    monkeypatch.setattr("exporter.build.note_type", restyled)
+    monkeypatch.setattr("exporter.plan.note_type", restyled)
     forget_build_cache(out)
     build(CONTENT, output=out)
     anki.import_package(out)

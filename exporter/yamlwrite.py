@@ -1,10 +1,10 @@
-"""A ``Role`` -> the text of a content file, in the house layout, readable and exact."""
+"""A ``RoleFile`` -> the text of a content file, in the house layout, readable and exact."""
 
 from __future__ import annotations
 
 import yaml
 
-from exporter.model import Role, default_deck
+from exporter.model import RoleFile, default_deck
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -35,15 +35,15 @@ def scalar(value: str, indent: int, *, block: bool = False) -> str:
     return " " + quoted
 
 
-def dump_role(role: Role) -> str:
-    """The content file for ``role``: keys in the documented order, text kept exactly."""
-    out = [f"role:{scalar(role.role, 0)}"]
-    if role.description:
-        out.append(f"description:{scalar(role.description, 0)}")
-    if role.deck != default_deck(role.role):
-        out.append(f"deck:{scalar(role.deck, 0)}")
+def dump_role_file(role_file: RoleFile) -> str:
+    """The content file for ``role_file``: keys in the documented order, text kept exactly."""
+    out = [f"role:{scalar(role_file.role, 0)}"]
+    if role_file.description:
+        out.append(f"description:{scalar(role_file.description, 0)}")
+    if role_file.deck != default_deck(role_file.role):
+        out.append(f"deck:{scalar(role_file.deck, 0)}")
     out.append("questions:")
-    for q in role.questions:
+    for q in role_file.questions:
         out.append(f"  - id: {q.id}")
         out.append(f"    difficulty: {q.difficulty}")
         out.append(f"    question:{scalar(q.question, 4)}")

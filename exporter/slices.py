@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
-from exporter.model import DIFFICULTIES, Bank, Question, Role, slugify
+from exporter.model import DIFFICULTIES, Bank, Question, RoleFile, slugify
 
-ORDERS = ("file", "difficulty")
+Order = Literal["file", "difficulty"]
+ORDERS: tuple[Order, ...] = get_args(Order)
 
 
 @dataclass(frozen=True)
@@ -18,10 +20,10 @@ class Slice:
     roles: Collection[str] = ()
     tags: Collection[str] = ()
 
-    def keeps_role(self, role: Role) -> bool:
+    def keeps_role(self, role_file: RoleFile) -> bool:
         """A role matches by its name or slug, in any case."""
         wanted = {slugify(r) for r in self.roles}
-        return not wanted or role.slug in wanted
+        return not wanted or role_file.slug in wanted
 
     def keeps(self, question: Question) -> bool:
         """A question matches every given criterion (any of several values within one)."""
@@ -32,21 +34,19 @@ class Slice:
 
 def select(bank: Bank, chosen: Slice) -> tuple[Bank, int]:
     """The bank cut down to ``chosen``, and how many questions were left out."""
-    roles = []
-    for role in bank.roles:
-        if not chosen.keeps_role(role):
+    files = []
+    for role_file in bank.files:
+        if not chosen.keeps_role(role_file):
             continue
-        kept = tuple(q for q in role.questions if chosen.keeps(q))
+        kept = tuple(q for q in role_file.questions if chosen.keeps(q))
         if kept:
-            roles.append(replace(role, questions=kept))
-    out = Bank(tuple(roles))
+            files.append(replace(role_file, questions=kept))
+    out = Bank(tuple(files))
     return out, len(bank.questions) - len(out.questions)
 
 
-def positions(questions: Sequence[Question], order: str) -> list[int]:
+def positions(questions: Sequence[Question], order: Order) -> list[int]:
     """Each question's new-card position (1-based), in bank order or easy -> hard."""
-    if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r}")
     indices = list(range(len(questions)))
     if order == "difficulty":
         rank = {d: i for i, d in enumerate(DIFFICULTIES)}

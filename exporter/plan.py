@@ -1,38 +1,46 @@
-"""One build, start to finish, without side effects until ``write``: plan, then bytes."""
+"""A bank and options -> everything a build writes, computed in memory, nothing written:
+notes, decks, the next history (which notes changed, so which mod times rise), package bytes.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from exporter import __version__
-from exporter.buildcache import Inputs, inputs_for
+from exporter.apkg import build_apkg
 from exporter.errors import ContentError, ContentErrors, OutputError, SelectionError
+from exporter.genanki_adapter import DeckRow
 from exporter.history import History, advance, dumps, loads
-from exporter.load import collector_paused, discover
-from exporter.model import Bank
-from exporter.notes import DeckSpec, NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.load import collector_paused
+from exporter.model import Bank, Difficulty
+from exporter.notes import NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
-from exporter.package import build_apkg, write_files
-from exporter.select import Slice, positions, select
+from exporter.slices import Order, Slice, positions, select
 from exporter.text import to_html
+
+Clock = Callable[[], int]
 
 
 @dataclass(frozen=True)
 class Options:
-    """How to build: where to, and how the cards read."""
+    """How to build: where to, which questions, and how the cards read."""
 
     output: Path
     tts_lang: str | None = None
     slice: Slice = Slice()
-    order: str = "file"
+    order: Order = "file"
+
+    def identity(self) -> list[str]:
+        """Every option that shapes the package's bytes (the output path does not)."""
+        return [repr(self.tts_lang), repr(self.slice), repr(self.order)]
 
 
 @dataclass(frozen=True)
-class Build:
+class Plan:
     """What a build would write, with the numbers it reports."""
 
     output: Path
@@ -48,9 +56,9 @@ class Build:
         """An Anki browser search that finds the notes of questions removed since last build."""
         return " OR ".join(f'"ID:{qid}"' for qid in self.removed)
 
-    def counts(self) -> dict[str, Counter[str]]:
+    def counts(self) -> dict[str, Counter[Difficulty]]:
         """Per deck, the number of notes by difficulty."""
-        out: dict[str, Counter[str]] = {}
+        out: dict[str, Counter[Difficulty]] = {}
         for note in self.notes:
             out.setdefault(note.deck, Counter())[note.difficulty] += 1
         return out
@@ -65,30 +73,9 @@ class Build:
         except OSError:
             return False
 
-    def write(self) -> bool:
-        """Write the package and its history atomically; leave them untouched (and say
-        ``False``) when they already hold exactly these bytes."""
-        if self.is_current():
-            return False
-        write_files([(self.output, self.package), (self.history_path, self.history_text.encode())])
-        return True
-
-
-def build_inputs(sources: Sequence[str], options: Options) -> Inputs | None:
-    """The digest of a build's inputs, or ``None`` if the sources have problems to report."""
-    files, errors = discover(sources)
-    if errors:
-        return None
-    settings = [getattr(options, f.name) for f in fields(options) if f.name != "output"]
-    try:
-        return inputs_for(
-            [path for path, _shown in files],
-            options.output,
-            history_path_for(options.output),
-            settings,
-        )
-    except OSError:
-        return None  # the load will say what is wrong
+    def files(self) -> list[tuple[Path, bytes]]:
+        """The files this build writes, with their bytes."""
+        return [(self.output, self.package), (self.history_path, self.history_text.encode())]
 
 
 def history_path_for(output: Path) -> Path:
@@ -115,17 +102,6 @@ def read_history(path: Path) -> History | None:
     return loads(text, str(path))
 
 
-def check_output(targets: Sequence[Path], sources: Sequence[str]) -> None:
-    """Refuse to write any of ``targets`` when it is one of the content files being read."""
-    files, _errors = discover(sources)
-    inputs = {path for path, _shown in files}
-    for target in targets:
-        if target.resolve() in inputs:
-            raise OutputError(
-                f"{target}: is one of the content files being built; choose another output path"
-            )
-
-
 def content_fingerprint(
     notetype: NoteType, decks: Sequence[tuple[str, str]], notes: Sequence[NoteSpec]
 ) -> str:
@@ -143,15 +119,15 @@ def provenance(fingerprint: str, count: int) -> str:
     return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
 
 
-def plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
+def plan(bank: Bank, options: Options, now: Clock) -> Plan:
     """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
     with collector_paused():
         return _plan(bank, options, now)
 
 
-def _plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
+def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
     bank, left_out = select(bank, options.slice)
-    if not bank.roles:
+    if not bank.files:
         raise SelectionError("the filters leave no questions to build")
     notetype = note_type(tts_lang=options.tts_lang)
     notes = notes_for(bank)
@@ -159,22 +135,30 @@ def _plan(bank: Bank, options: Options, now: Callable[[], int]) -> Build:
     fingerprint = content_fingerprint(notetype, deck_texts, notes)
     made_by = provenance(fingerprint, len(notes))
     decks = [
-        DeckSpec(
-            name,
+        DeckRow(
             deck_id_for(name),
+            name,
             (to_html(text) + "\n" if text else "") + f'<p class="iq-provenance">{made_by}</p>',
         )
         for name, text in deck_texts
     ]
     history_path = history_path_for(options.output)
     previous = read_history(history_path)
-    history = advance(previous, notetype.fingerprint, [(n.qid, n.fingerprint) for n in notes], now)
-    return Build(
+    history = advance(
+        previous, notetype.fingerprint, [(n.question_id, n.fingerprint) for n in notes], now
+    )
+    package = build_apkg(
+        notetype,
+        history.notetype.mod,
+        decks,
+        notes,
+        history.notes,
+        positions(bank.questions, options.order),
+    )
+    return Plan(
         output=options.output,
         history_path=history_path,
-        package=build_apkg(
-            notetype, decks, notes, history, dues=positions(bank.questions, options.order)
-        ),
+        package=package,
         history_text=dumps(history),
         notes=notes,
         content_fingerprint=fingerprint,

@@ -1,0 +1,75 @@
+"""Notes, decks and stamps -> the bytes of a deterministic ``.apkg``.
+
+genanki fills the SQLite database (``exporter.genanki_adapter``); we write the zip ourselves
+(fixed entry order, date, mode and compression), because genanki's own ``write_to_file``
+stamps entries with a temp file's mtime and leaves that temp file behind.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from exporter.genanki_adapter import DeckRow, NoteRow, write_collection
+from exporter.history import Stamp
+from exporter.notes import NoteSpec
+from exporter.notetype import NoteType
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# DEFLATE level 1: about 4x smaller than genanki's stored zip for a fraction of level 6's
+# time (docs/BENCHMARKS.md); the level is part of the byte-for-byte output.
+ZIP_LEVEL = 1
+TEMP_PREFIX = "interview-deck-"
+
+
+def build_apkg(
+    notetype: NoteType,
+    notetype_mod: int,
+    decks: Sequence[DeckRow],
+    notes: Sequence[NoteSpec],
+    stamps: Mapping[str, Stamp],
+    dues: Sequence[int],
+) -> bytes:
+    """The complete ``.apkg``: ``notes`` with the mod time and id of their question's stamp,
+    and ``dues[i]`` as the new-card position of ``notes[i]``."""
+    by_deck: dict[str, list[int]] = {}
+    for i, spec in enumerate(notes):
+        by_deck.setdefault(spec.deck, []).append(i)
+
+    def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
+        for i in indices:
+            spec = notes[i]
+            stamp = stamps[spec.question_id]
+            yield NoteRow(spec.guid, spec.fields, spec.tags, dues[i], stamp.mod, stamp.id)
+
+    per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
+    # The database goes to a temp file, not memory: at 100k notes it would otherwise be held
+    # two or three times over (SQLite's pages, serialized copy, zip input).
+    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+        database = Path(tmp) / "collection.anki2"
+        write_collection(database, notetype, notetype_mod, decks, per_deck)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive, database.open("rb") as db:
+            _add(archive, "collection.anki2", db, database.stat().st_size)
+            _add(archive, "media", io.BytesIO(b"{}"), 2)
+    return buffer.getvalue()
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: BinaryIO, size: int) -> None:
+    """Stream one entry into the zip with a fixed date, mode and compression."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3  # Unix, whatever machine builds it
+    info.file_size = size  # known up front, as ``writestr`` would set it
+    if hasattr(info, "compress_level"):  # Python >= 3.13
+        info.compress_level = ZIP_LEVEL
+    else:
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+    with archive.open(info, "w") as dest:
+        shutil.copyfileobj(data, dest, 1 << 20)

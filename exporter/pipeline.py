@@ -1,0 +1,134 @@
+"""Each command's work from start to finish, as one function returning an outcome value.
+
+``run_build``: discover the sources once -> skip if the local record proves the outputs
+current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
+the shorter roads. Nothing here prints or exits: ``exporter.cli`` does, from the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from exporter.atomic import write_files
+from exporter.buildcache import Inputs, Record, inputs_for
+from exporter.errors import OutputError
+from exporter.load import Progress, load_bank
+from exporter.model import Bank
+from exporter.plan import Clock, Options, Plan, history_path_for, plan
+from exporter.sources import Sources, discover
+
+BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What the user asked a build for."""
+
+    sources: tuple[str, ...]
+    options: Options
+    check: bool = False  # write nothing; say whether the outputs are current
+    use_record: bool = True  # may skip the build when the local record proves nothing changed
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What a build did.
+
+    ``status`` is one of: ``up-to-date`` (skipped: the record proves the outputs current;
+    ``record`` says what they hold), ``unchanged`` (built in full, files already held those
+    bytes), ``written``, and for ``--check``: ``current`` or ``stale``. Every status but
+    ``up-to-date`` carries the full ``plan``.
+    """
+
+    status: BuildStatus
+    output: Path
+    plan: Plan | None = None
+    record: Record | None = None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Optional callbacks for a long build: bytes read so far, and the bank once loaded."""
+
+    progress: Progress | None = None
+    loaded: Callable[[Bank], None] | None = None
+
+
+def run_load(sources: Sequence[str], hooks: Hooks = Hooks()) -> Bank:
+    """Discover and load ``sources``; ``ContentErrors`` with every problem."""
+    return load_bank(discover(sources), progress=hooks.progress)
+
+
+def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> BuildOutcome:
+    """Build (or check) the package for ``request``; ``ExporterError`` on a user's mistake."""
+    options = request.options
+    history_path = history_path_for(options.output)
+    sources = discover(request.sources)
+    inputs = _inputs(sources, options, history_path) if request.use_record else None
+    record = inputs.current_record() if inputs is not None else None
+    if record is not None:
+        return BuildOutcome("up-to-date", options.output, record=record)
+    bank = load_bank(sources, progress=hooks.progress)
+    if hooks.loaded is not None:
+        hooks.loaded(bank)
+    result = plan(bank, options, now)
+    if request.check:
+        return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
+    if result.is_current():
+        status: BuildStatus = "unchanged"
+    else:
+        refuse_content_targets([options.output, history_path], sources)
+        write_files(result.files())
+        status = "written"
+    if inputs is not None:
+        inputs.remember(
+            result.package, result.history_text, len(result.notes), result.content_fingerprint
+        )
+    return BuildOutcome(status, options.output, result)
+
+
+def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | None:
+    """The digest of a build's inputs, or ``None`` when there are problems to report."""
+    if sources.errors:
+        return None
+    try:
+        return inputs_for(
+            [f.path for f in sources.files], options.output, history_path, options.identity()
+        )
+    except OSError:
+        return None  # the load will say what is wrong
+
+
+def refuse_content_targets(targets: Sequence[Path], sources: Sources) -> None:
+    """Refuse to write any of ``targets`` when it is one of the content files being read."""
+    for target in targets:
+        if sources.contains(target):
+            raise OutputError(
+                f"{target}: is one of the content files being built; choose another output path"
+            )
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    """The preview page written, and how many cards it shows."""
+
+    output: Path
+    cards: int
+
+
+def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) -> PreviewOutcome:
+    """Render every card of ``sources`` into one HTML page at ``output``."""
+    from exporter.notes import notes_for
+    from exporter.notetype import note_type
+    from exporter.preview import render_page
+
+    found = discover(sources)
+    bank = load_bank(found, progress=hooks.progress)
+    notes = notes_for(bank)
+    page = render_page(note_type(), notes, title="interview-deck preview")
+    refuse_content_targets([output], found)
+    write_files([(output, page.encode("utf-8"))])
+    return PreviewOutcome(output, len(notes))

@@ -1,0 +1,104 @@
+"""Outcomes -> the lines a user reads. Plain text in, plain text out: no click, no I/O."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from exporter.errors import ContentErrors, ExporterError
+from exporter.model import DIFFICULTIES, Bank
+
+if TYPE_CHECKING:
+    from exporter.packageinfo import PackageInfo
+    from exporter.pipeline import BuildOutcome
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a command says: lines for stdout, lines for stderr, and its exit code."""
+
+    out: tuple[str, ...] = ()
+    err: tuple[str, ...] = ()
+    exit_code: int = 0
+
+
+def plural(n: int, word: str) -> str:
+    """'1 question', '2 questions'."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def problems(exc: ExporterError) -> Report:
+    """A user-caused problem: every content problem at ``PATH:LINE``, then a count; exit 1."""
+    if isinstance(exc, ContentErrors):
+        lines = [str(e) for e in exc.errors]
+        lines.append(f"{plural(len(exc.errors), 'problem')} found.")
+        return Report(err=tuple(lines), exit_code=1)
+    return Report(err=(f"error: {exc}",), exit_code=1)
+
+
+def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
+    """What ``build`` says about ``outcome``; ``filters`` are the slice options given."""
+    output = outcome.output
+    if outcome.record is not None:
+        record = outcome.record
+        return Report(
+            out=(f"{output} is up to date ({record.notes} notes, content {record.content}).",)
+        )
+    result = outcome.plan
+    assert result is not None  # every status but up-to-date has a plan
+    if outcome.status == "current":
+        return Report(out=(f"{output} is up to date.",))
+    if outcome.status == "stale":
+        return Report(
+            err=(f"{output} is stale or missing: run 'interview-deck build' and commit it.",),
+            exit_code=1,
+        )
+    verb = "Wrote" if outcome.status == "written" else "Unchanged:"
+    lines = [f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})"]
+    for deck, counts in result.counts().items():
+        detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
+        lines.append(f"  {deck}: {sum(counts.values())} notes ({detail})")
+    if result.left_out:
+        lines.append(f"Left out {result.left_out} question(s) not matching {' '.join(filters)}.")
+    if result.removed:
+        lines.append(
+            f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
+            f"notes; find them in the browser with: {result.removed_search()}"
+        )
+    return Report(out=tuple(lines))
+
+
+def validate_report(bank: Bank) -> Report:
+    """What ``validate`` says of a clean bank."""
+    n, files = len(bank.questions), len(bank.files)
+    return Report(out=(f"OK: {plural(n, 'question')} in {plural(files, 'file')}.",))
+
+
+def inspect_report(package: str, info: PackageInfo) -> Report:
+    """What ``inspect`` says of a package."""
+    lines = [f"{package}: {info.note_count} notes"]
+    if info.provenance:
+        version, fingerprint = info.provenance
+        lines.append(f"Built by interview-deck {version} from content {fingerprint}")
+    else:
+        lines.append("Not built by interview-deck (no provenance recorded)")
+    lines.append("Decks:")
+    lines += [f"  {name}: {count} notes" for name, count in info.decks.items()]
+    lines.append("Note types:")
+    lines += [
+        f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
+        f"templates {', '.join(nt.templates)}"
+        for nt in info.notetypes
+    ]
+    lines.append("Tags:")
+    lines += [f"  {tag}: {count}" for tag, count in info.tags.items()]
+    if info.mod_range:
+        low, high = (_utc(t) for t in info.mod_range)
+        lines.append(f"Note mod times: {low} .. {high}")
+    return Report(out=tuple(lines))
+
+
+def _utc(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))

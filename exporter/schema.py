@@ -1,0 +1,305 @@
+"""The content schema: one file's YAML node tree -> a checked ``RoleFile``.
+
+The walk reads the nodes by hand: that gives a line number for every value, catches
+duplicate keys and unknown keys (with a did-you-mean), refuses tags, and refuses an alias
+the first time a node is met twice. Every problem is gathered, never just the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from exporter.errors import ContentError
+from exporter.model import (
+    DIFFICULTIES,
+    Question,
+    RoleFile,
+    default_deck,
+    forbidden_char,
+    slugify,
+)
+from exporter.yamlsyntax import line_of
+
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+TOP_KEYS = ("role", "description", "deck", "questions")
+QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags")
+
+_Y = "tag:yaml.org,2002:"
+# What each text key holds, for "missing", "empty" and "wrong type" messages.
+_EXPECTED = {
+    "role": "the role's name as text (e.g. 'role: MLOps Engineer')",
+    "description": "text",
+    "deck": "a deck name as text (e.g. 'Interview Questions::MLOps')",
+    "id": "a lowercase slug such as 'model-drift-2'",
+    "difficulty": f"one of {', '.join(DIFFICULTIES)}",
+    "question": "the question as text",
+    "answer": "the sample answer as text",
+}
+_KIND = {
+    _Y + "str": "text",
+    _Y + "int": "a number",
+    _Y + "float": "a number",
+    _Y + "bool": "true/false",
+    _Y + "null": "nothing (null)",
+    _Y + "timestamp": "a date",
+    _Y + "seq": "a list",
+    _Y + "map": "a mapping",
+}
+
+
+def _kind(node: Node) -> str:
+    return _KIND.get(node.tag, "a value")
+
+
+def _closest(key: str, allowed: Sequence[str]) -> str:
+    match = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.6)
+    hint = f": did you mean '{match[0]}'?" if match else ""
+    return f"{hint} (allowed: {', '.join(allowed)})"
+
+
+@dataclass
+class SchemaWalk:
+    """Checks one file's node tree and builds its ``RoleFile``; gathers errors as it goes."""
+
+    display_path: str
+    errors: list[ContentError] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+    ids: list[tuple[str, int]] = field(default_factory=list)
+    repeated: list[Node] = field(default_factory=list)
+    result: RoleFile | None = None
+
+    def error(self, node: Node, message: str) -> None:
+        self.errors.append(ContentError(self.display_path, line_of(node), 0, message))
+
+    def once(self, node: Node) -> bool:
+        """True for a node met for the first time and of a tag content files may use."""
+        return self._first_visit(node) and self._allowed_tag(node)
+
+    def _first_visit(self, node: Node) -> bool:
+        """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
+        if id(node) in self.seen:
+            self.repeated.append(node)
+            return False
+        self.seen.add(id(node))
+        return True
+
+    def _allowed_tag(self, node: Node) -> bool:
+        """Refuse an explicit tag such as ``!!python/object``: content is text, lists, maps."""
+        tag = node.tag
+        if tag in _KIND:
+            return True
+        shown_tag = "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
+        self.error(
+            node,
+            f"YAML tag '{shown_tag}' is not allowed: content files hold only text, "
+            "lists and mappings; remove the tag",
+        )
+        return False
+
+    def mapping(
+        self, node: Node, what: str, allowed: Sequence[str]
+    ) -> dict[str, tuple[Node, Node]]:
+        """The keys of a mapping node, checked: text, known, not repeated."""
+        if not isinstance(node, MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value), found {_kind(node)}")
+            return {}
+        items: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if not self.once(key_node):
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _Y + "str":
+                self.error(key_node, f"keys must be text, found {_kind(key_node)}")
+                continue
+            key = key_node.value
+            if key in items:
+                first = line_of(items[key][0])
+                self.error(
+                    key_node,
+                    f"duplicate key '{key}' (also at line {first}); keep one: YAML would "
+                    "silently use the last",
+                )
+            elif key not in allowed:
+                self.error(key_node, f"unknown key '{key}' in {what}{_closest(key, allowed)}")
+            else:
+                items[key] = (key_node, value_node)
+        return items
+
+    def text(
+        self, items: dict[str, tuple[Node, Node]], key: str, parent: Node, *, required: bool
+    ) -> str | None:
+        """A non-empty text value, or ``None`` (with an error when it was required)."""
+        if key not in items:
+            if required:
+                where = " in this question" if key in QUESTION_KEYS else ""
+                self.error(
+                    parent, f"missing required key '{key}'{where}: expected {_EXPECTED[key]}"
+                )
+            return None
+        key_node, node = items[key]
+        if not self.once(node):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == _Y + "str":
+            value = str(node.value)
+            bad = forbidden_char(value)
+            if bad:
+                self.error(
+                    key_node,
+                    f"'{key}' contains the control character {bad}, which a "
+                    "card cannot hold; remove it",
+                )
+                return None
+            if value.strip():
+                return value
+            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+            return None
+        if node.tag == _Y + "null":
+            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+        else:
+            quotable = isinstance(node, ScalarNode) and key != "difficulty"
+            hint = "; put it in quotes to use it as text" if quotable else ""
+            self.error(key_node, f"'{key}' must be {_EXPECTED[key]}, found {_kind(node)}{hint}")
+        return None
+
+    def role_file(self, root: Node) -> RoleFile | None:
+        if not self.once(root):
+            return None
+        if not isinstance(root, MappingNode):
+            self.error(
+                root,
+                f"the top level must be a mapping with 'role' and 'questions', found {_kind(root)}",
+            )
+            return None
+        items = self.mapping(root, "the file", TOP_KEYS)
+        role = self.text(items, "role", root, required=True)
+        description = self.text(items, "description", root, required=False)
+        deck = self.text(items, "deck", root, required=False)
+        if deck is not None and any(not part.strip() for part in deck.split("::")):
+            self.error(
+                items["deck"][0],
+                f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
+            )
+            deck = None
+        if role is not None and not slugify(role):
+            self.error(
+                items["role"][0],
+                f"role '{role.strip()}' needs at least one letter or digit (it names the "
+                "role's tag, e.g. 'role::mlops-engineer')",
+            )
+            role = None
+        questions = self.questions(items, root)
+        if role is None or questions is None or self.errors:
+            return None
+        return RoleFile(
+            display_path=self.display_path,
+            role=role.strip(),
+            deck=(deck or default_deck(role.strip())).strip(),
+            description=(description or "").strip(),
+            questions=questions,
+        )
+
+    def questions(
+        self, items: dict[str, tuple[Node, Node]], root: Node
+    ) -> tuple[Question, ...] | None:
+        if "questions" not in items:
+            self.error(root, "missing required key 'questions': expected a list of questions")
+            return None
+        key_node, node = items["questions"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            found = "nothing" if node.tag == _Y + "null" else _kind(node)
+            self.error(key_node, f"'questions' must be a list of questions, found {found}")
+            return None
+        if not node.value:
+            self.error(key_node, "'questions' is empty: add at least one question")
+            return None
+        out = [self.question(item) for item in node.value]
+        return tuple(q for q in out if q is not None)
+
+    def question(self, node: Node) -> Question | None:
+        if not self.once(node):
+            return None
+        items = self.mapping(node, "a question", QUESTION_KEYS)
+        if not items and not isinstance(node, MappingNode):
+            return None
+        qid = self.text(items, "id", node, required=True)
+        if qid is not None and SLUG_RE.match(qid):
+            self.ids.append((qid, line_of(items["id"][0])))
+        elif qid is not None:
+            self.error(
+                items["id"][0],
+                f"id '{qid}' must be a lowercase slug: letters a-z, digits "
+                "and single '-' between them (e.g. 'model-drift-2')",
+            )
+            qid = None
+        difficulty = self.text(items, "difficulty", node, required=True)
+        if difficulty is not None and difficulty not in DIFFICULTIES:
+            hint = ""
+            fixed = difficulty.strip().lower()
+            if fixed in DIFFICULTIES:
+                how = " and ".join(
+                    w
+                    for w, needed in (
+                        ("without spaces", difficulty != difficulty.strip()),
+                        ("in lowercase", difficulty != difficulty.lower()),
+                    )
+                    if needed
+                )
+                hint = f"; write it {how}: '{fixed}'"
+            self.error(
+                items["difficulty"][0],
+                f"unknown difficulty '{difficulty}': use one of {', '.join(DIFFICULTIES)}{hint}",
+            )
+            difficulty = None
+        question = self.text(items, "question", node, required=True)
+        answer = self.text(items, "answer", node, required=True)
+        tags = self.tags(items)
+        if None in (qid, difficulty, question, answer) or tags is None:
+            return None
+        assert qid and difficulty and question and answer  # narrowed for the type checker
+        return Question(qid, difficulty, question, answer, tags, line_of(node))
+
+    def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
+        if "tags" not in items:
+            return ()
+        key_node, node = items["tags"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            self.error(
+                key_node, f"'tags' must be a list such as [pipelines, ci-cd], found {_kind(node)}"
+            )
+            return None
+        tags: list[str] = []
+        ok = True
+        for item in node.value:
+            if not self.once(item):
+                ok = False
+            elif not isinstance(item, ScalarNode) or item.tag != _Y + "str":
+                self.error(item, f"a tag must be text, found {_kind(item)}")
+                ok = False
+            elif not SLUG_RE.match(item.value):
+                self.error(
+                    item,
+                    f"tag '{item.value}' must be a lowercase slug (letters a-z, "
+                    "digits and single '-')",
+                )
+                ok = False
+            elif item.value in tags:
+                self.error(item, f"tag '{item.value}' is listed twice")
+                ok = False
+            else:
+                tags.append(item.value)
+        return tuple(tags) if ok else None
+
+
+def check_file(root: Node, display_path: str) -> SchemaWalk:
+    """Walk one file's node tree; the result holds the role file (if clean), ids and errors."""
+    walk = SchemaWalk(display_path)
+    walk.result = walk.role_file(root)
+    return walk

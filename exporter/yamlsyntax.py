@@ -1,0 +1,151 @@
+"""YAML text -> a node tree, and YAML's own complaints in plain words at the right place.
+
+Files are only composed into nodes, never constructed into Python objects, so no tag can run
+code; the schema walk (``exporter.schema``) reads the nodes and their line numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+from yaml.nodes import Node
+
+from exporter.errors import ContentError
+
+try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+def line_of(node: Node) -> int:
+    """The 1-based line a node starts on."""
+    return int(node.start_mark.line) + 1
+
+
+def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | None]:
+    """The file's single document as a node tree (``None`` if empty), or its syntax error."""
+    loader = None
+    try:
+        # Pure-Python PyYAML checks the characters on construction, libyaml while parsing.
+        loader = _BaseLoader(text)
+        return loader.get_single_node(), None
+    except yaml.MarkedYAMLError as exc:
+        return None, _syntax_error(exc, display_path, text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        position = exc.position
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        return None, ContentError(
+            display_path,
+            line,
+            column,
+            f"invalid YAML: the control character U+{exc.character:04X} is not allowed "
+            "in a YAML file; remove it",
+        )
+    except RecursionError:  # pragma: no cover - libyaml stops at depth 1000 first
+        return None, ContentError(display_path, 0, 0, "invalid YAML: nested too deeply")
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, display_path: str, text: str) -> ContentError:
+    """A parser error in plain words, at the place a user should look first."""
+    problem = (exc.problem or "").strip()
+    context = (exc.context or "").strip()
+    mark = exc.problem_mark or exc.context_mark
+    start = exc.context_mark
+    at = start.line + 1 if start else 0
+    lines = text.splitlines()
+
+    def char_at(m: yaml.Mark | None) -> str:
+        if m is None or m.line >= len(lines) or m.column >= len(lines[m.line]):
+            return ""
+        return lines[m.line][m.column]
+
+    def indent_has_tab(m: yaml.Mark | None) -> bool:
+        if m is None or m.line >= len(lines):
+            return False
+        line = lines[m.line]
+        return "\t" in line[: len(line) - len(line.lstrip(" \t"))] or char_at(m) == "\t"
+
+    if "expected a single document" in context or "another document" in problem:
+        message = "a second YAML document ('---'): a content file holds one; remove the '---'"
+    elif indent_has_tab(exc.problem_mark):
+        message = "a tab character in the indentation; indent with spaces only"
+    elif "quoted scalar" in context and start is not None:
+        mark = start
+        quote = char_at(start) or "quote"
+        message = (
+            f"the text quoted with {quote} here is never closed; add the closing {quote} "
+            "(or use '|' for text over several lines)"
+        )
+    elif "alias" in context or "alias" in problem:
+        message = (
+            "text starting with '*' is read as a YAML alias, which is not supported; "
+            "put the text in quotes"
+        )
+    elif "cannot start any token" in problem:
+        found = char_at(exc.problem_mark)
+        message = f"a value cannot start with '{found}'; put the value in quotes"
+    elif "mapping values are not allowed" in problem:
+        message = (
+            "unexpected ':' here; put text that contains ': ' in quotes, "
+            "or check this line's indentation"
+        )
+    elif ("flow sequence" in context or "flow mapping" in context) and start is not None:
+        mark = start
+        opened, closer = ("[", "]") if "sequence" in context else ("{", "}")
+        message = (
+            f"the '{opened}' here is never closed; add '{closer}' after the last item "
+            "(and put items containing ':' or ',' in quotes)"
+        )
+    elif "block collection" in context or "block mapping" in context:
+        message = (
+            "this line's indentation does not match the lines above it; keys of one mapping "
+            f"must line up (the block starts at line {at})"
+        )
+    elif "nesting depth" in problem:
+        message = "nested too deeply (more than 1000 levels of lists or mappings)"
+    elif "directive" in context:
+        message = "a line starting with '%' is a YAML directive; put the value in quotes"
+    else:
+        message = f"{problem} ({context})" if context else problem
+        message += "; check quoting and indentation here"
+    line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
+    return ContentError(display_path, line, column, f"invalid YAML: {message}")
+
+
+def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list[ContentError]:
+    """One error per alias (``*name``) in the file, found again by scanning its tokens.
+
+    Only called when the walk met a node twice, so clean files never pay for the scan.
+    """
+    anchors: dict[str, int] = {}
+    errors: dict[tuple[int, str], ContentError] = {}
+    for token in yaml.scan(text, Loader=_BaseLoader):
+        if isinstance(token, yaml.AnchorToken):
+            anchors[token.value] = token.start_mark.line + 1
+        elif isinstance(token, yaml.AliasToken):
+            line = token.start_mark.line + 1
+            anchor = anchors.get(token.value)
+            where = f" (its anchor '&{token.value}' is at line {anchor})" if anchor else ""
+            errors.setdefault(
+                (line, token.value),
+                ContentError(
+                    display_path,
+                    line,
+                    token.start_mark.column + 1,
+                    f"YAML alias '*{token.value}' is not supported{where}; "
+                    "write the value out in full",
+                ),
+            )
+    if errors:
+        return list(errors.values())
+    return [  # pragma: no cover - a repeated node always comes from an alias
+        ContentError(display_path, line_of(node), 0, "YAML aliases are not supported")
+        for node in repeated
+    ]
