@@ -173,7 +173,7 @@ def machine() -> list[str]:
     )
     import yaml
 
-    libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else "none"  # type: ignore[attr-defined]
+    libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else "none"
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -206,7 +206,7 @@ def size_table(size: int, bank_bytes: int, commands: list[Command]) -> list[str]
             f"| {s.label} | {len(s.seconds)} | {s.median:.3f} | {s.median / base.median:.2f} "
             f"| {s.median / fresh.median:.2f} | {s.peak_mib:,.0f} | {out} |"
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def zip_levels(package: Path) -> list[str]:
@@ -226,7 +226,7 @@ def zip_levels(package: Path) -> list[str]:
         lines.append(
             f"| {level} | {time.perf_counter() - start:.2f} | {mib(n)} | {100 * n / len(db):.0f}% |"
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def targets(results: dict[int, list[Command]], startup: list[Command]) -> list[str]:
@@ -255,7 +255,7 @@ def targets(results: dict[int, list[Command]], startup: list[Command]) -> list[s
         rows.append(("100,000: package ≤ 30% of genanki's", f"{100 * r:.0f}%", r <= 0.3))
     lines = ["### Targets", "", "| target | this run | met |", "| --- | ---: | :---: |"]
     lines += [f"| {what} | {value} | {'yes' if ok else '**no**'} |" for what, value, ok in rows]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def write_report(path: Path, body: list[str]) -> None:

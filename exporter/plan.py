@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter import __version__
@@ -31,7 +31,7 @@ class Options:
 
     output: Path
     tts_lang: str | None = None
-    slice: Slice = Slice()
+    slice: Slice = field(default_factory=Slice)
     order: Order = "file"
 
     def identity(self) -> list[str]:

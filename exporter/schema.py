@@ -259,9 +259,10 @@ class SchemaWalk:
         question = self.text(items, "question", node, required=True)
         answer = self.text(items, "answer", node, required=True)
         tags = self.tags(items)
-        if None in (qid, difficulty, question, answer) or tags is None:
+        if qid is None or difficulty is None or question is None or answer is None:
             return None
-        assert qid and difficulty and question and answer  # narrowed for the type checker
+        if tags is None:
+            return None
         return Question(qid, difficulty, question, answer, tags, line_of(node))
 
     def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:

@@ -30,7 +30,7 @@ def stats_for(bank: Bank, *, top_tags: int = 10) -> Stats:
     by_role: dict[str, dict[str, int]] = {}
     tags: Counter[str] = Counter()
     for role_file in bank.files:
-        counts = by_role.setdefault(role_file.role, {d: 0 for d in (*DIFFICULTIES, "total")})
+        counts = by_role.setdefault(role_file.role, dict.fromkeys((*DIFFICULTIES, "total"), 0))
         for q in role_file.questions:
             counts[q.difficulty] += 1
             counts["total"] += 1

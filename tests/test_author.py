@@ -66,7 +66,8 @@ def test_import_text_merges_into_an_existing_file(tmp_path: Path) -> None:
     data = run_cli(["stats", "--json", str(target)])
     assert json.loads(data.stdout)["totals"]["total"] == 12
     text = target.read_text(encoding="utf-8")
-    assert "  - id: my-monitoring\n" in text and "tags: [observability]" in text
+    assert "  - id: my-monitoring\n" in text
+    assert "tags: [observability]" in text
     assert "I would monitor FOUR layers" in text
     assert "  - id: my-own-question\n" in text  # not on the page, kept without --prune
     assert text.rstrip().endswith("In stages.\n\n      With canaries first.")
@@ -280,7 +281,8 @@ def test_tts_reads_the_question_and_updates_the_note_type(anki: Anki, tmp_path: 
         run_cli(["build", str(CONTENT), "-o", str(out), "--tts", "en_US"], env=env).exit_code == 0
     )
     log = anki.import_package(out)
-    assert len(log.conflicting) == 0 and len(log.new) == 0
+    assert len(log.conflicting) == 0
+    assert len(log.new) == 0
     (model,) = anki.notetypes()
     assert "{{tts en_US:Question}}" in model["tmpls"][0]["qfmt"]
     card = anki.note_by_id_field("secure-ml-pipelines-model").cards()[0]
@@ -352,7 +354,8 @@ def test_progress_shows_on_a_terminal_for_a_large_bank(tmp_path: Path) -> None:
         chunks.append(chunk)
     os.close(primary)
     terminal = b"".join(chunks).decode()
-    assert "Reading questions" in terminal and "100%" in terminal
+    assert "Reading questions" in terminal
+    assert "100%" in terminal
     assert "Building 1200 notes" in terminal
     assert b"Wrote" in proc.stdout
 

@@ -206,4 +206,5 @@ def test_build_prints_counts_per_deck_and_difficulty(tmp_path: Path) -> None:
     assert (
         "Interview Questions::MLOps Engineer: 10 notes (2 easy, 5 medium, 3 hard)" in result.stdout
     )
-    assert out.exists() and out.with_name("deck.lock.json").exists()
+    assert out.exists()
+    assert out.with_name("deck.lock.json").exists()

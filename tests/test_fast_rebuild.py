@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,8 +136,10 @@ def _modules_after(code: str) -> list[str]:
         "('yaml', 'genanki', 'sqlite3', 'asyncio', 'cached_property', 'zipfile') "
         "if m in sys.modules)))"
     )
+    # Without coverage's own start-up hooks, which import modules of their own (sqlite3).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT, env=env
     )
     return done.stdout.splitlines()[-1].split()
 

@@ -72,8 +72,10 @@ def test_edited_answer_updates_in_place_keeping_reviews(build, anki: Anki, tmp_p
     build(content, output=out)  # same SOURCE_DATE_EPOCH: the history must still raise the mod
     log = anki.import_package(out)
 
-    assert len(log.updated) == 1 and len(log.new) == 0
-    assert len(log.conflicting) == 0 and len(log.missing_notetype) == 0
+    assert len(log.updated) == 1
+    assert len(log.new) == 0
+    assert len(log.conflicting) == 0
+    assert len(log.missing_notetype) == 0
     assert len(log.duplicate) == 9  # Anki's word for "already there, not newer": skipped
     note = anki.note_by_id_field(TARGET)
     assert "EDITED. I would monitor three layers" in note["Answer"]
@@ -252,8 +254,10 @@ def test_inspect_committed_package_matches_bank() -> None:
     out = result.stdout
     assert "10 notes" in out
     assert f"  {DECK}: 10 notes" in out
-    assert "  difficulty::medium: 5" in out and "  difficulty::hard: 3" in out
-    assert "  difficulty::easy: 2" in out and "  role::mlops-engineer: 10" in out
+    assert "  difficulty::medium: 5" in out
+    assert "  difficulty::hard: 3" in out
+    assert "  difficulty::easy: 2" in out
+    assert "  role::mlops-engineer: 10" in out
     assert (
         "Interview Question (id 1730118263051): fields Question, Answer, Difficulty, Role, ID"
         in out
