@@ -134,7 +134,8 @@ def snapshot(col: Any) -> dict[str, Any]:
 
 
 def review_first_card(col: Any, deck: str) -> dict[str, Any]:
-    """Answer the first new card of ``deck`` 'Good' with this version's own scheduler."""
+    """Answer the first new card of ``deck`` 'Easy' with this version's own scheduler, so it
+    becomes a review card with an interval of days (what a re-import must not reset)."""
     if hasattr(col.decks, "id_for_name"):
         did = col.decks.id_for_name(deck)
     else:
@@ -153,7 +154,9 @@ def review_first_card(col: Any, deck: str) -> dict[str, Any]:
     card.start_timer() if hasattr(card, "start_timer") else card.startTimer()
     # The card's scheduling states: `states` since 2.1.55, `next_states` before.
     states = queued.states if hasattr(queued, "states") else queued.next_states
-    answer = sched.build_answer(card=card, states=states, rating=3)
+    from anki.scheduler.v3 import CardAnswer
+
+    answer = sched.build_answer(card=card, states=states, rating=CardAnswer.EASY)
     sched.answer_card(answer)
     return {"card": card.id, "note": card.nid, "scheduler": type(sched).__module__}
 
