@@ -246,7 +246,9 @@ def test_reimport_keeps_review(run, packages: Packages, anki_version: str, impor
     )
     answered = reviewed_card(report, "after_review")
     assert reviewed_card(report, "after_v1")["type"] == 0  # new before the review
-    assert answered["type"] == 2 and answered["ivl"] > 0 and answered["reps"] == 1  # review
+    assert answered["type"] == 2
+    assert answered["ivl"] > 0
+    assert answered["reps"] == 1
     assert len(report["after_review"]["revlog"]) == 1
     assert report["after_review"]["revlog"][0][1] == review["card"]
     assert report["after_v2"]["revlog"] == report["after_review"]["revlog"]
