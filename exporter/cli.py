@@ -3,13 +3,12 @@ environment or exits. Each command calls one library function and prints its out
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,18 +18,15 @@ from exporter import __version__
 from exporter.errors import ExporterError
 from exporter.model import DIFFICULTIES
 from exporter.slices import ORDERS
+from exporter.terminal import terminal_hooks
 
 if TYPE_CHECKING:
-    from exporter.model import Bank
-    from exporter.pipeline import Hooks
     from exporter.report import Report
     from exporter.slices import Order
 
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
 DEFAULT_PREVIEW = Path("dist") / "preview.html"
-PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
-PROGRESS_MIN_QUESTIONS = 800
 LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below 2**53
 
 
@@ -81,36 +77,6 @@ def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -
     if value is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z0-9]{2,4})?", value):
         raise click.BadParameter(f"{value!r} is not a language code such as en_US or de_DE")
     return value
-
-
-@contextlib.contextmanager
-def _hooks(label: str) -> Iterator[Hooks]:
-    """Progress on stderr (a bar, then a notice) once the work is known to be large, and only
-    on a terminal."""
-    from exporter.pipeline import Hooks
-
-    if not sys.stderr.isatty():
-        yield Hooks()
-        return
-    bar: Any = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if total < PROGRESS_MIN_BYTES:
-            return
-        if bar is None:
-            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
-        bar.update(done - bar.pos)
-
-    def loaded(bank: Bank) -> None:
-        if len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
-            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
-
-    try:
-        yield Hooks(progress=update, loaded=loaded)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def output_option(default: Path, help: str) -> Callable[[Callable[..., Any]], Any]:
@@ -211,7 +177,7 @@ def build(
     request = BuildRequest(
         sources or DEFAULT_SOURCES, options, check=check, use_record=not no_cache
     )
-    with _hooks("Reading questions") as hooks:
+    with terminal_hooks("Reading questions") as hooks:
         outcome = run_build(request, now, hooks)
     filters = [
         f"--{name} {value}"
@@ -233,7 +199,7 @@ def validate(sources: tuple[str, ...]) -> None:
     from exporter.pipeline import run_load
     from exporter.report import validate_report
 
-    with _hooks("Reading questions") as hooks:
+    with terminal_hooks("Reading questions") as hooks:
         bank = run_load(sources or DEFAULT_SOURCES, hooks)
     emit(validate_report(bank))
 
@@ -269,7 +235,7 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
     from exporter.pipeline import run_load
     from exporter.stats import stats_for, table
 
-    with _hooks("Reading questions") as hooks:
+    with terminal_hooks("Reading questions") as hooks:
         numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
     if as_json:
         click.echo(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
@@ -320,7 +286,7 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
     """
     from exporter.pipeline import run_preview
 
-    with _hooks("Reading questions") as hooks:
+    with terminal_hooks("Reading questions") as hooks:
         outcome = run_preview(sources or DEFAULT_SOURCES, output, hooks)
     click.echo(f"Wrote {outcome.output} ({outcome.cards} cards)")
 

@@ -1,0 +1,50 @@
+"""Progress for people at a terminal: click's bar while a large bank is read, then a notice.
+
+Part of the command-line layer (it prints, with click); silent when stderr is not a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from exporter.model import Bank
+    from exporter.pipeline import Hooks
+
+PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
+PROGRESS_MIN_QUESTIONS = 800
+
+
+@contextlib.contextmanager
+def terminal_hooks(label: str) -> Iterator[Hooks]:
+    """Progress on stderr (a bar, then a notice) once the work is known to be large, and only
+    on a terminal."""
+    from exporter.pipeline import Hooks
+
+    if not sys.stderr.isatty():
+        yield Hooks()
+        return
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+        bar.update(done - bar.pos)
+
+    def loaded(bank: Bank) -> None:
+        if len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
+            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
+
+    try:
+        yield Hooks(progress=update, loaded=loaded)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
