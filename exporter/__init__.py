@@ -1,3 +1,3 @@
 """interview-deck: a YAML question bank in, a deterministic Anki package out."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

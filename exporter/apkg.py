@@ -8,6 +8,7 @@ stamps entries with a temp file's mtime and leaves that temp file behind.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tempfile
 import zipfile
@@ -17,6 +18,8 @@ from typing import BinaryIO
 
 from exporter.genanki_adapter import DeckRow, NoteRow, write_collection
 from exporter.history import Stamp
+from exporter.media import read_verified
+from exporter.model import MediaFile
 from exporter.notes import NoteSpec
 from exporter.notetype import NoteType
 
@@ -54,10 +57,25 @@ def build_apkg(
         database = Path(tmp) / "collection.anki2"
         write_collection(database, notetype, notetype_mod, decks, per_deck)
         buffer = io.BytesIO()
+        media = media_of(notes)
         with zipfile.ZipFile(buffer, "w") as archive, database.open("rb") as db:
             _add(archive, "collection.anki2", db, database.stat().st_size)
-            _add(archive, "media", io.BytesIO(b"{}"), 2)
+            for number, file in enumerate(media):
+                _add(archive, str(number), io.BytesIO(data := read_verified(file)), len(data))
+            index = media_index(media)
+            _add(archive, "media", io.BytesIO(index), len(index))
     return buffer.getvalue()
+
+
+def media_of(notes: Sequence[NoteSpec]) -> list[MediaFile]:
+    """Every media file the notes show, once each, sorted by name (the zip's numbering)."""
+    by_name = {file.name: file for note in notes for file in note.media}
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def media_index(media: Sequence[MediaFile]) -> bytes:
+    """The package's ``media`` entry: zip entry number -> file name, as Anki reads it."""
+    return json.dumps({str(i): f.name for i, f in enumerate(media)}).encode("utf-8")
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: BinaryIO, size: int) -> None:

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CACHE_DIR = ".interview-deck-cache"
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2 added the media files a build read
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
-_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl")
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
 _CHUNK = 1 << 20
 
 
@@ -41,6 +41,7 @@ class Record:
     history: str
     notes: int
     content: str
+    media: tuple[tuple[str, str], ...] = ()  # (path, sha256) of every image the build read
 
 
 @dataclass(frozen=True)
@@ -63,18 +64,27 @@ class Inputs:
             raw = json.loads(self.record_path.read_text(encoding="utf-8"))
             if raw.pop("format") != RECORD_FORMAT:
                 return None
+            raw["media"] = tuple((str(p), str(h)) for p, h in raw.get("media", ()))
             record = Record(**raw)
             if (
                 record.inputs == self.digest
                 and _file_digest(self.output) == record.package
                 and _file_digest(self.history_path) == record.history
+                and all(_sha256(Path(p)) == h for p, h in record.media)
             ):
                 return record
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             pass
         return None
 
-    def remember(self, package: bytes, history_text: str, notes: int, content: str) -> None:
+    def remember(
+        self,
+        package: bytes,
+        history_text: str,
+        notes: int,
+        content: str,
+        media: Sequence[tuple[str, str]] = (),
+    ) -> None:
         """Record a build just written; skipped if a content file changed while it ran."""
         if _stats([Path(p) for p, _size, _mtime in self.stats]) != self.stats:
             return
@@ -84,6 +94,7 @@ class Inputs:
             history=_digest(history_text.encode("utf-8")),
             notes=notes,
             content=content,
+            media=tuple(media),
         )
         folder = self.record_path.parent
         try:
@@ -155,6 +166,10 @@ def _size_mtime(path: Path) -> tuple[int, int]:
 
 def _digest(data: bytes) -> str:
     return "blake2b:" + hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _file_digest(path: Path) -> str:

@@ -24,6 +24,19 @@ class ContentError:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class ContentWarning:
+    """Something at ``path:line`` worth fixing that does not stop a build."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: warning: {self.message}"
+
+
 class ExporterError(Exception):
     """Base of every error a user can cause; the CLI turns these into exit code 1."""
 

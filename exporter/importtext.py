@@ -126,9 +126,10 @@ def import_page(page_path: Path, output: Path | None, *, prune: bool = False) ->
     existing: RoleFile | None = None
     before: str | None = None
     if target.exists():
-        existing, _ids, errors = load_file(SourceFile(target, str(target)))
-        if errors or existing is None:
-            raise ContentErrors(errors)
+        loaded = load_file(SourceFile(target.resolve(), str(target)))
+        existing = loaded.role_file
+        if loaded.errors or existing is None:
+            raise ContentErrors(loaded.errors)
         before = target.read_text(encoding="utf-8-sig")
     merged = merge(page, existing, str(target), prune=prune)
     after = dump_role_file(merged.role_file)

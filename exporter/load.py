@@ -6,9 +6,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from exporter.errors import ContentError, ContentErrors
+from exporter.errors import ContentError, ContentErrors, ContentWarning
+from exporter.media import MediaProblem, resolve
 from exporter.model import DIFFICULTIES, Bank, Question, RoleFile
 from exporter.schema import check_file
 from exporter.sources import SourceFile, Sources, read_text, size_of
@@ -23,15 +24,18 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     ``progress(done, total)`` is told the bytes read so far after each file.
     """
     errors = list(sources.errors)
+    warnings: list[ContentWarning] = []
     sizes = [size_of(f.path) for f in sources.files]
     total, done = sum(sizes), 0
     files: list[RoleFile] = []
     first_seen: dict[str, tuple[str, int]] = {}
     with collector_paused():
         for source, size in zip(sources.files, sizes, strict=True):
-            role_file, ids, file_errors = load_file(source)
-            errors.extend(file_errors)
-            for qid, line in ids:
+            loaded = load_file(source)
+            errors.extend(loaded.errors)
+            warnings.extend(loaded.warnings)
+            role_file = loaded.role_file
+            for qid, line in loaded.ids:
                 if qid in first_seen:
                     where = "{}:{}".format(*first_seen[qid])
                     errors.append(
@@ -52,7 +56,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
                 progress(done, total)
     if errors:
         raise ContentErrors(errors)
-    return Bank(tuple(files))
+    return Bank(tuple(files), tuple(sorted(set(warnings))))
 
 
 @contextmanager
@@ -68,35 +72,61 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_file(
-    source: SourceFile,
-) -> tuple[RoleFile | None, list[tuple[str, int]], list[ContentError]]:
-    """Parse and check one content file.
+@dataclass(frozen=True)
+class LoadedFile:
+    """One content file, checked: the role file (``None`` when the file has any problem),
+    every well-formed question id with its line (so duplicates are found even in a file
+    with other problems), and the file's problems and warnings."""
 
-    Returns the role file (``None`` when the file has any problem), every well-formed
-    question id with its line (so duplicates are found even in a file with other problems),
-    and the file's problems.
-    """
+    role_file: RoleFile | None
+    ids: tuple[tuple[str, int], ...] = ()
+    errors: tuple[ContentError, ...] = ()
+    warnings: tuple[ContentWarning, ...] = ()
+
+
+def load_file(source: SourceFile) -> LoadedFile:
+    """Parse and check one content file, and resolve the images its questions show."""
     where = source.display_path
     text, err = read_text(source)
     if err is None:
         root, err = compose(text, where)
     if err is not None:
-        return None, [], [err]
+        return LoadedFile(None, errors=(err,))
     if root is None:
         what = "only comments" if text.strip() else "nothing"
         message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
-        return None, [], [ContentError(where, 1, 0, message)]
+        return LoadedFile(None, errors=(ContentError(where, 1, 0, message),))
     walk = check_file(root, where)
     role_file = walk.result
     if walk.repeated:
         walk.errors.extend(alias_errors(text, where, walk.repeated))
         role_file = None
     del root, text  # free the node tree before copying what survives out of it
-    if role_file is None:
-        return None, walk.ids, walk.errors
+    if role_file is not None:
+        role_file = _with_media(role_file, source, walk.errors)
+    if role_file is None or walk.errors:
+        return LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
     role_file = _compact(role_file)
-    return role_file, [(q.id, q.line) for q in role_file.questions], walk.errors
+    ids = tuple((q.id, q.line) for q in role_file.questions)
+    return LoadedFile(role_file, ids, (), tuple(walk.warnings))
+
+
+def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentError]) -> RoleFile:
+    """The role file with every image resolved to its media file; problems go to ``errors``."""
+    if not any(q.images for q in role_file.questions):
+        return role_file
+    questions = []
+    for q in role_file.questions:
+        images = []
+        for image in q.images:
+            try:
+                file = resolve(image.src, source.path, source.content_root)
+            except MediaProblem as exc:
+                errors.append(ContentError(source.display_path, image.line, 0, str(exc)))
+                continue
+            images.append(replace(image, file=file))
+        questions.append(replace(q, images=tuple(images)))
+    return replace(role_file, questions=tuple(questions))
 
 
 def _compact(role_file: RoleFile) -> RoleFile:
@@ -116,6 +146,7 @@ def _compact(role_file: RoleFile) -> RoleFile:
                 answer=_fresh(q.answer),
                 tags=tuple(_fresh(t) for t in q.tags),
                 line=q.line,
+                images=q.images,
             )
             for q in role_file.questions
         ),

@@ -6,7 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Literal, get_args
+
+from exporter.errors import ContentWarning
 
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = get_args(Difficulty)
@@ -14,6 +17,27 @@ DEFAULT_DECK_PREFIX = "Interview Questions"
 # Characters no card can hold: C0/C1 controls but tab and newline (U+001F is Anki's field
 # separator), lone surrogates (not encodable) and the non-characters U+FFFE/U+FFFF.
 FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """An image of the bank as it goes into Anki's media folder: ``name`` is derived from
+    the bytes (``sha256``), so a changed image gets a new name."""
+
+    name: str
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image a question shows: its path as written (Markdown-normalised), the line it is
+    on, and the media file it resolved to (``None`` until the loader resolves it)."""
+
+    src: str
+    line: int
+    file: MediaFile | None = None
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100k of them in a big bank
@@ -26,6 +50,11 @@ class Question:
     answer: str
     tags: tuple[str, ...] = ()
     line: int = 0
+    images: tuple[Image, ...] = ()
+
+    def media_names(self) -> dict[str, str]:
+        """Each image path as written -> the media file name it is shown from."""
+        return {i.src: i.file.name for i in self.images if i.file is not None}
 
 
 @dataclass(frozen=True)
@@ -49,9 +78,11 @@ class RoleFile:
 
 @dataclass(frozen=True)
 class Bank:
-    """Every role file of a build, in a stable order (sorted by path)."""
+    """Every role file of a build, in a stable order (sorted by path), and the warnings the
+    loader had (``PATH:LINE`` findings that do not stop a build)."""
 
     files: tuple[RoleFile, ...]
+    warnings: tuple[ContentWarning, ...] = ()
 
     @property
     def questions(self) -> tuple[Question, ...]:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from exporter.model import Bank, Difficulty, Question, RoleFile
+from exporter.model import Bank, Difficulty, MediaFile, Question, RoleFile
 from exporter.text import to_html
 
 GUID_NAMESPACE = "interview-deck"
@@ -33,6 +33,11 @@ class NoteSpec:
     def fields(self) -> tuple[str, ...]:
         """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
         return fields_for(self.role_file, self.question)
+
+    @property
+    def media(self) -> tuple[MediaFile, ...]:
+        """The media files this note's fields show."""
+        return tuple(i.file for i in self.question.images if i.file is not None)
 
     @cached_property  # read by the content fingerprint and the history: hash once
     def fingerprint(self) -> str:
@@ -74,8 +79,8 @@ def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
 def fields_for(role_file: RoleFile, question: Question) -> tuple[str, ...]:
     """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID."""
     return (
-        to_html(question.question),
-        to_html(question.answer),
+        to_html(question.question, media := question.media_names()),
+        to_html(question.answer, media),
         question.difficulty,
         html.escape(role_file.role, quote=False),  # shown on the card: never markup
         question.id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from exporter.apkg import media_of
 from exporter.atomic import write_files
 from exporter.buildcache import Inputs, Record, inputs_for
 from exporter.errors import OutputError
@@ -84,8 +85,13 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         write_files(result.files())
         status = "written"
     if inputs is not None:
+        media = [(str(f.path), f.sha256) for f in media_of(result.notes)]
         inputs.remember(
-            result.package, result.history_text, len(result.notes), result.content_fingerprint
+            result.package,
+            result.history_text,
+            len(result.notes),
+            result.content_fingerprint,
+            media,
         )
     return BuildOutcome(status, options.output, result)
 

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from exporter import __version__
 from exporter.apkg import build_apkg
-from exporter.errors import ContentError, ContentErrors, OutputError, SelectionError
+from exporter.errors import (
+    ContentError,
+    ContentErrors,
+    ContentWarning,
+    OutputError,
+    SelectionError,
+)
 from exporter.genanki_adapter import DeckRow
 from exporter.history import History, advance, dumps, loads
 from exporter.load import collector_paused
@@ -51,6 +57,7 @@ class Plan:
     content_fingerprint: str
     removed: tuple[str, ...] = ()
     left_out: int = 0
+    warnings: tuple[ContentWarning, ...] = ()
 
     def removed_search(self) -> str:
         """An Anki browser search that finds the notes of questions removed since last build."""
@@ -126,6 +133,7 @@ def plan(bank: Bank, options: Options, now: Clock) -> Plan:
 
 
 def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
+    warnings = bank.warnings
     bank, left_out = select(bank, options.slice)
     if not bank.files:
         raise SelectionError("the filters leave no questions to build")
@@ -164,4 +172,5 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
         content_fingerprint=fingerprint,
         removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
         left_out=left_out,
+        warnings=warnings,
     )

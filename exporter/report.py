@@ -52,9 +52,13 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
         return Report(out=(f"{output} is up to date.",))
     if outcome.status == "stale":
         return Report(
-            err=(f"{output} is stale or missing: run 'interview-deck build' and commit it.",),
+            err=(
+                *(str(w) for w in result.warnings),
+                f"{output} is stale or missing: run 'interview-deck build' and commit it.",
+            ),
             exit_code=1,
         )
+    warnings = tuple(str(w) for w in result.warnings)
     verb = "Wrote" if outcome.status == "written" else "Unchanged:"
     lines = [f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})"]
     for deck, counts in result.counts().items():
@@ -67,13 +71,16 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
             f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
             f"notes; find them in the browser with: {result.removed_search()}"
         )
-    return Report(out=tuple(lines))
+    return Report(out=tuple(lines), err=warnings)
 
 
 def validate_report(bank: Bank) -> Report:
     """What ``validate`` says of a clean bank."""
     n, files = len(bank.questions), len(bank.files)
-    return Report(out=(f"OK: {plural(n, 'question')} in {plural(files, 'file')}.",))
+    return Report(
+        out=(f"OK: {plural(n, 'question')} in {plural(files, 'file')}.",),
+        err=tuple(str(w) for w in bank.warnings),
+    )
 
 
 def inspect_report(package: str, info: PackageInfo) -> Report:

@@ -14,22 +14,23 @@ from dataclasses import dataclass, field
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from exporter.errors import ContentError
+from exporter.errors import ContentError, ContentWarning
+from exporter.markupcheck import check_markup
 from exporter.model import (
     DIFFICULTIES,
+    Image,
     Question,
     RoleFile,
     default_deck,
     forbidden_char,
     slugify,
 )
-from exporter.yamlsyntax import line_of
+from exporter.yamlsyntax import ALLOWED_TAGS, YAML_TAG, kind_of, line_of
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 TOP_KEYS = ("role", "description", "deck", "questions")
 QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags")
 
-_Y = "tag:yaml.org,2002:"
 # What each text key holds, for "missing", "empty" and "wrong type" messages.
 _EXPECTED = {
     "role": "the role's name as text (e.g. 'role: MLOps Engineer')",
@@ -40,20 +41,6 @@ _EXPECTED = {
     "question": "the question as text",
     "answer": "the sample answer as text",
 }
-_KIND = {
-    _Y + "str": "text",
-    _Y + "int": "a number",
-    _Y + "float": "a number",
-    _Y + "bool": "true/false",
-    _Y + "null": "nothing (null)",
-    _Y + "timestamp": "a date",
-    _Y + "seq": "a list",
-    _Y + "map": "a mapping",
-}
-
-
-def _kind(node: Node) -> str:
-    return _KIND.get(node.tag, "a value")
 
 
 def _closest(key: str, allowed: Sequence[str]) -> str:
@@ -71,6 +58,7 @@ class SchemaWalk:
     seen: set[int] = field(default_factory=set)
     ids: list[tuple[str, int]] = field(default_factory=list)
     repeated: list[Node] = field(default_factory=list)
+    warnings: list[ContentWarning] = field(default_factory=list)
     result: RoleFile | None = None
 
     def error(self, node: Node, message: str) -> None:
@@ -91,12 +79,12 @@ class SchemaWalk:
     def _allowed_tag(self, node: Node) -> bool:
         """Refuse an explicit tag such as ``!!python/object``: content is text, lists, maps."""
         tag = node.tag
-        if tag in _KIND:
+        if tag in ALLOWED_TAGS:
             return True
-        shown_tag = "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
+        written_tag = "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
         self.error(
             node,
-            f"YAML tag '{shown_tag}' is not allowed: content files hold only text, "
+            f"YAML tag '{written_tag}' is not allowed: content files hold only text, "
             "lists and mappings; remove the tag",
         )
         return False
@@ -106,14 +94,14 @@ class SchemaWalk:
     ) -> dict[str, tuple[Node, Node]]:
         """The keys of a mapping node, checked: text, known, not repeated."""
         if not isinstance(node, MappingNode):
-            self.error(node, f"{what} must be a mapping (key: value), found {_kind(node)}")
+            self.error(node, f"{what} must be a mapping (key: value), found {kind_of(node)}")
             return {}
         items: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             if not self.once(key_node):
                 continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag != _Y + "str":
-                self.error(key_node, f"keys must be text, found {_kind(key_node)}")
+            if not isinstance(key_node, ScalarNode) or key_node.tag != YAML_TAG + "str":
+                self.error(key_node, f"keys must be text, found {kind_of(key_node)}")
                 continue
             key = key_node.value
             if key in items:
@@ -143,7 +131,7 @@ class SchemaWalk:
         key_node, node = items[key]
         if not self.once(node):
             return None
-        if isinstance(node, ScalarNode) and node.tag == _Y + "str":
+        if isinstance(node, ScalarNode) and node.tag == YAML_TAG + "str":
             value = str(node.value)
             bad = forbidden_char(value)
             if bad:
@@ -157,12 +145,12 @@ class SchemaWalk:
                 return value
             self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
             return None
-        if node.tag == _Y + "null":
+        if node.tag == YAML_TAG + "null":
             self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
         else:
             quotable = isinstance(node, ScalarNode) and key != "difficulty"
             hint = "; put it in quotes to use it as text" if quotable else ""
-            self.error(key_node, f"'{key}' must be {_EXPECTED[key]}, found {_kind(node)}{hint}")
+            self.error(key_node, f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}{hint}")
         return None
 
     def role_file(self, root: Node) -> RoleFile | None:
@@ -171,7 +159,8 @@ class SchemaWalk:
         if not isinstance(root, MappingNode):
             self.error(
                 root,
-                f"the top level must be a mapping with 'role' and 'questions', found {_kind(root)}",
+                "the top level must be a mapping with 'role' and 'questions', "
+                f"found {kind_of(root)}",
             )
             return None
         items = self.mapping(root, "the file", TOP_KEYS)
@@ -212,7 +201,7 @@ class SchemaWalk:
         if not self.once(node):
             return None
         if not isinstance(node, SequenceNode):
-            found = "nothing" if node.tag == _Y + "null" else _kind(node)
+            found = "nothing" if node.tag == YAML_TAG + "null" else kind_of(node)
             self.error(key_node, f"'questions' must be a list of questions, found {found}")
             return None
         if not node.value:
@@ -258,12 +247,25 @@ class SchemaWalk:
             difficulty = None
         question = self.text(items, "question", node, required=True)
         answer = self.text(items, "answer", node, required=True)
+        images = (*self.markup(items, "question", question), *self.markup(items, "answer", answer))
         tags = self.tags(items)
         if qid is None or difficulty is None or question is None or answer is None:
             return None
         if tags is None:
             return None
-        return Question(qid, difficulty, question, answer, tags, line_of(node))
+        return Question(qid, difficulty, question, answer, tags, line_of(node), images)
+
+    def markup(
+        self, items: dict[str, tuple[Node, Node]], key: str, text: str | None
+    ) -> tuple[Image, ...]:
+        """Check a text's math and code languages; return its images (resolved later)."""
+        if text is None:
+            return ()
+        key_node, node = items[key]
+        checked = check_markup(text, node, key_node, self.display_path)
+        self.errors += checked.errors
+        self.warnings += checked.warnings
+        return checked.images
 
     def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
         if "tags" not in items:
@@ -273,7 +275,7 @@ class SchemaWalk:
             return None
         if not isinstance(node, SequenceNode):
             self.error(
-                key_node, f"'tags' must be a list such as [pipelines, ci-cd], found {_kind(node)}"
+                key_node, f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}"
             )
             return None
         tags: list[str] = []
@@ -281,8 +283,8 @@ class SchemaWalk:
         for item in node.value:
             if not self.once(item):
                 ok = False
-            elif not isinstance(item, ScalarNode) or item.tag != _Y + "str":
-                self.error(item, f"a tag must be text, found {_kind(item)}")
+            elif not isinstance(item, ScalarNode) or item.tag != YAML_TAG + "str":
+                self.error(item, f"a tag must be text, found {kind_of(item)}")
                 ok = False
             elif not SLUG_RE.match(item.value):
                 self.error(

@@ -14,10 +14,17 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One content file: its resolved path, and its name as the user sees it in messages."""
+    """One content file: its resolved path, its name as the user sees it in messages, and
+    the content folder it was found in (images it shows must stay inside that folder)."""
 
     path: Path
     display_path: str
+    root: Path | None = None  # None: the file's own folder
+
+    @property
+    def content_root(self) -> Path:
+        """The folder images must stay inside."""
+        return self.root if self.root is not None else self.path.parent
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Sources:
 
 def discover(sources: Sequence[str]) -> Sources:
     """Expand files and folders (recursively) into YAML files sorted by resolved path."""
-    found: dict[Path, str] = {}
+    found: dict[Path, tuple[str, Path]] = {}
     errors: list[ContentError] = []
     for source in sources:
         path = Path(source)
@@ -45,15 +52,17 @@ def discover(sources: Sequence[str]) -> Sources:
             ]
             if not inside:
                 errors.append(ContentError(source, 0, 0, "no .yaml or .yml files in this folder"))
+            root = path.resolve()
             for p in inside:
-                found.setdefault(p.resolve(), str(p))
+                found.setdefault(p.resolve(), (str(p), root))
         elif path.is_file():
-            found.setdefault(path.resolve(), source)
+            resolved = path.resolve()
+            found.setdefault(resolved, (source, resolved.parent))
         elif path.exists():
             errors.append(ContentError(source, 0, 0, "not a regular file or folder"))
         else:
             errors.append(ContentError(source, 0, 0, "no such file or folder"))
-    files = tuple(SourceFile(p, found[p]) for p in sorted(found))
+    files = tuple(SourceFile(p, *found[p]) for p in sorted(found))
     return Sources(files, tuple(errors))
 
 

@@ -1,46 +1,86 @@
-"""Question and answer text (CommonMark) -> the HTML that goes into a card field.
+"""Question and answer text (CommonMark + math) -> the HTML that goes into a card field.
 
-Markdown gives paragraphs, lists, emphasis, inline code, fenced code blocks and links. Raw
-HTML is never passed through: it is escaped, so nothing in a content file can add markup or
-script to a card. Images are turned into plain links, so a card never loads anything from
-the network. A single line break stays a line break.
+Markdown gives paragraphs, lists, emphasis, inline code, fenced code blocks and links; math
+between ``$…$``, ``\\(…\\)``, ``$$…$$`` or ``\\[…\\]`` reaches Anki's MathJax untouched
+(``exporter.mathsyntax``); a fence with a language is highlighted (``exporter.highlight``);
+an image whose path was resolved to a media file (``exporter.media``) is shown from the
+package, any other image is a plain link, so a card never loads anything from the network.
+Raw HTML is never passed through: it is escaped. A single line break stays a line break.
+
+``scan`` finds, without rendering, what the loader must check: image paths, unclosed math
+and unknown code languages, each with its line in the text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 # Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
-# rendering it directly is ~30x faster than parsing it (most of a large build otherwise).
+# rendering it directly is much faster than parsing it (docs/BENCHMARKS.md).
 # White space other than ' ' and newline (tabs, no-break and ideographic spaces, odd line
 # breaks) is trimmed by CommonMark where plain splitting would not: leave it to the parser.
 _OTHER_SPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|\\x00" + _OTHER_SPACE + "]")
+_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00" + _OTHER_SPACE + "]")
 _SPECIAL_START = re.compile(r"[-+= ]|\d+[.)]")  # a list, heading rule or indented line
 _SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
-
-
-def _image_as_link(self: Any, tokens: Sequence[Any], idx: int, options: Any, env: Any) -> str:
-    from markdown_it.common.utils import escapeHtml
-
-    token = tokens[idx]
-    alt = self.renderInlineAsText(token.children or [], options, env) or token.attrGet("src")
-    return f'<a href="{escapeHtml(str(token.attrGet("src")))}">{escapeHtml(alt)}</a>'
+# What ``scan`` looks for: math, images and fences. Text without any needs no parse.
+_RICH = re.compile(r"\$|\\[(\[]|!\[|```|~~~")
 
 
 @cache
 def _markdown() -> MarkdownIt:
-    from markdown_it import MarkdownIt  # ~30 ms to import: only when some text needs it
+    from markdown_it import MarkdownIt  # imported only when some text needs it
+
+    from exporter.mathsyntax import math_plugin
 
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
-    md.add_render_rule("image", _image_as_link)
+    md.use(math_plugin)
+    md.add_render_rule("image", _image)
+    md.add_render_rule("fence", _fence)
     return md
+
+
+def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    from markdown_it.common.utils import escapeHtml
+
+    token = tokens[idx]
+    src = str(token.attrGet("src"))
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    name = env.get("media", {}).get(src) if isinstance(env, dict) else None
+    if name is None:  # not a file of the bank (a web address): a link, never loaded
+        return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
+    title = token.attrGet("title")
+    extra = f' title="{escapeHtml(str(title))}"' if title else ""
+    return (
+        f'<img src="{escapeHtml(name)}" alt="{escapeHtml(alt)}"{extra} '
+        f'data-src="{escapeHtml(src)}">'
+    )
+
+
+def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    from markdown_it.common.utils import escapeHtml, unescapeAll
+
+    from exporter.highlight import highlight
+
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip()
+    language = info.split(maxsplit=1)[0] if info else ""
+    body = highlight(token.content, language) if language else None
+    if body is None:
+        return str(self.fence(tokens, idx, options, env))
+    lang = escapeHtml(language)
+    return (
+        f'<pre class="iq-code" data-lang="{lang}"><code class="language-{lang}">'
+        f"{body}</code></pre>\n"
+    )
 
 
 def _plain(text: str) -> str:
@@ -50,8 +90,9 @@ def _plain(text: str) -> str:
     return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
 
 
-def to_html(text: str) -> str:
-    """Render content text as card HTML (CommonMark, raw HTML escaped)."""
+def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
+    """Render content text as card HTML; ``media`` maps image paths as written (after
+    Markdown's URL normalisation) to the media file names they are shown from."""
     text = text.strip()
     if (
         text
@@ -60,9 +101,80 @@ def to_html(text: str) -> str:
         and not _SPECIAL_START.match(text)
     ):
         return _plain(text)
-    return str(_markdown().render(text)).rstrip("\n")
+    return str(_markdown().render(text, {"media": media or {}})).rstrip("\n")
 
 
-def to_html_by_parsing(text: str) -> str:
+def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
     """``to_html`` always through the Markdown parser (tests compare the shortcut with it)."""
-    return str(_markdown().render(text.strip())).rstrip("\n")
+    return str(_markdown().render(text.strip(), {"media": media or {}})).rstrip("\n")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something at ``line`` (0-based, in the text as given) worth telling the author."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a text holds that the loader checks: images (path as rendered, line), problems
+    that stop a build, and warnings that do not."""
+
+    images: tuple[tuple[str, int], ...] = ()
+    problems: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()
+
+
+NOTHING = Scan()
+
+
+def scan(text: str) -> Scan:
+    """Find images, unclosed math and unknown code languages in ``text``."""
+    if not _RICH.search(text):
+        return NOTHING
+    from exporter.highlight import is_known
+    from exporter.mathsyntax import PROBLEMS
+
+    stripped = text.strip()
+    lead = text[: len(text) - len(text.lstrip())].count("\n")
+    env: dict[str, Any] = {}
+    tokens = _markdown().parse(stripped, env)
+    images: list[tuple[str, int]] = []
+    warnings: list[Finding] = []
+    inline_line: dict[int, int] = {}
+    for token in tokens:
+        first = lead + (token.map[0] if token.map else 0)
+        if token.type == "inline":
+            inline_line[id(token.content)] = first
+            images += [(src, first + n) for src, n in _images(token.children or [])]
+        elif token.type == "fence":
+            language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+            if language and not is_known(language):
+                warnings.append(
+                    Finding(
+                        first,
+                        f"unknown code language '{language}': the block is shown without "
+                        "highlighting (use a Pygments name such as python, sql, bash, yaml)",
+                    )
+                )
+    problems = [
+        Finding(inline_line.get(id(src), lead) + src.count("\n", 0, pos), message)
+        for src, pos, message in env.get(PROBLEMS, [])
+    ]
+    return Scan(tuple(images), tuple(problems), tuple(warnings))
+
+
+def _images(children: Sequence[Token]) -> list[tuple[str, int]]:
+    """Each image's path and its line within the inline run (counted by line breaks)."""
+    found: list[tuple[str, int]] = []
+    line = 0
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+        elif child.type.startswith("math"):
+            line += child.content.count("\n")
+        elif child.type == "image":
+            found.append((str(child.attrGet("src")), line))
+    return found

@@ -19,6 +19,24 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
+YAML_TAG = "tag:yaml.org,2002:"
+ALLOWED_TAGS = {
+    YAML_TAG + "str": "text",
+    YAML_TAG + "int": "a number",
+    YAML_TAG + "float": "a number",
+    YAML_TAG + "bool": "true/false",
+    YAML_TAG + "null": "nothing (null)",
+    YAML_TAG + "timestamp": "a date",
+    YAML_TAG + "seq": "a list",
+    YAML_TAG + "map": "a mapping",
+}
+
+
+def kind_of(node: Node) -> str:
+    """What a node holds, in plain words ('text', 'a list', …) for messages."""
+    return ALLOWED_TAGS.get(node.tag, "a value")
+
+
 def line_of(node: Node) -> int:
     """The 1-based line a node starts on."""
     return int(node.start_mark.line) + 1

@@ -28,6 +28,21 @@ PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 NIGHT_CLASSES = "nightMode night_mode"  # what Anki desktop and AnkiDroid add in night mode
 PAGE_URL = "http://card.test/"
+# MathJax 3, as Anki desktop and AnkiDroid ship it, installed from npm by scripts/test and
+# served to the page from disk under this prefix (nothing leaves the machine).
+MATHJAX_DIR = Path(
+    os.environ.get(
+        "MATHJAX_DIR",
+        Path(__file__).resolve().parent.parent / ".cache/mathjax/node_modules/mathjax/es5",
+    )
+)
+MATHJAX_URL = PAGE_URL + "_mathjax/"
+# Anki's reviewer configuration: \(…\) inline, \[…\] display, no $ and no escapes.
+MATHJAX_CONFIG = """window.MathJax = {
+  tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]],
+        processEscapes: false, processEnvironments: false},
+  startup: {typeset: true}
+};"""
 
 
 def missing_browser() -> str | None:
@@ -57,13 +72,26 @@ def launch_chromium() -> Iterator[Any]:
             browser.close()
 
 
-def card_document(anki_html: str, *, night: bool) -> str:
-    """Card HTML from Anki's backend, wrapped as the Anki apps wrap it in their web view."""
+def missing_mathjax() -> str | None:
+    """Why math cannot be typeset in the browser tests, or ``None`` when it can."""
+    if not (MATHJAX_DIR / "tex-chtml-full.js").exists():
+        return f"MathJax not found in {MATHJAX_DIR} (./scripts/test installs it from npm)"
+    return None
+
+
+def card_document(anki_html: str, *, night: bool, mathjax: bool = False) -> str:
+    """Card HTML from Anki's backend, wrapped as the Anki apps wrap it in their web view
+    (with their MathJax when ``mathjax``)."""
     classes = "card card1" + (f" {NIGHT_CLASSES}" if night else "")
+    scripts = (
+        f'<script>{MATHJAX_CONFIG}</script><script src="{MATHJAX_URL}tex-chtml-full.js"></script>'
+        if mathjax
+        else ""
+    )
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
-        f'<body class="{classes}">{anki_html}</body></html>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'{scripts}</head><body class="{classes}">{anki_html}</body></html>'
     )
 
 
@@ -77,23 +105,47 @@ class CardPage:
         self.requests: list[str] = []
         self._html = ""
         self._file = ""
+        self.media: dict[str, bytes] = {}  # file name -> bytes, served beside the card
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.context.route("**/*", self._route)
 
     def _route(self, route: Any) -> None:
-        if route.request.url == PAGE_URL:
+        url = route.request.url
+        if url == PAGE_URL:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self._html)
-        elif route.request.url == self._file:
+        elif url.startswith(MATHJAX_URL) and ".." not in url:
+            route.fulfill(path=str(MATHJAX_DIR / url[len(MATHJAX_URL) :].split("?")[0]))
+        elif url.startswith(PAGE_URL) and url[len(PAGE_URL) :] in self.media:
+            route.fulfill(status=200, body=self.media[url[len(PAGE_URL) :]])
+        elif url == self._file:
             route.continue_()
         else:
             route.abort()
 
-    def show(self, html: str, viewport: dict[str, int]) -> None:
-        """Load ``html`` at ``viewport`` size; ``requests`` then lists what the load asked for."""
+    def show(
+        self, html: str, viewport: dict[str, int], media: dict[str, bytes] | None = None
+    ) -> None:
+        """Load ``html`` at ``viewport`` size, with ``media`` files served beside it (as Anki
+        serves its media folder); ``requests`` then lists what the load asked for. When the
+        page typesets math, wait until MathJax has finished."""
         self.page.set_viewport_size(viewport)
         self._html = html
+        self.media = dict(media or {})
         self.requests.clear()
         self.page.goto(PAGE_URL, wait_until="load")
+        if MATHJAX_URL in html:
+            self.page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+            )
+            self.page.evaluate("() => MathJax.startup.promise")
+        self.page.evaluate(
+            "() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))"
+        )
+
+    def outside_requests(self) -> list[str]:
+        """Requests other than the page, its media and the local MathJax."""
+        local = [PAGE_URL, *(PAGE_URL + name for name in self.media)]
+        return [u for u in self.requests if u not in local and not u.startswith(MATHJAX_URL)]
 
     def open_file(self, path: Path, viewport: dict[str, int]) -> None:
         """Load a file from disk, as a user double-clicking it would."""

@@ -222,9 +222,11 @@ def card_text(field_html: str) -> str:
 
 
 def markdown_literal(text: str) -> str:
-    """``text`` with every ASCII punctuation character backslash-escaped, so that CommonMark
-    shows it exactly as typed (no emphasis, lists, code, links or entities)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+    """``text`` written so that the card shows it exactly as typed (no emphasis, lists, code,
+    links, entities or math): ASCII punctuation backslash-escaped, except that ``\\(`` and
+    ``\\[`` open math, so ``(`` stays as it is and ``[`` is written ``&#91;``."""
+    escaped = re.sub(r"([!-'*-/:-@\\\]-`{-~])", r"\\\1", text)
+    return escaped.replace("[", "&#91;")
 
 
 def typed_text(source: str) -> str:

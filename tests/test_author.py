@@ -147,7 +147,8 @@ def test_markdown_answer_renders_lists_and_code_in_anki(build, anki: Anki, tmp_p
     (note,) = anki.notes()
     back = note.cards()[0].answer()
     assert "<ul>\n<li>check the <strong>history</strong></li>" in back
-    assert '<pre><code class="language-bash">kubectl rollout undo' in back
+    assert '<pre class="iq-code" data-lang="bash"><code class="language-bash">kubectl' in back
+    assert '<span class="hl-b">echo</span>' in back
     assert "&lt;done&gt;" in back
     assert '<a href="https://kubernetes.io/docs/">the docs</a>' in back
     assert "<code>kubectl rollout undo</code>" in note.cards()[0].question()

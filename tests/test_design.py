@@ -129,21 +129,27 @@ def test_right_to_left_paragraph_reads_right_to_left(
     assert gap_right < 2 <= gap_left
 
 
-def test_code_blocks_scroll_inside_the_card(card_page: CardPage) -> None:
-    """A long line in a <pre> block (future Markdown answers) scrolls inside, not the card."""
+def test_code_blocks_wrap_inside_the_card(card_page: CardPage) -> None:
+    """A long line in a code block wraps: neither the card nor the block scrolls sideways
+    (AnkiDroid's sideways swipes would fight it), and no character is lost."""
     (note, *_) = notes_for(run_load([str(CONTENT)]))
     long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
-    answer = f"Roll back:\n\n```\n{long_line}\n```\n\n- then check\n"
+    answer = f"Roll back:\n\n```bash\n{long_line}\n```\n\n```\n{long_line}\n```\n\n- then check\n"
     notetype = note_type()
     view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
+    assert '<pre class="iq-code" data-lang="bash">' in view.back
     assert "<pre><code>kubectl" in view.back
     card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)
     measured = card_page.measure()
     assert measured["scrollWidth"] <= measured["clientWidth"]
-    inner = card_page.page.evaluate(
-        "() => { const p = document.querySelector('pre'); return [p.scrollWidth, p.clientWidth]; }"
+    blocks = card_page.page.evaluate(
+        """() => [...document.querySelectorAll('pre')].map(
+             p => [p.scrollWidth, p.clientWidth, p.textContent.length])"""
     )
-    assert inner[0] > inner[1]
+    assert len(blocks) == 2
+    for scroll_width, client_width, length in blocks:
+        assert scroll_width <= client_width
+        assert length == len(long_line) + 1
     assert problems_in(measured, "pre") == []
 
 

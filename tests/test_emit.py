@@ -45,7 +45,8 @@ def test_dumped_role_loads_back_unchanged(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.yaml"
         path.write_text(dump_role_file(original), encoding="utf-8")
-        loaded, _ids, errors = load_file(SourceFile(path, "x.yaml"))
+        result = load_file(SourceFile(path, "x.yaml"))
+        loaded, errors = result.role_file, list(result.errors)
     assert errors == []
     assert loaded is not None
     assert (loaded.role, loaded.description) == (original.role, original.description)

@@ -1,0 +1,89 @@
+"""Fenced code with a language -> HTML spans coloured by the note type's CSS (Pygments).
+
+Highlighting happens at build time, so no script runs on the card. Every token is put in
+one of a few classes (``hl-k`` keyword, ``hl-s`` string, …), each given a colour per theme
+in ``templates/style.css``; a token type outside them stays the text colour.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from typing import Any
+
+# Pygments token type (by its top-level name path) -> our class; the most specific wins.
+_CLASSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Comment",), "c"),
+    (("Keyword",), "k"),
+    (("Operator", "Word"), "k"),
+    (("String",), "s"),
+    (("Literal", "String"), "s"),
+    (("Number",), "m"),
+    (("Literal", "Number"), "m"),
+    (("Name", "Function"), "f"),
+    (("Name", "Class"), "f"),
+    (("Name", "Decorator"), "f"),
+    (("Name", "Builtin"), "b"),
+    (("Name", "Tag"), "k"),
+    (("Name", "Attribute"), "b"),
+    (("Name", "Variable"), "v"),
+    (("Name", "Constant"), "m"),
+    (("Generic", "Deleted"), "d"),
+    (("Generic", "Inserted"), "i"),
+    (("Generic", "Heading"), "k"),
+    (("Generic", "Subheading"), "k"),
+    (("Generic", "Prompt"), "c"),
+)
+CLASS_NAMES = tuple(sorted({c for _path, c in _CLASSES}))
+
+
+@cache
+def _lexer(language: str) -> Any:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def is_known(language: str) -> bool:
+    """True when Pygments has a lexer for this fence language (``python``, ``sql``, …)."""
+    return _lexer(language.lower()) is not None
+
+
+@cache
+def _class_of(ttype: Any) -> str | None:
+    path = tuple(ttype)
+    best: tuple[int, str | None] = (0, None)
+    for prefix, name in _CLASSES:
+        if path[: len(prefix)] == prefix and len(prefix) > best[0]:
+            best = (len(prefix), name)
+    return best[1]
+
+
+def highlight(code: str, language: str) -> str | None:
+    """``code`` as escaped HTML with ``<span class="hl-X">`` around coloured tokens, or
+    ``None`` when the language is unknown."""
+    lexer = _lexer(language.lower())
+    if lexer is None:
+        return None
+    out: list[str] = []
+    pending: list[str] = []
+    current: str | None = None
+    for ttype, value in lexer.get_tokens(code):
+        name = _class_of(ttype) if value.strip() else None
+        if name != current:
+            _flush(out, pending, current)
+            pending, current = [], name
+        pending.append(value)
+    _flush(out, pending, current)
+    return "".join(out)
+
+
+def _flush(out: list[str], pending: list[str], name: str | None) -> None:
+    if not pending:
+        return
+    text = html.escape("".join(pending), quote=False)
+    out.append(f'<span class="hl-{name}">{text}</span>' if name else text)

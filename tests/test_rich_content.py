@@ -1,0 +1,271 @@
+"""Answers as engineers write them: math reaches Anki's MathJax untouched, fenced code is
+highlighted at build time, images travel in the package as media, in real Anki and in
+Chromium with MathJax actually typesetting."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+import shutil
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EPOCH, ROOT, Anki, run_cli, write
+from exporter.text import to_html
+
+EXAMPLE = ROOT / "docs" / "examples" / "ml-monitoring"
+TEX = r"PSI = \sum_{i=1}^{k} (a_i - e_i) \ln \frac{a_i}{e_i}"
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real, minimal PNG of one colour (no imaging library needed)."""
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+RICH = """role: ML Engineer
+questions:
+  - id: psi-drift
+    difficulty: medium
+    question: How do you compute the $PSI$ of a feature?
+    answer: |
+      Bucket both, then sum:
+
+      $${tex}$$
+
+      ```python
+      def psi(expected, actual, buckets=10):
+          return sum((a - e) * log(a / e) for a, e in zip(actual, expected))
+      ```
+
+      Above \\(0.25\\) it is a shift; it costs $5 and $10 a day, or \\$20.
+
+      ![drift monitor](diagrams/drift.png)
+  - id: plain-one
+    difficulty: easy
+    question: What is a canary?
+    answer: A small share of traffic on the new model first.
+"""
+
+
+def rich_bank(folder: Path, colour: tuple[int, int, int] = (200, 30, 30)) -> Path:
+    """A bank with math, highlighted code and one image in ``folder``."""
+    write(folder / "ml.yaml", RICH.replace("{tex}", TEX))
+    (folder / "diagrams").mkdir(parents=True, exist_ok=True)
+    (folder / "diagrams" / "drift.png").write_bytes(png(40, 20, colour))
+    return folder
+
+
+def build_to(src: Path, out: Path, epoch: int = EPOCH, *extra: str) -> Any:
+    result = run_cli(
+        ["build", str(src), "-o", str(out), "--no-cache", *extra],
+        env={"SOURCE_DATE_EPOCH": str(epoch)},
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Wrote "), result.stdout
+    return result
+
+
+def media_files(anki: Anki) -> dict[str, bytes]:
+    folder = Path(anki.col.media.dir())
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_math_code_and_image_reach_real_anki(anki: Anki, tmp_path: Path) -> None:
+    """The image is in the collection's media folder with its bytes and the card shows it;
+    TeX survives exactly inside Anki's MathJax delimiters; code carries highlight classes."""
+    src = rich_bank(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_to(src, out)
+    log = anki.import_package(out)
+    assert len(log.new) == 2
+    image = (src / "diagrams" / "drift.png").read_bytes()
+    name = f"drift-{hashlib.sha256(image).hexdigest()[:16]}.png"
+    assert media_files(anki) == {name: image}
+    note = anki.note_by_id_field("psi-drift")
+    card = note.cards()[0]
+    back = card.answer()
+    assert f'<img src="{name}" alt="drift monitor" data-src="diagrams/drift.png">' in back
+    assert f"\\[{TEX}\\]" in back
+    assert "\\(0.25\\)" in back
+    assert "\\(PSI\\)" in card.question()
+    assert "costs $5 and $10 a day, or $20." in back
+    assert '<pre class="iq-code" data-lang="python">' in back
+    assert '<span class="hl-k">def</span> <span class="hl-f">psi</span>' in back
+    assert '<span class="hl-b">zip</span>' in back
+    # Anki's own renderer found the media reference (what "Check Media" relies on).
+    assert anki.col.media.files_in_str(note.mid, note.joined_fields()) == [name]
+
+
+def test_changed_image_updates_the_note_in_place(anki: Anki, tmp_path: Path) -> None:
+    """Changing only the image gives it a new media name and the note a newer mod: the
+    re-import updates the note in place, keeps its review, and the card shows the new one."""
+    src = rich_bank(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_to(src, out)
+    anki.import_package(out)
+    note = anki.note_by_id_field("psi-drift")
+    card = note.cards()[0]
+    card.start_timer()
+    anki.col.sched.answerCard(card, 3)
+    reviewed = anki.col.get_card(card.id)
+    assert reviewed.reps == 1
+
+    (src / "diagrams" / "drift.png").write_bytes(png(40, 20, (20, 120, 200)))
+    build_to(src, out, EPOCH + 86_400)
+    log = anki.import_package(out)
+    assert [n.id.nid for n in log.updated] == [note.id]
+    assert not log.new
+    assert not log.conflicting
+
+    after = anki.note_by_id_field("psi-drift")
+    assert after.id == note.id
+    again = anki.col.get_card(card.id)
+    assert (again.ivl, again.due, again.reps) == (reviewed.ivl, reviewed.due, reviewed.reps)
+    assert anki.col.db.scalar("select count() from revlog where cid = ?", card.id) == 1
+    new_image = (src / "diagrams" / "drift.png").read_bytes()
+    new_name = f"drift-{hashlib.sha256(new_image).hexdigest()[:16]}.png"
+    assert media_files(anki)[new_name] == new_image
+    assert f'<img src="{new_name}"' in again.answer()
+    assert len(anki.notetypes()) == 1
+
+
+def test_media_in_the_package_are_numbered_in_name_order(tmp_path: Path) -> None:
+    """The zip holds the collection, one entry per image numbered by sorted name, then the
+    media index; two files with one name in different folders never collide."""
+    src = rich_bank(tmp_path / "content")
+    (src / "other").mkdir()
+    (src / "other" / "drift.png").write_bytes(png(8, 8, (0, 0, 0)))
+    text = (src / "ml.yaml").read_text()
+    (src / "ml.yaml").write_text(
+        text.replace("new model first.", "new model first ![other drift](other/drift.png).")
+    )
+    out = tmp_path / "deck.apkg"
+    build_to(src, out)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        index = archive.read("media").decode()
+        entries = {n: archive.read(n) for n in names}
+    assert names == ["collection.anki2", "0", "1", "media"]
+    mapping = dict(re.findall(r'"(\d)": "([^"]+)"', index))
+    assert sorted(mapping.values()) == list(mapping.values())
+    assert len(set(mapping.values())) == 2
+    for number, name in mapping.items():
+        assert hashlib.sha256(entries[number]).hexdigest()[:16] in name
+
+
+def test_media_builds_are_byte_identical(tmp_path: Path) -> None:
+    """Same content and history give the same bytes, media included, whatever the folder."""
+    first = rich_bank(tmp_path / "a" / "content")
+    second = tmp_path / "b" / "elsewhere"
+    shutil.copytree(first, second)
+    out1, out2 = tmp_path / "a" / "deck.apkg", tmp_path / "b" / "deck.apkg"
+    build_to(first, out1)
+    build_to(second, out2)
+    assert out1.read_bytes() == out2.read_bytes()
+
+
+def test_unknown_code_language_is_a_warning(tmp_path: Path) -> None:
+    """An unknown fence language is reported at PATH:LINE as a warning; the build succeeds
+    and the block renders plain."""
+    bank = write(
+        tmp_path / "c" / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: |\n      Like this:\n\n      ```klingon\n      qapla'\n      ```\n",
+    )
+    result = run_cli(["validate", str(bank)])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"{bank}:9: warning: unknown code language 'klingon': the block is shown without "
+        "highlighting (use a Pygments name such as python, sql, bash, yaml)\n"
+    )
+    built = run_cli(["build", str(bank), "-o", str(tmp_path / "d.apkg")])
+    assert built.exit_code == 0
+    assert f"{bank}:9: warning: unknown code language 'klingon'" in built.stderr
+    assert '<pre><code class="language-klingon">qapla\'' in to_html("```klingon\nqapla'\n```")
+
+
+def test_remote_images_stay_links(tmp_path: Path, anki: Anki) -> None:
+    """An image from the web is a link on the card, never loaded, never in the package."""
+    bank = write(
+        tmp_path / "c" / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: See ![the chart](https://example.com/chart.png).\n",
+    )
+    out = tmp_path / "d.apkg"
+    build_to(bank, out)
+    anki.import_package(out)
+    back = anki.notes()[0].cards()[0].answer()
+    assert '<a href="https://example.com/chart.png">the chart</a>' in back
+    assert "<img" not in back
+    assert media_files(anki) == {}
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks here")
+def test_symlink_out_of_the_content_folder_is_refused(tmp_path: Path) -> None:
+    """An image path that is a link to a file outside the content folder is an error."""
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(png(2, 2, (0, 0, 0)))
+    src = tmp_path / "content"
+    write(
+        src / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: |\n      ![x](link.png)\n",
+    )
+    (src / "link.png").symlink_to(outside)
+    result = run_cli(["validate", str(src)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{src / 'q.yaml'}:7: image 'link.png' is outside")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("costs $5 and $10", "<p>costs $5 and $10</p>"),
+        (r"a literal \$x\$", "<p>a literal $x$</p>"),
+        ("$x_1 * y_2$", r"<p>\(x_1 * y_2\)</p>"),
+        ("$a < b & c$", r"<p>\(a &lt; b &amp; c\)</p>"),
+        (r"\(\alpha_{*}\) and \[ \beta \]", r"<p>\(\alpha_{*}\) and \[ \beta \]</p>"),
+        ("`$x$` in code", "<p><code>$x$</code> in code</p>"),
+        ("$$\na_1\n- b\n$$", '<div class="iq-math">\\[a_1 - b\\]</div>'),
+        ("$ 5 and 6$", "<p>$ 5 and 6$</p>"),
+        ("$5$10", "<p>$5$10</p>"),
+    ],
+)
+def test_math_delimiters(text: str, shown: str) -> None:
+    """TeX is never touched by Markdown; dollars that are prices stay text (pandoc's rule)."""
+    assert to_html(text) == shown
+
+
+def test_rich_example_builds_and_imports(anki: Anki, tmp_path: Path) -> None:
+    """The documented example (docs/examples/) builds cleanly and its diagram reaches Anki."""
+    result = run_cli(["validate", str(EXAMPLE)])
+    assert (result.exit_code, result.stderr) == (0, "")
+    out = tmp_path / "example.apkg"
+    build_to(EXAMPLE, out)
+    anki.import_package(out)
+    (note,) = anki.notes()
+    back = note.cards()[0].answer()
+    svg = (EXAMPLE / "diagrams" / "drift-monitor.svg").read_bytes()
+    name = f"drift-monitor-{hashlib.sha256(svg).hexdigest()[:16]}.svg"
+    assert media_files(anki) == {name: svg}
+    assert f'src="{name}"' in back
+    assert html.escape("\\[PSI = \\sum_{i=1}^{k}", quote=False) in back
