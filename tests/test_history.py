@@ -58,6 +58,14 @@ def test_guid_follows_the_id_only(build: Builder, tmp_path: Path) -> None:
     assert guids[2] != guids[0]
 
 
+def test_guid_is_namespaced_and_pinned(build: Builder, anki: Anki, tmp_path: Path) -> None:
+    """A note's GUID is 'interview-deck:' + its id, hashed: pinned, since another GUID for the
+    same id would duplicate every note in users' collections."""
+    src = make_bank(tmp_path / "c", [question("keep-me"), question("a")], role="R")
+    anki.import_package(build(src).output)
+    assert {n["ID"]: n.guid for n in anki.notes()} == {"keep-me": "AwR#kg(n1k", "a": "b[X}hHS/Wk"}
+
+
 def test_edited_answer_updates_in_place_keeping_reviews(
     build: Builder, anki: Anki, tmp_path: Path
 ) -> None:
