@@ -111,3 +111,12 @@ def test_plain_prose_renders_as_before() -> None:
     for q in run_load([str(CONTENT)]).questions:
         assert to_html(q.answer) == _plain_paragraphs(q.answer)
         assert to_html(q.question) == _plain_paragraphs(q.question)
+
+
+def test_images_become_plain_links_with_escaped_text() -> None:
+    """A Markdown image is a link (a card loads nothing), its alt text escaped, else its URL."""
+    text = 'See ![a <b> & c](https://e.com/x.png?a=1&b="2") and ![](https://e.com/y.png)'
+    assert to_html(text) == (
+        '<p>See <a href="https://e.com/x.png?a=1&amp;b=%222%22">a &lt;b&gt; &amp; c</a> and '
+        '<a href="https://e.com/y.png">https://e.com/y.png</a></p>'
+    )
