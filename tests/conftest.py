@@ -1,4 +1,10 @@
-"""Shared helpers: run the CLI, and import packages into a real Anki collection."""
+"""Shared helpers: run a build (in-process or as a child process), write banks, and import
+packages into a real Anki collection.
+
+One way to build: ``build_deck`` (and the ``build`` fixture, which picks the output path)
+returns a ``BuildResult`` whose ``status`` says what the build did, and asserts it was the
+expected one, so a test about a full build fails if the local record skipped it.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +12,254 @@ import html
 import os
 import re
 import shutil
+import subprocess
+import sys
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from click.testing import CliRunner, Result
 
-from exporter.cli import cli
+from exporter.buildcache import CACHE_DIR
+from exporter.cli import DEFAULT_OUTPUT, cli
+from exporter.model import Difficulty, Question, RoleFile, default_deck
+from exporter.yamlwrite import dump_role_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 SOURCE_PAGE = ROOT / "tests" / "data" / "pages" / "mlops-engineer.txt"
 EPOCH = 1_764_201_600  # 2025-11-27T00:00:00Z
+DECK = "Interview Questions::MLOps Engineer"  # the shipped bank's deck
+TARGET = "monitor-deployed-model-know"  # a question of the shipped bank the tests edit
+
+# What a build did, as its output says: "written" / "unchanged" (built in full; the files
+# already held those bytes) / "up-to-date" (skipped by the local record); with --check:
+# "current" / "stale"; "failed": any other non-zero exit (the message is on stderr).
+Status = Literal["written", "unchanged", "up-to-date", "current", "stale", "failed"]
 
 
-def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> Result:
+def run_cli(args: Sequence[str | Path], env: Mapping[str, str] | None = None) -> Result:
     """Invoke the CLI in-process, stdout and stderr kept apart."""
     runner = CliRunner()
-    return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+    return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
 
 
-@pytest.fixture
-def build(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Build sources to an output under tmp_path (with a fixed SOURCE_DATE_EPOCH by default)."""
+def history_for(output: Path) -> Path:
+    """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
+    return output.with_name(output.stem + ".lock.json")
 
-    def _build(
+
+def build_status(output: Path, exit_code: int, stdout: str, stderr: str) -> Status:
+    """What a build of ``output`` did, read from what it printed (strictly: anything else
+    printed on success is an error)."""
+    first = stdout.split("\n", 1)[0]
+    if exit_code == 0:
+        if first.startswith(f"Wrote {output} ("):
+            return "written"
+        if first.startswith(f"Unchanged: {output} ("):
+            return "unchanged"
+        if re.fullmatch(
+            rf"{re.escape(str(output))} is up to date \(\d+ notes, content \S+\)\.", first
+        ):
+            return "up-to-date"
+        if first == f"{output} is up to date.":
+            return "current"
+        raise AssertionError(f"build exited 0 but said something unknown: {stdout!r}")
+    if exit_code == 1 and stderr.startswith(f"{output} is stale or missing"):
+        return "stale"
+    return "failed"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """One build through the CLI: what it did (``status``), where, and what it printed."""
+
+    status: Status
+    output: Path
+    history: Path
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def record(self) -> Path:
+        """The local no-op record of this output (the build cache)."""
+        return self.output.parent / CACHE_DIR / (self.output.name + ".json")
+
+
+def _expect(result: BuildResult, expect: Status | None) -> BuildResult:
+    if expect is not None:
+        assert result.status == expect, (
+            f"expected the build to be {expect!r}, it was {result.status!r} "
+            f"(exit {result.exit_code})\nstdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+    return result
+
+
+def build_args(
+    sources: Sequence[str | Path],
+    output: Path | None,
+    *,
+    fresh: bool,
+    check: bool,
+    extra: Sequence[str],
+) -> list[str]:
+    """The ``build`` command line: ``fresh`` adds --no-cache (always a full build)."""
+    args = ["build", *map(str, sources)]
+    if output is not None:
+        args += ["-o", str(output)]
+    return args + (["--no-cache"] if fresh else []) + (["--check"] if check else []) + [*extra]
+
+
+def build_deck(
+    *sources: str | Path,
+    output: Path,
+    epoch: int | None = EPOCH,
+    fresh: bool = False,
+    check: bool = False,
+    extra: Sequence[str] = (),
+    expect: Status | None = "written",
+) -> BuildResult:
+    """Build ``sources`` to ``output`` in-process (SOURCE_DATE_EPOCH=``epoch``; ``None``: the
+    wall clock) and assert the build's status is ``expect`` (``None``: any)."""
+    env = {"SOURCE_DATE_EPOCH": "" if epoch is None else str(epoch)}
+    args = build_args(sources, output, fresh=fresh, check=check, extra=extra)
+    result = run_cli(args, env=env)
+    stderr = result.stderr or ""
+    status = build_status(output, result.exit_code, result.stdout, stderr)
+    built = BuildResult(
+        status, output, history_for(output), result.exit_code, result.stdout, stderr
+    )
+    return _expect(built, expect)
+
+
+class Builder:
+    """``build_deck`` with the output defaulting to ``out/deck.apkg`` under the test's folder."""
+
+    def __init__(self, default_output: Path) -> None:
+        self.default_output = default_output
+
+    def __call__(
+        self,
         *sources: str | Path,
         output: Path | None = None,
         epoch: int | None = EPOCH,
+        fresh: bool = False,
+        check: bool = False,
         extra: Sequence[str] = (),
-    ) -> Path:
-        out = output or tmp_path / "out" / "deck.apkg"
-        env = {"SOURCE_DATE_EPOCH": str(epoch)} if epoch is not None else {"SOURCE_DATE_EPOCH": ""}
-        result = run_cli(["build", *map(str, sources), "-o", str(out), *extra], env=env)
-        assert result.exit_code == 0, result.output + (result.stderr or "")
-        return out
+        expect: Status | None = "written",
+    ) -> BuildResult:
+        return build_deck(
+            *sources,
+            output=output or self.default_output,
+            epoch=epoch,
+            fresh=fresh,
+            check=check,
+            extra=extra,
+            expect=expect,
+        )
 
-    return _build
+
+@pytest.fixture
+def build(tmp_path: Path) -> Builder:
+    """Build sources to tmp_path/out/deck.apkg (or ``output=``), asserting the status."""
+    return Builder(tmp_path / "out" / "deck.apkg")
+
+
+def exporter_command(*args: str | Path) -> list[str]:
+    """``python -m exporter ARGS`` as a command line for a child process."""
+    return [sys.executable, "-m", "exporter", *map(str, args)]
+
+
+def child_env(env: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment with ``env`` applied (a ``None`` value removes the name)."""
+    out = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = value
+    return out
+
+
+def run_exporter(
+    *args: str | Path,
+    env: Mapping[str, str | None] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m exporter ARGS`` as a child process: for tests about the process itself
+    (environment, time zone, working folder, signals, terminal, entry points)."""
+    return subprocess.run(
+        exporter_command(*args),
+        env=child_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def build_in_child(
+    *sources: str | Path,
+    output: Path | None,
+    env: Mapping[str, str | None] | None = None,
+    cwd: Path | None = None,
+    fresh: bool = False,
+    check: bool = False,
+    expect: Status | None = "written",
+) -> BuildResult:
+    """``build_deck`` as a child process (``output=None``: the default output, no ``-o``)."""
+    args = build_args(sources, output, fresh=fresh, check=check, extra=())
+    done = run_exporter(*args, env=env, cwd=cwd)
+    shown = output if output is not None else DEFAULT_OUTPUT
+    status = build_status(shown, done.returncode, done.stdout, done.stderr)
+    real = shown if cwd is None or shown.is_absolute() else cwd / shown
+    built = BuildResult(status, real, history_for(real), done.returncode, done.stdout, done.stderr)
+    return _expect(built, expect)
+
+
+def question(
+    qid: str,
+    difficulty: Difficulty = "easy",
+    *,
+    text: str | None = None,
+    answer: str | None = None,
+    tags: Sequence[str] = (),
+) -> Question:
+    """One question for ``make_bank``: the text defaults to ``QID?``, the answer to ``QID.``"""
+    return Question(
+        qid,
+        difficulty,
+        f"{qid}?" if text is None else text,
+        f"{qid}." if answer is None else answer,
+        tuple(tags),
+    )
+
+
+def make_bank(
+    folder: Path,
+    questions: Sequence[Question] = (),
+    *,
+    role: str = "Tester",
+    filename: str = "bank.yaml",
+    description: str = "",
+    deck: str | None = None,
+) -> Path:
+    """Write one valid content file ``folder/filename`` in the house layout (as
+    ``import-text`` writes them); the default is one easy question ``one``."""
+    role_file = RoleFile(
+        display_path="",
+        role=role,
+        deck=deck or default_deck(role),
+        description=description,
+        questions=tuple(questions) or (question("one"),),
+    )
+    return write(folder / filename, dump_role_file(role_file))
 
 
 class Anki:
@@ -54,7 +268,7 @@ class Anki:
     def __init__(self, path: Path) -> None:
         from anki.collection import Collection
 
-        self.col = Collection(str(path))
+        self.col: Any = Collection(str(path))  # Any: anki's types are partial (Optional db)
 
     def import_package(self, package: Path, **options: Any) -> Any:
         """Import with Anki's default options (update notes and note types if newer)."""
@@ -147,19 +361,12 @@ def stress_answer() -> str:
 
 def write_stress_bank(folder: Path) -> Path:
     """A content file with one stress card, next to nothing else."""
-    from exporter.model import Question, RoleFile
-    from exporter.yamlwrite import dump_role_file
-
-    question = Question(
-        id="stress-card",
-        difficulty="easy",
-        question=f"Stress <test> & {LONG_WORD[:60]} \U0001f600 {RTL[:20]}?",
+    stress = question(
+        "stress-card",
+        text=f"Stress <test> & {LONG_WORD[:60]} \U0001f600 {RTL[:20]}?",
         answer=stress_answer(),
     )
-    role_file = RoleFile(
-        display_path="", role="Stress Tester", deck="Stress", description="", questions=(question,)
-    )
-    return write(folder / "stress.yaml", dump_role_file(role_file))
+    return make_bank(folder, [stress], role="Stress Tester", deck="Stress", filename="stress.yaml")
 
 
 @dataclass(frozen=True)
@@ -177,12 +384,7 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     """Every card of the shipped bank plus the stress card, rendered by a real Anki."""
     folder = tmp_path_factory.mktemp("anki-cards")
     stress = write_stress_bank(folder / "stress")
-    package = folder / "deck.apkg"
-    result = run_cli(
-        ["build", str(CONTENT), str(stress), "-o", str(package)],
-        env={"SOURCE_DATE_EPOCH": str(EPOCH)},
-    )
-    assert result.exit_code == 0, result.output
+    package = build_deck(CONTENT, stress, output=folder / "deck.apkg").output
     collection = Anki(folder / "collection.anki2")
     try:
         collection.import_package(package)
@@ -198,10 +400,64 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     return cards
 
 
-def forget_build_cache(output: Path) -> None:
-    """Drop the local no-op record next to ``output``: a test that monkeypatches the code
-    changes what a build makes without changing any file the record is keyed on."""
-    shutil.rmtree(output.parent / ".interview-deck-cache", ignore_errors=True)
+def copy_content(tmp_path: Path) -> Path:
+    """A private copy of the shipped bank to edit."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def edit_answer(content: Path, qid: str, new_first_words: str) -> None:
+    """Prefix the sample answer of the shipped bank's question ``qid`` with some words."""
+    path = content / "mlops-engineer.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = lines.index(f"  - id: {qid}")
+    answer = next(i for i in range(at, len(lines)) if lines[i].strip() == "answer: |-") + 1
+    lines[answer] = "      " + new_first_words + " " + lines[answer].lstrip()
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def review_some(anki: Anki, count: int = 3) -> None:
+    """Answer ``count`` cards of the shipped deck 'Good' with the real scheduler."""
+    anki.col.decks.select(anki.col.decks.id_for_name(DECK))
+    for _ in range(count):
+        queued = anki.col.sched.get_queued_cards().cards[0]
+        card = anki.col.get_card(queued.card.id)
+        card.start_timer()
+        answer = anki.col.sched.build_answer(card=card, states=queued.states, rating=3)
+        anki.col.sched.answer_card(answer)
+
+
+def scheduling(anki: Anki) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Card ids with their scheduling, and the review log."""
+    cards = anki.col.db.all(
+        "select id, nid, did, type, queue, due, ivl, factor, reps from cards order by id"
+    )
+    revlog = anki.col.db.all("select id, cid, ease, ivl, type from revlog order by id")
+    return [tuple(c) for c in cards], [tuple(r) for r in revlog]
+
+
+AA = 4.5  # WCAG AA contrast for body text
+
+
+def problems_in(measured: dict[str, Any], where: str) -> list[str]:
+    """Everything wrong with one loaded card: overflow, low contrast, missing badge text."""
+    out = []
+    if measured["scrollWidth"] > measured["clientWidth"]:
+        out.append(
+            f"{where}: scrolls sideways ({measured['scrollWidth']} > {measured['clientWidth']})"
+        )
+    out.extend(
+        f"{where}: {t['tag']}.{t['cls']} {t['text']!r} contrast {t['ratio']:.2f}"
+        for t in measured["texts"]
+        if t["ratio"] < AA
+    )
+    for b in measured["badges"]:
+        if not b["text"] or not b["visible"]:
+            out.append(f"{where}: badge without its word")
+        if b["ratio"] < AA:
+            out.append(f"{where}: badge {b['text']!r} contrast {b['ratio']:.2f}")
+    return out
 
 
 def write(path: Path, text: str) -> Path:

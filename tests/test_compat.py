@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from conftest import EPOCH, ROOT
+from conftest import EPOCH, ROOT, build_in_child
 
 pytestmark = pytest.mark.compat
 
@@ -121,15 +122,8 @@ class Packages:
 
 
 def build(source: Path, output: Path, epoch: int) -> None:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
-    result = subprocess.run(
-        [sys.executable, "-m", "exporter", "build", str(source), "-o", str(output)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    """Build ``source`` to ``output`` with the CLI, as a user's shell would run it."""
+    build_in_child(source, output=output, env={"SOURCE_DATE_EPOCH": str(epoch)})
 
 
 @pytest.fixture(scope="session")
@@ -153,10 +147,11 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
 
 
 _results: dict[tuple[str, str], dict[str, Any]] = {}
+Worker = Callable[[str, str], dict[str, Any]]  # (Anki version, importer) -> its report
 
 
 @pytest.fixture
-def run(packages: Packages, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def run(packages: Packages, tmp_path_factory: pytest.TempPathFactory) -> Worker:
     """The worker's report for one (Anki version, importer), run once per session."""
 
     def _run(anki_version: str, importer: str) -> dict[str, Any]:
@@ -187,7 +182,10 @@ def run(packages: Packages, tmp_path_factory: pytest.TempPathFactory):  # type: 
                 env={**os.environ, "PYTHONPATH": ""},
             )
             assert done.returncode == 0, done.stdout + done.stderr
-            _results[key] = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+            result: dict[str, Any] = json.loads(
+                (folder / "result.json").read_text(encoding="utf-8")
+            )
+            _results[key] = result
         report = _results[key]
         assert "error" not in report, report["error"]
         # Anki's wheels spell 25.2.7 as 25.02.7: compare as versions.
@@ -200,11 +198,14 @@ def run(packages: Packages, tmp_path_factory: pytest.TempPathFactory):  # type: 
 def reviewed_card(report: dict[str, Any], snapshot: str) -> dict[str, Any]:
     cid = report["review"]["card"]
     (card,) = [c for n in report[snapshot]["notes"].values() for c in n["cards"] if c["id"] == cid]
-    return card
+    found: dict[str, Any] = card
+    return found
 
 
 @pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
-def test_fields_arrive_exactly(run, packages: Packages, anki_version: str, importer: str) -> None:  # type: ignore[no-untyped-def]
+def test_fields_arrive_exactly(
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
     """Every field (question, answer, the rest) and tag lands byte for byte and renders."""
     report = run(anki_version, importer)
     for snapshot, package in (("after_v1", packages.v1), ("after_v2", packages.v2)):
@@ -221,8 +222,8 @@ def test_fields_arrive_exactly(run, packages: Packages, anki_version: str, impor
 
 @pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
 def test_reimport_updates_in_place(
-    run, packages: Packages, anki_version: str, importer: str
-) -> None:  # type: ignore[no-untyped-def]
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
     """Re-importing an edited build updates the same note and card: new answer, old ids."""
     report = run(anki_version, importer)
     before = report["after_v1"]["notes"][packages.edited]
@@ -237,7 +238,9 @@ def test_reimport_updates_in_place(
 
 
 @pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
-def test_reimport_keeps_review(run, packages: Packages, anki_version: str, importer: str) -> None:  # type: ignore[no-untyped-def]
+def test_reimport_keeps_review(
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
     """A review made between imports survives: revlog, interval and due date unchanged."""
     report = run(anki_version, importer)
     review = report["review"]
@@ -260,8 +263,8 @@ def test_reimport_keeps_review(run, packages: Packages, anki_version: str, impor
 
 @pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
 def test_no_duplicate_notetype_or_note(
-    run, packages: Packages, anki_version: str, importer: str
-) -> None:  # type: ignore[no-untyped-def]
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
     """Re-importing adds no second note type and no second copy of any note."""
     report = run(anki_version, importer)
     ids = {}
@@ -280,8 +283,8 @@ def test_no_duplicate_notetype_or_note(
 
 @pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
 def test_media_arrive_and_are_referenced(
-    run, packages: Packages, anki_version: str, importer: str
-) -> None:  # type: ignore[no-untyped-def]
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
     """Every media file of the package lands in the media folder, v2's bytes win, and a card
     references it."""
     report = run(anki_version, importer)

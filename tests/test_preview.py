@@ -1,4 +1,6 @@
-"""Issue 5: `interview-deck preview` shows every card exactly as Anki renders it, in one file."""
+"""`interview-deck preview`: one self-contained HTML page shows every card exactly as Anki
+renders it, grouped by deck, readable in a browser (phone width, light and dark); content
+errors write nothing."""
 
 from __future__ import annotations
 
@@ -7,9 +9,17 @@ from pathlib import Path
 
 import pytest
 from browser import DESKTOP, PHONE, CardPage
-from test_design import problems_in
 
-from conftest import CONTENT, RenderedCard, run_cli, write, write_stress_bank
+from conftest import (
+    CONTENT,
+    RenderedCard,
+    make_bank,
+    problems_in,
+    question,
+    run_cli,
+    write,
+    write_stress_bank,
+)
 from exporter.notes import notes_for
 from exporter.notetype import note_type
 from exporter.pipeline import run_load
@@ -101,9 +111,8 @@ def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> No
 def test_preview_default_output_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Default output is dist/preview.html; a content error is reported and writes nothing."""
     monkeypatch.chdir(tmp_path)
-    write(
-        tmp_path / "content" / "r.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n    answer: A\n",
+    make_bank(
+        tmp_path / "content", [question("a", text="Q?", answer="A")], role="R", filename="r.yaml"
     )
     result = run_cli(["preview"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
-"""Issue 4: bad content never makes a bad deck; every problem is reported at file:line.
+"""Invalid content never makes a deck: every problem is reported at PATH:LINE (sorted, then
+a count), exit 1, nothing written and nothing executed.
 
 Each case in ``tests/data/invalid`` is ``<case>.expected`` (the exact stderr) next to
 ``<case>.yaml`` or a folder ``<case>/`` (checked with ``validate``), or ``<case>.args`` (the
@@ -39,7 +40,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_there_are_enough_cases() -> None:
-    """The folder covers the issue's list of failure cases (at least 30 of them)."""
+    """The folder covers the documented failure cases (at least 30 of them)."""
     assert len(CASES) >= 30
 
 
@@ -94,7 +95,12 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_python_tag_runs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A '!!python/object/apply' tag is refused without calling anything."""
     calls: list[object] = []
-    monkeypatch.setattr(os, "system", lambda *a: calls.append(a) or 0)
+
+    def system(*args: object) -> int:
+        calls.append(args)
+        return 0
+
+    monkeypatch.setattr(os, "system", system)
     src = write(
         tmp_path / "evil.yaml",
         "role: !!python/object/apply:os.system ['echo pwned']\nquestions: []\n",
@@ -103,3 +109,17 @@ def test_python_tag_runs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert result.exit_code == 1
     assert "YAML tag '!!python/object/apply:os.system' is not allowed" in result.stderr
     assert calls == []
+
+
+def test_validate_reports_typo_at_file_and_line(tmp_path: Path) -> None:
+    """A misspelt key is reported as PATH:LINE with a hint, exit 1."""
+    src = write(
+        tmp_path / "bad.yaml",
+        (
+            "role: R\nquestions:\n  - id: one\n    difficulty: easy\n    question: Q?\n    anwser: A\n"
+        ),
+    )
+    result = run_cli(["validate", str(src)])
+    assert result.exit_code == 1
+    assert f"{src}:6: unknown key 'anwser' in a question: did you mean 'answer'?" in result.stderr
+    assert "missing required key 'answer'" in result.stderr

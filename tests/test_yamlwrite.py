@@ -1,4 +1,5 @@
-"""import-text writes content files that load back to exactly the text it was given."""
+"""Writing content files (what `import-text` and the tests' bank factory use): any text a card
+can hold is written as YAML that loads back to exactly that text."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from exporter.yamlwrite import dump_role_file
 TEXT = st.text(
     alphabet=st.one_of(
         st.sampled_from(list("#:-|>'\"!&*?{}[],% \n\t@`\\\u2028\u2029\ufeff\u00a0")),
-        st.characters(blacklist_categories=("Cs",)),
+        st.characters(blacklist_categories=["Cs"]),
     ),
     min_size=1,
     max_size=60,

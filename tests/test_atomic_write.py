@@ -1,5 +1,6 @@
-"""Issue 4: nothing half-written. A failed or interrupted build leaves the previous package and
-its history byte-identical and no temp file behind; a bad output path is a clean error."""
+"""Nothing half-written: a failed or interrupted build (disk full, Ctrl-C, SIGTERM, a signal
+between the two renames) leaves the previous package and its history byte-identical, or both
+new, and no temp file behind; a bad output path is a clean error that writes nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import errno
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,15 +15,24 @@ from typing import Any
 
 import pytest
 
-from conftest import EPOCH, ROOT, run_cli, write
-
-QUESTION = "  - id: q{n}\n    difficulty: easy\n    question: Question {n}?\n    answer: {answer}\n"
+from conftest import (
+    EPOCH,
+    ROOT,
+    BuildResult,
+    Status,
+    build_deck,
+    child_env,
+    exporter_command,
+    make_bank,
+    question,
+    write,
+)
 
 
 def bank(folder: Path, answer: str, count: int = 3) -> Path:
     """A one-file bank whose answers all read ``answer``."""
-    body = "".join(QUESTION.format(n=n, answer=answer) for n in range(count))
-    return write(folder / "bank.yaml", "role: Tester\nquestions:\n" + body)
+    questions = [question(f"q{n}", text=f"Question {n}?", answer=answer) for n in range(count)]
+    return make_bank(folder, questions)
 
 
 def outputs(out: Path) -> dict[str, bytes]:
@@ -35,17 +44,16 @@ def outputs(out: Path) -> dict[str, bytes]:
     }
 
 
-def build_cli(src: Path, out: Path) -> Any:
-    """Run ``build`` in-process with a fixed SOURCE_DATE_EPOCH."""
-    return run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+def build_cli(src: Path, out: Path, expect: Status = "failed") -> BuildResult:
+    """Run ``build`` in-process with a fixed SOURCE_DATE_EPOCH (here: expected to fail)."""
+    return build_deck(src, output=out, expect=expect)
 
 
 @pytest.fixture
 def previous(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     """A completed first build, and a changed bank ready for a second one."""
     out = tmp_path / "dist" / "deck.apkg"
-    first = build_cli(bank(tmp_path / "v1", "Old answer."), out)
-    assert first.exit_code == 0, first.stderr
+    build_cli(bank(tmp_path / "v1", "Old answer."), out, expect="written")
     before = outputs(out)
     assert sorted(before) == [
         ".interview-deck-cache/.gitignore",
@@ -70,6 +78,7 @@ def fail_on_call(n: int, real: Callable[..., Any], exc: BaseException) -> Callab
 
 
 def enospc() -> OSError:
+    """The error a full disk raises."""
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
@@ -182,13 +191,11 @@ os.replace = _replace
 
 def child_build(src: Path, out: Path, hooks: Path) -> subprocess.Popen[str]:
     """``python -m exporter build`` in a child with ``hooks/sitecustomize.py`` loaded."""
-    env = {
-        **os.environ,
-        "SOURCE_DATE_EPOCH": str(EPOCH),
-        "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
-    }
+    env = child_env(
+        {"SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "exporter", "build", str(src), "-o", str(out)],
+        exporter_command("build", src, "-o", out),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -236,7 +243,7 @@ def test_signal_during_replace_waits_until_both_files_are_in_place(
     expected.parent.mkdir()
     for name in ("deck.apkg", "deck.lock.json"):  # same history: same result as undisturbed
         (expected.parent / name).write_bytes(before[name])
-    assert build_cli(src, expected).exit_code == 0
+    build_cli(src, expected, expect="written")
     hooks = tmp_path / "hooks"
     write(hooks / "sitecustomize.py", SIGNAL_AT_REPLACE.format(signum=int(signum)))
     child = child_build(src, out, hooks)

@@ -1,4 +1,6 @@
-"""Issue 4: nothing in a content file can put live markup on a card or exhaust the machine."""
+"""Hostile content: nothing in a content file can put live markup on a card (role, question
+and answer are escaped) or exhaust the machine (a YAML alias bomb fails fast, in little
+memory)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import ROOT, Anki, write
+from conftest import ROOT, Anki, Builder, exporter_command, make_bank, question, write
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b onclick=go()>hi</b>'
 TEMPLATE_TAGS = {"div", "span", "h2", "hr", "p", "br", "style"}  # our templates and text.py
@@ -25,23 +27,23 @@ class Tags(HTMLParser):
 
 
 def live_tags(card_html: str) -> list[tuple[str, list[str]]]:
+    """Every tag a browser would create from ``card_html``, with its attribute names."""
     parser = Tags()
     parser.feed(card_html)
     return parser.tags
 
 
-def test_markup_in_content_shows_as_text_on_the_card(build, anki: Anki, tmp_path: Path) -> None:
+def test_markup_in_content_shows_as_text_on_the_card(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
     """HTML in role, question and answer is escaped: Anki renders it as text, never as tags."""
-    src = write(
-        tmp_path / "c" / "x.yaml",
-        "role: 'R&D <img src=x onerror=alert(2)>'\n"
-        "questions:\n"
-        "  - id: hostile\n"
-        "    difficulty: easy\n"
-        f"    question: '{HOSTILE}'\n"
-        f"    answer: '{HOSTILE}'\n",
+    src = make_bank(
+        tmp_path / "c",
+        [question("hostile", text=HOSTILE, answer=HOSTILE)],
+        role="R&D <img src=x onerror=alert(2)>",
+        filename="x.yaml",
     )
-    anki.import_package(build(src))
+    anki.import_package(build(src).output)
     (note,) = anki.notes()
     card = note.cards()[0]
     for shown in (card.question(), card.answer()):
@@ -82,7 +84,7 @@ def test_billion_laughs_fails_fast_in_little_memory(tmp_path: Path) -> None:
     """A YAML alias bomb (10**12 values) is refused in under 1 s and under 100 MB."""
     bomb = write(tmp_path / "bomb.yaml", billion_laughs())
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, sys.executable, "-m", "exporter", "validate", str(bomb)],
+        [sys.executable, "-c", MEASURE, *exporter_command("validate", bomb)],
         capture_output=True,
         text=True,
         cwd=ROOT,
