@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from exporter.errors import PackageReadError
@@ -42,6 +42,8 @@ class PackageInfo:
     note_count: int
     mod_range: tuple[int, int] | None
     provenance: tuple[str, str] | None  # (tool version, content fingerprint) when ours
+    media_count: int = 0
+    media_bytes: int = 0  # as stored in the package
 
 
 def read_package(path: Path) -> PackageInfo:
@@ -49,6 +51,7 @@ def read_package(path: Path) -> PackageInfo:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            media = [i.compress_size for i in archive.infolist() if i.filename.isdigit()]
             if "collection.anki21b" in names:
                 data = _zstd_decompress(archive.read("collection.anki21b"), path)
             else:
@@ -71,9 +74,10 @@ def read_package(path: Path) -> PackageInfo:
     except OSError as exc:
         raise PackageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
-        return _summarise(data)
+        info = _summarise(data)
     except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
         raise PackageReadError(f"{path}: not an Anki package (damaged collection: {exc})") from None
+    return replace(info, media_count=len(media), media_bytes=sum(media))
 
 
 def _zstd_decompress(data: bytes, path: Path) -> bytes:

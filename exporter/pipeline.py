@@ -127,6 +127,7 @@ class PreviewOutcome:
 
 def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) -> PreviewOutcome:
     """Render every card of ``sources`` into one HTML page at ``output``."""
+    from exporter.media import read_verified
     from exporter.notes import notes_for
     from exporter.notetype import note_type
     from exporter.preview import render_page
@@ -134,7 +135,8 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     found = discover(sources)
     bank = load_bank(found, progress=hooks.progress)
     notes = notes_for(bank)
-    page = render_page(note_type(), notes, title="interview-deck preview")
+    media = {file.name: read_verified(file) for file in media_of(notes)}
+    page = render_page(note_type(), notes, title="interview-deck preview", media=media)
     refuse_content_targets([output], found)
     write_files([(output, page.encode("utf-8"))])
     return PreviewOutcome(output, len(notes))

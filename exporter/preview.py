@@ -8,6 +8,7 @@ guessed at, so the preview cannot quietly differ from what Anki shows.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -64,9 +65,37 @@ def card_frame(markup: str, *, qid: str, side: str) -> str:
     )
 
 
-def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) -> str:
+def with_inline_media(markup: str, media: Mapping[str, bytes]) -> str:
+    """``markup`` with each ``<img src="NAME">`` of a known media file as a ``data:`` URI, so
+    the page needs no folder beside it."""
+    for name, data in media.items():
+        kind = _MIME.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        uri = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        markup = markup.replace(f'<img src="{name}"', f'<img src="{uri}"')
+    return markup
+
+
+_MIME = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
+
+
+def render_page(
+    notetype: NoteType,
+    notes: Sequence[NoteSpec],
+    *,
+    title: str,
+    media: Mapping[str, bytes] | None = None,
+) -> str:
     """The preview page: every card's front and back, decks sorted by name, cards in bank
-    order, with theme and width switches. Self-contained: no request leaves the page."""
+    order, with theme and width switches, images inlined from ``media`` (name -> bytes).
+    Self-contained: no request leaves the page. Math shows as its TeX source (Anki typesets
+    it with its own MathJax)."""
     decks: dict[str, list[CardView]] = {}
     for note in notes:
         view = card_view(notetype, note)
@@ -80,7 +109,7 @@ def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) ->
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # The page may run its own inline script and styles, and load nothing at all.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
         f"<title>{html.escape(title)}</title>",
         f'<style id="card-css">\n{notetype.css}</style>',
         f"<style>{_PAGE_CSS}</style>",
@@ -111,6 +140,7 @@ def render_page(notetype: NoteType, notes: Sequence[NoteSpec], *, title: str) ->
             parts.append('<div class="pv-sides">')
             for side, markup in (("front", view.front), ("back", view.back)):
                 parts.append(f'<figure class="pv-side"><figcaption>{side.title()}</figcaption>')
+                markup = with_inline_media(markup, media or {})
                 parts.append(card_frame(markup, qid=view.question_id, side=side))
                 parts.append("</figure>")
             parts.append("</div>")

@@ -104,7 +104,16 @@ def inspect_report(package: str, info: PackageInfo) -> Report:
     if info.mod_range:
         low, high = (_utc(t) for t in info.mod_range)
         lines.append(f"Note mod times: {low} .. {high}")
+    lines.append(
+        f"Media: {plural(info.media_count, 'file')}, {_size(info.media_bytes)} in the package"
+    )
     return Report(out=tuple(lines))
+
+
+def _size(n: int) -> str:
+    return (
+        f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
+    )
 
 
 def _utc(seconds: int) -> str:

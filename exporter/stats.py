@@ -15,6 +15,8 @@ class Stats:
     by_role: dict[str, dict[str, int]]
     totals: dict[str, int]
     tags: tuple[tuple[str, int], ...]
+    images: int = 0  # image files the questions show (each counted once)
+    image_bytes: int = 0
 
     def as_json(self) -> dict[str, object]:
         """A plain structure for ``--json``."""
@@ -22,6 +24,7 @@ class Stats:
             "roles": {role: {**counts} for role, counts in self.by_role.items()},
             "totals": dict(self.totals),
             "tags": [{"tag": tag, "count": n} for tag, n in self.tags],
+            "images": {"files": self.images, "bytes": self.image_bytes},
         }
 
 
@@ -37,7 +40,8 @@ def stats_for(bank: Bank, *, top_tags: int = 10) -> Stats:
             tags.update(q.tags)
     totals = {d: sum(c[d] for c in by_role.values()) for d in (*DIFFICULTIES, "total")}
     ranked = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:top_tags]
-    return Stats(by_role, totals, tuple(ranked))
+    media = {i.file.name: i.file.size for q in bank.questions for i in q.images if i.file}
+    return Stats(by_role, totals, tuple(ranked), len(media), sum(media.values()))
 
 
 def table(stats: Stats) -> str:
@@ -51,4 +55,6 @@ def table(stats: Stats) -> str:
     if stats.tags:
         rows.append("")
         rows.append("Most used tags: " + ", ".join(f"{t} ({n})" for t, n in stats.tags))
+    if stats.images:
+        rows.append(f"Images: {stats.images} ({stats.image_bytes / 1024:.1f} KiB)")
     return "\n".join(rows)

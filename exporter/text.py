@@ -59,9 +59,11 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any)
         return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
     title = token.attrGet("title")
     extra = f' title="{escapeHtml(str(title))}"' if title else ""
+    # The path as written, for the way back to YAML. Not "data-src": Anki's media scan before
+    # 24.x takes the last attribute ending in "src" and would miss the image.
     return (
         f'<img src="{escapeHtml(name)}" alt="{escapeHtml(alt)}"{extra} '
-        f'data-src="{escapeHtml(src)}">'
+        f'data-iq-path="{escapeHtml(src)}">'
     )
 
 

@@ -1,4 +1,6 @@
-"""Photograph one card on a phone, front and back, light and dark, for the README.
+"""Photograph cards for the README: one card of the shipped bank on a phone, front and back,
+light and dark; and the back of the rich example (math, code, diagram) on a phone and a
+desktop, light and dark, with Anki's MathJax typesetting it.
 
 The card goes the real way: content/ is built into a package, a fresh Anki collection
 (Anki's own backend, the ``anki`` package) imports it and renders the card, and Debian's
@@ -21,20 +23,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import PHONE, CardPage, card_document, launch_chromium  # noqa: E402
+from browser import (  # noqa: E402
+    DESKTOP,
+    PHONE,
+    CardPage,
+    card_document,
+    launch_chromium,
+    missing_mathjax,
+)
 
 DEFAULT_CARD = "secure-ml-pipelines-model"
+RICH_SOURCE = ROOT / "docs" / "examples" / "ml-monitoring"
+RICH_CARD = "detect-data-drift-psi"
 OUTPUT = ROOT / "docs" / "screenshots"
 
 
-def rendered_card(qid: str, workdir: Path) -> tuple[str, str]:
-    """The card's front and back HTML as Anki's backend renders them."""
+def rendered_card(
+    qid: str, workdir: Path, source: Path = ROOT / "content"
+) -> tuple[str, str, dict[str, bytes]]:
+    """The card's front and back HTML as Anki's backend renders them, and the media files."""
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
     package = workdir / "deck.apkg"
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0"}
     subprocess.run(
-        [sys.executable, "-m", "exporter", "build", str(ROOT / "content"), "-o", str(package)],
+        [sys.executable, "-m", "exporter", "build", str(source), "-o", str(package)],
         check=True,
         env=env,
         cwd=ROOT,
@@ -47,7 +60,9 @@ def rendered_card(qid: str, workdir: Path) -> tuple[str, str]:
         )
         (nid,) = col.find_notes(f'"ID:{qid}"')
         (card,) = col.get_note(nid).cards()
-        return card.question(), card.answer()
+        folder = Path(col.media.dir())
+        media = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        return card.question(), card.answer(), media
     finally:
         col.close()
 
@@ -58,16 +73,30 @@ def main() -> None:
     parser.add_argument("--card", default=DEFAULT_CARD, help="question id to photograph")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="folder for the PNGs")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        front, back = rendered_card(args.card, Path(tmp))
+    reason = missing_mathjax()
+    if reason is not None:
+        sys.exit(f"scripts/screenshots.py: {reason}")
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as tmp2:
+        front, back, _ = rendered_card(args.card, Path(tmp))
+        _, rich_back, rich_media = rendered_card(RICH_CARD, Path(tmp2), RICH_SOURCE)
     args.output.mkdir(parents=True, exist_ok=True)
+    shots: list[tuple[str, str, dict[str, int], dict[str, bytes]]] = [
+        (f"{side}-{{theme}}", html, PHONE, {}) for side, html in (("front", front), ("back", back))
+    ]
+    shots += [
+        ("rich-phone-{theme}", rich_back, PHONE, rich_media),
+        ("rich-desktop-{theme}", rich_back, DESKTOP, rich_media),
+    ]
     with launch_chromium() as browser:
         page = CardPage(browser, device_scale_factor=2)
-        for side, html in (("front", front), ("back", back)):
+        for name, html, viewport, media in shots:
             for theme in ("light", "dark"):
-                page.show(card_document(html, night=theme == "dark"), PHONE)
-                target = args.output / f"{side}-{theme}.png"
-                page.page.screenshot(path=str(target), animations="disabled", caret="hide")
+                document = card_document(html, night=theme == "dark", mathjax=True)
+                page.show(document, viewport, media)
+                target = args.output / f"{name.format(theme=theme)}.png"
+                page.page.screenshot(
+                    path=str(target), animations="disabled", caret="hide", full_page=bool(media)
+                )
                 print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
         page.close()
 

@@ -6,6 +6,7 @@ exactly as the tests see them.
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,7 +117,9 @@ class CardPage:
         elif url.startswith(MATHJAX_URL) and ".." not in url:
             route.fulfill(path=str(MATHJAX_DIR / url[len(MATHJAX_URL) :].split("?")[0]))
         elif url.startswith(PAGE_URL) and url[len(PAGE_URL) :] in self.media:
-            route.fulfill(status=200, body=self.media[url[len(PAGE_URL) :]])
+            name = url[len(PAGE_URL) :]
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            route.fulfill(status=200, content_type=kind, body=self.media[name])
         elif url == self._file:
             route.continue_()
         else:

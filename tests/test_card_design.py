@@ -140,16 +140,21 @@ def test_cards_load_nothing_from_outside() -> None:
 
 
 def test_readme_shows_the_screenshots() -> None:
-    """The README's card pictures exist: front and back, light and dark, at phone size."""
+    """The README's card pictures exist: front and back at phone size, and the rich card
+    on a phone and a desktop, each light and dark."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shots = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    names = ("back", "front", "rich-desktop", "rich-phone")
     assert sorted(shots) == [
-        f"docs/screenshots/{side}-{theme}.png"
-        for side in ("back", "front")
-        for theme in ("dark", "light")
+        f"docs/screenshots/{name}-{theme}.png" for name in names for theme in ("dark", "light")
     ]
     for shot in shots:
         data = (ROOT / shot).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-        assert width * PHONE["height"] == height * PHONE["width"]
+        screen = DESKTOP if "desktop" in shot else PHONE
+        if shot.startswith("docs/screenshots/rich-"):  # the whole card, taller than a screen
+            assert width == 2 * screen["width"]
+            assert height >= 2 * screen["height"] or "desktop" in shot
+        else:
+            assert width * screen["height"] == height * screen["width"]

@@ -118,7 +118,8 @@ def read_package(path: Path, folder: Path) -> Package:
 class Packages:
     v1: Package
     v2: Package
-    edited: str  # GUID of the one note whose answer v2 changes
+    edited: str  # GUID of the note whose answer v2 changes
+    imaged: str  # GUID of the note whose image v2 changes (same file name, other bytes)
 
 
 def build(source: Path, output: Path, epoch: int) -> None:
@@ -139,11 +140,13 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
     v1 = read_package(folder / "v1.apkg", folder / "v1")
     v2 = read_package(folder / "v2.apkg", folder / "v2")
     assert v1.notes.keys() == v2.notes.keys()
-    edited = [g for g in v1.notes if v1.notes[g]["fields"] != v2.notes[g]["fields"]]
-    assert len(edited) == 1, f"the bank's v2 must edit exactly one note, edits {edited}"
-    (guid,) = edited
-    assert v2.notes[guid]["mod"] > v1.notes[guid]["mod"]
-    return Packages(v1, v2, guid)
+    by_id = {n["fields"]["ID"]: g for g, n in v1.notes.items()}
+    edited, imaged = by_id["edited-between-builds"], by_id["image-changed-between-builds"]
+    changed = {g for g in v1.notes if v1.notes[g]["fields"] != v2.notes[g]["fields"]}
+    assert changed == {edited, imaged}, "v2 must change one answer and one image, nothing else"
+    for guid in changed:
+        assert v2.notes[guid]["mod"] > v1.notes[guid]["mod"]
+    return Packages(v1, v2, edited, imaged)
 
 
 _results: dict[tuple[str, str], dict[str, Any]] = {}
@@ -288,11 +291,9 @@ def test_media_arrive_and_are_referenced(
     """Every media file of the package lands in the media folder, v2's bytes win, and a card
     references it."""
     report = run(anki_version, importer)
-    # TODO(images): the exporter has no images yet (they are links), so the bank has none and
-    # this check has nothing to look at; it skips saying so. When images land, add one to
-    # tests/data/compat/v1 and a changed copy to v2: nothing here needs to change.
-    if not packages.v1.media and not packages.v2.media:
-        pytest.skip("the compat bank has no media yet (images are not exported yet)")
+    assert packages.v1.media
+    assert packages.v2.media
+    assert packages.v1.media.keys().isdisjoint(packages.v2.media.keys())  # a new name in v2
     for snapshot, package in (("after_v1", packages.v1), ("after_v2", packages.v2)):
         present = report[snapshot]["media"]
         html = "".join(
@@ -303,3 +304,25 @@ def test_media_arrive_and_are_referenced(
         for name, digest in package.media.items():
             assert present.get(name) == digest, (snapshot, name)
             assert f'src="{name}"' in html, (snapshot, name)
+    before = report["after_v1"]["notes"][packages.imaged]
+    after = report["after_v2"]["notes"][packages.imaged]
+    assert after["id"] == before["id"]
+    assert [c["id"] for c in after["cards"]] == [c["id"] for c in before["cards"]]
+    (new_name,) = packages.v2.media
+    assert f'src="{new_name}"' in after["cards"][0]["answer"]
+
+
+@pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
+def test_math_and_highlighted_code_reach_the_card(
+    run: Worker, packages: Packages, anki_version: str, importer: str
+) -> None:
+    """MathJax delimiters with their TeX and the highlight spans reach every Anki's card."""
+    report = run(anki_version, importer)
+    cards = {n["fields"]["ID"]: n["cards"][0] for n in report["after_v2"]["notes"].values()}
+    math = cards["math-inline-and-display"]
+    assert r"\(\operatorname{Var}(X) = E[X^2] - E[X]^2 = 5 - 4 = 1\)" in math["answer"]
+    assert r"\[ \sigma = \sqrt{1} = 1. \]" in math["answer"]
+    assert r"\(E[X^2] = 5\)" in math["question"]
+    code = cards["highlighted-code"]["answer"]
+    assert '<pre class="iq-code" data-lang="python">' in code
+    assert '<span class="hl-k">def</span> <span class="hl-f">squares</span>' in code

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import DESKTOP, PHONE, CardPage, card_document, missing_mathjax
 
-from conftest import EPOCH, ROOT, Anki, run_cli, write
+from conftest import EPOCH, ROOT, Anki, RenderedCard, problems_in, run_cli, write
 from exporter.text import to_html
 
 EXAMPLE = ROOT / "docs" / "examples" / "ml-monitoring"
@@ -103,7 +104,7 @@ def test_math_code_and_image_reach_real_anki(anki: Anki, tmp_path: Path) -> None
     note = anki.note_by_id_field("psi-drift")
     card = note.cards()[0]
     back = card.answer()
-    assert f'<img src="{name}" alt="drift monitor" data-src="diagrams/drift.png">' in back
+    assert f'<img src="{name}" alt="drift monitor" data-iq-path="diagrams/drift.png">' in back
     assert f"\\[{TEX}\\]" in back
     assert "\\(0.25\\)" in back
     assert "\\(PSI\\)" in card.question()
@@ -269,3 +270,87 @@ def test_rich_example_builds_and_imports(anki: Anki, tmp_path: Path) -> None:
     assert media_files(anki) == {name: svg}
     assert f'src="{name}"' in back
     assert html.escape("\\[PSI = \\sum_{i=1}^{k}", quote=False) in back
+
+
+LONG_TEX = r"\mathrm{KL}(P \parallel Q) = \sum_{x \in \mathcal{X}} P(x) \log \frac{P(x)}{Q(x)}"
+
+
+@pytest.fixture(scope="module")
+def rich_cards(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[list[RenderedCard], dict[str, bytes]]:
+    """The documented example and the test bank (plus a card with a long formula and a long
+    code line), rendered by a real Anki; with the media files Anki stored."""
+    folder = tmp_path_factory.mktemp("rich")
+    src = rich_bank(folder / "content")
+    long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 120
+    write(
+        src / "wide.yaml",
+        "role: Wide\nquestions:\n  - id: wide\n    difficulty: hard\n"
+        f"    question: How does $${LONG_TEX} + {LONG_TEX}$$ fit?\n"
+        f"    answer: |\n      ```bash\n      {long_line}\n      ```\n",
+    )
+    out = folder / "rich.apkg"
+    build_to(EXAMPLE, out.with_name("example.apkg"))
+    build_to(src, out)
+    collection = Anki(folder / "collection.anki2")
+    try:
+        collection.import_package(out.with_name("example.apkg"))
+        collection.import_package(out)
+        cards = []
+        for note in collection.notes():
+            (card,) = note.cards()
+            cards.append(
+                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
+            )
+        media = media_files(collection)
+    finally:
+        collection.close()
+    assert len(cards) == 4
+    return cards, media
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_rich_cards_typeset_and_fit_in_chromium(
+    rich_cards: tuple[list[RenderedCard], dict[str, bytes]],
+    card_page: CardPage,
+    size: str,
+    night: bool,
+) -> None:
+    """With Anki's MathJax really typesetting: every formula renders (no TeX error), the card
+    never scrolls sideways, code tokens and text keep AA contrast, images load inside the
+    card's width, and nothing is fetched from outside."""
+    reason = missing_mathjax()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cards, media = rich_cards
+    viewport = {"phone": PHONE, "desktop": DESKTOP}[size]
+    problems: list[str] = []
+    token_classes: set[str] = set()
+    for card in cards:
+        for side, rendered in (("front", card.question), ("back", card.answer)):
+            where = f"{card.question_id} {side}"
+            card_page.show(card_document(rendered, night=night, mathjax=True), viewport, media)
+            measured = card_page.measure()
+            problems += problems_in(measured, where)
+            token_classes |= {t["cls"] for t in measured["texts"] if t["cls"].startswith("hl-")}
+            formulas = rendered.count("\\(") + rendered.count("\\[")
+            math = card_page.page.evaluate(
+                """() => [document.querySelectorAll('mjx-container').length,
+                          document.querySelectorAll('mjx-merror').length]"""
+            )
+            assert math == [formulas, 0], where
+            for natural, left, right, width in card_page.page.evaluate(
+                """() => [...document.images].map(i => {
+                     const r = i.getBoundingClientRect();
+                     return [i.naturalWidth, r.left, r.right, document.body.clientWidth]; })"""
+            ):
+                assert natural > 0, where
+                assert left >= 0
+                assert right <= width + 0.5, where
+            assert card_page.outside_requests() == [], where
+    assert problems == []
+    assert {"hl-k", "hl-f", "hl-m", "hl-c", "hl-b"} <= token_classes

@@ -108,6 +108,7 @@ def test_stats_json_matches_the_bank(tmp_path: Path) -> None:
             {"tag": "db", "count": 2},
             {"tag": "stats", "count": 1},
         ],
+        "images": {"files": 0, "bytes": 0},
     }
     table = run_cli(["stats", str(tmp_path / "bank")]).stdout
     assert re.search(r"Backend Engineer\s+1\s+1\s+1\s+3", table)
