@@ -8,7 +8,7 @@ in ``templates/style.css``; a token type outside them stays the text colour.
 from __future__ import annotations
 
 import html
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Pygments token type (by its top-level name path) -> our class; the most specific wins.
@@ -63,6 +63,9 @@ def _class_of(ttype: Any) -> str | None:
     return best[1]
 
 
+# A build renders each field twice (its fingerprint, then the database): remembering the
+# last few thousand blocks halves highlighting, Pygments' regex lexers being most of it.
+@lru_cache(maxsize=4096)
 def highlight(code: str, language: str) -> str | None:
     """``code`` as escaped HTML with ``<span class="hl-X">`` around coloured tokens, or
     ``None`` when the language is unknown."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 from conftest import (
@@ -25,7 +26,8 @@ from conftest import (
 
 
 def test_byte_identical_across_machines(tmp_path: Path) -> None:
-    """Same content + SOURCE_DATE_EPOCH: same bytes under any TZ, hash seed, cwd, path, order."""
+    """Same content + SOURCE_DATE_EPOCH: same bytes under any TZ, hash seed, cwd, path, order,
+    for a bank with math, highlighted code and an image (media in the package)."""
     digests = []
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
@@ -42,9 +44,11 @@ def test_byte_identical_across_machines(tmp_path: Path) -> None:
         shutil.copytree(CONTENT, checkout / "content")
         extra = [question("extra-one", "hard", text="Why?", answer="Because.")]
         make_bank(checkout / "content" / "extra", extra, role="Extra", filename="zz.yml")
+        shutil.copytree(ROOT / "docs" / "examples" / "ml-monitoring", checkout / "content" / "rich")
         sources = [
             str(checkout / "content" / "extra"),
             str(checkout / "content" / "mlops-engineer.yaml"),
+            str(checkout / "content" / "rich"),
         ]
         if reverse:
             sources.reverse()
@@ -55,6 +59,8 @@ def test_byte_identical_across_machines(tmp_path: Path) -> None:
             cwd=checkout if reverse else tmp_path,
         )
         digests.append(hashlib.sha256(built.output.read_bytes()).hexdigest())
+        with zipfile.ZipFile(built.output) as archive:
+            assert archive.namelist() == ["collection.anki2", "0", "media"]
     assert digests[0] == digests[1]
     assert list(tmpdir.iterdir()) == []
 
