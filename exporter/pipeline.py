@@ -19,6 +19,7 @@ from exporter.errors import OutputError
 from exporter.load import Progress, load_bank
 from exporter.model import Bank
 from exporter.plan import Clock, Options, Plan, history_path_for, plan
+from exporter.safeio import YAML_SUFFIXES, check_target, display
 from exporter.sources import Sources, discover
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
@@ -68,6 +69,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     options = request.options
     history_path = history_path_for(options.output)
     sources = discover(request.sources)
+    check_outputs([options.output, history_path], request.sources, sources)
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
@@ -81,7 +83,6 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     if result.is_current():
         status: BuildStatus = "unchanged"
     else:
-        refuse_content_targets([options.output, history_path], sources)
         write_files(result.files())
         status = "written"
     if inputs is not None:
@@ -108,12 +109,28 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
         return None  # the load will say what is wrong
 
 
-def refuse_content_targets(targets: Sequence[Path], sources: Sources) -> None:
-    """Refuse to write any of ``targets`` when it is one of the content files being read."""
+def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Sources) -> None:
+    """Refuse, before anything is read or written, an output that is one of the content
+    files, is named like one (``.yaml``/``.yml``), lies inside a content folder, or exists
+    and is not a regular file (a device, FIFO, socket, folder or a link to one)."""
+    folders = [Path(g).resolve() for g in given if Path(g).is_dir()]
     for target in targets:
+        shown = display(str(target))
         if sources.contains(target):
             raise OutputError(
-                f"{target}: is one of the content files being built; choose another output path"
+                f"{shown}: is one of the content files being built; choose another output path"
+            )
+        if target.suffix.lower() in YAML_SUFFIXES:
+            raise OutputError(
+                f"{shown}: an output named like a content file (.yaml/.yml) would be read as "
+                "one by the next build; choose another name"
+            )
+        check_target(target)
+        inside = next((f for f in folders if target.resolve().is_relative_to(f)), None)
+        if inside is not None:
+            raise OutputError(
+                f"{shown}: lies inside the content folder {display(str(inside))}; write it "
+                "elsewhere (e.g. dist/)"
             )
 
 
@@ -133,10 +150,10 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     from exporter.preview import render_page
 
     found = discover(sources)
+    check_outputs([output], sources, found)
     bank = load_bank(found, progress=hooks.progress)
     notes = notes_for(bank)
     media = {file.name: read_verified(file) for file in media_of(notes)}
     page = render_page(note_type(), notes, title="interview-deck preview", media=media)
-    refuse_content_targets([output], found)
     write_files([(output, page.encode("utf-8"))])
     return PreviewOutcome(output, len(notes))

@@ -3,13 +3,22 @@ each read once and decoded as UTF-8, with a ``ContentError`` for anything unread
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.errors import ContentError
-
-YAML_SUFFIXES = (".yaml", ".yml")
+from exporter.safeio import (
+    CONTENT_CAP,
+    YAML_SUFFIXES,
+    InputError,
+    display,
+    kind_of,
+    read_regular,
+)
 
 
 @dataclass(frozen=True)
@@ -41,29 +50,85 @@ class Sources:
 
 
 def discover(sources: Sequence[str]) -> Sources:
-    """Expand files and folders (recursively) into YAML files sorted by resolved path."""
+    """Expand files and folders (recursively) into YAML files sorted by resolved path.
+
+    Nothing is skipped in silence: a ``*.yaml`` that is not a regular file, a link that leads
+    nowhere, a link to a folder inside a content folder (not followed) and a folder that
+    cannot be read are problems naming the path. A link to a YAML file is followed.
+    """
     found: dict[Path, tuple[str, Path]] = {}
     errors: list[ContentError] = []
     for source in sources:
+        shown = display(source)
         path = Path(source)
-        if path.is_dir():
-            inside = [
-                p for p in path.rglob("*") if p.suffix.lower() in YAML_SUFFIXES and p.is_file()
-            ]
-            if not inside:
-                errors.append(ContentError(source, 0, 0, "no .yaml or .yml files in this folder"))
+        try:
+            info = path.stat()
+        except OSError as exc:
+            errors.append(ContentError(shown, 0, 0, _missing(path, exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
             root = path.resolve()
-            for p in inside:
-                found.setdefault(p.resolve(), (str(p), root))
-        elif path.is_file():
+            before = len(found)
+            _walk(path, root, found, errors)
+            if len(found) == before and not any(e.path.startswith(shown) for e in errors):
+                errors.append(ContentError(shown, 0, 0, "no .yaml or .yml files in this folder"))
+        elif stat.S_ISREG(info.st_mode):
             resolved = path.resolve()
-            found.setdefault(resolved, (source, resolved.parent))
-        elif path.exists():
-            errors.append(ContentError(source, 0, 0, "not a regular file or folder"))
+            found.setdefault(resolved, (shown, resolved.parent))
         else:
-            errors.append(ContentError(source, 0, 0, "no such file or folder"))
+            errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
     files = tuple(SourceFile(p, *found[p]) for p in sorted(found))
     return Sources(files, tuple(errors))
+
+
+def _missing(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long for this file system"
+    if path.is_symlink():
+        return "is a link that leads nowhere (its target is missing, or links loop)"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or folder"
+    return f"cannot read ({exc.strerror})"
+
+
+def _walk(
+    folder: Path, root: Path, found: dict[Path, tuple[str, Path]], errors: list[ContentError]
+) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        errors.append(
+            ContentError(display(str(folder)), 0, 0, f"cannot read this folder ({exc.strerror})")
+        )
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        shown = display(entry.path)
+        is_yaml = path.suffix.lower() in YAML_SUFFIXES
+        try:
+            linked = entry.is_symlink()
+            info = path.stat()
+        except OSError as exc:
+            if is_yaml or linked:
+                errors.append(ContentError(shown, 0, 0, _missing(path, exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            if linked:
+                errors.append(
+                    ContentError(
+                        shown,
+                        0,
+                        0,
+                        "is a link to a folder, which is not followed; name that folder as a "
+                        "source, or move its files here",
+                    )
+                )
+            else:
+                _walk(path, root, found, errors)
+        elif is_yaml and stat.S_ISREG(info.st_mode):
+            found.setdefault(path.resolve(), (shown, root))
+        elif is_yaml:
+            errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
 
 
 def size_of(path: Path) -> int:
@@ -77,14 +142,22 @@ def size_of(path: Path) -> int:
 def read_text(source: SourceFile) -> tuple[str, ContentError | None]:
     """The file's text, or the error that stops it being read."""
     try:
-        raw = source.path.read_bytes()
+        raw = read_regular(source.path, CONTENT_CAP)
+    except InputError as exc:
+        return "", ContentError(source.display_path, 0, 0, str(exc))
     except OSError as exc:
         return "", ContentError(source.display_path, 0, 0, f"cannot read file: {exc.strerror}")
     return decode(raw, source.display_path)
 
 
 def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:
-    """UTF-8 text (a BOM is fine), or the error naming the first bad byte's line and column."""
+    """UTF-8 text (a BOM is fine), or the error naming the first bad byte's line and column
+    (or saying the file is UTF-16, which editors on Windows still write)."""
+    utf16 = _utf16(raw)
+    if utf16:
+        return "", ContentError(
+            display_path, 1, 0, f"the file is {utf16}, not UTF-8; save it as UTF-8"
+        )
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -95,3 +168,17 @@ def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:
         return "", ContentError(
             display_path, line, column, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8"
         )
+
+
+def _utf16(raw: bytes) -> str:
+    """'UTF-16 (little-endian)' and the like when ``raw`` looks like UTF-16, else ''."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16" + (" (little-endian)" if raw[:2] == b"\xff\xfe" else " (big-endian)")
+    head = raw[:200]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > even * 3:
+            return "UTF-16 without a byte order mark (little-endian)"
+        if even > odd * 3:
+            return "UTF-16 without a byte order mark (big-endian)"
+    return ""
