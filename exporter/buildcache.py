@@ -19,17 +19,22 @@ import importlib.util
 import json
 import os
 import sqlite3
+import stat
 import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from exporter.media import MAX_IMAGE_BYTES
+from exporter.safeio import read_regular
+
 CACHE_DIR = ".interview-deck-cache"
 RECORD_FORMAT = 2  # 2 added the media files a build read
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
 _PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
 _CHUNK = 1 << 20
+_RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big bank
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class Inputs:
     def current_record(self) -> Record | None:
         """The last build's record if rebuilding would write the same bytes, else ``None``."""
         try:
-            raw = json.loads(self.record_path.read_text(encoding="utf-8"))
+            raw = json.loads(read_regular(self.record_path, _RECORD_CAP))
             if raw.pop("format") != RECORD_FORMAT:
                 return None
             raw["media"] = tuple((str(p), str(h)) for p, h in raw.get("media", ()))
@@ -169,12 +174,15 @@ def _digest(data: bytes) -> str:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular(path, MAX_IMAGE_BYTES)).hexdigest()
 
 
 def _file_digest(path: Path) -> str:
     digest = hashlib.blake2b(digest_size=32)
-    with path.open("rb") as f:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return "blake2b:" + digest.hexdigest()

@@ -16,6 +16,14 @@ from exporter.errors import ContentError, ContentErrors
 from exporter.load import load_file
 from exporter.model import Question, RoleFile, default_deck, slugify
 from exporter.page import Page, parse_page
+from exporter.safeio import (
+    CONTENT_CAP,
+    PAGE_CAP,
+    InputError,
+    check_target,
+    display,
+    read_regular,
+)
 from exporter.sources import SourceFile, decode
 from exporter.yamlwrite import dump_role_file
 
@@ -113,9 +121,11 @@ class ImportResult:
 
 def import_page(page_path: Path, output: Path | None, *, prune: bool = False) -> ImportResult:
     """Import the page at ``page_path`` into ``output`` (default content/<role-slug>.yaml)."""
-    where = str(page_path)
+    where = display(str(page_path))
     try:
-        raw = page_path.read_bytes()
+        raw = read_regular(page_path, PAGE_CAP)
+    except InputError as exc:
+        raise ContentErrors([ContentError(where, 0, 0, str(exc))]) from None
     except OSError as exc:
         raise ContentErrors([ContentError(where, 0, 0, f"cannot read ({exc.strerror})")]) from None
     text, bad_bytes = decode(raw, where)
@@ -123,14 +133,15 @@ def import_page(page_path: Path, output: Path | None, *, prune: bool = False) ->
         raise ContentErrors([bad_bytes])
     page = parse_page(text, where)
     target = output or Path("content") / f"{slugify(page.role)}.yaml"
+    check_target(target, "content file")
     existing: RoleFile | None = None
     before: str | None = None
     if target.exists():
-        loaded = load_file(SourceFile(target.resolve(), str(target)))
+        loaded = load_file(SourceFile(target.resolve(), display(str(target))))
         existing = loaded.role_file
         if loaded.errors or existing is None:
             raise ContentErrors(loaded.errors)
-        before = target.read_text(encoding="utf-8-sig")
+        before = read_regular(target, CONTENT_CAP).decode("utf-8-sig")
     merged = merge(page, existing, str(target), prune=prune)
     after = dump_role_file(merged.role_file)
     if after != before:

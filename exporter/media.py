@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from exporter.errors import ExporterError
 from exporter.model import MediaFile
+from exporter.safeio import read_regular
 
 # Anki's own limit is 100 MiB a file; a phone downloads, decodes and scales every image of a
 # card it shows, and a diagram worth studying is well under a megabyte.
@@ -67,7 +68,10 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
             f"{MAX_IMAGE_BYTES // 2**20} MiB an image (phones load every image of a card): "
             "scale it down or compress it"
         )
-    data = path.read_bytes()
+    try:
+        data = read_regular(path, MAX_IMAGE_BYTES)
+    except OSError as exc:
+        raise MediaProblem(f"image '{written}' cannot be read ({exc})") from None
     if not _looks_like(kind, data):
         article = "an" if kind[0] in "AEIOSX" else "a"
         raise MediaProblem(
@@ -103,7 +107,10 @@ def _looks_like(kind: str, data: bytes) -> bool:
 
 def read_verified(media: MediaFile) -> bytes:
     """The media file's bytes, refused if they changed since they were checked."""
-    data = media.path.read_bytes()
+    try:
+        data = read_regular(media.path, MAX_IMAGE_BYTES)
+    except OSError as exc:
+        raise MediaProblem(f"{media.path}: cannot be read any more ({exc}); build again") from None
     if hashlib.sha256(data).hexdigest() != media.sha256:
         raise MediaProblem(f"{media.path}: changed while the build ran; build again")
     return data

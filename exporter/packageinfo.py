@@ -13,10 +13,21 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from exporter.errors import PackageReadError
+from exporter.safeio import (
+    COLLECTION_CAP,
+    PACKAGE_CAP,
+    MiB,
+    display,
+    kind_of,
+    regular_size,
+)
 
 _PROVENANCE = re.compile(r"Built by interview-deck (\S+) from content (sha256:[0-9a-f]+)")
 
@@ -48,64 +59,123 @@ class PackageInfo:
 
 def read_package(path: Path) -> PackageInfo:
     """Summarise the package at ``path``; ``PackageReadError`` if it is not one."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            media = [i.compress_size for i in archive.infolist() if i.filename.isdigit()]
-            if "collection.anki21b" in names:
-                data = _zstd_decompress(archive.read("collection.anki21b"), path)
-            else:
-                name = next(
-                    (n for n in ("collection.anki21", "collection.anki2") if n in names), None
-                )
-                if name is None:
-                    raise PackageReadError(f"{path}: not an Anki package (no collection inside)")
-                data = archive.read(name)
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        EOFError,
-        zlib.error,
-        NotImplementedError,
-    ) as exc:
-        raise PackageReadError(
-            f"{path}: not an Anki package (not a valid zip file: {exc})"
-        ) from None
-    except OSError as exc:
-        raise PackageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        info = _summarise(data)
-    except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
-        raise PackageReadError(f"{path}: not an Anki package (damaged collection: {exc})") from None
+    with open_collection(path) as (conn, media):
+        try:
+            info = _query(conn)
+        except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise PackageReadError(
+                f"{display(str(path))}: not an Anki package (damaged collection: {exc})"
+            ) from None
+        except RecursionError:
+            raise PackageReadError(
+                f"{display(str(path))}: not an Anki package (damaged collection: JSON nested "
+                "too deeply)"
+            ) from None
     return replace(info, media_count=len(media), media_bytes=sum(media))
 
 
-def _zstd_decompress(data: bytes, path: Path) -> bytes:
-    try:
-        import zstandard
-    except ImportError:
+@contextmanager
+def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[int]]]:
+    """The package's collection, inflated (at most ``COLLECTION_CAP`` bytes, whatever the
+    compression) into a private temp file and opened read-only; with the stored size of each
+    media file. ``PackageReadError`` for anything that is not a readable Anki package."""
+    shown = display(str(path))
+    size = regular_size(path)
+    if size is None:
+        check_readable(path, shown)
+    elif size > PACKAGE_CAP:
         raise PackageReadError(
-            f"{path}: made by Anki 2.1.50 or newer (zstd-compressed); "
-            "install 'zstandard' to inspect it"
-        ) from None
-    return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data))
-
-
-def _connect(data: bytes, tmp: str) -> sqlite3.Connection:
-    if not data.startswith(b"SQLite format 3\x00"):
-        raise ValueError("the collection is not a SQLite database")
-    path = Path(tmp) / "collection.sqlite"
-    path.write_bytes(data)
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-
-
-def _summarise(data: bytes) -> PackageInfo:
+            f"{shown}: is {size / MiB:,.0f} MiB; the limit is {PACKAGE_CAP // MiB:,} MiB"
+        )
     with tempfile.TemporaryDirectory(prefix="interview-deck-inspect-") as tmp:
-        conn = _connect(data, tmp)
+        database = Path(tmp) / "collection.sqlite"
         try:
-            return _query(conn)
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                media = [i.compress_size for i in archive.infolist() if i.filename.isdigit()]
+                name = next(
+                    (
+                        n
+                        for n in ("collection.anki21b", "collection.anki21", "collection.anki2")
+                        if n in names
+                    ),
+                    None,
+                )
+                if name is None:
+                    raise PackageReadError(f"{shown}: not an Anki package (no collection inside)")
+                if archive.getinfo(name).file_size > COLLECTION_CAP:  # declared: refuse now
+                    raise _TooBig
+                with archive.open(name) as entry, database.open("wb") as out:
+                    _inflate(entry, out, zstd=name.endswith("b"))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
+            raise PackageReadError(
+                f"{shown}: not an Anki package (not a valid zip file: {exc})"
+            ) from None
+        except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encryption
+            raise PackageReadError(f"{shown}: not an Anki package we can read ({exc})") from None
+        except _TooBig:
+            raise PackageReadError(
+                f"{shown}: its collection inflates past {COLLECTION_CAP // MiB:,} MiB; refused "
+                "(a damaged or hostile package)"
+            ) from None
+        except _BadZstd as exc:
+            raise PackageReadError(
+                f"{shown}: not an Anki package (damaged collection: {exc})"
+            ) from None
+        except OSError as exc:
+            raise PackageReadError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+        with database.open("rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                raise PackageReadError(
+                    f"{shown}: not an Anki package (damaged collection: the collection is not a "
+                    "SQLite database)"
+                )
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            yield conn, media
         finally:
             conn.close()
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _BadZstd(Exception):
+    pass
+
+
+def check_readable(path: Path, shown: str) -> None:
+    """Raise the reason ``path`` cannot be read as a package file."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise PackageReadError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    raise PackageReadError(f"{shown}: is {kind_of(info.st_mode)}, not a package file")
+
+
+def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool) -> None:
+    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past the cap."""
+    reader: IO[bytes] = entry
+    if zstd:
+        try:
+            import zstandard
+        except ImportError:  # pragma: no cover - a runtime dependency
+            raise _BadZstd("made by Anki 2.1.50 or newer: install 'zstandard' to read it") from None
+        reader = zstandard.ZstdDecompressor().stream_reader(entry)
+    total = 0
+    try:
+        while chunk := reader.read(1 << 20):
+            total += len(chunk)
+            if total > COLLECTION_CAP:
+                raise _TooBig
+            out.write(chunk)
+    except _TooBig:
+        raise
+    except Exception as exc:
+        if zstd and type(exc).__module__.startswith("zstandard"):
+            raise _BadZstd(f"not zstd data: {exc}") from None
+        raise
 
 
 def _query(conn: sqlite3.Connection) -> PackageInfo:

@@ -25,6 +25,7 @@ from exporter.load import collector_paused
 from exporter.model import Bank, Difficulty
 from exporter.notes import NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
+from exporter.safeio import HISTORY_CAP, InputError, display, read_regular, regular_size
 from exporter.slices import Order, Slice, positions, select
 from exporter.text import to_html
 
@@ -71,14 +72,18 @@ class Plan:
         return out
 
     def is_current(self) -> bool:
-        """True when the output and its history on disk are exactly what this build writes."""
-        try:
-            return (
-                self.output.read_bytes() == self.package
-                and self.history_path.read_bytes() == self.history_text.encode("utf-8")
-            )
-        except OSError:
-            return False
+        """True when the output and its history on disk are exactly what this build writes
+        (sizes compared first, so a wrong file is never read whole)."""
+        history = self.history_text.encode("utf-8")
+        for path, data in ((self.output, self.package), (self.history_path, history)):
+            if regular_size(path) != len(data):
+                return False
+            try:
+                if read_regular(path, len(data)) != data:
+                    return False
+            except OSError:
+                return False
+        return True
 
     def files(self) -> list[tuple[Path, bytes]]:
         """The files this build writes, with their bytes."""
@@ -94,19 +99,18 @@ def history_path_for(output: Path) -> Path:
 
 def read_history(path: Path) -> History | None:
     """The recorded history, or ``None`` when there is none yet."""
+    shown = display(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
     except (FileNotFoundError, NotADirectoryError):
         return None  # nothing built here yet (writing will say why the folder is unusable)
-    except IsADirectoryError:
-        raise OutputError(
-            f"{path}: is a folder, but the build history is written here; move it away"
-        ) from None
+    except InputError as exc:
+        raise ContentErrors([ContentError(shown, 0, 0, f"build history {exc}")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentErrors(
-            [ContentError(str(path), 0, 0, f"cannot read build history ({exc})")]
+            [ContentError(shown, 0, 0, f"cannot read build history ({exc})")]
         ) from None
-    return loads(text, str(path))
+    return loads(text, shown)
 
 
 def content_fingerprint(

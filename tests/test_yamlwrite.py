@@ -6,12 +6,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from exporter.load import load_file
 from exporter.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
 from exporter.sources import SourceFile
+from exporter.text import scan
 from exporter.yamlwrite import dump_role_file
 
 # Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
@@ -36,6 +37,8 @@ def test_dumped_role_loads_back_unchanged(
     role: str, description: str, question: str, answer: str
 ) -> None:
     """Whatever the text, the emitted YAML parses to the same role and question text."""
+    # Text the loader refuses for its Markdown (an unclosed \\[ …) is not this test's case.
+    assume(not scan(question).problems and not scan(answer).problems)
     original = RoleFile(
         display_path="x.yaml",
         role=role.strip(),
