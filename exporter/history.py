@@ -14,8 +14,23 @@ from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
 
-HISTORY_FORMAT = 2  # 2 added "highest"; format 1 files are still read
-_MAX = 2**53  # mods and ids stay exact in JavaScript (Anki's web views) and in SQLite
+HISTORY_FORMAT = 3  # 2 added "highest", 3 each note's deck; formats 1 and 2 are still read
+MAX_ID = 2**53  # ids stay exact in JavaScript (Anki's web views) and below this
+MAX_MOD = 253_402_300_799  # 9999-12-31T23:59:59Z: a new note's id (mod * 1000) stays < MAX_ID
+FUTURE_SLACK = 86_400  # a history this far ahead of the clock was not made by this clock
+
+
+class HistoryAhead(Exception):
+    """The history's newest mod is far ahead of the clock (a build with a future
+    SOURCE_DATE_EPOCH): building on would stamp every change in that future."""
+
+    def __init__(self, highest: int, now: int) -> None:
+        super().__init__(highest, now)
+        self.highest, self.now = highest, now
+
+
+class HistoryFull(Exception):
+    """No note id below 2**53 is left to hand out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +40,7 @@ class Stamp:
     fingerprint: str
     mod: int
     id: int = 0
+    deck: str = ""  # the deck the note was built into ("" in histories before format 3)
 
 
 @dataclass(frozen=True)
@@ -54,10 +70,12 @@ class History:
 def advance(
     previous: History | None,
     notetype_fingerprint: str,
-    notes: Sequence[tuple[str, str]],
+    notes: Sequence[tuple[str, str, str]],
     now: Callable[[], int],
 ) -> History:
-    """The history of a new build of ``notes`` (question id, fingerprint), in bank order.
+    """The history of a new build of ``notes`` (question id, fingerprint, deck), in bank
+    order. ``HistoryAhead`` when a fresh mod is needed and the history is far in the future;
+    ``HistoryFull`` when no note id is left.
 
     Unchanged entries keep their stamp; changed or new ones get the fresh mod
     ``max(now(), highest previous mod + 1)``. ``now`` is called only when something changed.
@@ -68,8 +86,11 @@ def advance(
 
     def fresh() -> int:
         if not fresh_cache:
+            clock = int(now())
             floor = previous.highest_mod + 1 if previous else 0
-            fresh_cache.append(max(int(now()), floor))
+            if floor > clock + FUTURE_SLACK:
+                raise HistoryAhead(floor - 1, clock)
+            fresh_cache.append(max(clock, floor))
         return fresh_cache[0]
 
     old_type = previous.notetype if previous else None
@@ -86,21 +107,23 @@ def advance(
         if not next_id:
             highest = previous.highest_id if previous else 0
             next_id = max(fresh() * 1000, highest + 1)
+        if next_id >= MAX_ID:
+            raise HistoryFull
         next_id += 1
         return next_id - 1
 
     stamps: dict[str, Stamp] = {}
     used: set[int] = set()
-    for qid, fingerprint in notes:
+    for qid, fingerprint, deck in notes:
         old = old_notes.get(qid)
         if old is None:
-            stamp = Stamp(fingerprint, fresh(), new_id())
+            stamp = Stamp(fingerprint, fresh(), new_id(), deck)
         else:
             # An id shared with another note (two branches' histories merged) or missing
             # gets a new one; the note itself is matched by GUID, so nothing else moves.
             nid = old.id if old.id and old.id not in used else new_id()
             changed = old.fingerprint != fingerprint
-            stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid)
+            stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid, deck)
         used.add(stamp.id)
         stamps[qid] = stamp
     highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
@@ -130,41 +153,46 @@ def _stamp_json(stamp: Stamp) -> str:
     fields: dict[str, object] = {"fingerprint": stamp.fingerprint, "mod": stamp.mod}
     if stamp.id:
         fields["id"] = stamp.id
-    return json.dumps(fields)
+    if stamp.deck:
+        fields["deck"] = stamp.deck
+    return json.dumps(fields, ensure_ascii=False)
 
 
 def loads(text: str, display_path: str) -> History:
     """Parse a history file; a damaged one is a ``ContentErrors`` naming the file."""
     try:
         data = json.loads(text)
-        if data.get("format") not in (1, HISTORY_FORMAT):
+        if data.get("format") not in (1, 2, HISTORY_FORMAT):
             raise ValueError(f"unknown format {data.get('format')!r}")
         notetype = _stamp(data["notetype"])
         notes = {str(k): _stamp(v) for k, v in data["notes"].items()}
         highest = data.get("highest", {"mod": 0, "id": 0})
-        highest_mod, highest_id = _number(highest["mod"]), _number(highest["id"])
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        highest_mod, highest_id = _mod(highest["mod"]), _number(highest["id"])
+    except RecursionError:
         raise ContentErrors(
-            [
-                ContentError(
-                    display_path,
-                    0,
-                    0,
-                    f"build history is damaged ({exc}); delete it to start a new one",
-                )
-            ]
+            [ContentError(display_path, 0, 0, _DAMAGED.format("JSON nested too deeply"))]
         ) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ContentErrors([ContentError(display_path, 0, 0, _DAMAGED.format(exc))]) from None
     return History(notetype, notes, highest_mod, highest_id)
 
 
-def _number(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _MAX:
-        raise ValueError(f"{value!r} is not a whole number from 0 to 2**53")
+_DAMAGED = "build history is damaged ({}); delete it to start a new one"
+
+
+def _number(value: object, limit: int = MAX_ID) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
+        raise ValueError(f"{value!r} is not a whole number from 0 to {limit - 1}")
     return value
 
 
+def _mod(value: object) -> int:
+    """A mod time in seconds: at most the end of year 9999, so ids made from it fit."""
+    return _number(value, MAX_MOD + 1)
+
+
 def _stamp(raw: Mapping[str, object]) -> Stamp:
-    fingerprint = raw["fingerprint"]
-    if not isinstance(fingerprint, str):
-        raise ValueError("a stamp's fingerprint must be text")
-    return Stamp(fingerprint, _number(raw["mod"]), _number(raw.get("id", 0)))
+    fingerprint, deck = raw["fingerprint"], raw.get("deck", "")
+    if not isinstance(fingerprint, str) or not isinstance(deck, str):
+        raise ValueError("a stamp's fingerprint and deck must be text")
+    return Stamp(fingerprint, _mod(raw["mod"]), _number(raw.get("id", 0)), deck)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from exporter.errors import ContentError, ContentErrors, ContentWarning
 from exporter.media import MediaProblem, resolve
-from exporter.model import DIFFICULTIES, Bank, Question, RoleFile
+from exporter.model import DIFFICULTIES, Bank, Question, RoleFile, deck_key
 from exporter.schema import check_file
 from exporter.sources import SourceFile, Sources, read_text, size_of
 from exporter.yamlsyntax import alias_errors, compose
@@ -29,6 +29,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     total, done = sum(sizes), 0
     files: list[RoleFile] = []
     first_seen: dict[str, tuple[str, int]] = {}
+    decks: dict[str, RoleFile] = {}
     with collector_paused():
         for source, size in zip(sources.files, sizes, strict=True):
             loaded = load_file(source)
@@ -51,12 +52,31 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
                     first_seen[qid] = (source.display_path, line)
             if role_file is not None:
                 files.append(role_file)
+                errors.extend(_deck_clash(role_file, decks))
             if progress is not None:
                 done += size
                 progress(done, total)
     if errors:
         raise ContentErrors(errors)
     return Bank(tuple(files), tuple(sorted(set(warnings))))
+
+
+def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[ContentError]:
+    """A problem when this file's deck is another file's deck written differently (case,
+    spaces): Anki would take them for one deck and rename one of them."""
+    first = decks.setdefault(deck_key(role_file.deck), role_file)
+    if first.deck == role_file.deck:
+        return []
+    return [
+        ContentError(
+            role_file.display_path,
+            role_file.deck_line,
+            0,
+            f"deck '{role_file.deck}' differs from '{first.deck}' "
+            f"({first.display_path}:{first.deck_line}) only in case or spaces, and Anki treats "
+            "them as one deck; write the name the same way in both files",
+        )
+    ]
 
 
 @contextmanager

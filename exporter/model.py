@@ -69,6 +69,7 @@ class RoleFile:
     deck: str
     description: str
     questions: tuple[Question, ...]
+    deck_line: int = 0  # where the deck is named: its 'deck' key, else the 'role' key
 
     @cached_property  # read once per note
     def slug(self) -> str:
@@ -107,6 +108,12 @@ def slugify(text: str) -> str:
     if word:
         out.append("".join(word))
     return "-".join(out)
+
+
+def deck_key(deck: str) -> str:
+    """The name Anki files a deck under: parts compared without case or surrounding space
+    (so 'Backend' and 'backend ' are one deck to Anki)."""
+    return "::".join(part.strip().casefold() for part in deck.split("::"))
 
 
 def default_deck(role: str) -> str:

@@ -5,6 +5,7 @@ notes, decks, the next history (which notes changed, so which mod times rise), p
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from exporter.errors import (
     SelectionError,
 )
 from exporter.genanki_adapter import DeckRow
-from exporter.history import History, advance, dumps, loads
+from exporter.history import History, HistoryAhead, HistoryFull, advance, dumps, loads
 from exporter.load import collector_paused
 from exporter.model import Bank, Difficulty
 from exporter.notes import NoteSpec, deck_id_for, decks_for, notes_for
@@ -59,10 +60,18 @@ class Plan:
     removed: tuple[str, ...] = ()
     left_out: int = 0
     warnings: tuple[ContentWarning, ...] = ()
+    moved: tuple[tuple[str, str, str], ...] = ()  # (question id, old deck, new deck)
 
     def removed_search(self) -> str:
         """An Anki browser search that finds the notes of questions removed since last build."""
-        return " OR ".join(f'"ID:{qid}"' for qid in self.removed)
+        return search_for(self.removed)
+
+    def moves(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(old deck, new deck) -> the ids of the questions that moved so since last build."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for qid, old, new in self.moved:
+            out.setdefault((old, new), []).append(qid)
+        return {k: tuple(v) for k, v in sorted(out.items())}
 
     def counts(self) -> dict[str, Counter[Difficulty]]:
         """Per deck, the number of notes by difficulty."""
@@ -88,6 +97,11 @@ class Plan:
     def files(self) -> list[tuple[Path, bytes]]:
         """The files this build writes, with their bytes."""
         return [(self.output, self.package), (self.history_path, self.history_text.encode())]
+
+
+def search_for(question_ids: Sequence[str]) -> str:
+    """An Anki browser search that finds the notes of these questions."""
+    return " OR ".join(f'"ID:{qid}"' for qid in question_ids)
 
 
 def history_path_for(output: Path) -> Path:
@@ -156,8 +170,30 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
     ]
     history_path = history_path_for(options.output)
     previous = read_history(history_path)
-    history = advance(
-        previous, notetype.fingerprint, [(n.question_id, n.fingerprint) for n in notes], now
+    shown = display(str(history_path))
+    if (
+        previous is not None
+        and previous.notes
+        and previous.notes.keys().isdisjoint(n.question_id for n in notes)
+    ):
+        raise ContentErrors([ContentError(shown, 0, 0, _FOREIGN.format(len(previous.notes)))])
+    try:
+        history = advance(
+            previous,
+            notetype.fingerprint,
+            [(n.question_id, n.fingerprint, n.deck) for n in notes],
+            now,
+        )
+    except HistoryAhead as ahead:
+        raise ContentErrors([ContentError(shown, 0, 0, _ahead(ahead))]) from None
+    except HistoryFull:
+        message = "no note id below 2**53 is left; start a new history (delete this file)"
+        raise ContentErrors([ContentError(shown, 0, 0, message)]) from None
+    old = previous.notes if previous else {}
+    moved = tuple(
+        (n.question_id, old[n.question_id].deck, n.deck)
+        for n in notes
+        if n.question_id in old and old[n.question_id].deck not in ("", n.deck)
     )
     package = build_apkg(
         notetype,
@@ -177,4 +213,24 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
         removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
         left_out=left_out,
         warnings=warnings,
+        moved=moved,
+    )
+
+
+_FOREIGN = (
+    "this build history has no question in common with the bank being built (it lists {} "
+    "others): it belongs to another bank. Build to another output (-o), or delete this file "
+    "if the bank really changed every id"
+)
+
+
+def _ahead(ahead: HistoryAhead) -> str:
+    when = time.strftime("%Y-%m-%d", time.gmtime(ahead.highest))
+    years = (ahead.highest - ahead.now) / (365.25 * 86_400)
+    return (
+        f"the build history has mod times up to {when}, {years:,.1f} years ahead of this "
+        "build's clock (a build made with SOURCE_DATE_EPOCH in the future?). Building on would "
+        "stamp every changed note in that future, and Anki would then prefer it to edits made "
+        f"on the phone. If that build was never imported, restore or delete this file; if it "
+        f"was, build with SOURCE_DATE_EPOCH={ahead.highest + 1} or later"
     )

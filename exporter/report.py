@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from exporter.errors import ContentErrors, ExporterError
 from exporter.model import DIFFICULTIES, Bank
+from exporter.plan import search_for
 
 if TYPE_CHECKING:
     from exporter.packageinfo import PackageInfo
@@ -66,6 +67,12 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
         lines.append(f"  {deck}: {sum(counts.values())} notes ({detail})")
     if result.left_out:
         lines.append(f"Left out {result.left_out} question(s) not matching {' '.join(filters)}.")
+    for (old, new), ids in result.moves().items():
+        lines.append(
+            f"Moved to another deck since the last build: {plural(len(ids), 'question')} from "
+            f"{old} to {new}. Anki keeps existing cards where they are; to move them, find them "
+            f"in the browser with: {search_for(ids)} then Change Deck to {new}."
+        )
     if result.removed:
         lines.append(
             f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "

@@ -189,6 +189,7 @@ class SchemaWalk:
             deck=(deck or default_deck(role.strip())).strip(),
             description=(description or "").strip(),
             questions=questions,
+            deck_line=line_of(items["deck" if deck is not None else "role"][0]),
         )
 
     def questions(
