@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from exporter.genanki_adapter import DeckRow, NoteRow, write_collection
 from exporter.history import Stamp
+from exporter.leftovers import temp_prefix
 from exporter.media import read_verified
 from exporter.model import MediaFile
 from exporter.notes import NoteSpec
@@ -27,7 +28,6 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # DEFLATE level 1: about 4x smaller than genanki's stored zip for a fraction of level 6's
 # time (docs/BENCHMARKS.md); the level is part of the byte-for-byte output.
 ZIP_LEVEL = 1
-TEMP_PREFIX = "interview-deck-"
 
 
 def build_apkg(
@@ -53,7 +53,7 @@ def build_apkg(
     per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
     # The database goes to a temp file, not memory: at 100k notes it would otherwise be held
     # two or three times over (SQLite's pages, serialized copy, zip input).
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix()) as tmp:
         database = Path(tmp) / "collection.anki2"
         write_collection(database, notetype, notetype_mod, decks, per_deck)
         buffer = io.BytesIO()

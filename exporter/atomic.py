@@ -104,7 +104,7 @@ def _staged(files: Sequence[tuple[Path, bytes]]) -> Iterator[list[tuple[str, Pat
             try:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
-                    prefix=f".{final.name}.", suffix=".tmp", dir=final.parent
+                    prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent
                 )
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None

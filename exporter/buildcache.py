@@ -101,12 +101,10 @@ class Inputs:
             content=content,
             media=tuple(media),
         )
-        folder = self.record_path.parent
+        folder = cache_folder(self.output)
+        if folder is None:
+            return
         try:
-            folder.mkdir(exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# interview-deck's build cache: never commit it\n*\n")
             tmp = folder / f".{self.record_path.name}.{os.getpid()}.tmp"
             tmp.write_text(
                 json.dumps({"format": RECORD_FORMAT, **record.__dict__}, indent=1) + "\n"
@@ -114,6 +112,20 @@ class Inputs:
             os.replace(tmp, self.record_path)
         except OSError:
             pass  # a cache that cannot be written only costs the next build its shortcut
+
+
+def cache_folder(output: Path) -> Path | None:
+    """The folder of machine-local files beside ``output`` (made if needed, telling git to
+    ignore it), or ``None`` when it cannot be made."""
+    folder = output.parent / CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# interview-deck's build cache: never commit it\n*\n", "utf-8")
+    except OSError:
+        return None
+    return folder
 
 
 def inputs_for(

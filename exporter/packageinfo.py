@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from exporter.errors import PackageReadError
+from exporter.leftovers import temp_prefix
 from exporter.safeio import (
     COLLECTION_CAP,
     PACKAGE_CAP,
@@ -87,7 +88,7 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[int]]
         raise PackageReadError(
             f"{shown}: is {size / MiB:,.0f} MiB; the limit is {PACKAGE_CAP // MiB:,} MiB"
         )
-    with tempfile.TemporaryDirectory(prefix="interview-deck-inspect-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("inspect")) as tmp:
         database = Path(tmp) / "collection.sqlite"
         try:
             with zipfile.ZipFile(path) as archive:

@@ -16,6 +16,7 @@ from exporter.apkg import media_of
 from exporter.atomic import write_files
 from exporter.buildcache import Inputs, Record, inputs_for
 from exporter.errors import OutputError
+from exporter.leftovers import exclusive, remove_leftovers
 from exporter.load import Progress, load_bank
 from exporter.model import Bank
 from exporter.plan import Clock, Options, Plan, history_path_for, plan
@@ -77,14 +78,15 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     bank = load_bank(sources, progress=hooks.progress)
     if hooks.loaded is not None:
         hooks.loaded(bank)
-    result = plan(bank, options, now)
     if request.check:
+        result = plan(bank, options, now)
         return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
-    if result.is_current():
-        status: BuildStatus = "unchanged"
-    else:
-        write_files(result.files())
-        status = "written"
+    remove_leftovers(options.output, history_path)
+    with exclusive(options.output):
+        result = plan(bank, options, now)
+        status: BuildStatus = "unchanged" if result.is_current() else "written"
+        if status == "written":
+            write_files(result.files())
     if inputs is not None:
         media = [(str(f.path), f.sha256) for f in media_of(result.notes)]
         inputs.remember(
