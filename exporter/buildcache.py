@@ -30,7 +30,7 @@ from exporter.media import MAX_IMAGE_BYTES
 from exporter.safeio import read_regular
 
 CACHE_DIR = ".interview-deck-cache"
-RECORD_FORMAT = 2  # 2 added the media files a build read
+RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
 _PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
 _CHUNK = 1 << 20
@@ -46,7 +46,8 @@ class Record:
     history: str
     notes: int
     content: str
-    media: tuple[tuple[str, str], ...] = ()  # (path, sha256) of every image the build read
+    media: tuple[tuple[str, str, str], ...] = ()  # (path as written, file read, sha256)
+    warnings: tuple[str, ...] = ()  # what the full build warned about, said again on a skip
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,14 @@ class Inputs:
             raw = json.loads(read_regular(self.record_path, _RECORD_CAP))
             if raw.pop("format") != RECORD_FORMAT:
                 return None
-            raw["media"] = tuple((str(p), str(h)) for p, h in raw.get("media", ()))
+            raw["media"] = tuple((str(w), str(p), str(h)) for w, p, h in raw.get("media", ()))
+            raw["warnings"] = tuple(str(w) for w in raw.get("warnings", ()))
             record = Record(**raw)
             if (
                 record.inputs == self.digest
                 and _file_digest(self.output) == record.package
                 and _file_digest(self.history_path) == record.history
-                and all(_sha256(Path(p)) == h for p, h in record.media)
+                and all(_same_image(Path(w), Path(p), h) for w, p, h in record.media)
             ):
                 return record
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -88,7 +90,8 @@ class Inputs:
         history_text: str,
         notes: int,
         content: str,
-        media: Sequence[tuple[str, str]] = (),
+        media: Sequence[tuple[str, str, str]] = (),
+        warnings: Sequence[str] = (),
     ) -> None:
         """Record a build just written; skipped if a content file changed while it ran."""
         if _stats([Path(p) for p, _size, _mtime in self.stats]) != self.stats:
@@ -100,6 +103,7 @@ class Inputs:
             notes=notes,
             content=content,
             media=tuple(media),
+            warnings=tuple(warnings),
         )
         folder = cache_folder(self.output)
         if folder is None:
@@ -185,8 +189,11 @@ def _digest(data: bytes) -> str:
     return "blake2b:" + hashlib.blake2b(data, digest_size=32).hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(read_regular(path, MAX_IMAGE_BYTES)).hexdigest()
+def _same_image(written: Path, path: Path, sha256: str) -> bool:
+    """True when the image path still leads to the same file with the same bytes."""
+    if written.resolve() != path:
+        return False
+    return hashlib.sha256(read_regular(path, MAX_IMAGE_BYTES)).hexdigest() == sha256
 
 
 def _file_digest(path: Path) -> str:

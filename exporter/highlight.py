@@ -12,6 +12,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 # Pygments token type (by its top-level name path) -> our class; the most specific wins.
+# Pygments' regex lexers can take seconds on pathological input (time grows faster than the
+# text): a longer block is shown plain, with a warning. 6,000 characters is ~150 lines.
+MAX_HIGHLIGHT_CHARS = 6_000
 _CLASSES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("Comment",), "c"),
     (("Keyword",), "k"),

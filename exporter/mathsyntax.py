@@ -26,6 +26,8 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 PROBLEMS = "math_problems"  # env key: list of (source text, offset, message)
+_LAST = "math_last_closer"  # env key: memo of the last closer in a run of text
+MAX_BLOCK_LINES = 100  # a display formula on lines of its own closes within this many
 _PAIRS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 _DISPLAY = ("$$", "\\[")
 
@@ -62,7 +64,10 @@ def _inline(state: StateInline, silent: bool) -> bool:
         return _dollar(state, silent) if src[pos] == "$" else False
     closer = _PAIRS[opener]
     start = pos + len(opener)
-    end = src.find(closer, start, state.posMax)
+    # The last closer in this run of text, looked up once: a text of many unclosed openers
+    # is then linear, not quadratic, to reject.
+    last = _last(state, closer)
+    end = src.find(closer, start, state.posMax) if last >= start else -1
     if end < 0:
         if not silent:
             _problem(state.env, src, pos, _unclosed(opener))
@@ -76,6 +81,14 @@ def _inline(state: StateInline, silent: bool) -> bool:
         token.markup = opener
     state.pos = end + len(closer)
     return True
+
+
+def _last(state: StateInline, closer: str) -> int:
+    memo = state.env.setdefault(_LAST, {}) if isinstance(state.env, dict) else {}
+    key = (id(state.src), closer, state.posMax)
+    if key not in memo:
+        memo[key] = state.src.rfind(closer, 0, state.posMax)
+    return int(memo[key])
 
 
 def _dollar(state: StateInline, silent: bool) -> bool:
@@ -137,7 +150,7 @@ def _block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> b
         lines.append(rest)
         while True:
             line += 1
-            if line >= end_line:
+            if line >= min(end_line, start_line + MAX_BLOCK_LINES):
                 return False  # never closed: the inline rule reports it in its paragraph
             text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
             if closer in text:

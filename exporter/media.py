@@ -19,7 +19,7 @@ from exporter.safeio import read_regular
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WebP"}
 IMAGE_TYPES[".svg"] = "SVG"
-_REMOTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:|//")
+_REMOTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:|//")  # 'C:' is a drive, not a scheme
 _STEM = re.compile(r"[^a-z0-9]+")
 
 
@@ -40,8 +40,9 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
         raise MediaProblem(
             f"image path '{written}' is absolute; write it relative to the content file"
         )
+    unresolved = content_file.parent / written
     try:
-        path = (content_file.parent / written).resolve()
+        path = unresolved.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long, ...
         raise MediaProblem(f"image '{written}' cannot be read ({exc})") from None
     if not path.is_relative_to(root):
@@ -78,7 +79,7 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
             f"image '{written}' is not {article} {kind} file (its bytes say otherwise)"
         )
     digest = hashlib.sha256(data).hexdigest()
-    return MediaFile(media_name(path.name, digest), path, digest, len(data))
+    return MediaFile(media_name(path.name, digest), path, digest, len(data), unresolved)
 
 
 def media_name(filename: str, sha256: str) -> str:

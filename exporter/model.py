@@ -25,9 +25,10 @@ class MediaFile:
     the bytes (``sha256``), so a changed image gets a new name."""
 
     name: str
-    path: Path
+    path: Path  # resolved: the file read
     sha256: str
     size: int
+    written: Path | None = None  # the path as written, before links are followed
 
 
 @dataclass(frozen=True, slots=True)

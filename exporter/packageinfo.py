@@ -54,8 +54,12 @@ class PackageInfo:
     note_count: int
     mod_range: tuple[int, int] | None
     provenance: tuple[str, str] | None  # (tool version, content fingerprint) when ours
-    media_count: int = 0
-    media_bytes: int = 0  # as stored in the package
+    media: tuple[tuple[str, int], ...] = ()  # (file name, bytes as stored), by name
+
+    @property
+    def media_bytes(self) -> int:
+        """All media, as stored in the package."""
+        return sum(size for _name, size in self.media)
 
 
 def read_package(path: Path) -> PackageInfo:
@@ -72,11 +76,11 @@ def read_package(path: Path) -> PackageInfo:
                 f"{display(str(path))}: not an Anki package (damaged collection: JSON nested "
                 "too deeply)"
             ) from None
-    return replace(info, media_count=len(media), media_bytes=sum(media))
+    return replace(info, media=tuple(sorted(media)))
 
 
 @contextmanager
-def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[int]]]:
+def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[tuple[str, int]]]]:
     """The package's collection, inflated (at most ``COLLECTION_CAP`` bytes, whatever the
     compression) into a private temp file and opened read-only; with the stored size of each
     media file. ``PackageReadError`` for anything that is not a readable Anki package."""
@@ -93,7 +97,7 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[int]]
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
-                media = [i.compress_size for i in archive.infolist() if i.filename.isdigit()]
+                media = _media(archive)
                 name = next(
                     (
                         n
@@ -136,6 +140,21 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[int]]
             yield conn, media
         finally:
             conn.close()
+
+
+def _media(archive: zipfile.ZipFile) -> list[tuple[str, int]]:
+    """Each media file's name (from the legacy JSON index; ``#N`` when the index is Anki's
+    newer binary one) and its stored size."""
+    numbered = {i.filename: i.compress_size for i in archive.infolist() if i.filename.isdigit()}
+    names: dict[str, str] = {}
+    if "media" in archive.namelist() and archive.getinfo("media").file_size <= 64 * MiB:
+        try:
+            index = json.loads(archive.read("media"))
+            if isinstance(index, dict):
+                names = {str(k): str(v) for k, v in index.items()}
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            pass  # the zstd protobuf index of newer exports: names unknown here
+    return [(names.get(n, f"#{n}"), size) for n, size in numbered.items()]
 
 
 class _TooBig(Exception):

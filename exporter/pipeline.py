@@ -88,13 +88,19 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         if status == "written":
             write_files(result.files())
     if inputs is not None:
-        media = [(str(f.path), f.sha256) for f in media_of(result.notes)]
+        images = {
+            (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)
+            for q in bank.questions
+            for i in q.images
+            if i.file is not None
+        }
         inputs.remember(
             result.package,
             result.history_text,
             len(result.notes),
             result.content_fingerprint,
-            media,
+            sorted(images),
+            [str(w) for w in bank.warnings],
         )
     return BuildOutcome(status, options.output, result)
 

@@ -45,7 +45,8 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     if outcome.record is not None:
         record = outcome.record
         return Report(
-            out=(f"{output} is up to date ({record.notes} notes, content {record.content}).",)
+            out=(f"{output} is up to date ({record.notes} notes, content {record.content}).",),
+            err=record.warnings,
         )
     result = outcome.plan
     assert result is not None  # every status but up-to-date has a plan
@@ -112,8 +113,9 @@ def inspect_report(package: str, info: PackageInfo) -> Report:
         low, high = (_utc(t) for t in info.mod_range)
         lines.append(f"Note mod times: {low} .. {high}")
     lines.append(
-        f"Media: {plural(info.media_count, 'file')}, {_size(info.media_bytes)} in the package"
+        f"Media: {plural(len(info.media), 'file')}, {_size(info.media_bytes)} in the package"
     )
+    lines += [f"  {name}: {_size(size)}" for name, size in info.media]
     return Report(out=tuple(lines))
 
 

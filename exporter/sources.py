@@ -58,6 +58,7 @@ def discover(sources: Sequence[str]) -> Sources:
     """
     found: dict[Path, tuple[str, Path]] = {}
     errors: list[ContentError] = []
+    folder_roots: list[Path] = []
     for source in sources:
         shown = display(source)
         path = Path(source)
@@ -68,16 +69,21 @@ def discover(sources: Sequence[str]) -> Sources:
             continue
         if stat.S_ISDIR(info.st_mode):
             root = path.resolve()
-            before = len(found)
-            _walk(path, root, found, errors)
-            if len(found) == before and not any(e.path.startswith(shown) for e in errors):
+            folder_roots.append(root)
+            seen = _walk(path, root, found, errors)
+            if not seen and not any(e.path.startswith(shown) for e in errors):
                 errors.append(ContentError(shown, 0, 0, "no .yaml or .yml files in this folder"))
         elif stat.S_ISREG(info.st_mode):
             resolved = path.resolve()
             found.setdefault(resolved, (shown, resolved.parent))
         else:
             errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
-    files = tuple(SourceFile(p, *found[p]) for p in sorted(found))
+    # A file's content folder is the widest folder given that holds it, however it was named.
+    folders = sorted(set(folder_roots), key=lambda r: len(r.parts))
+    files = tuple(
+        SourceFile(p, found[p][0], next((r for r in folders if p.is_relative_to(r)), p.parent))
+        for p in sorted(found)
+    )
     return Sources(files, tuple(errors))
 
 
@@ -93,14 +99,15 @@ def _missing(path: Path, exc: OSError) -> str:
 
 def _walk(
     folder: Path, root: Path, found: dict[Path, tuple[str, Path]], errors: list[ContentError]
-) -> None:
+) -> int:
+    """Add the YAML files under ``folder`` to ``found``; return how many there are."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        errors.append(
-            ContentError(display(str(folder)), 0, 0, f"cannot read this folder ({exc.strerror})")
-        )
-        return
+        message = f"cannot read this folder ({exc.strerror})"
+        errors.append(ContentError(display(str(folder)), 0, 0, message))
+        return 0
+    seen = 0
     for entry in entries:
         path = Path(entry.path)
         shown = display(entry.path)
@@ -112,23 +119,22 @@ def _walk(
             if is_yaml or linked:
                 errors.append(ContentError(shown, 0, 0, _missing(path, exc)))
             continue
-        if stat.S_ISDIR(info.st_mode):
-            if linked:
-                errors.append(
-                    ContentError(
-                        shown,
-                        0,
-                        0,
-                        "is a link to a folder, which is not followed; name that folder as a "
-                        "source, or move its files here",
-                    )
-                )
-            else:
-                _walk(path, root, found, errors)
+        if stat.S_ISDIR(info.st_mode) and linked:
+            errors.append(ContentError(shown, 0, 0, _LINKED_FOLDER))
+        elif stat.S_ISDIR(info.st_mode):
+            seen += _walk(path, root, found, errors)
         elif is_yaml and stat.S_ISREG(info.st_mode):
             found.setdefault(path.resolve(), (shown, root))
+            seen += 1
         elif is_yaml:
             errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
+    return seen
+
+
+_LINKED_FOLDER = (
+    "is a link to a folder, which is not followed; name that folder as a source, or move "
+    "its files here"
+)
 
 
 def size_of(path: Path) -> int:

@@ -45,7 +45,24 @@ def _markdown() -> MarkdownIt:
     md.use(math_plugin)
     md.add_render_rule("image", _image)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("text", _text)
     return md
+
+
+_LITERAL_DELIMITER = re.compile(r"\\[(\[]")
+
+
+def _text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """Text, escaped; a literal ``\\(`` or ``\\[`` the author wrote (as ``\\\\(``) is kept
+    from Anki's MathJax, which would otherwise take it for the start of a formula."""
+    from markdown_it.common.utils import escapeHtml
+
+    text = escapeHtml(tokens[idx].content)
+    if "\\" not in text:
+        return text
+    return _LITERAL_DELIMITER.sub(
+        lambda m: f'<span class="tex2jax_ignore">{m.group()}</span>', text
+    )
 
 
 def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -68,14 +85,14 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any)
 
 
 def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    from markdown_it.common.utils import escapeHtml, unescapeAll
+    from markdown_it.common.utils import escapeHtml
 
-    from exporter.highlight import highlight
+    from exporter.highlight import MAX_HIGHLIGHT_CHARS, highlight
 
     token = tokens[idx]
-    info = unescapeAll(token.info).strip()
-    language = info.split(maxsplit=1)[0] if info else ""
-    body = highlight(token.content, language) if language else None
+    language = fence_language(token.info)
+    long = len(token.content) > MAX_HIGHLIGHT_CHARS
+    body = highlight(token.content, language) if language and not long else None
     if body is None:
         return str(self.fence(tokens, idx, options, env))
     lang = escapeHtml(language)
@@ -83,6 +100,15 @@ def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any)
         f'<pre class="iq-code" data-lang="{lang}"><code class="language-{lang}">'
         f"{body}</code></pre>\n"
     )
+
+
+def fence_language(info: str) -> str:
+    """The language a fence names: the first word of its info string, unescaped as
+    CommonMark does (so the scan and the renderer agree)."""
+    from markdown_it.common.utils import unescapeAll
+
+    words = unescapeAll(info).split(maxsplit=1)
+    return words[0] if words else ""
 
 
 def _plain(text: str) -> str:
@@ -136,7 +162,7 @@ def scan(text: str) -> Scan:
     """Find images, unclosed math and unknown code languages in ``text``."""
     if not _RICH.search(text):
         return NOTHING
-    from exporter.highlight import is_known
+    from exporter.highlight import MAX_HIGHLIGHT_CHARS, is_known
     from exporter.mathsyntax import PROBLEMS
 
     stripped = text.strip()
@@ -152,8 +178,16 @@ def scan(text: str) -> Scan:
             inline_line[id(token.content)] = first
             images += [(src, first + n) for src, n in _images(token.children or [])]
         elif token.type == "fence":
-            language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
-            if language and not is_known(language):
+            language = fence_language(token.info)
+            if language and len(token.content) > MAX_HIGHLIGHT_CHARS:
+                warnings.append(
+                    Finding(
+                        first,
+                        f"this code block has {len(token.content):,} characters; blocks over "
+                        f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting",
+                    )
+                )
+            elif language and not is_known(language):
                 warnings.append(
                     Finding(
                         first,

@@ -19,7 +19,8 @@ import pytest
 from browser import DESKTOP, PHONE, CardPage, card_document, missing_mathjax
 
 from conftest import EPOCH, ROOT, Anki, RenderedCard, problems_in, run_cli, write
-from exporter.text import to_html
+from exporter.highlight import MAX_HIGHLIGHT_CHARS
+from exporter.text import scan, to_html
 
 EXAMPLE = ROOT / "docs" / "examples" / "ml-monitoring"
 TEX = r"PSI = \sum_{i=1}^{k} (a_i - e_i) \ln \frac{a_i}{e_i}"
@@ -63,7 +64,7 @@ questions:
   - id: plain-one
     difficulty: easy
     question: What is a canary?
-    answer: A small share of traffic on the new model first.
+    answer: A small share of traffic on the new model first. Write \\\\( for a literal one.
 """
 
 
@@ -337,7 +338,7 @@ def test_rich_cards_typeset_and_fit_in_chromium(
             measured = card_page.measure()
             problems += problems_in(measured, where)
             token_classes |= {t["cls"] for t in measured["texts"] if t["cls"].startswith("hl-")}
-            formulas = rendered.count("\\(") + rendered.count("\\[")
+            formulas = len(re.findall(r'(?<!tex2jax_ignore">)\\[(\[]', rendered))
             math = card_page.page.evaluate(
                 """() => [document.querySelectorAll('mjx-container').length,
                           document.querySelectorAll('mjx-merror').length]"""
@@ -354,3 +355,119 @@ def test_rich_cards_typeset_and_fit_in_chromium(
             assert card_page.outside_requests() == [], where
     assert problems == []
     assert {"hl-k", "hl-f", "hl-m", "hl-c", "hl-b"} <= token_classes
+
+
+def test_record_notices_every_image_change(tmp_path: Path) -> None:
+    """The local record that skips unchanged builds re-checks every image path: a change to
+    one of two identical files, or a link pointed at another file, means a full build."""
+    src = rich_bank(tmp_path / "content")
+    (src / "copy").mkdir()
+    shutil.copy(src / "diagrams" / "drift.png", src / "copy" / "drift.png")
+    (src / "diagrams" / "v2.png").write_bytes(png(10, 10, (1, 2, 3)))
+    (src / "link.png").symlink_to(src / "diagrams" / "drift.png")
+    text = (src / "ml.yaml").read_text()
+    text = text.replace(
+        "new model first.", "new model first ![copy](copy/drift.png) ![link](link.png)."
+    )
+    (src / "ml.yaml").write_text(text)
+    out = tmp_path / "deck.apkg"
+
+    def build() -> str:
+        result = run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+        assert result.exit_code == 0, result.stderr
+        return str(result.stdout)
+
+    assert build().startswith("Wrote")
+    assert "is up to date" in build()
+    (src / "copy" / "drift.png").write_bytes(png(40, 20, (9, 9, 9)))  # the copy only
+    assert build().startswith("Wrote")
+    assert "is up to date" in build()
+    (src / "link.png").unlink()
+    (src / "link.png").symlink_to(src / "diagrams" / "v2.png")  # same path, other file
+    assert build().startswith("Wrote")
+
+
+def test_warnings_are_repeated_when_the_build_is_skipped(tmp_path: Path) -> None:
+    """A build skipped by the local record says the same warnings as the full build did."""
+    bank = write(
+        tmp_path / "c" / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: |\n      ```pythn\n      x = 1\n      ```\n",
+    )
+    out = tmp_path / "d.apkg"
+    first = run_cli(["build", str(bank), "-o", str(out)])
+    second = run_cli(["build", str(bank), "-o", str(out)])
+    assert "is up to date" in second.stdout
+    assert "warning: unknown code language 'pythn'" in first.stderr
+    assert second.stderr == first.stderr
+
+
+@pytest.mark.parametrize(
+    ("fence", "warned", "highlighted"),
+    [
+        ("```c\\+\\+", False, True),  # CommonMark unescapes the info string: 'c++'
+        ("```&#112;ython", False, True),  # an entity: 'python'
+        ("```nosuch", True, False),
+    ],
+)
+def test_scan_and_render_agree_on_the_language(fence: str, warned: bool, highlighted: bool) -> None:
+    """The load-time warning and the card agree on whether a fence is highlighted."""
+    text = f"{fence}\nint x = 1;\n```"
+    assert bool(scan(text).warnings) == warned
+    assert ('class="iq-code"' in to_html(text)) == highlighted
+
+
+def test_a_very_long_code_block_is_shown_plain_with_a_warning() -> None:
+    """A block past the highlighting limit renders plain (Pygments can be slow on such
+    input) and the author is told why."""
+    code = "x = 1\n" * (MAX_HIGHLIGHT_CHARS // 6 + 10)
+    text = f"```python\n{code}```"
+    (warning,) = scan(text).warnings
+    assert "shown without highlighting" in warning.message
+    assert to_html(text).startswith('<pre><code class="language-python">x = 1')
+
+
+def test_a_windows_path_is_an_error_not_a_link(tmp_path: Path) -> None:
+    """``C:\\x.png`` is a drive path (refused as absolute), not a web address."""
+    bank = write(
+        tmp_path / "c" / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: '![a](C:\\x.png)'\n",
+    )
+    result = run_cli(["validate", str(bank)])
+    assert result.exit_code == 1
+    assert "is absolute; write it relative to the content file" in result.stderr
+
+
+def test_a_literal_math_delimiter_stays_text() -> None:
+    """``\\\\(`` in content is a literal '\\(' that Anki's MathJax is told to leave alone."""
+    html_out = to_html(r"write \\(x\\) for a formula")
+    assert html_out == ('<p>write <span class="tex2jax_ignore">\\(</span>x\\) for a formula</p>')
+
+
+def test_the_widest_content_folder_given_decides_where_images_may_live(tmp_path: Path) -> None:
+    """A file named on its own and again through its folder may use images anywhere in that
+    folder, whichever comes first on the command line."""
+    src = tmp_path / "content"
+    (src / "img").mkdir(parents=True)
+    (src / "img" / "a.png").write_bytes(png(2, 2, (0, 0, 0)))
+    bank = write(
+        src / "sub" / "q.yaml",
+        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+        "    answer: |\n      ![a](../img/a.png)\n",
+    )
+    assert run_cli(["validate", str(bank), str(src)]).exit_code == 0
+    assert run_cli(["validate", str(src), str(bank)]).exit_code == 0
+    alone = run_cli(["validate", str(bank)])
+    assert alone.exit_code == 1
+    assert "is outside the content folder" in alone.stderr
+
+
+def test_inspect_lists_the_media(tmp_path: Path) -> None:
+    """inspect names each media file of a package with its size."""
+    out = tmp_path / "deck.apkg"
+    build_to(rich_bank(tmp_path / "content"), out)
+    result = run_cli(["inspect", str(out)])
+    lines = result.stdout.splitlines()
+    assert lines[-2].startswith("Media: 1 file, ")
+    assert re.fullmatch(r"  drift-[0-9a-f]{16}\.png: \d+ bytes", lines[-1])
