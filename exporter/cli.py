@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 
@@ -289,6 +289,63 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_preview(sources or DEFAULT_SOURCES, output, hooks)
     click.echo(f"Wrote {outcome.output} ({outcome.cards} cards)")
+
+
+@cli.command()
+@click.argument("export", type=click.Path(path_type=Path))
+@sources_argument
+@click.option("--apply", is_flag=True, help="Write the edits into the content files.")
+@click.option(
+    "--add-new", is_flag=True, help="With --apply: append notes made in Anki as new questions."
+)
+@click.option(
+    "--prefer",
+    type=click.Choice(["anki", "yaml"]),
+    default=None,
+    help="Which side wins where a question changed both in the YAML and in Anki.",
+)
+@click.option(
+    "--package",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="The package built from SOURCES: its build history tells which side changed.",
+)
+def pull(
+    export: Path,
+    sources: tuple[str, ...],
+    apply: bool,
+    add_new: bool,
+    prefer: str | None,
+    package: Path,
+) -> None:
+    """Bring edits made in Anki or AnkiDroid back into SOURCES (default: content/).
+
+    EXPORT is a deck or collection exported by Anki or AnkiDroid (.apkg, .colpkg). For each
+    question whose note differs, prints the diff of the YAML; writes nothing and exits 1
+    when there is something to pull, 0 when there is nothing. --apply writes the edits,
+    changing only those questions' lines.
+
+    \b
+    Examples:
+      interview-deck pull ~/Downloads/Interview.apkg            # what changed?
+      interview-deck pull ~/Downloads/Interview.apkg --apply    # write it
+      interview-deck pull collection.colpkg --apply --add-new --prefer anki
+    """
+    from exporter.pipeline import PullRequest, run_pull
+    from exporter.report import pull_report
+
+    if add_new and not apply:
+        raise click.UsageError("--add-new only makes sense with --apply")
+    request = PullRequest(
+        export,
+        sources or DEFAULT_SOURCES,
+        package,
+        apply=apply,
+        add_new=add_new,
+        prefer=cast("Literal['anki', 'yaml'] | None", prefer),
+    )
+    emit(pull_report(str(export), run_pull(request), apply))
 
 
 def main() -> None:
