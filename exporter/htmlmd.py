@@ -102,6 +102,11 @@ class _Converter(MarkdownConverter):
         title_md = ' "' + title.replace('"', '\\"') + '"' if title else ""
         return f"![{alt_md}]({_destination(written)}{title_md})"
 
+    def convert_code(self, el: Any, text: str, parent_tags: Any) -> str:
+        if "_noformat" not in parent_tags and text and not text.strip():
+            return text  # a code span of spaces: keep the space
+        return str(super().convert_code(el, text, parent_tags))
+
     def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
         for br in el.find_all("br"):
             br.replace_with("\n")
@@ -124,8 +129,8 @@ def _destination(path: str) -> str:
 
 
 def _math_markdown(tex: str, display: bool) -> str:
-    tex = html.unescape(re.sub(r"<br\s*/?>", " ", tex, flags=re.I))
-    tex = re.sub(r"<[^>]*>", "", tex).replace("\xa0", " ")
+    tex = re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " ", tex, flags=re.I))
+    tex = html.unescape(tex).replace("\xa0", " ")
     if display:
         return f"$${tex}$$" if "$$" not in tex else f"\\[{tex}\\]"
     dollar_safe = tex and tex == tex.strip() and "$" not in tex and not tex.endswith("\\")

@@ -201,7 +201,7 @@ class _Planner:
                 f"{label} contains the control character {bad}, which a card cannot hold; "
                 "remove it in Anki"
             )
-        if not converted.markdown.strip():
+        if not found and not converted.markdown.strip():
             found.append(f"{label} is empty: write it in Anki, or delete the note")
         self.errors += [ContentError(path, line, 0, m) for m in found]
         return bool(found)
