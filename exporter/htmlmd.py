@@ -105,7 +105,7 @@ class _Converter(MarkdownConverter):
     def convert_code(self, el: Any, text: str, parent_tags: Any) -> str:
         if "_noformat" not in parent_tags and text and not text.strip():
             return text  # a code span of spaces: keep the space
-        return str(super().convert_code(el, text, parent_tags))
+        return str(super().convert_code(el, text, parent_tags))  # type: ignore[misc]
 
     def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
         for br in el.find_all("br"):
