@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -295,57 +295,23 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
 @click.argument("export", type=click.Path(path_type=Path))
 @sources_argument
 @click.option("--apply", is_flag=True, help="Write the edits into the content files.")
-@click.option(
-    "--add-new", is_flag=True, help="With --apply: append notes made in Anki as new questions."
-)
-@click.option(
-    "--prefer",
-    type=click.Choice(["anki", "yaml"]),
-    default=None,
-    help="Which side wins where a question changed both in the YAML and in Anki.",
-)
-@click.option(
-    "--package",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUTPUT,
-    show_default=True,
-    help="The package built from SOURCES: its build history tells which side changed.",
-)
-def pull(
-    export: Path,
-    sources: tuple[str, ...],
-    apply: bool,
-    add_new: bool,
-    prefer: str | None,
-    package: Path,
-) -> None:
-    """Bring edits made in Anki or AnkiDroid back into SOURCES (default: content/).
+@click.option("--add-new", is_flag=True, help="With --apply: add notes made in Anki as questions.")
+@click.option("--prefer", type=click.Choice(["anki", "yaml"]), help="Which side wins a conflict.")
+@output_option(DEFAULT_OUTPUT, "The package built from SOURCES, beside its build history.")
+def pull(export: Path, sources: tuple[str, ...], output: Path, **flags: Any) -> None:
+    """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
 
-    EXPORT is a deck or collection exported by Anki or AnkiDroid (.apkg, .colpkg). For each
-    question whose note differs, prints the diff of the YAML; writes nothing and exits 1
-    when there is something to pull, 0 when there is nothing. --apply writes the edits,
-    changing only those questions' lines.
+    Prints the YAML diff of each question whose note differs (exit 1 if any); --apply writes it.
 
     \b
-    Examples:
-      interview-deck pull ~/Downloads/Interview.apkg            # what changed?
-      interview-deck pull ~/Downloads/Interview.apkg --apply    # write it
-      interview-deck pull collection.colpkg --apply --add-new --prefer anki
+    Example:
+      interview-deck pull ~/Downloads/Interview.apkg --apply
     """
     from exporter.pipeline import PullRequest, run_pull
     from exporter.report import pull_report
 
-    if add_new and not apply:
-        raise click.UsageError("--add-new only makes sense with --apply")
-    request = PullRequest(
-        export,
-        sources or DEFAULT_SOURCES,
-        package,
-        apply=apply,
-        add_new=add_new,
-        prefer=cast("Literal['anki', 'yaml'] | None", prefer),
-    )
-    emit(pull_report(str(export), run_pull(request), apply))
+    request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
+    emit(pull_report(str(export), run_pull(request), request.apply))
 
 
 def main() -> None:

@@ -1,17 +1,12 @@
 """Notes exported from Anki + the bank + its build history -> what ``pull`` would change.
 
-A note is matched to its question by the ``ID`` field, else by GUID (derived from the id, or
-the question's own ``guid``). For each matched note, every pulled part is compared with what
-the current YAML builds: a field whose HTML is what the YAML renders is unedited and keeps
-its YAML text exactly; only an edited field is turned back into Markdown, and it counts as
-changed only if that Markdown renders differently from the YAML's. The difficulty comes
-from the note's ``difficulty::`` tag, the user's tags are the rest but ``role::``.
-
-Which side changed is told by the build history (``NAME.lock.json``): a note whose mod is
-the one the last build stamped was not edited in Anki (whatever differs is the YAML's, newer,
-and the next build delivers it); a newer mod is an edit in Anki, and a conflict if the YAML's
-note also changed since that build; an older mod means the user's copy came from an earlier
-build and the YAML changed since: a conflict, as it cannot be told whether the user edited it.
+A note is its question's by the ``ID`` field, else by GUID. A field whose HTML is what the
+YAML renders is unedited and keeps its YAML text; an edited one is turned into Markdown and
+counts only if that renders differently. Difficulty: the ``difficulty::`` tag; tags: the
+rest but ``role::``. Who changed what, from the build history: a note with the mod the last
+build stamped was not edited in Anki (the YAML is newer); a newer mod is an edit in Anki, a
+conflict if the YAML's note changed since that build; an older mod is a copy of an earlier
+build while the YAML moved on: a conflict, as an edit cannot be ruled out.
 """
 
 from __future__ import annotations
@@ -182,7 +177,7 @@ class _Planner:
         where: tuple[str, int],
     ) -> str:
         value = note.fields.get(name, "")
-        if _nfc(value) == _nfc(built):
+        if unicodedata.normalize("NFC", value) == unicodedata.normalize("NFC", built):
             return text
         converted = self.convert(value, role_file, q)
         label = f"the Anki note's {name.lower()}"
@@ -295,12 +290,8 @@ class _Planner:
         return NewNote(note, role_file, question)
 
 
-def _plain(value: str) -> str:
+def _plain(value: str) -> str:  # a field's text: tags dropped, entities decoded
     return html.unescape(re.sub(r"<[^>]*>", "", value)).replace("\xa0", " ").strip()
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _fresh_id(question: str, taken: set[str]) -> str:

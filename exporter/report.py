@@ -136,7 +136,7 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
     if not found.history:
         err.append(
             "no build history next to the package: an edit in both the YAML and Anki cannot "
-            "be told from an edit in Anki alone (pass --package, the package built from SOURCES)"
+            "be told from an edit in Anki alone (pass -o, the package built from SOURCES)"
         )
     open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
     if not found.something:

@@ -77,7 +77,7 @@ def retag(note: Any, difficulty: str, *extra: str) -> None:
 
 
 def pull(*args: str | Path, package: Path) -> Any:
-    return run_cli(["pull", *args, "--package", package])
+    return run_cli(["pull", *args, "--output", package])
 
 
 def user_edits(anki: Anki) -> None:
@@ -394,10 +394,19 @@ def test_pull_without_history_and_unknown_ids(tmp_path: Path, anki: Anki) -> Non
     assert "no build history next to the package" in result.stderr
 
 
-def test_add_new_needs_apply(tmp_path: Path) -> None:
-    """--add-new without --apply is a usage error (exit 2)."""
-    result = run_cli(["pull", tmp_path / "x.apkg", "--add-new"])
-    assert result.exit_code == 2
+def test_add_new_without_apply_writes_nothing(tmp_path: Path, anki: Anki) -> None:
+    """--add-new alone only lists the new notes: nothing is written."""
+    content = make_bank(tmp_path / "c").parent
+    package = build_deck(content, output=tmp_path / "deck.apkg").output
+    anki.import_package(package)
+    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
+    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", ["difficulty::hard"]
+    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+    before = (content / "bank.yaml").read_bytes()
+    result = pull(export(anki, tmp_path / "x.apkg"), content, "--add-new", package=package)
+    assert result.exit_code == 1
+    assert "as 'mine'" in result.stdout
+    assert (content / "bank.yaml").read_bytes() == before
 
 
 @pytest.mark.parametrize(
