@@ -223,8 +223,9 @@ class _Planner:
         self, note: ExportedNote, current: Difficulty, where: tuple[str, int] | None
     ) -> Difficulty:
         values = {t.lower()[12:] for t in note.tags if t.lower().startswith("difficulty::")}
-        if len(values) == 1 and (value := values.pop()) in DIFFICULTIES:
-            return next(d for d in DIFFICULTIES if d == value)
+        for value in DIFFICULTIES:
+            if values == {value}:
+                return value
         if values and where is not None:
             self.warnings.append(
                 f"{where[0]}:{where[1]}: the Anki note's difficulty tags "

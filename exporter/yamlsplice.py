@@ -86,9 +86,13 @@ def _question_edits(
         changes.append(_replace(text, node, scalar(value, column, block=block)[1:]))
     flow = "[" + ", ".join(new.tags) + "]"
     if "tags" in keys:
-        node = keys["tags"][1]
+        key_node, node = keys["tags"]
         old = [n.value for n in node.value] if isinstance(node, SequenceNode) else None
-        if old != list(new.tags):
+        if old != list(new.tags) and isinstance(node, SequenceNode) and not node.flow_style:
+            # A block list's range runs on over the comments after it: end at its last item.
+            colon = text.index(":", key_node.end_mark.index) + 1
+            changes.append(_Edit(colon, node.value[-1].end_mark.index, " " + flow))
+        elif old != list(new.tags):
             changes.append(_replace(text, node, flow))
     elif new.tags:
         at = _after_line(text, item.end_mark.index)

@@ -540,3 +540,69 @@ def _shown(field_html: str) -> str:
     text = re.sub(r"<img ([^>]*)>", r" [img \1] ", field_html)
     text = re.sub(r"<[^>]*>", " ", text)
     return " ".join(html.unescape(text).split())
+
+
+def test_odd_tags_and_difficulties_are_warned_not_pulled(tmp_path: Path, anki: Anki) -> None:
+    """A tag that is not a slug and an unknown difficulty tag are warnings at the question;
+    a new note without a difficulty is listed with the reason; one whose Difficulty field
+    says it is added with it."""
+    content = make_bank(tmp_path / "c", [question("one")]).parent
+    package = build_deck(content, output=tmp_path / "deck.apkg").output
+    anki.import_package(package)
+    note = anki.note_by_id_field("one")
+    retag(note, "impossible", "ML::Ops", "marked", "Extra")
+    edit(anki, note, EDITED_AT)
+    model = anki.col.models.by_name("Interview Question")
+    deck = anki.col.decks.id_for_name("Interview Questions::Tester")
+    for text, level in (("No level?", ""), ("Field level?", "hard")):
+        new = anki.col.new_note(model)
+        new["Question"], new["Answer"], new["Difficulty"] = text, "Yes.", level
+        anki.col.add_note(new, deck)
+    result = pull(export(anki, tmp_path / "x.apkg"), content, package=package)
+    assert "bank.yaml:3: tag 'ML::Ops' of the Anki note is not a slug" in result.stderr
+    assert "difficulty tags (impossible) are not one of easy, medium, hard" in result.stderr
+    assert "+    tags: [extra]" in result.stdout
+    assert "cannot be added: it has no difficulty" in result.stdout
+    assert "as 'field-level'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "role: R\nquestions:\n  - {id: one, difficulty: easy, question: q, answer: a}\n",
+            "flow style",
+        ),
+        (
+            "role: R\nquestions: [{id: one, difficulty: easy, question: q, answer: a}]\n",
+            "flow style",
+        ),
+        ("role: [\n", "no longer loads"),
+        ("role: R\nquestions: none\n", "no list of questions"),
+    ],
+)
+def test_splice_refuses_what_it_cannot_edit_safely(text: str, message: str) -> None:
+    """A file in flow style, or one that does not load, is refused with a one-line reason."""
+    from exporter.errors import OutputError
+    from exporter.yamlsplice import splice
+
+    new = question("one", answer="b")
+    with pytest.raises(OutputError, match=message):
+        splice(text, "f.yaml", {"one": new}, (question("two"),))
+
+
+def test_splice_keeps_comments_and_block_tags() -> None:
+    """A plain value that becomes a block keeps its comment on the header; block-style tags
+    are replaced; other lines stay byte for byte."""
+    from exporter.yamlsplice import splice
+
+    text = (
+        "role: R  # the role\nquestions:\n  - id: one\n    difficulty: easy\n"
+        "    question: q  # short\n    answer: a\n    tags:\n      - x\n  # between\n"
+        "  - id: two\n    difficulty: easy\n    question: q2\n    answer: a2\n"
+    )
+    new = question("one", text="line 1\nline 2", answer="a", tags=["y"])
+    out = splice(text, "f.yaml", {"one": new}, ())
+    assert "    question: |-  # short\n      line 1\n      line 2\n" in out
+    assert "    tags: [y]\n  # between\n  - id: two\n" in out
+    assert out.startswith("role: R  # the role\n")
