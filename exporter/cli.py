@@ -291,6 +291,29 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
     click.echo(f"Wrote {outcome.output} ({outcome.cards} cards)")
 
 
+@cli.command()
+@click.argument("export", type=click.Path(path_type=Path))
+@sources_argument
+@click.option("--apply", is_flag=True, help="Write the edits into the content files.")
+@click.option("--add-new", is_flag=True, help="With --apply: add notes made in Anki as questions.")
+@click.option("--prefer", type=click.Choice(["anki", "yaml"]), help="Which side wins a conflict.")
+@output_option(DEFAULT_OUTPUT, "The package built from SOURCES, beside its build history.")
+def pull(export: Path, sources: tuple[str, ...], output: Path, **flags: Any) -> None:
+    """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
+
+    Prints the YAML diff of each question whose note differs (exit 1 if any); --apply writes it.
+
+    \b
+    Example:
+      interview-deck pull ~/Downloads/Interview.apkg --apply
+    """
+    from exporter.pipeline import PullRequest, run_pull
+    from exporter.report import pull_report
+
+    request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
+    emit(pull_report(str(export), run_pull(request), request.apply))
+
+
 def main() -> None:
     """Console-script entry point."""
     signal.signal(signal.SIGTERM, _terminate)

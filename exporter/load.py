@@ -56,6 +56,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
             if progress is not None:
                 done += size
                 progress(done, total)
+    errors += _guid_clashes(files)
     if errors:
         raise ContentErrors(errors)
     return Bank(tuple(files), tuple(sorted(set(warnings))))
@@ -77,6 +78,30 @@ def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[Content
             "them as one deck; write the name the same way in both files",
         )
     ]
+
+
+def _guid_clashes(files: list[RoleFile]) -> list[ContentError]:
+    """An explicit ``guid`` used twice, or equal to another question's derived GUID."""
+    explicit = [(f, q) for f in files for q in f.questions if q.guid]
+    if not explicit:
+        return []
+    from exporter.notes import guid_for
+
+    owner = {guid_for(q.id): q.id for f in files for q in f.questions if not q.guid}
+    errors = []
+    for role_file, q in explicit:
+        other = owner.setdefault(q.guid, q.id)
+        if other != q.id:
+            errors.append(
+                ContentError(
+                    role_file.display_path,
+                    q.line,
+                    0,
+                    f"guid '{q.guid}' is also the note of question '{other}': each question "
+                    "needs its own note",
+                )
+            )
+    return errors
 
 
 @contextmanager
@@ -167,6 +192,7 @@ def _compact(role_file: RoleFile) -> RoleFile:
                 tags=tuple(_fresh(t) for t in q.tags),
                 line=q.line,
                 images=q.images,
+                guid=q.guid,
             )
             for q in role_file.questions
         ),

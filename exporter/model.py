@@ -52,6 +52,7 @@ class Question:
     tags: tuple[str, ...] = ()
     line: int = 0
     images: tuple[Image, ...] = ()
+    guid: str = ""  # the note's GUID when it is not derived from the id (a note made in Anki)
 
     def media_names(self) -> dict[str, str]:
         """Each image path as written -> the media file name it is shown from."""

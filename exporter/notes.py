@@ -67,7 +67,7 @@ def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
     """The note for one question of a role file."""
     return NoteSpec(
         question_id=question.id,
-        guid=guid_for(question.id),
+        guid=question.guid or guid_for(question.id),
         deck=role_file.deck,
         role_file=role_file,
         question=question,

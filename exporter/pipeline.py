@@ -2,7 +2,8 @@
 
 ``run_build``: discover the sources once -> skip if the local record proves the outputs
 current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
-the shorter roads. Nothing here prints or exits: ``exporter.cli`` does, from the outcome.
+the shorter roads; ``run_pull`` reads an Anki export back into the content files. Nothing
+here prints or exits: ``exporter.cli`` does, from the outcome.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from exporter.apkg import media_of
 from exporter.atomic import write_files
@@ -22,6 +23,10 @@ from exporter.model import Bank
 from exporter.plan import Clock, Options, Plan, history_path_for, plan
 from exporter.safeio import YAML_SUFFIXES, check_target, display
 from exporter.sources import Sources, discover
+
+if TYPE_CHECKING:
+    from exporter.pull import PullPlan
+    from exporter.pullwrite import FileChange, Shown
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -165,3 +170,51 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     page = render_page(note_type(), notes, title="interview-deck preview", media=media)
     write_files([(output, page.encode("utf-8"))])
     return PreviewOutcome(output, len(notes))
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What the user asked ``pull`` for."""
+
+    export: Path
+    sources: tuple[str, ...]
+    package: Path  # the package built from sources: its build history tells who changed what
+    apply: bool = False
+    add_new: bool = False
+    prefer: Literal["anki", "yaml"] | None = None
+
+
+@dataclass(frozen=True)
+class PullOutcome:
+    """What ``pull`` found (``plan``), the diff it shows per question, and what it wrote."""
+
+    plan: PullPlan
+    shown: tuple[Shown, ...]
+    written: tuple[FileChange, ...] = ()
+
+
+def run_pull(request: PullRequest) -> PullOutcome:
+    """Compare an Anki export with SOURCES; with ``apply``, write the edits into the YAML."""
+    from exporter.ankiexport import read_export
+    from exporter.plan import read_history
+    from exporter.pull import plan_pull
+    from exporter.pullwrite import changes, shown
+
+    notes = read_export(request.export)
+    sources = discover(request.sources)
+    bank = load_bank(sources)
+    history = read_history(history_path_for(request.package))
+    found = plan_pull(bank, sources.files, notes, history, request.export, request.prefer)
+    diffs = shown(found, sources.files)
+    if not request.apply:
+        return PullOutcome(found, diffs)
+    files = changes(found, sources.files, request.add_new)
+    write_files([(f.path, _with_bom(f.path, f.text)) for f in files])
+    return PullOutcome(found, diffs, files)
+
+
+def _with_bom(path: Path, text: str) -> bytes:
+    """``text`` as UTF-8, with the byte-order mark the file had (if it had one)."""
+    with path.open("rb") as f:
+        bom = f.read(3) == b"\xef\xbb\xbf"
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")

@@ -13,7 +13,7 @@ from exporter.plan import search_for
 
 if TYPE_CHECKING:
     from exporter.packageinfo import PackageInfo
-    from exporter.pipeline import BuildOutcome
+    from exporter.pipeline import BuildOutcome, PullOutcome
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,51 @@ def _size(n: int) -> str:
 
 def _utc(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
+    """What ``pull`` says: each question's diff, then a summary. Without ``--apply``: exit 1
+    when there is something to pull; with it: exit 1 when conflicts were left unresolved."""
+    found = outcome.plan
+    out: list[str] = []
+    for entry in outcome.shown:
+        out.append(entry.heading)
+        out += entry.diff
+    err = [*found.warnings]
+    err += [
+        f"{note.label}: its ID '{qid}' is not a question of SOURCES; not pulled"
+        for note, qid in found.unknown
+    ]
+    if not found.history:
+        err.append(
+            "no build history next to the package: an edit in both the YAML and Anki cannot "
+            "be told from an edit in Anki alone (pass -o, the package built from SOURCES)"
+        )
+    open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
+    if not found.something:
+        out.append(f"Nothing to pull: {export} holds what SOURCES build.")
+        return Report(out=tuple(out), err=tuple(err))
+    edited = sum(1 for p in found.pulled if not p.conflict)
+    addable = [n for n in found.new_notes if n.question is not None]
+    summary = (
+        f"{plural(edited, 'question')} edited in Anki, {plural(open_conflicts, 'conflict')}"
+        f"{' unresolved' if open_conflicts else ''}, {plural(len(found.new_notes), 'new note')}"
+    )
+    if not applied:
+        out.append(f"{summary}. Nothing written: run with --apply to write them.")
+        return Report(out=tuple(out), err=tuple(err), exit_code=1)
+    for change in outcome.written:
+        out.append(
+            f"Wrote {change.display_path} ({plural(change.changed, 'question')} changed, "
+            f"{change.added} added)"
+        )
+    if not outcome.written:
+        out.append("Nothing written.")
+    if addable and not any(c.added for c in outcome.written):
+        out.append(f"{plural(len(addable), 'new note')} not added: pass --add-new to add them.")
+    if open_conflicts:
+        err.append(
+            f"{plural(open_conflicts, 'conflict')} left as they are: choose with "
+            "--prefer anki or --prefer yaml."
+        )
+    return Report(out=tuple(out), err=tuple(err), exit_code=1 if open_conflicts else 0)

@@ -29,7 +29,9 @@ from exporter.yamlsyntax import ALLOWED_TAGS, YAML_TAG, kind_of, line_of
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 TOP_KEYS = ("role", "description", "deck", "questions")
-QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags")
+QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags", "guid")
+# A note GUID as Anki writes one (10 characters of base91): printable ASCII, no space.
+GUID_RE = re.compile(r"[!-~]{1,64}\Z")
 
 # What each text key holds, for "missing", "empty" and "wrong type" messages.
 _EXPECTED = {
@@ -40,6 +42,7 @@ _EXPECTED = {
     "difficulty": f"one of {', '.join(DIFFICULTIES)}",
     "question": "the question as text",
     "answer": "the sample answer as text",
+    "guid": "the GUID of the Anki note this question keeps (as 'pull --add-new' writes it)",
 }
 
 
@@ -250,11 +253,19 @@ class SchemaWalk:
         answer = self.text(items, "answer", node, required=True)
         images = (*self.markup(items, "question", question), *self.markup(items, "answer", answer))
         tags = self.tags(items)
+        guid = self.text(items, "guid", node, required=False)
+        if guid is not None and not GUID_RE.match(guid):
+            self.error(
+                items["guid"][0],
+                f"guid '{guid}' must be an Anki note GUID: 1 to 64 printable ASCII characters "
+                "without spaces",
+            )
+            return None
         if qid is None or difficulty is None or question is None or answer is None:
             return None
         if tags is None:
             return None
-        return Question(qid, difficulty, question, answer, tags, line_of(node), images)
+        return Question(qid, difficulty, question, answer, tags, line_of(node), images, guid or "")
 
     def markup(
         self, items: dict[str, tuple[Node, Node]], key: str, text: str | None

@@ -1,0 +1,184 @@
+"""A card field's HTML, as Anki's editor leaves it -> the house Markdown of a content file.
+
+The general case (``<div>``, ``<br>``, ``&nbsp;``, ``<b>``, ``<i>``, lists, links, pasted
+spans with inline styles) goes through markdownify; our own constructs come back by our own
+rules, because the renderer marked them for the way back:
+
+- math ``\\(…\\)`` / ``\\[…\\]`` (and ``<div class="iq-math">``) -> ``$…$`` / ``$$…$$`` with
+  the TeX untouched (``\\(…\\)`` where a dollar would not read back as math);
+- ``<pre class="iq-code" data-lang="X">`` (or ``<code class="language-X">``) -> a fence
+  with its language and the code text;
+- ``<img src="MEDIA" data-iq-path="P">`` -> ``![alt](P)`` when ``P`` still names the file
+  ``MEDIA`` was made from; any other image is a problem the caller reports, never a guess.
+
+Text is escaped so that it reads back as the same text: ``*``, ``_``, `````, ``$``, a
+backslash before punctuation, what would start a heading, list, quote or link.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdownify import MarkdownConverter
+
+# Math as the renderer writes it, outside code; TeX may hold '&amp;' and the editor's tags.
+_MATH = re.compile(
+    r'<div class="iq-math">\s*\\\[(.*?)\\\]\s*</div>|\\\[(.*?)\\\]|\\\((.*?)\\\)', re.S
+)
+_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S | re.I)
+_TOKEN = "IQMATH{}X"
+_TOKEN_RE = re.compile(r"IQMATH(\d+)X")
+_LINE_START = re.compile(r"(^|\n)([ ]?)(#{1,6}(?=\s|$)|[-+=]+(?=\s|$)|>)")
+_NUMBERED = re.compile(r"(^|\n)([ ]?\d{1,9})([.)])(?=\s|$)")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_LINK_OPEN = re.compile(r"\[(?=[^\]]*\][(\[:])")
+_AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]*:|[^\s>@]+@)")
+_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
+
+# (media name in src, data-iq-path or None) -> the path to write, or None: cannot map it.
+ImageMapper = Callable[[str, "str | None"], "str | None"]
+
+
+@dataclass
+class Converted:
+    """The Markdown, the images it shows (path -> media name) and what could not come back."""
+
+    markdown: str
+    images: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+class _Converter(MarkdownConverter):
+    def __init__(self, mapper: ImageMapper, result: Converted) -> None:
+        super().__init__(
+            heading_style="atx",
+            bullets="-",
+            escape_asterisks=False,  # our escape() does it all
+            escape_underscores=False,
+            escape_misc=False,
+            newline_style="spaces",
+        )
+        self.mapper = mapper
+        self.result = result
+
+    def escape(self, text: str, parent_tags: Any) -> str:
+        text = re.sub(" {2,}", " ", text.replace("\xa0", " "))
+        text = _BACKSLASH.sub(r"\\\\", text)
+        for ch in "*_`$~":
+            text = text.replace(ch, "\\" + ch)
+        text = _ENTITY.sub(r"\\&", text)
+        text = _LINK_OPEN.sub("&#91;", text)
+        text = _AUTOLINK.sub(r"\\<", text)
+        text = _NUMBERED.sub(r"\1\2\\\3", text)
+        return _LINE_START.sub(lambda m: m[1] + m[2] + "\\" + m[3], text)
+
+    def convert_div(self, el: Any, text: str, parent_tags: Any) -> str:
+        """The editor's lines: one ``<div>`` a line, an empty one a blank line."""
+        if "_inline" in parent_tags:
+            return " " + text.strip() + " "
+        text = text.strip()
+        return f"\n{text}\n" if text else "\n\n"
+
+    def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
+        src = str(el.attrs.get("src") or "")
+        path = el.attrs.get("data-iq-path")
+        alt = str(el.attrs.get("alt") or "")
+        written = self.mapper(src, None if path is None else str(path))
+        if written is None:
+            shown = f"'{path}' (shown as '{src}')" if path else f"'{src}'"
+            self.result.problems.append(
+                f"image {shown} does not map to an image file of the bank; add the file to "
+                "the content folder and write ![alt](its/path.png) in the YAML"
+            )
+            return alt
+        self.result.images[written] = src
+        alt_md = alt.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        title = str(el.attrs.get("title") or "")
+        title_md = ' "' + title.replace('"', '\\"') + '"' if title else ""
+        return f"![{alt_md}]({_destination(written)}{title_md})"
+
+    def convert_code(self, el: Any, text: str, parent_tags: Any) -> str:
+        if "_noformat" not in parent_tags and text and not text.strip():
+            return text  # a code span of spaces: keep the space
+        return str(super().convert_code(el, text, parent_tags))  # type: ignore[misc]
+
+    def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
+        for br in el.find_all("br"):
+            br.replace_with("\n")
+        code = el.get_text().removesuffix("\n")
+        language = str(el.attrs.get("data-lang") or "")
+        inner = el.find("code")
+        if not language and inner is not None:
+            classes = inner.attrs.get("class") or []
+            language = next((c[9:] for c in classes if c.startswith("language-")), "")
+        longest = max((len(m) for m in re.findall(r"^`{3,}", code, re.M)), default=2)
+        fence = "`" * (longest + 1)
+        return f"\n\n{fence}{language}\n{code}\n{fence}\n\n"
+
+
+def _destination(path: str) -> str:
+    """An image path as a link destination: in ``<…>`` when it has spaces or parentheses."""
+    if re.search(r"[\s()<>]", path):
+        return "<" + path.replace("<", "%3C").replace(">", "%3E") + ">"
+    return path
+
+
+def _math_markdown(tex: str, display: bool) -> str:
+    tex = re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " ", tex, flags=re.I))
+    tex = html.unescape(tex).replace("\xa0", " ")
+    if display:
+        return f"$${tex}$$" if "$$" not in tex else f"\\[{tex}\\]"
+    dollar_safe = tex and tex == tex.strip() and "$" not in tex and not tex.endswith("\\")
+    return f"${tex}$" if dollar_safe else f"\\({tex}\\)"
+
+
+def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
+    """The house Markdown for a field's HTML; problems (unmappable images) in the result."""
+    maths: list[str] = []
+
+    def stash(match: re.Match[str]) -> str:
+        block, display, inline = match.groups()
+        maths.append(
+            _math_markdown(block if block is not None else display or inline or "", inline is None)
+        )
+        token = _TOKEN.format(len(maths) - 1)
+        return f"<div>{token}</div>" if block is not None else token
+
+    parts = _CODE.split(field_html)
+    source = "".join(p if i % 2 else _MATH.sub(stash, p) for i, p in enumerate(parts))
+    result = Converted("")
+    markdown = _Converter(mapper, result).convert(source)
+    markdown = _tidy(markdown)
+
+    def unstash(match: re.Match[str]) -> str:
+        math = maths[int(match[1])]
+        after = markdown[match.end() : match.end() + 1]
+        if math.startswith("$") and not math.startswith("$$") and after.isdigit():
+            return "\\(" + math[1:-1] + "\\)"  # '$x$5' would not close: pandoc's rule
+        return math
+
+    result.markdown = _TOKEN_RE.sub(unstash, markdown)
+    return result
+
+
+def _tidy(markdown: str) -> str:
+    """Line breaks as the house writes them: a plain newline (the renderer keeps it), no
+    trailing spaces, at most one blank line, outside fences only."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in markdown.split("\n"):
+        opener = _FENCE.match(line)
+        if fence is None:
+            line = line.rstrip()
+            if opener:
+                fence = opener[1]
+        elif line.strip() == fence:
+            fence = None
+        out.append(line)
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
