@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +17,9 @@ from exporter import __version__
 from exporter.errors import ExporterError
 from exporter.model import DIFFICULTIES
 from exporter.slices import ORDERS
-from exporter.terminal import terminal_hooks
+from exporter.terminal import emit, say, terminal_hooks
 
 if TYPE_CHECKING:
-    from exporter.report import Report
     from exporter.slices import Order
 
 DEFAULT_SOURCES = ("content",)
@@ -40,16 +38,6 @@ class ExporterGroup(click.Group):
             from exporter.report import problems
 
             emit(problems(exc))
-
-
-def emit(report: Report) -> None:
-    """Print a report (results on stdout, diagnostics on stderr) and exit with its code."""
-    for line in report.out:
-        click.echo(line)
-    for line in report.err:
-        click.echo(line, err=True)
-    if report.exit_code:
-        sys.exit(report.exit_code)
 
 
 def _clock() -> Callable[[], int]:
@@ -238,9 +226,9 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
     with terminal_hooks("Reading questions") as hooks:
         numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
     if as_json:
-        click.echo(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
+        say(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(table(numbers))
+        say(table(numbers))
 
 
 @cli.command("import-text")
@@ -267,7 +255,7 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
 
     result = import_page(page, output, prune=prune)
     verb = "Wrote" if result.changed else "Unchanged:"
-    click.echo(f"{verb} {result.path} ({result.summary})")
+    say(f"{verb} {result.path} ({result.summary})")
 
 
 @cli.command()
@@ -288,7 +276,7 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
 
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_preview(sources or DEFAULT_SOURCES, output, hooks)
-    click.echo(f"Wrote {outcome.output} ({outcome.cards} cards)")
+    say(f"Wrote {outcome.output} ({outcome.cards} cards)")
 
 
 @cli.command()

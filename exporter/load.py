@@ -13,7 +13,7 @@ from exporter.media import MediaProblem, resolve
 from exporter.model import DIFFICULTIES, Bank, Question, RoleFile, deck_key
 from exporter.schema import check_file
 from exporter.sources import SourceFile, Sources, read_text, size_of
-from exporter.yamlsyntax import alias_errors, compose
+from exporter.yamlsyntax import alias_errors, compose, editor_lines
 
 Progress = Callable[[int, int], None]
 
@@ -133,10 +133,12 @@ def load_file(source: SourceFile) -> LoadedFile:
     """Parse and check one content file, and resolve the images its questions show."""
     where = source.display_path
     text, err = read_text(source)
+    fix = editor_lines(text) if err is None else None
     if err is None:
         root, err = compose(text, where)
     if err is not None:
-        return LoadedFile(None, errors=(err,))
+        failed = LoadedFile(None, errors=(err,))
+        return failed if fix is None else _relined(failed, fix)
     if root is None:
         what = "only comments" if text.strip() else "nothing"
         message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
@@ -150,10 +152,36 @@ def load_file(source: SourceFile) -> LoadedFile:
     if role_file is not None:
         role_file = _with_media(role_file, source, walk.errors)
     if role_file is None or walk.errors:
-        return LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
-    role_file = _compact(role_file)
-    ids = tuple((q.id, q.line) for q in role_file.questions)
-    return LoadedFile(role_file, ids, (), tuple(walk.warnings))
+        loaded = LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
+    else:
+        role_file = _compact(role_file)
+        ids = tuple((q.id, q.line) for q in role_file.questions)
+        loaded = LoadedFile(role_file, ids, (), tuple(walk.warnings))
+    return loaded if fix is None else _relined(loaded, fix)
+
+
+def _relined(loaded: LoadedFile, fix: Callable[[int], int]) -> LoadedFile:
+    """``loaded`` with every line number as the editor counts it."""
+    role_file = loaded.role_file
+    if role_file is not None:
+        role_file = replace(
+            role_file,
+            deck_line=fix(role_file.deck_line),
+            questions=tuple(
+                replace(
+                    q,
+                    line=fix(q.line),
+                    images=tuple(replace(i, line=fix(i.line)) for i in q.images),
+                )
+                for q in role_file.questions
+            ),
+        )
+    return LoadedFile(
+        role_file,
+        tuple((qid, fix(line)) for qid, line in loaded.ids),
+        tuple(replace(e, line=fix(e.line)) for e in loaded.errors),
+        tuple(replace(w, line=fix(w.line)) for w in loaded.warnings),
+    )
 
 
 def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentError]) -> RoleFile:

@@ -17,6 +17,7 @@ never closed is a problem (recorded in ``env["math_problems"]``), never a broken
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from markdown_it.token import Token
 PROBLEMS = "math_problems"  # env key: list of (source text, offset, message)
 _LAST = "math_last_closer"  # env key: memo of the last closer in a run of text
 MAX_BLOCK_LINES = 100  # a display formula on lines of its own closes within this many
+_DOLLARS_CLOSED = re.compile(r"\$\$?\]")
 _PAIRS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 _DISPLAY = ("$$", "\\[")
 
@@ -59,6 +61,12 @@ def _problem(env: Any, src: str, pos: int, message: str) -> None:
 
 def _inline(state: StateInline, silent: bool) -> bool:
     src, pos = state.src, state.pos
+    dollars = _anki_dollars(src, pos)
+    if dollars:  # Anki's own [$]…[/$] and [$$]…[/$$]: text, never our math
+        if not silent:
+            state.pending += src[pos : pos + dollars]
+        state.pos += dollars
+        return True
     opener = next((o for o in ("$$", "\\[", "\\(") if src.startswith(o, pos)), None)
     if opener is None:
         return _dollar(state, silent) if src[pos] == "$" else False
@@ -81,6 +89,15 @@ def _inline(state: StateInline, silent: bool) -> bool:
         token.markup = opener
     state.pos = end + len(closer)
     return True
+
+
+def _anki_dollars(src: str, pos: int) -> int:
+    """How many ``$`` at ``pos`` belong to Anki's ``[$]``, ``[$$]``, ``[/$]`` or ``[/$$]``."""
+    match = _DOLLARS_CLOSED.match(src, pos)
+    if match is None:
+        return 0
+    before = src[max(pos - 2, 0) : pos]
+    return match.end() - pos - 1 if before.endswith("[") or before == "[/" else 0
 
 
 def _last(state: StateInline, closer: str) -> int:

@@ -123,6 +123,15 @@ def default_deck(role: str) -> str:
     return f"{DEFAULT_DECK_PREFIX}::{role}"
 
 
+def unknown_difficulty(value: str) -> str:
+    """The message for a difficulty that is none of ours, with the fix when it is close."""
+    hint, fixed = "", value.strip().lower()
+    if fixed in DIFFICULTIES:
+        how = [("without spaces", value != value.strip()), ("in lowercase", value != value.lower())]
+        hint = f"; write it {' and '.join(w for w, needed in how if needed)}: '{fixed}'"
+    return f"unknown difficulty '{value}': use one of {', '.join(DIFFICULTIES)}{hint}"
+
+
 def forbidden_char(text: str) -> str | None:
     """'U+001F' for the first character of ``text`` no card can hold, else ``None``."""
     match = FORBIDDEN_CHARS.search(text)

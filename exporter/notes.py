@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from exporter.model import Bank, Difficulty, MediaFile, Question, RoleFile
-from exporter.text import to_html
+from exporter.text import inert_anki_syntax, to_html
 
 GUID_NAMESPACE = "interview-deck"
 _BASE91 = (
@@ -82,7 +82,7 @@ def fields_for(role_file: RoleFile, question: Question) -> tuple[str, ...]:
         to_html(question.question, media := question.media_names()),
         to_html(question.answer, media),
         question.difficulty,
-        html.escape(role_file.role, quote=False),  # shown on the card: never markup
+        inert_anki_syntax(html.escape(role_file.role, quote=False)),  # shown: never markup
         question.id,
     )
 

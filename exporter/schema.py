@@ -24,6 +24,7 @@ from exporter.model import (
     default_deck,
     forbidden_char,
     slugify,
+    unknown_difficulty,
 )
 from exporter.yamlsyntax import ALLOWED_TAGS, YAML_TAG, kind_of, line_of
 
@@ -84,6 +85,9 @@ class SchemaWalk:
         tag = node.tag
         if tag in ALLOWED_TAGS:
             return True
+        if tag == YAML_TAG + "merge":  # '<<:' gets this tag without the user writing one
+            self.error(node, "YAML merge keys ('<<') are not supported; write the keys out")
+            return False
         written_tag = "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
         self.error(
             node,
@@ -232,22 +236,7 @@ class SchemaWalk:
             qid = None
         difficulty = self.text(items, "difficulty", node, required=True)
         if difficulty is not None and difficulty not in DIFFICULTIES:
-            hint = ""
-            fixed = difficulty.strip().lower()
-            if fixed in DIFFICULTIES:
-                how = " and ".join(
-                    w
-                    for w, needed in (
-                        ("without spaces", difficulty != difficulty.strip()),
-                        ("in lowercase", difficulty != difficulty.lower()),
-                    )
-                    if needed
-                )
-                hint = f"; write it {how}: '{fixed}'"
-            self.error(
-                items["difficulty"][0],
-                f"unknown difficulty '{difficulty}': use one of {', '.join(DIFFICULTIES)}{hint}",
-            )
+            self.error(items["difficulty"][0], unknown_difficulty(difficulty))
             difficulty = None
         question = self.text(items, "question", node, required=True)
         answer = self.text(items, "answer", node, required=True)
@@ -261,9 +250,7 @@ class SchemaWalk:
                 "without spaces",
             )
             return None
-        if qid is None or difficulty is None or question is None or answer is None:
-            return None
-        if tags is None:
+        if qid is None or difficulty is None or question is None or answer is None or tags is None:
             return None
         return Question(qid, difficulty, question, answer, tags, line_of(node), images, guid or "")
 

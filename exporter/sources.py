@@ -19,6 +19,7 @@ from exporter.safeio import (
     kind_of,
     read_regular,
 )
+from exporter.yamlsyntax import count_lines
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,9 @@ def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        before = raw[: exc.start].decode("utf-8", "replace")
+        line = count_lines(before, len(before))
+        column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
         bad = raw[exc.start : exc.start + 1].hex()
         return "", ContentError(
             display_path, line, column, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8"

@@ -1,7 +1,7 @@
-"""Progress for people at a terminal: click's bar while a large bank is read, then a notice.
-
-Part of the command-line layer (it prints, with click); silent when stderr is not a terminal.
-"""
+"""What the command line prints: reports (results on stdout, diagnostics on stderr) and,
+for people at a terminal, progress while a large bank is read. Part of the command-line
+layer (it prints, with click). A character the terminal cannot show is escaped, never a
+crash after the work is done."""
 
 from __future__ import annotations
 
@@ -15,9 +15,30 @@ import click
 if TYPE_CHECKING:
     from exporter.model import Bank
     from exporter.pipeline import Hooks
+    from exporter.report import Report
 
 PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
 PROGRESS_MIN_QUESTIONS = 800
+
+
+def say(line: str, *, err: bool = False) -> None:
+    """Print one line; what the stream's encoding cannot hold is written as escapes."""
+    try:
+        click.echo(line, err=err)
+    except UnicodeEncodeError:
+        stream = sys.stderr if err else sys.stdout
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        click.echo(line.encode(encoding, "backslashreplace").decode(encoding), err=err)
+
+
+def emit(report: Report) -> None:
+    """Print a report and exit with its code."""
+    for line in report.out:
+        say(line)
+    for line in report.err:
+        say(line, err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
 
 
 @contextlib.contextmanager

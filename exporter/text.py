@@ -129,12 +129,25 @@ def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
         and not _SPECIAL_START.match(text)
     ):
         return _plain(text)
-    return str(_markdown().render(text, {"media": media or {}})).rstrip("\n")
+    return inert_anki_syntax(str(_markdown().render(text, {"media": media or {}})).rstrip("\n"))
+
+
+# Anki's own bracket syntax, which it would act on inside a field: a play button
+# ([sound:…]), text to speech ([anki:tts …]), LaTeX images ([latex], [$], [$$]).
+_ANKI_SYNTAX = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
+
+
+def inert_anki_syntax(html: str) -> str:
+    """``html`` with the ``[`` of Anki's own syntax written as ``&#91;``: the card shows the
+    same text, and Anki finds nothing to play, speak or typeset."""
+    return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
 
 
 def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
     """``to_html`` always through the Markdown parser (tests compare the shortcut with it)."""
-    return str(_markdown().render(text.strip(), {"media": media or {}})).rstrip("\n")
+    return inert_anki_syntax(
+        str(_markdown().render(text.strip(), {"media": media or {}})).rstrip("\n")
+    )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ code; the schema walk (``exporter.schema``) reads the nodes and their line numbe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import re
+from collections.abc import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node
@@ -37,6 +39,27 @@ def kind_of(node: Node) -> str:
     return ALLOWED_TAGS.get(node.tag, "a value")
 
 
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+_YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_EDITOR_BREAKS = re.compile("\r\n|[\r\n]")
+
+
+def editor_lines(text: str) -> Callable[[int], int] | None:
+    """How YAML's line numbers map to an editor's, when they differ: YAML also breaks lines
+    at U+0085, U+2028 and U+2029, which editors show inside a line. ``None`` when they agree."""
+    if not _YAML_ONLY_BREAKS.search(text):
+        return None
+    starts = [0, *(m.end() for m in _YAML_BREAKS.finditer(text))]
+    editor = [m.end() for m in _EDITOR_BREAKS.finditer(text)]
+    table = [bisect.bisect_right(editor, start) + 1 for start in starts]
+    return lambda line: table[line - 1] if 0 < line <= len(table) else line
+
+
+def count_lines(text: str, end: int) -> int:
+    """The editor's 1-based line number of character ``end`` (CR, LF and CRLF end a line)."""
+    return len(_EDITOR_BREAKS.findall(text, 0, end)) + 1
+
+
 def line_of(node: Node) -> int:
     """The 1-based line a node starts on."""
     return int(node.start_mark.line) + 1
@@ -53,8 +76,8 @@ def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | N
         return None, _syntax_error(exc, display_path, text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         position = exc.position
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        line = count_lines(text, position)
+        column = position - max(text.rfind("\n", 0, position), text.rfind("\r", 0, position))
         return None, ContentError(
             display_path,
             line,
