@@ -256,6 +256,8 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
     result = import_page(page, output, prune=prune)
     verb = "Wrote" if result.changed else "Unchanged:"
     say(f"{verb} {result.path} ({result.summary})")
+    for notice in result.notices:
+        say(notice, err=True)
 
 
 @cli.command()

@@ -7,15 +7,15 @@ removed unless asked (``prune``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from exporter.atomic import write_files
 from exporter.errors import ContentError, ContentErrors
-from exporter.load import load_file
+from exporter.load import collector_paused, load_file
 from exporter.model import Question, RoleFile, default_deck, slugify
 from exporter.page import Page, parse_page
+from exporter.pagematch import Namer, id_for, match
 from exporter.safeio import (
     CONTENT_CAP,
     PAGE_CAP,
@@ -27,30 +27,6 @@ from exporter.safeio import (
 from exporter.sources import SourceFile, decode
 from exporter.yamlwrite import dump_role_file
 
-_STOPWORDS = frozenset(
-    """a about after an and any are as at be been being by can could describe did do does
-    each explain for from give had has have how i if in into is it its me my of on or our
-    should so take tell than that the their them then there these they this time to us
-    walk was we were what when where whether which while who why will with would you your
-    situation steps""".split()
-)
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-ID_WORDS = 4
-
-
-def id_for(question: str) -> str:
-    """A short readable id from a question's first meaningful words."""
-    words = [w for w in _WORD.findall(question.lower()) if w not in _STOPWORDS]
-    return "-".join(words[:ID_WORDS]) or "question"
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    taken.add(candidate)
-    return candidate
-
 
 @dataclass(frozen=True)
 class Merged:
@@ -61,6 +37,7 @@ class Merged:
     updated: int
     added: int
     removed: int
+    notices: tuple[tuple[int, str], ...] = ()  # (page line, what to check)
 
     @property
     def summary(self) -> str:
@@ -74,23 +51,44 @@ class Merged:
 def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = False) -> Merged:
     """The content of ``path`` after importing ``page`` into what it held (if anything)."""
     old = list(existing.questions) if existing else []
-    by_text = {q.question: i for i, q in enumerate(old)}
-    by_id = {q.id: i for i, q in enumerate(old)}
-    taken = {q.id for q in old}
+    if existing is not None and slugify(existing.role) != slugify(page.role):
+        raise ContentErrors(
+            [
+                ContentError(
+                    path,
+                    existing.deck_line,
+                    0,
+                    f"this file holds the role '{existing.role}' but the page is about "
+                    f"'{page.role}'; import it into its own file with -o",
+                )
+            ]
+        )
+    found = match(page.questions, old)
+    name_new = Namer({q.id for q in old})
+    generate = Namer()
     kept: dict[int, Question] = {}
     added: list[Question] = []
-    named: set[str] = set()
-    for pq in page.questions:
-        # The id a first import of this page gives it (page order, '-2' for a repeat), so an
-        # edited question still finds the one it was imported as.
-        generated = _unique(id_for(pq.question), named)
-        index = by_text.get(pq.question, by_id.get(generated))
-        if index is not None and index not in kept:
-            kept[index] = replace(
-                old[index], difficulty=pq.difficulty, question=pq.question, answer=pq.answer
+    for i, pq in enumerate(page.questions):
+        generated = generate(id_for(pq.question))
+        j = found.pairs.get(i)
+        if j is not None:
+            kept[j] = replace(
+                old[j], difficulty=pq.difficulty, question=pq.question, answer=pq.answer
             )
         else:
-            added.append(Question(_unique(generated, taken), pq.difficulty, pq.question, pq.answer))
+            added.append(Question(name_new(generated), pq.difficulty, pq.question, pq.answer))
+    if prune and old and not kept:
+        raise ContentErrors(
+            [
+                ContentError(
+                    path,
+                    0,
+                    0,
+                    f"--prune would remove all {len(old)} questions of this file (none of them "
+                    "is on the page); check the page, or delete the file to start again",
+                )
+            ]
+        )
     merged = [kept.get(i, q) for i, q in enumerate(old) if i in kept or not prune]
     name = existing.role if existing else page.role
     role_file = RoleFile(
@@ -107,6 +105,7 @@ def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = Fal
         updated=updated,
         added=len(added),
         removed=len(old) - len(kept) if prune else 0,
+        notices=found.unsure,
     )
 
 
@@ -117,10 +116,16 @@ class ImportResult:
     path: Path
     changed: bool
     summary: str
+    notices: tuple[str, ...] = ()
 
 
 def import_page(page_path: Path, output: Path | None, *, prune: bool = False) -> ImportResult:
     """Import the page at ``page_path`` into ``output`` (default content/<role-slug>.yaml)."""
+    with collector_paused():  # millions of small objects and no cycles in a big page
+        return _import_page(page_path, output, prune=prune)
+
+
+def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> ImportResult:
     where = display(str(page_path))
     try:
         raw = read_regular(page_path, PAGE_CAP)
@@ -146,4 +151,5 @@ def import_page(page_path: Path, output: Path | None, *, prune: bool = False) ->
     after = dump_role_file(merged.role_file)
     if after != before:
         write_files([(target, after.encode("utf-8"))])
-    return ImportResult(target, after != before, merged.summary)
+    notices = tuple(f"{where}:{line}: note: {message}" for line, message in merged.notices)
+    return ImportResult(target, after != before, merged.summary, notices)

@@ -66,7 +66,7 @@ def _paragraphs(lines: list[tuple[int, str]]) -> str:
 def parse_page(text: str, display_path: str) -> Page:
     """Parse a question page; raise ``ContentErrors`` listing every problem."""
     # Only '\n' ends a line (as editors count them), not Unicode's other line separators.
-    raw_lines = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+    raw_lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = [(i + 1, line.rstrip()) for i, line in enumerate(raw_lines)]
     errors: list[ContentError] = []
 
@@ -96,11 +96,15 @@ def parse_page(text: str, display_path: str) -> Page:
         raise ContentErrors(errors)
 
     questions: list[PageQuestion] = []
+    expected = 1
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(body)
-        q = _block(lines, body, start, end, len(questions) + 1, err)
+        q = _block(lines, body, start, end, expected, err)
         if q is not None:
             questions.append(q)
+        # Number the next from this header, so one slip is one message, not a cascade.
+        header = _QUESTION.match(body[start][1].strip())
+        expected = (int(header.group(1)) if header else expected) + 1
     if count_at:
         line, declared = count_at[0]
         if declared != len(starts):
@@ -129,7 +133,7 @@ def _block(
     # Work on all lines (blank ones too) between this header and the next.
     first = head_line
     last = body[end][0] if end < len(body) else len(lines) + 1
-    block = [(n, t) for n, t in lines if first < n < last]
+    block = lines[first : last - 1]  # lines[i] is line i + 1: the lines after the header
     content = [(n, t) for n, t in block if t.strip()]
     if not content or not _DIFFICULTY.match(content[0][1].strip()):
         where = content[0][0] if content else head_line

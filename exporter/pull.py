@@ -23,10 +23,10 @@ from exporter.ankiexport import ExportedNote
 from exporter.errors import ContentError, ContentErrors
 from exporter.history import History
 from exporter.htmlmd import Converted, html_to_markdown
-from exporter.importtext import id_for
 from exporter.media import MediaProblem, resolve
 from exporter.model import DIFFICULTIES, Bank, Difficulty, Question, RoleFile, forbidden_char
 from exporter.notes import fields_for, guid_for, note_for
+from exporter.pagematch import id_for
 from exporter.schema import SLUG_RE
 from exporter.sources import SourceFile
 from exporter.text import to_html
