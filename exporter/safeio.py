@@ -89,7 +89,9 @@ def check_target(path: Path, what: str = "output") -> None:
     except OSError as exc:
         raise OutputError(f"{shown}: cannot use this {what} ({exc.strerror})") from None
     if path.is_symlink():
-        target = os.path.realpath(path)
+        target = os.readlink(path)
+        if not target.startswith(_SPECIAL_ROOTS):
+            target = os.path.realpath(path)
         if target.startswith(_SPECIAL_ROOTS):
             raise OutputError(
                 f"{shown}: is a link to {target}, not a file; choose a file name for the {what}"
