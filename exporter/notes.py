@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib.util
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
 
 from exporter.model import Bank, Difficulty, MediaFile, Question, RoleFile
 from exporter.text import inert_anki_syntax, to_html
@@ -41,9 +43,42 @@ class NoteSpec:
 
     @cached_property  # read by the content fingerprint and the history: hash once
     def fingerprint(self) -> str:
-        """A hash of everything in the note: changes exactly when Anki should update it."""
-        payload = json.dumps([self.guid, self.deck, self.fields, self.tags], ensure_ascii=False)
+        """A hash of everything the note is made from, and of the code that renders it:
+        changes exactly when Anki should update the note, without rendering its fields (a
+        build renders each field once, when it writes the package)."""
+        q = self.question
+        payload = json.dumps(
+            [
+                self.guid,
+                self.deck,
+                [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
+                sorted(q.media_names().items()),
+                self.tags,
+                renderer_identity(),
+            ],
+            ensure_ascii=False,
+        )
         return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# The code that turns a note's text into its fields: ours, and the libraries that shape it.
+_RENDERER_FILES = ("text.py", "mathsyntax.py", "highlight.py", "notes.py")
+_RENDERER_LIBRARIES = ("markdown_it", "mdurl", "pygments")
+
+
+@cache
+def renderer_identity() -> str:
+    """A hash of the rendering code (our modules' text and the libraries' ``__init__``, which
+    names their version): a change to how fields render is a change to every note."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _RENDERER_FILES:
+        digest.update((here / name).read_bytes())
+    for library in _RENDERER_LIBRARIES:
+        spec = importlib.util.find_spec(library)
+        if spec is not None and spec.origin is not None:
+            digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def guid_for(question_id: str) -> str:
