@@ -1,10 +1,12 @@
-"""The baseline: the plain script a user might write with PyYAML and genanki.
+"""The baselines: the plain scripts a careful user might write with PyYAML and genanki.
 
-    python bench/baseline.py CONTENT_DIR OUTPUT.apkg [--c-loader]
+    python bench/baseline.py CONTENT_DIR OUTPUT.apkg [--c-loader] [--markdown]
 
-``yaml.safe_load`` every file, one genanki note per question, one deck per role file,
-``Package.write_to_file``. No validation, no line numbers, no build history. With
-``--c-loader`` it parses with libyaml (``CSafeLoader``), as a careful user might.
+Load every file (libyaml's ``CSafeLoader`` with ``--c-loader``, as a careful user writes it;
+pure-Python ``yaml.safe_load`` without), one genanki note per question, one deck per role
+file, ``Package.write_to_file``. With ``--markdown`` the question and answer go through
+markdown-it-py (CommonMark, raw HTML escaped: ``html: False``), like for like with ours. No
+validation, no line numbers, no build history, no deterministic zip.
 """
 
 from __future__ import annotations
@@ -29,9 +31,22 @@ MODEL = genanki.Model(
 )
 
 
-def main(content: Path, output: Path, c_loader: bool) -> None:
+def main(content: Path, output: Path, c_loader: bool, markdown: bool = False) -> None:
     """Build every ``*.yaml`` under ``content`` into ``output``."""
     loader = yaml.CSafeLoader if c_loader else yaml.SafeLoader
+
+    def plain(text: str) -> str:
+        return text
+
+    render = plain
+    if markdown:
+        from markdown_it import MarkdownIt
+
+        md = MarkdownIt("commonmark", {"html": False, "breaks": True})
+
+        def render(text: str) -> str:
+            return str(md.render(text))
+
     decks = []
     for i, path in enumerate(sorted(content.glob("*.yaml"))):
         with path.open(encoding="utf-8") as f:
@@ -41,7 +56,12 @@ def main(content: Path, output: Path, c_loader: bool) -> None:
             deck.add_note(
                 genanki.Note(
                     model=MODEL,
-                    fields=[q["question"], q["answer"], q["difficulty"], data["role"]],
+                    fields=[
+                        render(q["question"]),
+                        render(q["answer"]),
+                        q["difficulty"],
+                        data["role"],
+                    ],
                     tags=q.get("tags", []),
                     guid=genanki.guid_for(q["id"]),
                 )
@@ -51,4 +71,9 @@ def main(content: Path, output: Path, c_loader: bool) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), "--c-loader" in sys.argv[3:])
+    main(
+        Path(sys.argv[1]),
+        Path(sys.argv[2]),
+        "--c-loader" in sys.argv[3:],
+        "--markdown" in sys.argv[3:],
+    )

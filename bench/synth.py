@@ -1,7 +1,10 @@
 """Synthetic question banks for the benchmark: N questions over a few role files, fixed seed.
 
-Each question has a ~120-character question, a ~1,100-character answer in two paragraphs and
-two tags, like a real bank. The same (size, seed) always gives the same bytes.
+Each question has a ~120-character question, a ~1,100-character answer and two tags, like a
+real bank. Realistic answers (the default) hold what real ones do: `<`, `&` and quotes,
+`*emphasis*`, `inline code`, a list in one answer out of three and a fenced code block in one
+out of ten. ``realistic=False`` gives plain prose (two paragraphs, no Markdown at all). The
+same (size, seed, kind) always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -60,39 +63,83 @@ def _sentence(rng: random.Random, length: int) -> str:
     return text[0].upper() + text[1:]
 
 
-def _question(rng: random.Random, qid: str) -> str:
+CODE = (
+    "def rollback(service, version):",
+    '    if service.health() < 0.99 and version != "stable":',
+    "        return deploy(service, previous(version))  # p95 > 250 ms",
+    "    return service",
+)
+
+
+def _marked(rng: random.Random, sentence: str) -> str:
+    """A sentence with the markup real answers have: emphasis, code, <, &, quotes."""
+    words = sentence.split(" ")
+    for _ in range(2):
+        i = rng.randrange(len(words))
+        words[i] = rng.choice(
+            (f"*{words[i]}*", f"`{words[i]}_v2`", f"**{words[i]}**", f'"{words[i]}"')
+        )
+    extra = rng.choice(
+        (" (latency < 200 ms & errors < 1%)", " when p99 > budget", " & its owner", "", "")
+    )
+    return " ".join(words) + extra
+
+
+def _answer(rng: random.Random, realistic: bool) -> list[str]:
+    if not realistic:
+        return [". ".join(_sentence(rng, 90) for _ in range(6)) + "." for _ in range(2)]
+    blocks = [". ".join(_marked(rng, _sentence(rng, 80)) for _ in range(5)) + "."]
+    if rng.random() < 1 / 3:
+        blocks.append("\n".join(f"- {_marked(rng, _sentence(rng, 40))}" for _ in range(3)))
+    if rng.random() < 1 / 10:
+        blocks.append("\n".join(("```python", *CODE, "```")))
+    blocks.append(". ".join(_marked(rng, _sentence(rng, 80)) for _ in range(4)) + ".")
+    return blocks
+
+
+def _question(rng: random.Random, qid: str, realistic: bool = True) -> str:
     question = _sentence(rng, 118) + "?"
-    para1 = ". ".join(_sentence(rng, 90) for _ in range(6)) + "."
-    para2 = ". ".join(_sentence(rng, 90) for _ in range(6)) + "."
+    body = "\n\n".join(_answer(rng, realistic))
+    indented = "\n".join("      " + line if line else "" for line in body.split("\n"))
     tags = rng.sample(TAGS, 2)
     return (
         f"  - id: {qid}\n"
         f"    difficulty: {rng.choice(DIFFICULTIES)}\n"
         f"    question: {question}\n"
         f"    answer: |-\n"
-        f"      {para1}\n"
-        f"\n"
-        f"      {para2}\n"
+        f"{indented}\n"
         f"    tags: [{tags[0]}, {tags[1]}]\n"
     )
 
 
-def make_bank(folder: Path, size: int, seed: int = SEED) -> Path:
-    """Write a bank of ``size`` questions into ``folder`` (reused if already complete)."""
+def make_bank(
+    folder: Path,
+    size: int,
+    seed: int = SEED,
+    *,
+    realistic: bool = True,
+    files: int | None = None,
+) -> Path:
+    """Write a bank of ``size`` questions into ``folder`` (reused if already complete), over
+    ``files`` role files (default: one per 100 questions, at most 8)."""
     done = folder / ".complete"
     if done.exists():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(f"{seed}:{size}")
-    files = role_count(size)
+    rng = random.Random(f"{seed}:{size}:{realistic}:{files}")
+    files = files or role_count(size)
     per_file = [size // files + (1 if i < size % files else 0) for i in range(files)]
     n = 0
-    for role, count in zip(ROLES, per_file, strict=False):
+    roles = [
+        ROLES[i % len(ROLES)] + (f" {i // len(ROLES) + 1}" if i >= len(ROLES) else "")
+        for i in range(files)
+    ]
+    for role, count in zip(roles, per_file, strict=True):
         slug = role.lower().replace(" ", "-")
         parts = [f"role: {role}\n", f"description: Synthetic {role} questions.\n", "questions:\n"]
         for _ in range(count):
             n += 1
-            parts.append(_question(rng, f"{slug}-q{n}"))
+            parts.append(_question(rng, f"{slug}-q{n}", realistic))
         (folder / f"{slug}.yaml").write_text("".join(parts), encoding="utf-8")
     done.write_text("")
     return folder
