@@ -17,7 +17,7 @@ from pathlib import Path
 
 from exporter.errors import PackageReadError
 from exporter.notetype import FIELDS, MODEL_ID, MODEL_NAME
-from exporter.packageinfo import open_collection
+from exporter.packageinfo import damaged_as, open_collection
 from exporter.safeio import display
 
 
@@ -46,17 +46,8 @@ def read_export(path: Path) -> tuple[ExportedNote, ...]:
     ``PackageReadError`` when it is not an Anki export or holds none of our notes. The
     export is read as ``inspect`` reads a package (bounded, regular files only)."""
     shown = display(str(path))
-    with open_collection(path) as (conn, _media):
-        try:
-            notes = _notes(conn)
-        except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise PackageReadError(
-                f"{shown}: not an Anki export (damaged collection: {exc})"
-            ) from None
-        except RecursionError:
-            raise PackageReadError(
-                f"{shown}: not an Anki export (damaged collection: nested too deeply)"
-            ) from None
+    with open_collection(path) as (conn, _media), damaged_as(shown, "export"):
+        notes = _notes(conn)
     if not notes:
         raise PackageReadError(
             f"{shown}: holds no notes of the '{MODEL_NAME}' note type; export the deck that "

@@ -64,19 +64,22 @@ class PackageInfo:
 
 def read_package(path: Path) -> PackageInfo:
     """Summarise the package at ``path``; ``PackageReadError`` if it is not one."""
-    with open_collection(path) as (conn, media):
-        try:
-            info = _query(conn)
-        except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise PackageReadError(
-                f"{display(str(path))}: not an Anki package (damaged collection: {exc})"
-            ) from None
-        except RecursionError:
-            raise PackageReadError(
-                f"{display(str(path))}: not an Anki package (damaged collection: JSON nested "
-                "too deeply)"
-            ) from None
+    with open_collection(path) as (conn, media), damaged_as(display(str(path)), "package"):
+        info = _query(conn)
     return replace(info, media=tuple(sorted(media)))
+
+
+@contextmanager
+def damaged_as(shown: str, what: str) -> Iterator[None]:
+    """Reading a collection's tables: any surprise in them is a damaged ``what``."""
+    try:
+        yield
+    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {exc})") from None
+    except RecursionError:
+        raise PackageReadError(
+            f"{shown}: not an Anki {what} (damaged collection: JSON nested too deeply)"
+        ) from None
 
 
 @contextmanager
