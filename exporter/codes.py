@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "output-named-like-content": "The output is named .yaml/.yml.",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",
+    "output-stale": "build --check: the package or its history is not what SOURCES build.",
     # Other commands
     "selection-empty": "The build's filters leave no questions.",
     "package-unreadable": "A package given is not a readable Anki package.",
