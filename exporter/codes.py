@@ -53,7 +53,7 @@ CODES: dict[str, str] = {
     "tag-not-text": "A tag that is not text.",
     "tag-not-slug": "A tag that is not a lowercase slug.",
     "tag-repeated": "A tag listed twice on one question.",
-    "math-unclosed": "Math ($, $$, \\( or \\[) opened and never closed.",
+    "math-unclosed": "Math opened and never closed.",
     # Images
     "image-missing": "An image file that does not exist.",
     "image-outside": "An image path outside the content folder, or absolute.",

@@ -16,7 +16,8 @@ from exporter.yamlsyntax import line_of
 
 def _warning_code(message: str) -> str:
     """The code of a warning ``exporter.text.scan`` gives, by the kind its message names."""
-    return "code-language-unknown" if message.startswith("unknown code") else "code-block-long"
+    code = "code-language-unknown" if message.startswith("unknown code") else "code-block-long"
+    return code
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ class _Planner:
                     note,
                     f"its ID '{qid}' is not a valid id (a lowercase slug such "
                     "as 'model-drift-2'); fix the ID field in Anki",
-                    "pull-id-invalid",
+                    code="pull-id-invalid",
                 )
                 continue
             match = by_id.get(qid) if qid else None
@@ -129,7 +129,7 @@ class _Planner:
                     note,
                     f"it and note {seen[key].id} are both question '{key}'; "
                     "delete one of them in Anki (or clear its ID field)",
-                    "pull-id-repeated",
+                    code="pull-id-repeated",
                 )
                 continue
             seen[key] = note
@@ -146,7 +146,7 @@ class _Planner:
             history=self.history is not None,
         )
 
-    def error(self, note: ExportedNote, message: str, code: str) -> None:
+    def error(self, note: ExportedNote, message: str, *, code: str) -> None:
         self.errors.append(ContentError(self.export, 0, 0, f"{note.label}: {message}", code=code))
 
     def compare(self, role_file: RoleFile, q: Question, note: ExportedNote) -> Pulled | None:
