@@ -44,9 +44,6 @@ PURPOSE = {
     "guid": "Set by 'pull --add-new' for a note made in Anki; leave it as it is.",
 }
 
-SCHEMA_ID = "https://interview-deck.invalid/content.schema.json"
-
-
 def _pattern(regex: re.Pattern[str]) -> str:
     """A Python ``fullmatch``-style pattern (ending ``\\Z``) as a JSON Schema pattern."""
     return "^" + regex.pattern.removesuffix(r"\Z") + "$"
@@ -89,13 +86,12 @@ def json_schema() -> dict[str, Any]:
     deck = r"^(?!\s*::)(?!.*::\s*::)(?!.*::\s*$)[\s\S]*\S"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         "title": "interview-deck content file",
         "description": "One role's interview questions; 'interview-deck build' turns them "
         "into Anki cards.",
         "type": "object",
         "properties": {
-            "role": _text("role", pattern=r"[A-Za-z0-9]"),
+            "role": _text("role", pattern=r"[^\W_]"),  # a letter or digit, any script
             "description": _text("description"),
             "deck": _text("deck", pattern=deck),
             "questions": {
