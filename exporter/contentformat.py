@@ -44,6 +44,7 @@ PURPOSE = {
     "guid": "Set by 'pull --add-new' for a note made in Anki; leave it as it is.",
 }
 
+
 def _pattern(regex: re.Pattern[str]) -> str:
     """A Python ``fullmatch``-style pattern (ending ``\\Z``) as a JSON Schema pattern."""
     return "^" + regex.pattern.removesuffix(r"\Z") + "$"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import EPOCH, Anki, make_bank, question, run_cli
 from test_pull import export
+
+from conftest import EPOCH, Anki, make_bank, question, run_cli
 
 ENV = {"SOURCE_DATE_EPOCH": str(EPOCH)}
 

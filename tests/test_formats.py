@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_invalid_content import CASES, INVALID, case_args
 
 from conftest import EPOCH, ROOT, run_cli, write
 from exporter.codes import CODES
-from test_invalid_content import CASES, INVALID, case_args
 
 VALID = "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q\n    answer: A\n"
 
@@ -40,7 +40,8 @@ def test_json_codes_match_each_invalid_case(
     result = run_cli([*case_args(case), "--format", "json"], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
     assert result.exit_code == 1
     body = json.loads(result.stdout)
-    assert body["ok"] is False and body["exit_code"] == 1
+    assert body["ok"] is False
+    assert body["exit_code"] == 1
     codes = [p["code"] for p in body["problems"]]
     assert codes == (INVALID / f"{case}.codes").read_text(encoding="utf-8").split()
     expected = (INVALID / f"{case}.expected").read_text(encoding="utf-8").splitlines()
@@ -99,7 +100,8 @@ def test_warnings_and_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     )
     assert github.stdout.splitlines()[1] == "OK: 1 question in 1 file."
     body = json.loads(run_cli(["validate", "w.yaml", "--format", "json"]).stdout)
-    assert body["ok"] is True and body["problems"] == []
+    assert body["ok"] is True
+    assert body["problems"] == []
     assert [w["code"] for w in body["warnings"]] == ["code-language-unknown"]
 
 
@@ -115,7 +117,8 @@ def test_build_json_and_stale_check(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "::error file=dist/interview-questions.apkg,title=output-stale::dist/"
     )
     built = json.loads(run_cli(["build", "--format", "json"], env=env).stdout)
-    assert built["ok"] is True and built["summary"][0].startswith("Wrote dist/")
+    assert built["ok"] is True
+    assert built["summary"][0].startswith("Wrote dist/")
     check = json.loads(run_cli(["build", "--check", "--format", "json"], env=env).stdout)
     assert check["summary"] == ["dist/interview-questions.apkg is up to date."]
 
@@ -126,7 +129,8 @@ def test_other_errors_have_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     write(tmp_path / "content" / "r.yaml", VALID)
     result = run_cli(["build", "--tag", "none", "--format", "json"])
     problem = json.loads(result.stdout)["problems"][0]
-    assert problem["code"] == "selection-empty" and problem["path"] is None
+    assert problem["code"] == "selection-empty"
+    assert problem["path"] is None
 
 
 def _is(node: ast.expr | None, text: str) -> bool:
@@ -143,10 +147,9 @@ def _codes_in_source() -> set[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             values: list[ast.expr] = []
-            if isinstance(node, ast.keyword) and node.arg == "code":
-                values.append(node.value)
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "code" for t in node.targets
+            if (isinstance(node, ast.keyword) and node.arg == "code") or (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets)
             ):
                 values.append(node.value)
             elif isinstance(node, ast.Dict):
@@ -157,9 +160,9 @@ def _codes_in_source() -> set[str]:
                 values += args.get(name, [])
             for value in values:
                 for const in ast.walk(value):
-                    if isinstance(const, ast.Constant) and isinstance(const.value, str):
-                        if kebab.match(const.value):
-                            found.add(const.value)
+                    value_ = const.value if isinstance(const, ast.Constant) else None
+                    if isinstance(value_, str) and kebab.match(value_):
+                        found.add(value_)
     return found
 
 

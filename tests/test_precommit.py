@@ -76,7 +76,8 @@ def test_hooks_block_a_bad_file_with_path_and_line(bank: Path) -> None:
     result = _try(bank)
     assert result.returncode == 1, result.stdout
     out = result.stdout
-    assert "interview-deck validate" in out and "interview-deck build --check" in out
+    assert "interview-deck validate" in out
+    assert "interview-deck build --check" in out
     assert "content/bad.yaml:6: unknown key 'anwser' in a question" in out
     assert "good.yaml:" not in out
     assert out.count("Failed") == 2, out

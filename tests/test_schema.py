@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from test_invalid_content import CASES, INVALID
 
 from conftest import CONTENT, ROOT, run_cli
 from exporter.contentformat import QUESTION_KEYS, TOP_KEYS
@@ -20,7 +21,6 @@ from exporter.errors import ContentErrors
 from exporter.load import load_bank
 from exporter.model import DIFFICULTIES
 from exporter.sources import discover
-from test_invalid_content import CASES, INVALID
 
 COMMITTED = ROOT / "docs" / "content.schema.json"
 SCHEMA: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))
