@@ -176,3 +176,13 @@ def test_readme_table_lists_every_code() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| (.*) \|$", readme, flags=re.MULTILINE)
     assert dict(rows) == CODES
+
+
+def test_an_unregistered_code_is_a_bug() -> None:
+    """Making a problem with a code missing from the registry fails at once."""
+    from exporter.errors import ContentError, OutputError
+
+    with pytest.raises(ValueError, match="unknown problem code 'no-such-code'"):
+        ContentError("f.yaml", 1, 0, "m", code="no-such-code")
+    with pytest.raises(ValueError, match="unknown problem code"):
+        OutputError("m", code="no-such-code")
