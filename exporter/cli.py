@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from exporter import __version__
+from exporter.cli_team import chosen_format, diff, format_option, schema
 from exporter.errors import ExporterError
 from exporter.model import DIFFICULTIES
 from exporter.slices import ORDERS
 from exporter.terminal import emit, say, terminal_hooks
 
 if TYPE_CHECKING:
+    from exporter.formats import Format
     from exporter.slices import Order
 
 DEFAULT_SOURCES = ("content",)
@@ -35,9 +37,9 @@ class ExporterGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ExporterError as exc:
-            from exporter.report import problems
+            from exporter.formats import problems_report
 
-            emit(problems(exc))
+            emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
 
 
 def _clock() -> Callable[[], int]:
@@ -130,6 +132,7 @@ def cli() -> None:
     is_flag=True,
     help="Always build in full, even when the local record says nothing changed.",
 )
+@format_option
 def build(
     sources: tuple[str, ...],
     output: Path,
@@ -140,6 +143,7 @@ def build(
     order: str,
     tts_lang: str | None,
     no_cache: bool,
+    fmt: Format,
 ) -> None:
     """Build SOURCES (YAML files or folders; default: content/) into one Anki package.
 
@@ -152,18 +156,18 @@ def build(
       interview-deck build content/ -o dist/interview-questions.apkg
       interview-deck build --difficulty hard -o dist/hard.apkg
       interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
-      interview-deck build --check         # in CI: is dist/ up to date?
+      interview-deck build --check --format github   # in CI: is dist/ up to date?
     """
+    from exporter.formats import build_output
     from exporter.pipeline import BuildRequest, run_build
     from exporter.plan import Options
-    from exporter.report import build_report
     from exporter.slices import Slice
 
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
     request = BuildRequest(
-        sources or DEFAULT_SOURCES, options, check=check, use_record=not no_cache
+        sources or DEFAULT_SOURCES, options, check=check, use_record=not no_cache and fmt == "text"
     )
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_build(request, now, hooks)
@@ -172,24 +176,25 @@ def build(
         for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
         for value in values
     ]
-    emit(build_report(outcome, filters))
+    emit(build_output(fmt, outcome, filters))
 
 
 @cli.command()
 @sources_argument
-def validate(sources: tuple[str, ...]) -> None:
+@format_option
+def validate(sources: tuple[str, ...], fmt: Format) -> None:
     """Check SOURCES (default: content/) as a build would, without writing anything.
 
     \b
     Example:
       interview-deck validate content/
     """
+    from exporter.formats import validate_output
     from exporter.pipeline import run_load
-    from exporter.report import validate_report
 
     with terminal_hooks("Reading questions") as hooks:
         bank = run_load(sources or DEFAULT_SOURCES, hooks)
-    emit(validate_report(bank))
+    emit(validate_output(fmt, bank))
 
 
 @cli.command()
@@ -302,6 +307,10 @@ def pull(export: Path, sources: tuple[str, ...], output: Path, **flags: Any) -> 
 
     request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
     emit(pull_report(str(export), run_pull(request), request.apply))
+
+
+cli.add_command(schema)
+cli.add_command(diff)
 
 
 def main() -> None:

@@ -1,19 +1,26 @@
-"""Problems a user can cause, as values: each names a file and a line."""
+"""Problems a user can cause, as values: each names a file, a line and a stable code."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from exporter.codes import known
 
 
 @dataclass(frozen=True, order=True)
 class ContentError:
-    """One problem at ``path:line[:column]``; line 0 means the file as a whole."""
+    """One problem at ``path:line[:column]``; line 0 means the file as a whole. ``code``
+    names the kind of problem (see ``exporter.codes``); it takes no part in ordering."""
 
     path: str
     line: int
     column: int
     message: str
+    code: str = field(compare=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        known(self.code)
 
     def __str__(self) -> str:
         where = self.path
@@ -31,6 +38,10 @@ class ContentWarning:
     path: str
     line: int
     message: str
+    code: str = field(compare=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        known(self.code)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -38,11 +49,21 @@ class ContentWarning:
 
 
 class ExporterError(Exception):
-    """Base of every error a user can cause; the CLI turns these into exit code 1."""
+    """Base of every error a user can cause; the CLI turns these into exit code 1.
+    ``code`` names the kind of problem: the class's own, or one given when raised."""
+
+    code = "error"
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = known(code)
 
 
 class ContentErrors(ExporterError):
     """Every problem found in the content, sorted by path and line."""
+
+    code = "content"
 
     def __init__(self, errors: Iterable[ContentError]) -> None:
         self.errors: tuple[ContentError, ...] = tuple(sorted(set(errors)))
@@ -52,10 +73,16 @@ class ContentErrors(ExporterError):
 class OutputError(ExporterError):
     """The output path cannot be written (a folder, no permission, disk full...)."""
 
+    code = "output-unusable"
+
 
 class PackageReadError(ExporterError):
     """A file given to ``inspect`` is not a readable Anki package."""
 
+    code = "package-unreadable"
+
 
 class SelectionError(ExporterError):
     """The build's filters leave nothing to build."""
+
+    code = "selection-empty"

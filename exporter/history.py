@@ -170,10 +170,20 @@ def loads(text: str, display_path: str) -> History:
         highest_mod, highest_id = _mod(highest["mod"]), _number(highest["id"])
     except RecursionError:
         raise ContentErrors(
-            [ContentError(display_path, 0, 0, _DAMAGED.format("JSON nested too deeply"))]
+            [
+                ContentError(
+                    display_path,
+                    0,
+                    0,
+                    _DAMAGED.format("JSON nested too deeply"),
+                    code="history-damaged",
+                )
+            ]
         ) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ContentErrors([ContentError(display_path, 0, 0, _DAMAGED.format(exc))]) from None
+        raise ContentErrors(
+            [ContentError(display_path, 0, 0, _DAMAGED.format(exc), code="history-damaged")]
+        ) from None
     return History(notetype, notes, highest_mod, highest_id)
 
 

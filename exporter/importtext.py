@@ -60,6 +60,7 @@ def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = Fal
                     0,
                     f"this file holds the role '{existing.role}' but the page is about "
                     f"'{page.role}'; import it into its own file with -o",
+                    code="import-role-mismatch",
                 )
             ]
         )
@@ -86,6 +87,7 @@ def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = Fal
                     0,
                     f"--prune would remove all {len(old)} questions of this file (none of them "
                     "is on the page); check the page, or delete the file to start again",
+                    code="import-prune-all",
                 )
             ]
         )
@@ -130,9 +132,11 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
     try:
         raw = read_regular(page_path, PAGE_CAP)
     except InputError as exc:
-        raise ContentErrors([ContentError(where, 0, 0, str(exc))]) from None
+        raise ContentErrors([ContentError(where, 0, 0, str(exc), code="page-unreadable")]) from None
     except OSError as exc:
-        raise ContentErrors([ContentError(where, 0, 0, f"cannot read ({exc.strerror})")]) from None
+        raise ContentErrors(
+            [ContentError(where, 0, 0, f"cannot read ({exc.strerror})", code="page-unreadable")]
+        ) from None
     text, bad_bytes = decode(raw, where)
     if bad_bytes is not None:
         raise ContentErrors([bad_bytes])

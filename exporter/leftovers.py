@@ -66,7 +66,8 @@ def exclusive(output: Path) -> Iterator[None]:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise OutputError(
                 f"{display(str(output))}: another build (pid {holder}) is writing it now; "
-                "wait for it to finish, then build again"
+                "wait for it to finish, then build again",
+                code="output-locked",
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

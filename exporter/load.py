@@ -46,6 +46,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
                             0,
                             f"duplicate id '{qid}': already used at {where}; "
                             "ids must be unique across all files",
+                            code="duplicate-id",
                         )
                     )
                 else:
@@ -76,6 +77,7 @@ def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[Content
             f"deck '{role_file.deck}' differs from '{first.deck}' "
             f"({first.display_path}:{first.deck_line}) only in case or spaces, and Anki treats "
             "them as one deck; write the name the same way in both files",
+            code="deck-differs",
         )
     ]
 
@@ -99,6 +101,7 @@ def _guid_clashes(files: list[RoleFile]) -> list[ContentError]:
                     0,
                     f"guid '{q.guid}' is also the note of question '{other}': each question "
                     "needs its own note",
+                    code="guid-duplicate",
                 )
             )
     return errors
@@ -142,7 +145,7 @@ def load_file(source: SourceFile) -> LoadedFile:
     if root is None:
         what = "only comments" if text.strip() else "nothing"
         message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
-        return LoadedFile(None, errors=(ContentError(where, 1, 0, message),))
+        return LoadedFile(None, errors=(ContentError(where, 1, 0, message, code="file-empty"),))
     walk = check_file(root, where)
     role_file = walk.result
     if walk.repeated:
@@ -195,7 +198,9 @@ def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentErr
             try:
                 file = resolve(image.src, source.path, source.content_root)
             except MediaProblem as exc:
-                errors.append(ContentError(source.display_path, image.line, 0, str(exc)))
+                errors.append(
+                    ContentError(source.display_path, image.line, 0, str(exc), code=exc.code)
+                )
                 continue
             images.append(replace(image, file=file))
         questions.append(replace(q, images=tuple(images)))

@@ -14,6 +14,12 @@ from exporter.text import NOTHING, scan
 from exporter.yamlsyntax import line_of
 
 
+def _warning_code(message: str) -> str:
+    """The code of a warning ``exporter.text.scan`` gives, by the kind its message names."""
+    code = "code-language-unknown" if message.startswith("unknown code") else "code-block-long"
+    return code
+
+
 @dataclass(frozen=True)
 class CheckedMarkup:
     """The images a text shows (not resolved yet) and its problems and warnings."""
@@ -37,9 +43,11 @@ def check_markup(text: str, node: Node, key_node: Node, display_path: str) -> Ch
     return CheckedMarkup(
         images=tuple(Image(src, line(n)) for src, n in found.images if not is_remote(src)),
         errors=tuple(
-            ContentError(display_path, line(p.line), 0, p.message) for p in found.problems
+            ContentError(display_path, line(p.line), 0, p.message, code="math-unclosed")
+            for p in found.problems
         ),
         warnings=tuple(
-            ContentWarning(display_path, line(w.line), w.message) for w in found.warnings
+            ContentWarning(display_path, line(w.line), w.message, code=_warning_code(w.message))
+            for w in found.warnings
         ),
     )

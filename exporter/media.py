@@ -26,6 +26,8 @@ _STEM = re.compile(r"[^a-z0-9]+")
 class MediaProblem(ExporterError):
     """An image path that cannot become a media file; the message says why."""
 
+    code = "image-unreadable"
+
 
 def is_remote(src: str) -> bool:
     """True for a web address (or any URL with a scheme): shown as a link, never embedded."""
@@ -38,45 +40,55 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
     written = unquote(src)
     if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute():
         raise MediaProblem(
-            f"image path '{written}' is absolute; write it relative to the content file"
+            f"image path '{written}' is absolute; write it relative to the content file",
+            code="image-outside",
         )
     unresolved = content_file.parent / written
     try:
         path = unresolved.resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long, ...
-        raise MediaProblem(f"image '{written}' cannot be read ({exc})") from None
+        raise MediaProblem(
+            f"image '{written}' cannot be read ({exc})", code="image-unreadable"
+        ) from None
     if not path.is_relative_to(root):
         raise MediaProblem(
             f"image '{written}' is outside the content folder (by '..', a link or an "
-            "absolute path); keep images inside the content folder"
+            "absolute path); keep images inside the content folder",
+            code="image-outside",
         )
     if not path.exists():
         raise MediaProblem(
-            f"image '{written}' not found; the path is relative to this content file"
+            f"image '{written}' not found; the path is relative to this content file",
+            code="image-missing",
         )
     kind = IMAGE_TYPES.get(path.suffix.lower())
     if kind is None:
         allowed = ", ".join(sorted({k.lstrip(".") for k in IMAGE_TYPES} - {"jpeg"}))
         raise MediaProblem(
-            f"image '{written}' has an unsupported type '{path.suffix or '(none)'}': use {allowed}"
+            f"image '{written}' has an unsupported type '{path.suffix or '(none)'}': use {allowed}",
+            code="image-type-unsupported",
         )
     if not path.is_file():
-        raise MediaProblem(f"image '{written}' is not a regular file")
+        raise MediaProblem(f"image '{written}' is not a regular file", code="image-unreadable")
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         raise MediaProblem(
             f"image '{written}' is {size / 2**20:.1f} MiB; the limit is "
             f"{MAX_IMAGE_BYTES // 2**20} MiB an image (phones load every image of a card): "
-            "scale it down or compress it"
+            "scale it down or compress it",
+            code="image-oversize",
         )
     try:
         data = read_regular(path, MAX_IMAGE_BYTES)
     except OSError as exc:
-        raise MediaProblem(f"image '{written}' cannot be read ({exc})") from None
+        raise MediaProblem(
+            f"image '{written}' cannot be read ({exc})", code="image-unreadable"
+        ) from None
     if not _looks_like(kind, data):
         article = "an" if kind[0] in "AEIOSX" else "a"
         raise MediaProblem(
-            f"image '{written}' is not {article} {kind} file (its bytes say otherwise)"
+            f"image '{written}' is not {article} {kind} file (its bytes say otherwise)",
+            code="image-not-what-it-claims",
         )
     digest = hashlib.sha256(data).hexdigest()
     return MediaFile(media_name(path.name, digest), path, digest, len(data), unresolved)
@@ -111,7 +123,11 @@ def read_verified(media: MediaFile) -> bytes:
     try:
         data = read_regular(media.path, MAX_IMAGE_BYTES)
     except OSError as exc:
-        raise MediaProblem(f"{media.path}: cannot be read any more ({exc}); build again") from None
+        raise MediaProblem(
+            f"{media.path}: cannot be read any more ({exc}); build again", code="image-changed"
+        ) from None
     if hashlib.sha256(data).hexdigest() != media.sha256:
-        raise MediaProblem(f"{media.path}: changed while the build ran; build again")
+        raise MediaProblem(
+            f"{media.path}: changed while the build ran; build again", code="image-changed"
+        )
     return data

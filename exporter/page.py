@@ -70,29 +70,41 @@ def parse_page(text: str, display_path: str) -> Page:
     lines = [(i + 1, line.rstrip()) for i, line in enumerate(raw_lines)]
     errors: list[ContentError] = []
 
-    def err(line: int, message: str) -> None:
-        errors.append(ContentError(display_path, line, 0, message))
+    def err(line: int, code: str, message: str) -> None:
+        errors.append(ContentError(display_path, line, 0, message, code=code))
 
     body = [(n, t) for n, t in lines if t.strip()]
     if body and body[0][1].strip() == _NAV:
         body = body[1:]
     if not body:
-        raise ContentErrors([ContentError(display_path, 1, 0, "the page is empty")])
+        raise ContentErrors(
+            [ContentError(display_path, 1, 0, "the page is empty", code="page-empty")]
+        )
     role_line, role = body[0][0], body[0][1].strip()
     if _QUESTION.match(role):
-        err(role_line, "the page has no title: the first line should name the role")
+        err(
+            role_line, "page-no-title", "the page has no title: the first line should name the role"
+        )
     elif not slugify(role):
-        err(role_line, f"the title '{role}' must name the role in letters or digits")
+        err(
+            role_line,
+            "page-title-without-letters",
+            f"the title '{role}' must name the role in letters or digits",
+        )
     for where, line_text in lines:
         bad = forbidden_char(line_text)
         if bad:
-            err(where, f"the control character {bad} cannot go on a card; remove it")
+            err(
+                where,
+                "page-control-character",
+                f"the control character {bad} cannot go on a card; remove it",
+            )
     starts = [i for i, (_, t) in enumerate(body) if _QUESTION.match(t.strip())]
     head = body[1 : starts[0]] if starts else body[1:]
     count_at = [(n, int(m.group(1))) for n, t in head if (m := _COUNT.match(t.strip()))]
     description = _paragraphs([(n, t) for n, t in head if not _COUNT.match(t.strip())])
     if not starts:
-        err(role_line, "no 'Question N' blocks found")
+        err(role_line, "page-no-questions", "no 'Question N' blocks found")
         raise ContentErrors(errors)
 
     questions: list[PageQuestion] = []
@@ -108,7 +120,11 @@ def parse_page(text: str, display_path: str) -> Page:
     if count_at:
         line, declared = count_at[0]
         if declared != len(starts):
-            err(line, f"the page says {declared} questions but has {len(starts)}")
+            err(
+                line,
+                "page-count-mismatch",
+                f"the page says {declared} questions but has {len(starts)}",
+            )
     if errors:
         raise ContentErrors(errors)
     return Page(role=role, description=description, questions=tuple(questions))
@@ -120,7 +136,7 @@ def _block(
     start: int,
     end: int,
     expected: int,
-    report: Callable[[int, str], None],
+    report: Callable[[int, str, str], None],
 ) -> PageQuestion | None:
     head_line, head = body[start][0], body[start][1].strip()
     match = _QUESTION.match(head)
@@ -128,7 +144,7 @@ def _block(
     number = int(match.group(1))
     ok = True
     if number != expected:
-        report(head_line, f"expected 'Question {expected}', found '{head}'")
+        report(head_line, "page-numbering", f"expected 'Question {expected}', found '{head}'")
         ok = False
     # Work on all lines (blank ones too) between this header and the next.
     first = head_line
@@ -137,7 +153,11 @@ def _block(
     content = [(n, t) for n, t in block if t.strip()]
     if not content or not _DIFFICULTY.match(content[0][1].strip()):
         where = content[0][0] if content else head_line
-        report(where, f"'Difficulty: <{'|'.join(DIFFICULTIES)}>' must follow '{head}'")
+        report(
+            where,
+            "page-difficulty-missing",
+            f"'Difficulty: <{'|'.join(DIFFICULTIES)}>' must follow '{head}'",
+        )
         return None
     diff_line, diff_text = content[0]
     dmatch = _DIFFICULTY.match(diff_text.strip())
@@ -146,20 +166,21 @@ def _block(
     if difficulty is None:
         report(
             diff_line,
+            "page-difficulty-unknown",
             f"unknown difficulty '{dmatch.group(1).strip()}': use one of {', '.join(DIFFICULTIES)}",
         )
         ok = False
     marks = [n for n, t in block if t.strip() == _ANSWER]
     if not marks:
-        report(head_line, f"'{head}' has no '{_ANSWER}' line")
+        report(head_line, "page-answer-missing", f"'{head}' has no '{_ANSWER}' line")
         return None
     question = _paragraphs([(n, t) for n, t in block if diff_line < n < marks[0]])
     answer = _paragraphs([(n, t) for n, t in block if n > marks[0]])
     if not question:
-        report(marks[0], f"'{head}' has no question text before '{_ANSWER}'")
+        report(marks[0], "page-question-empty", f"'{head}' has no question text before '{_ANSWER}'")
         ok = False
     if not answer:
-        report(marks[0], f"'{head}' has no answer text after '{_ANSWER}'")
+        report(marks[0], "page-answer-empty", f"'{head}' has no answer text after '{_ANSWER}'")
         ok = False
     if not ok or difficulty is None:
         return None

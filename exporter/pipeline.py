@@ -131,19 +131,22 @@ def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Source
         shown = display(str(target))
         if sources.contains(target):
             raise OutputError(
-                f"{shown}: is one of the content files being built; choose another output path"
+                f"{shown}: is one of the content files being built; choose another output path",
+                code="output-is-content",
             )
         if target.suffix.lower() in YAML_SUFFIXES:
             raise OutputError(
                 f"{shown}: an output named like a content file (.yaml/.yml) would be read as "
-                "one by the next build; choose another name"
+                "one by the next build; choose another name",
+                code="output-named-like-content",
             )
         check_target(target)
         inside = next((f for f in folders if target.resolve().is_relative_to(f)), None)
         if inside is not None:
             raise OutputError(
                 f"{shown}: lies inside the content folder {display(str(inside))}; write it "
-                "elsewhere (e.g. dist/)"
+                "elsewhere (e.g. dist/)",
+                code="output-inside-content",
             )
 
 

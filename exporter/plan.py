@@ -119,10 +119,16 @@ def read_history(path: Path) -> History | None:
     except (FileNotFoundError, NotADirectoryError):
         return None  # nothing built here yet (writing will say why the folder is unusable)
     except InputError as exc:
-        raise ContentErrors([ContentError(shown, 0, 0, f"build history {exc}")]) from None
+        raise ContentErrors(
+            [ContentError(shown, 0, 0, f"build history {exc}", code="history-unreadable")]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentErrors(
-            [ContentError(shown, 0, 0, f"cannot read build history ({exc})")]
+            [
+                ContentError(
+                    shown, 0, 0, f"cannot read build history ({exc})", code="history-unreadable"
+                )
+            ]
         ) from None
     return loads(text, shown)
 
@@ -176,7 +182,13 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
         and previous.notes
         and previous.notes.keys().isdisjoint(n.question_id for n in notes)
     ):
-        raise ContentErrors([ContentError(shown, 0, 0, _FOREIGN.format(len(previous.notes)))])
+        raise ContentErrors(
+            [
+                ContentError(
+                    shown, 0, 0, _FOREIGN.format(len(previous.notes)), code="history-foreign"
+                )
+            ]
+        )
     try:
         history = advance(
             previous,
@@ -185,10 +197,12 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
             now,
         )
     except HistoryAhead as ahead:
-        raise ContentErrors([ContentError(shown, 0, 0, _ahead(ahead))]) from None
+        raise ContentErrors(
+            [ContentError(shown, 0, 0, _ahead(ahead), code="history-ahead")]
+        ) from None
     except HistoryFull:
         message = "no note id below 2**53 is left; start a new history (delete this file)"
-        raise ContentErrors([ContentError(shown, 0, 0, message)]) from None
+        raise ContentErrors([ContentError(shown, 0, 0, message, code="history-full")]) from None
     old = previous.notes if previous else {}
     moved = tuple(
         (n.question_id, old[n.question_id].deck, n.deck)

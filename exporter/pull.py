@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from exporter.ankiexport import ExportedNote
+from exporter.contentformat import SLUG_RE
 from exporter.errors import ContentError, ContentErrors
 from exporter.history import History
 from exporter.htmlmd import Converted, html_to_markdown
@@ -27,7 +28,6 @@ from exporter.media import MediaProblem, resolve
 from exporter.model import DIFFICULTIES, Bank, Difficulty, Question, RoleFile, forbidden_char
 from exporter.notes import fields_for, guid_for, note_for
 from exporter.pagematch import id_for
-from exporter.schema import SLUG_RE
 from exporter.sources import SourceFile
 from exporter.text import to_html
 
@@ -112,6 +112,7 @@ class _Planner:
                     note,
                     f"its ID '{qid}' is not a valid id (a lowercase slug such "
                     "as 'model-drift-2'); fix the ID field in Anki",
+                    code="pull-id-invalid",
                 )
                 continue
             match = by_id.get(qid) if qid else None
@@ -128,6 +129,7 @@ class _Planner:
                     note,
                     f"it and note {seen[key].id} are both question '{key}'; "
                     "delete one of them in Anki (or clear its ID field)",
+                    code="pull-id-repeated",
                 )
                 continue
             seen[key] = note
@@ -144,8 +146,8 @@ class _Planner:
             history=self.history is not None,
         )
 
-    def error(self, note: ExportedNote, message: str) -> None:
-        self.errors.append(ContentError(self.export, 0, 0, f"{note.label}: {message}"))
+    def error(self, note: ExportedNote, message: str, *, code: str) -> None:
+        self.errors.append(ContentError(self.export, 0, 0, f"{note.label}: {message}", code=code))
 
     def compare(self, role_file: RoleFile, q: Question, note: ExportedNote) -> Pulled | None:
         built = fields_for(role_file, q)
@@ -198,7 +200,7 @@ class _Planner:
             )
         if not found and not converted.markdown.strip():
             found.append(f"{label} is empty: write it in Anki, or delete the note")
-        self.errors += [ContentError(path, line, 0, m) for m in found]
+        self.errors += [ContentError(path, line, 0, m, code="pull-field-invalid") for m in found]
         return bool(found)
 
     def convert(self, value: str, role_file: RoleFile, q: Question | None) -> Converted:

@@ -12,6 +12,7 @@ from exporter.model import DIFFICULTIES, Bank
 from exporter.plan import search_for
 
 if TYPE_CHECKING:
+    from exporter.diffing import PackageDiff
     from exporter.packageinfo import PackageInfo
     from exporter.pipeline import BuildOutcome, PullOutcome
 
@@ -175,3 +176,21 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
             "--prefer anki or --prefer yaml."
         )
     return Report(out=tuple(out), err=tuple(err), exit_code=1 if open_conflicts else 0)
+
+
+def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Report:
+    """What ``diff`` says: one line per question added, removed, changed or moved, then a
+    count; with ``exit_code``: exit 1 when the packages differ (as ``git diff --exit-code``)."""
+    lines = [f"--- {old}", f"+++ {new}"]
+    lines += [f"added    {key}  ({deck})" for key, deck in found.added]
+    lines += [f"removed  {key}  ({deck})" for key, deck in found.removed]
+    for c in found.changed:
+        what = [*c.fields, *(f"tag +{t}" for t in c.tags_added)]
+        what += [f"tag -{t}" for t in c.tags_removed]
+        lines.append(f"changed  {c.key}  ({', '.join(what)})")
+    lines += [f"moved    {m.key}  ({m.old_deck} -> {m.new_deck})" for m in found.moved]
+    lines.append(
+        f"{plural(len(found.added), 'question')} added, {len(found.removed)} removed, "
+        f"{len(found.changed)} changed, {len(found.moved)} moved, {found.unchanged} unchanged."
+    )
+    return Report(out=tuple(lines), exit_code=1 if exit_code and found.differs else 0)

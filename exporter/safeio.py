@@ -94,16 +94,21 @@ def check_target(path: Path, what: str = "output") -> None:
             target = os.path.realpath(path)
         if target.startswith(_SPECIAL_ROOTS):
             raise OutputError(
-                f"{shown}: is a link to {target}, not a file; choose a file name for the {what}"
+                f"{shown}: is a link to {target}, not a file; choose a file name for the {what}",
+                code="output-not-regular",
             )
     if info is None:
         return
     if stat.S_ISDIR(info.st_mode):
-        raise OutputError(f"{shown}: is a folder; give a file name such as {path / 'deck.apkg'}")
+        raise OutputError(
+            f"{shown}: is a folder; give a file name such as {path / 'deck.apkg'}",
+            code="output-is-a-folder",
+        )
     if not stat.S_ISREG(info.st_mode):
         raise OutputError(
             f"{shown}: is {kind_of(info.st_mode)}, not a regular file; choose a file name "
-            f"for the {what}"
+            f"for the {what}",
+            code="output-not-regular",
         )
 
 

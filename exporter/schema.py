@@ -1,20 +1,19 @@
 """The content schema: one file's YAML node tree -> a checked ``RoleFile``.
 
-The walk reads the nodes by hand: that gives a line number for every value, catches
-duplicate keys and unknown keys (with a did-you-mean), refuses tags, and refuses an alias
-the first time a node is met twice. Every problem is gathered, never just the first.
+The walk reads the nodes by hand (``exporter.nodewalk``: a line for every value; duplicate,
+unknown (with a did-you-mean) and non-text keys, tags and aliases refused); here are the
+content's own rules. Every problem is gathered, never just the first, each with its code.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from exporter.errors import ContentError, ContentWarning
+from exporter.contentformat import EXPECTED as _EXPECTED
+from exporter.contentformat import GUID_RE, QUESTION_KEYS, SLUG_RE, TOP_KEYS
+from exporter.errors import ContentWarning
 from exporter.markupcheck import check_markup
 from exporter.model import (
     DIFFICULTIES,
@@ -26,103 +25,17 @@ from exporter.model import (
     slugify,
     unknown_difficulty,
 )
-from exporter.yamlsyntax import ALLOWED_TAGS, YAML_TAG, kind_of, line_of
-
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-TOP_KEYS = ("role", "description", "deck", "questions")
-QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags", "guid")
-# A note GUID as Anki writes one (10 characters of base91): printable ASCII, no space.
-GUID_RE = re.compile(r"[!-~]{1,64}\Z")
-
-# What each text key holds, for "missing", "empty" and "wrong type" messages.
-_EXPECTED = {
-    "role": "the role's name as text (e.g. 'role: MLOps Engineer')",
-    "description": "text",
-    "deck": "a deck name as text (e.g. 'Interview Questions::MLOps')",
-    "id": "a lowercase slug such as 'model-drift-2'",
-    "difficulty": f"one of {', '.join(DIFFICULTIES)}",
-    "question": "the question as text",
-    "answer": "the sample answer as text",
-    "guid": "the GUID of the Anki note this question keeps (as 'pull --add-new' writes it)",
-}
-
-
-def _closest(key: str, allowed: Sequence[str]) -> str:
-    match = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.6)
-    hint = f": did you mean '{match[0]}'?" if match else ""
-    return f"{hint} (allowed: {', '.join(allowed)})"
+from exporter.nodewalk import NodeWalk
+from exporter.yamlsyntax import YAML_TAG, kind_of, line_of
 
 
 @dataclass
-class SchemaWalk:
+class SchemaWalk(NodeWalk):
     """Checks one file's node tree and builds its ``RoleFile``; gathers errors as it goes."""
 
-    display_path: str
-    errors: list[ContentError] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)
     ids: list[tuple[str, int]] = field(default_factory=list)
-    repeated: list[Node] = field(default_factory=list)
     warnings: list[ContentWarning] = field(default_factory=list)
     result: RoleFile | None = None
-
-    def error(self, node: Node, message: str) -> None:
-        self.errors.append(ContentError(self.display_path, line_of(node), 0, message))
-
-    def once(self, node: Node) -> bool:
-        """True for a node met for the first time and of a tag content files may use."""
-        return self._first_visit(node) and self._allowed_tag(node)
-
-    def _first_visit(self, node: Node) -> bool:
-        """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
-        if id(node) in self.seen:
-            self.repeated.append(node)
-            return False
-        self.seen.add(id(node))
-        return True
-
-    def _allowed_tag(self, node: Node) -> bool:
-        """Refuse an explicit tag such as ``!!python/object``: content is text, lists, maps."""
-        tag = node.tag
-        if tag in ALLOWED_TAGS:
-            return True
-        if tag == YAML_TAG + "merge":  # '<<:' gets this tag without the user writing one
-            self.error(node, "YAML merge keys ('<<') are not supported; write the keys out")
-            return False
-        written_tag = "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
-        self.error(
-            node,
-            f"YAML tag '{written_tag}' is not allowed: content files hold only text, "
-            "lists and mappings; remove the tag",
-        )
-        return False
-
-    def mapping(
-        self, node: Node, what: str, allowed: Sequence[str]
-    ) -> dict[str, tuple[Node, Node]]:
-        """The keys of a mapping node, checked: text, known, not repeated."""
-        if not isinstance(node, MappingNode):
-            self.error(node, f"{what} must be a mapping (key: value), found {kind_of(node)}")
-            return {}
-        items: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            if not self.once(key_node):
-                continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag != YAML_TAG + "str":
-                self.error(key_node, f"keys must be text, found {kind_of(key_node)}")
-                continue
-            key = key_node.value
-            if key in items:
-                first = line_of(items[key][0])
-                self.error(
-                    key_node,
-                    f"duplicate key '{key}' (also at line {first}); keep one: YAML would "
-                    "silently use the last",
-                )
-            elif key not in allowed:
-                self.error(key_node, f"unknown key '{key}' in {what}{_closest(key, allowed)}")
-            else:
-                items[key] = (key_node, value_node)
-        return items
 
     def text(
         self, items: dict[str, tuple[Node, Node]], key: str, parent: Node, *, required: bool
@@ -132,7 +45,9 @@ class SchemaWalk:
             if required:
                 where = " in this question" if key in QUESTION_KEYS else ""
                 self.error(
-                    parent, f"missing required key '{key}'{where}: expected {_EXPECTED[key]}"
+                    "missing-key",
+                    parent,
+                    f"missing required key '{key}'{where}: expected {_EXPECTED[key]}",
                 )
             return None
         key_node, node = items[key]
@@ -143,6 +58,7 @@ class SchemaWalk:
             bad = forbidden_char(value)
             if bad:
                 self.error(
+                    "control-character",
                     key_node,
                     f"'{key}' contains the control character {bad}, which a "
                     "card cannot hold; remove it",
@@ -150,14 +66,18 @@ class SchemaWalk:
                 return None
             if value.strip():
                 return value
-            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+            self.error("empty-value", key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
             return None
         if node.tag == YAML_TAG + "null":
-            self.error(key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+            self.error("empty-value", key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
         else:
             quotable = isinstance(node, ScalarNode) and key != "difficulty"
             hint = "; put it in quotes to use it as text" if quotable else ""
-            self.error(key_node, f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}{hint}")
+            self.error(
+                "wrong-type",
+                key_node,
+                f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}{hint}",
+            )
         return None
 
     def role_file(self, root: Node) -> RoleFile | None:
@@ -165,6 +85,7 @@ class SchemaWalk:
             return None
         if not isinstance(root, MappingNode):
             self.error(
+                "top-level-not-a-mapping",
                 root,
                 "the top level must be a mapping with 'role' and 'questions', "
                 f"found {kind_of(root)}",
@@ -176,12 +97,14 @@ class SchemaWalk:
         deck = self.text(items, "deck", root, required=False)
         if deck is not None and any(not part.strip() for part in deck.split("::")):
             self.error(
+                "deck-empty-part",
                 items["deck"][0],
                 f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
             )
             deck = None
         if role is not None and not slugify(role):
             self.error(
+                "role-without-letters",
                 items["role"][0],
                 f"role '{role.strip()}' needs at least one letter or digit (it names the "
                 "role's tag, e.g. 'role::mlops-engineer')",
@@ -203,17 +126,27 @@ class SchemaWalk:
         self, items: dict[str, tuple[Node, Node]], root: Node
     ) -> tuple[Question, ...] | None:
         if "questions" not in items:
-            self.error(root, "missing required key 'questions': expected a list of questions")
+            self.error(
+                "missing-key",
+                root,
+                "missing required key 'questions': expected a list of questions",
+            )
             return None
         key_node, node = items["questions"]
         if not self.once(node):
             return None
         if not isinstance(node, SequenceNode):
             found = "nothing" if node.tag == YAML_TAG + "null" else kind_of(node)
-            self.error(key_node, f"'questions' must be a list of questions, found {found}")
+            self.error(
+                "questions-not-a-list",
+                key_node,
+                f"'questions' must be a list of questions, found {found}",
+            )
             return None
         if not node.value:
-            self.error(key_node, "'questions' is empty: add at least one question")
+            self.error(
+                "questions-empty", key_node, "'questions' is empty: add at least one question"
+            )
             return None
         out = [self.question(item) for item in node.value]
         return tuple(q for q in out if q is not None)
@@ -229,6 +162,7 @@ class SchemaWalk:
             self.ids.append((qid, line_of(items["id"][0])))
         elif qid is not None:
             self.error(
+                "id-not-slug",
                 items["id"][0],
                 f"id '{qid}' must be a lowercase slug: letters a-z, digits "
                 "and single '-' between them (e.g. 'model-drift-2')",
@@ -236,7 +170,7 @@ class SchemaWalk:
             qid = None
         difficulty = self.text(items, "difficulty", node, required=True)
         if difficulty is not None and difficulty not in DIFFICULTIES:
-            self.error(items["difficulty"][0], unknown_difficulty(difficulty))
+            self.error("difficulty-unknown", items["difficulty"][0], unknown_difficulty(difficulty))
             difficulty = None
         question = self.text(items, "question", node, required=True)
         answer = self.text(items, "answer", node, required=True)
@@ -245,6 +179,7 @@ class SchemaWalk:
         guid = self.text(items, "guid", node, required=False)
         if guid is not None and not GUID_RE.match(guid):
             self.error(
+                "guid-invalid",
                 items["guid"][0],
                 f"guid '{guid}' must be an Anki note GUID: 1 to 64 printable ASCII characters "
                 "without spaces",
@@ -274,7 +209,9 @@ class SchemaWalk:
             return None
         if not isinstance(node, SequenceNode):
             self.error(
-                key_node, f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}"
+                "tags-not-a-list",
+                key_node,
+                f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}",
             )
             return None
         tags: list[str] = []
@@ -283,17 +220,18 @@ class SchemaWalk:
             if not self.once(item):
                 ok = False
             elif not isinstance(item, ScalarNode) or item.tag != YAML_TAG + "str":
-                self.error(item, f"a tag must be text, found {kind_of(item)}")
+                self.error("tag-not-text", item, f"a tag must be text, found {kind_of(item)}")
                 ok = False
             elif not SLUG_RE.match(item.value):
                 self.error(
+                    "tag-not-slug",
                     item,
                     f"tag '{item.value}' must be a lowercase slug (letters a-z, "
                     "digits and single '-')",
                 )
                 ok = False
             elif item.value in tags:
-                self.error(item, f"tag '{item.value}' is listed twice")
+                self.error("tag-repeated", item, f"tag '{item.value}' is listed twice")
                 ok = False
             else:
                 tags.append(item.value)

@@ -66,19 +66,31 @@ def discover(sources: Sequence[str]) -> Sources:
         try:
             info = path.stat()
         except OSError as exc:
-            errors.append(ContentError(shown, 0, 0, _missing(path, exc)))
+            errors.append(ContentError(shown, 0, 0, _missing(path, exc), code="source-missing"))
             continue
         if stat.S_ISDIR(info.st_mode):
             root = path.resolve()
             folder_roots.append(root)
             seen = _walk(path, root, found, errors)
             if not seen and not any(e.path.startswith(shown) for e in errors):
-                errors.append(ContentError(shown, 0, 0, "no .yaml or .yml files in this folder"))
+                errors.append(
+                    ContentError(
+                        shown,
+                        0,
+                        0,
+                        "no .yaml or .yml files in this folder",
+                        code="folder-without-yaml",
+                    )
+                )
         elif stat.S_ISREG(info.st_mode):
             resolved = path.resolve()
             found.setdefault(resolved, (shown, resolved.parent))
         else:
-            errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
+            errors.append(
+                ContentError(
+                    shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file", code="source-not-a-file"
+                )
+            )
     # A file's content folder is the widest folder given that holds it, however it was named.
     folders = sorted(set(folder_roots), key=lambda r: len(r.parts))
     files = tuple(
@@ -106,7 +118,7 @@ def _walk(
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
         message = f"cannot read this folder ({exc.strerror})"
-        errors.append(ContentError(display(str(folder)), 0, 0, message))
+        errors.append(ContentError(display(str(folder)), 0, 0, message, code="folder-unreadable"))
         return 0
     seen = 0
     for entry in entries:
@@ -118,17 +130,21 @@ def _walk(
             info = path.stat()
         except OSError as exc:
             if is_yaml or linked:
-                errors.append(ContentError(shown, 0, 0, _missing(path, exc)))
+                errors.append(ContentError(shown, 0, 0, _missing(path, exc), code="source-missing"))
             continue
         if stat.S_ISDIR(info.st_mode) and linked:
-            errors.append(ContentError(shown, 0, 0, _LINKED_FOLDER))
+            errors.append(ContentError(shown, 0, 0, _LINKED_FOLDER, code="folder-linked"))
         elif stat.S_ISDIR(info.st_mode):
             seen += _walk(path, root, found, errors)
         elif is_yaml and stat.S_ISREG(info.st_mode):
             found.setdefault(path.resolve(), (shown, root))
             seen += 1
         elif is_yaml:
-            errors.append(ContentError(shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file"))
+            errors.append(
+                ContentError(
+                    shown, 0, 0, f"is {kind_of(info.st_mode)}, not a file", code="source-not-a-file"
+                )
+            )
     return seen
 
 
@@ -151,9 +167,11 @@ def read_text(source: SourceFile) -> tuple[str, ContentError | None]:
     try:
         raw = read_regular(source.path, CONTENT_CAP)
     except InputError as exc:
-        return "", ContentError(source.display_path, 0, 0, str(exc))
+        return "", ContentError(source.display_path, 0, 0, str(exc), code="file-unreadable")
     except OSError as exc:
-        return "", ContentError(source.display_path, 0, 0, f"cannot read file: {exc.strerror}")
+        return "", ContentError(
+            source.display_path, 0, 0, f"cannot read file: {exc.strerror}", code="file-unreadable"
+        )
     return decode(raw, source.display_path)
 
 
@@ -163,7 +181,7 @@ def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:
     utf16 = _utf16(raw)
     if utf16:
         return "", ContentError(
-            display_path, 1, 0, f"the file is {utf16}, not UTF-8; save it as UTF-8"
+            display_path, 1, 0, f"the file is {utf16}, not UTF-8; save it as UTF-8", code="not-utf8"
         )
     try:
         return raw.decode("utf-8-sig"), None
@@ -173,7 +191,11 @@ def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:
         column = len(before) - max(before.rfind("\n"), before.rfind("\r"))
         bad = raw[exc.start : exc.start + 1].hex()
         return "", ContentError(
-            display_path, line, column, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8"
+            display_path,
+            line,
+            column,
+            f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8",
+            code="not-utf8",
         )
 
 

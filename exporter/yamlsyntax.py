@@ -84,9 +84,12 @@ def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | N
             column,
             f"invalid YAML: the control character U+{exc.character:04X} is not allowed "
             "in a YAML file; remove it",
+            code="yaml-control-character",
         )
     except RecursionError:  # pragma: no cover - libyaml stops at depth 1000 first
-        return None, ContentError(display_path, 0, 0, "invalid YAML: nested too deeply")
+        return None, ContentError(
+            display_path, 0, 0, "invalid YAML: nested too deeply", code="yaml-too-deep"
+        )
     finally:
         if loader is not None:
             loader.dispose()
@@ -113,51 +116,62 @@ def _syntax_error(exc: yaml.MarkedYAMLError, display_path: str, text: str) -> Co
         return "\t" in line[: len(line) - len(line.lstrip(" \t"))] or char_at(m) == "\t"
 
     if "expected a single document" in context or "another document" in problem:
+        code = "yaml-multiple-documents"
         message = "a second YAML document ('---'): a content file holds one; remove the '---'"
     elif indent_has_tab(exc.problem_mark):
+        code = "yaml-tab-indentation"
         message = "a tab character in the indentation; indent with spaces only"
     elif "quoted scalar" in context and start is not None:
         mark = start
+        code = "yaml-unclosed-quote"
         quote = char_at(start) or "quote"
         message = (
             f"the text quoted with {quote} here is never closed; add the closing {quote} "
             "(or use '|' for text over several lines)"
         )
     elif "alias" in context or "alias" in problem:
+        code = "yaml-alias"
         message = (
             "text starting with '*' is read as a YAML alias, which is not supported; "
             "put the text in quotes"
         )
     elif "cannot start any token" in problem:
+        code = "yaml-bad-start"
         found = char_at(exc.problem_mark)
         message = f"a value cannot start with '{found}'; put the value in quotes"
     elif "mapping values are not allowed" in problem:
+        code = "yaml-colon"
         message = (
             "unexpected ':' here; put text that contains ': ' in quotes, "
             "or check this line's indentation"
         )
     elif ("flow sequence" in context or "flow mapping" in context) and start is not None:
         mark = start
+        code = "yaml-unclosed-bracket"
         opened, closer = ("[", "]") if "sequence" in context else ("{", "}")
         message = (
             f"the '{opened}' here is never closed; add '{closer}' after the last item "
             "(and put items containing ':' or ',' in quotes)"
         )
     elif "block collection" in context or "block mapping" in context:
+        code = "yaml-indentation"
         message = (
             "this line's indentation does not match the lines above it; keys of one mapping "
             f"must line up (the block starts at line {at})"
         )
     elif "nesting depth" in problem:
+        code = "yaml-too-deep"
         message = "nested too deeply (more than 1000 levels of lists or mappings)"
     elif "directive" in context:
+        code = "yaml-directive"
         message = "a line starting with '%' is a YAML directive; put the value in quotes"
     else:
+        code = "yaml-syntax"
         message = f"{problem} ({context})" if context else problem
         message += "; check quoting and indentation here"
     line = mark.line + 1 if mark else 0
     column = mark.column + 1 if mark else 0
-    return ContentError(display_path, line, column, f"invalid YAML: {message}")
+    return ContentError(display_path, line, column, f"invalid YAML: {message}", code=code)
 
 
 def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list[ContentError]:
@@ -182,11 +196,14 @@ def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list
                     token.start_mark.column + 1,
                     f"YAML alias '*{token.value}' is not supported{where}; "
                     "write the value out in full",
+                    code="yaml-alias",
                 ),
             )
     if errors:
         return list(errors.values())
     return [  # pragma: no cover - a repeated node always comes from an alias
-        ContentError(display_path, line_of(node), 0, "YAML aliases are not supported")
+        ContentError(
+            display_path, line_of(node), 0, "YAML aliases are not supported", code="yaml-alias"
+        )
         for node in repeated
     ]
