@@ -17,7 +17,7 @@ from pathlib import Path
 
 from exporter.errors import PackageReadError
 from exporter.notetype import FIELDS, MODEL_ID, MODEL_NAME
-from exporter.packageinfo import damaged_as, open_collection
+from exporter.packageinfo import damaged_as, field_names, open_collection
 from exporter.safeio import display
 
 
@@ -67,16 +67,7 @@ def _notes(conn: sqlite3.Connection) -> tuple[ExportedNote, ...]:
         ours = {
             int(ntid)
             for ntid, name in conn.execute("SELECT id, name FROM notetypes")
-            if _ours(
-                int(ntid),
-                str(name),
-                tuple(
-                    str(r[0])
-                    for r in conn.execute(
-                        "SELECT name FROM fields WHERE ntid=? ORDER BY ord", (ntid,)
-                    )
-                ),
-            )
+            if _ours(int(ntid), str(name), field_names(conn, int(ntid)))
         }
         decks = {
             int(i): str(n).replace("\x1f", "::")

@@ -69,6 +69,12 @@ def read_package(path: Path) -> PackageInfo:
     return replace(info, media=tuple(sorted(media)))
 
 
+def field_names(conn: sqlite3.Connection, notetype_id: int) -> tuple[str, ...]:
+    """A schema-18 note type's field names, in order."""
+    rows = conn.execute("SELECT name FROM fields WHERE ntid=? ORDER BY ord", (notetype_id,))
+    return tuple(str(r[0]) for r in rows)
+
+
 @contextmanager
 def damaged_as(shown: str, what: str) -> Iterator[None]:
     """Reading a collection's tables: any surprise in them is a damaged ``what``."""
@@ -215,12 +221,7 @@ def _query(conn: sqlite3.Connection) -> PackageInfo:
             NoteTypeInfo(
                 int(ntid),
                 str(name),
-                tuple(
-                    str(r[0])
-                    for r in conn.execute(
-                        "SELECT name FROM fields WHERE ntid=? ORDER BY ord", (ntid,)
-                    )
-                ),
+                field_names(conn, int(ntid)),
                 tuple(
                     str(r[0])
                     for r in conn.execute(
