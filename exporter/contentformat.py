@@ -92,7 +92,10 @@ def json_schema() -> dict[str, Any]:
         "into Anki cards.",
         "type": "object",
         "properties": {
-            "role": _text("role", pattern=r"[^\W_]"),  # a letter or digit, any script
+            # The loader also wants a letter or digit (any script); JSON Schema patterns are
+            # ECMAScript, whose \w is ASCII-only, so the schema asks for text that is not
+            # blank and leaves the rest to `validate`.
+            "role": _text("role"),
             "description": _text("description"),
             "deck": _text("deck", pattern=deck),
             "questions": {

@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -54,12 +55,20 @@ def exclusive(output: Path) -> Iterator[None]:
         yield
         return
     path = folder / f"{output.name}.lock"
+    flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:  # never through a link, never anything but a regular file: it is written to
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise OutputError(
+            f"{display(str(path))}: cannot use this build lock ({exc.strerror}); remove it",
+            code="output-not-regular",
+        ) from None
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-    except OSError:
-        yield
-        return
-    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputError(
+                f"{display(str(path))}: the build lock is not a regular file; remove it",
+                code="output-not-regular",
+            )
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

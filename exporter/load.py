@@ -75,8 +75,8 @@ def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[Content
             role_file.deck_line,
             0,
             f"deck '{role_file.deck}' differs from '{first.deck}' "
-            f"({first.display_path}:{first.deck_line}) only in case or spaces, and Anki treats "
-            "them as one deck; write the name the same way in both files",
+            f"({first.display_path}:{first.deck_line}) only in case, spaces or Unicode form, "
+            "and Anki treats them as one deck; write the name the same way in both files",
             code="deck-differs",
         )
     ]

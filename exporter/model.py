@@ -115,7 +115,8 @@ def slugify(text: str) -> str:
 def deck_key(deck: str) -> str:
     """The name Anki files a deck under: parts compared without case or surrounding space
     (so 'Backend' and 'backend ' are one deck to Anki)."""
-    return "::".join(part.strip().casefold() for part in deck.split("::"))
+    text = FORBIDDEN_CHARS.sub("", unicodedata.normalize("NFC", deck))
+    return "::".join(part.strip().casefold() for part in text.split("::"))
 
 
 def default_deck(role: str) -> str:

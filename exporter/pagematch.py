@@ -1,12 +1,13 @@
 """Which question of a content file each question of a page is, so that importing a page
 again never changes an id (Anki knows a note by it, and its review history with it).
 
-In order, each file question matched at most once: the same question text (the k-th copy on
-the page is the k-th copy in the file, so a page that repeats a question is stable); the
-same sample answer; the id a first import of the page would have given it; then the
-question at the same position, when its text or answer is similar. A weak likeness at the
-same position still keeps the id, and says so. Every step is a dictionary lookup or one
-comparison per question: importing is linear in the size of the page.
+In order, each file question matched at most once: the same question and answer; the same
+question text (the k-th copy on the page is the k-th copy in the file, so a page that
+repeats a question is stable); the same sample answer; the id a first import of the page
+would have given it; then the question at the same position, when its text or answer is
+similar. A weak likeness at the same position still keeps the id, and says so. Every step
+is a dictionary lookup or one comparison per question: importing is linear in the size of
+the page.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def match(page: Sequence[PageQuestion], old: Sequence[Question]) -> Matches:
                 pairs[i] = j
                 free.discard(j)
 
+    both = "\x1f"  # question and answer together first: a reordered repeat keeps its id
+    pair_by(
+        [q.question + both + q.answer for q in page],
+        _index(q.question + both + q.answer for q in old),
+    )
     pair_by([q.question for q in page], _index(q.question for q in old))
     pair_by([q.answer for q in page], _index(q.answer for q in old))
     generate = Namer()

@@ -140,7 +140,7 @@ def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Source
                 "one by the next build; choose another name",
                 code="output-named-like-content",
             )
-        check_target(target)
+        check_target(target, "build history" if target.name.endswith(".lock.json") else "output")
         inside = next((f for f in folders if target.resolve().is_relative_to(f)), None)
         if inside is not None:
             raise OutputError(

@@ -100,10 +100,12 @@ def check_target(path: Path, what: str = "output") -> None:
     if info is None:
         return
     if stat.S_ISDIR(info.st_mode):
-        raise OutputError(
-            f"{shown}: is a folder; give a file name such as {path / 'deck.apkg'}",
-            code="output-is-a-folder",
+        fix = (
+            f"give a file name such as {path / 'deck.apkg'}"
+            if what == "output"
+            else f"but the {what} is written here; move it away"
         )
+        raise OutputError(f"{shown}: is a folder; {fix}", code="output-is-a-folder")
     if not stat.S_ISREG(info.st_mode):
         raise OutputError(
             f"{shown}: is {kind_of(info.st_mode)}, not a regular file; choose a file name "

@@ -664,3 +664,31 @@ def test_a_line_the_stream_cannot_encode_is_escaped(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(sys, "stdout", type("Ascii", (), {"encoding": "ascii"})())
     terminal.say("Wrote dëck.apkg")
     assert printed == ["Wrote d\\xebck.apkg"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_build_lock_that_is_not_a_file_is_refused(tmp_path: Path, kind: str) -> None:
+    """The lock file is written to: a link there (to someone's file) or a FIFO is refused
+    with one line, and the linked file is untouched."""
+    out = tmp_path / "d" / "deck.apkg"
+    (out.parent / ".interview-deck-cache").mkdir(parents=True)
+    lock = out.parent / ".interview-deck-cache" / "deck.apkg.lock"
+    precious = write(tmp_path / "precious.txt", "precious data\n")
+    if kind == "symlink":
+        lock.symlink_to(precious)
+    else:
+        os.mkfifo(lock)
+    message = one_error(run_cli(["build", str(bank(tmp_path / "c")), "-o", str(out)]))
+    assert "build lock" in message
+    assert precious.read_text() == "precious data\n"
+    assert not out.exists()
+
+
+def test_decks_that_anki_takes_for_one_are_one_deck(tmp_path: Path) -> None:
+    """Deck names equal once NFC-normalised (é written two ways) clash like case does."""
+    make_bank(tmp_path / "c", [question("a")], role="Caf\u00e9", filename="a.yaml")
+    make_bank(tmp_path / "c", [question("b")], role="Cafe\u0301", filename="b.yaml")
+    result = run_cli(["validate", str(tmp_path / "c")])
+    assert "only in case, spaces or Unicode form, and Anki treats them as one deck" in one_error(
+        result
+    )
