@@ -59,6 +59,8 @@ def splice(
     out = text
     for change in sorted(changes, key=lambda c: c.start, reverse=True):
         out = out[: change.start] + change.text + out[change.end :]
+    if "\r\n" in text and "\n" not in text.replace("\r\n", ""):  # a Windows file stays one
+        out = out.replace("\r\n", "\n").replace("\n", "\r\n")
     _verify(text, out, display_path, edits, appended)
     return out
 

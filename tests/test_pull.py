@@ -606,3 +606,17 @@ def test_splice_keeps_comments_and_block_tags() -> None:
     assert "    question: |-  # short\n      line 1\n      line 2\n" in out
     assert "    tags: [y]\n  # between\n  - id: two\n" in out
     assert out.startswith("role: R  # the role\n")
+
+
+def test_splice_keeps_windows_line_endings() -> None:
+    """In a file with CRLF endings, the lines a pull writes end in CRLF too."""
+    from exporter.yamlsplice import splice
+
+    text = (
+        "role: R\r\nquestions:\r\n  - id: one\r\n    difficulty: easy\r\n"
+        "    question: q\r\n    answer: |-\r\n      a\r\n\r\n      b\r\n"
+    )
+    new = question("one", text="q", answer="edited\n\nagain")
+    out = splice(text, "f.yaml", {"one": new}, [question("two", text="new q", answer="n")])
+    assert "\n" not in out.replace("\r\n", "")
+    assert "      edited\r\n\r\n      again\r\n" in out
