@@ -16,6 +16,12 @@ from pathlib import Path
 from exporter.errors import OutputError
 
 
+def staging_prefix(final: Path) -> str:
+    """The start of this process's temp files beside ``final``: ``.NAME.PID.`` (so
+    ``exporter.leftovers`` can tell a killed build's files by their pid)."""
+    return f".{final.name}.{os.getpid()}."
+
+
 def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``).
 
@@ -56,7 +62,7 @@ def _commit(staged: Sequence[tuple[str, Path]]) -> None:
 def _backup(final: Path) -> str | None:
     """A hard link to ``final``'s current content (``None`` if the file system has none)."""
     for attempt in range(100):
-        name = str(final.with_name(f".{final.name}.{os.getpid()}-{attempt}.bak.tmp"))
+        name = str(final.with_name(f"{staging_prefix(final)}{attempt}.bak.tmp"))
         try:
             os.link(final, name)
             return name
@@ -104,7 +110,7 @@ def _staged(files: Sequence[tuple[Path, bytes]]) -> Iterator[list[tuple[str, Pat
             try:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
-                    prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent
+                    prefix=staging_prefix(final), suffix=".tmp", dir=final.parent
                 )
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None

@@ -40,11 +40,6 @@ def temp_prefix(kind: str = "") -> str:
     return f"{TEMP_PREFIX}{kind + '-' if kind else ''}{os.getpid()}-"
 
 
-def staging_prefix(final: Path) -> str:
-    """The prefix of this process's temp files beside ``final``: ``.NAME.PID.``."""
-    return f".{final.name}.{os.getpid()}."
-
-
 @contextlib.contextmanager
 def exclusive(output: Path) -> Iterator[None]:
     """Hold the build lock of ``output`` for the block; ``OutputError`` when another build
@@ -89,7 +84,8 @@ def remove_leftovers(*outputs: Path) -> None:
     """Remove temp files of dead builds beside ``outputs`` and their temp folders (the clock
     is read only when there is a candidate: a clean build does not depend on it)."""
     for output in outputs:
-        pattern = re.compile(rf"\.{re.escape(output.name)}\.(\d+)[.-].*\.tmp\Z")
+        # atomic.staging_prefix: .NAME.PID. then mkstemp's letters or a backup's number
+        pattern = re.compile(rf"\.{re.escape(output.name)}\.(\d+)\..*\.tmp\Z")
         with contextlib.suppress(OSError):
             for entry in os.scandir(output.parent):
                 match = pattern.match(entry.name)

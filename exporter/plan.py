@@ -62,10 +62,6 @@ class Plan:
     warnings: tuple[ContentWarning, ...] = ()
     moved: tuple[tuple[str, str, str], ...] = ()  # (question id, old deck, new deck)
 
-    def removed_search(self) -> str:
-        """An Anki browser search that finds the notes of questions removed since last build."""
-        return search_for(self.removed)
-
     def moves(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """(old deck, new deck) -> the ids of the questions that moved so since last build."""
         out: dict[tuple[str, str], list[str]] = {}
@@ -97,11 +93,6 @@ class Plan:
     def files(self) -> list[tuple[Path, bytes]]:
         """The files this build writes, with their bytes."""
         return [(self.output, self.package), (self.history_path, self.history_text.encode())]
-
-
-def search_for(question_ids: Sequence[str]) -> str:
-    """An Anki browser search that finds the notes of these questions."""
-    return " OR ".join(f'"ID:{qid}"' for qid in question_ids)
 
 
 def history_path_for(output: Path) -> Path:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from exporter.errors import ContentErrors, ExporterError
 from exporter.model import DIFFICULTIES, Bank
-from exporter.plan import search_for
 
 if TYPE_CHECKING:
     from exporter.diffing import PackageDiff
@@ -78,9 +77,14 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     if result.removed:
         lines.append(
             f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
-            f"notes; find them in the browser with: {result.removed_search()}"
+            f"notes; find them in the browser with: {search_for(result.removed)}"
         )
     return Report(out=tuple(lines), err=warnings)
+
+
+def search_for(question_ids: Sequence[str]) -> str:
+    """An Anki browser search that finds the notes of these questions."""
+    return " OR ".join(f'"ID:{qid}"' for qid in question_ids)
 
 
 def validate_report(bank: Bank) -> Report:

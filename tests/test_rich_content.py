@@ -68,6 +68,13 @@ questions:
 """
 
 
+def one_question(path: Path, answer_yaml: str) -> Path:
+    """A content file at ``path`` with one easy question 'a' whose ``answer:`` lines (YAML,
+    from the key on, line 6 of the file) are ``answer_yaml``."""
+    head = "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
+    return write(path, head + answer_yaml)
+
+
 def rich_bank(folder: Path, colour: tuple[int, int, int] = (200, 30, 30)) -> Path:
     """A bank with math, highlighted code and one image in ``folder``."""
     write(folder / "ml.yaml", RICH.replace("{tex}", TEX))
@@ -188,9 +195,8 @@ def test_media_builds_are_byte_identical(tmp_path: Path) -> None:
 def test_unknown_code_language_is_a_warning(tmp_path: Path) -> None:
     """An unknown fence language is reported at PATH:LINE as a warning; the build succeeds
     and the block renders plain."""
-    bank = write(
+    bank = one_question(
         tmp_path / "c" / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: |\n      Like this:\n\n      ```klingon\n      qapla'\n      ```\n",
     )
     result = run_cli(["validate", str(bank)])
@@ -207,9 +213,8 @@ def test_unknown_code_language_is_a_warning(tmp_path: Path) -> None:
 
 def test_remote_images_stay_links(tmp_path: Path, anki: Anki) -> None:
     """An image from the web is a link on the card, never loaded, never in the package."""
-    bank = write(
+    bank = one_question(
         tmp_path / "c" / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: See ![the chart](https://example.com/chart.png).\n",
     )
     out = tmp_path / "d.apkg"
@@ -227,9 +232,8 @@ def test_symlink_out_of_the_content_folder_is_refused(tmp_path: Path) -> None:
     outside = tmp_path / "secret.png"
     outside.write_bytes(png(2, 2, (0, 0, 0)))
     src = tmp_path / "content"
-    write(
+    one_question(
         src / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: |\n      ![x](link.png)\n",
     )
     (src / "link.png").symlink_to(outside)
@@ -389,9 +393,8 @@ def test_record_notices_every_image_change(tmp_path: Path) -> None:
 
 def test_warnings_are_repeated_when_the_build_is_skipped(tmp_path: Path) -> None:
     """A build skipped by the local record says the same warnings as the full build did."""
-    bank = write(
+    bank = one_question(
         tmp_path / "c" / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: |\n      ```pythn\n      x = 1\n      ```\n",
     )
     out = tmp_path / "d.apkg"
@@ -429,9 +432,8 @@ def test_a_very_long_code_block_is_shown_plain_with_a_warning() -> None:
 
 def test_a_windows_path_is_an_error_not_a_link(tmp_path: Path) -> None:
     """``C:\\x.png`` is a drive path (refused as absolute), not a web address."""
-    bank = write(
+    bank = one_question(
         tmp_path / "c" / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: '![a](C:\\x.png)'\n",
     )
     result = run_cli(["validate", str(bank)])
@@ -451,9 +453,8 @@ def test_the_widest_content_folder_given_decides_where_images_may_live(tmp_path:
     src = tmp_path / "content"
     (src / "img").mkdir(parents=True)
     (src / "img" / "a.png").write_bytes(png(2, 2, (0, 0, 0)))
-    bank = write(
+    bank = one_question(
         src / "sub" / "q.yaml",
-        "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q?\n"
         "    answer: |\n      ![a](../img/a.png)\n",
     )
     assert run_cli(["validate", str(bank), str(src)]).exit_code == 0
@@ -471,3 +472,15 @@ def test_inspect_lists_the_media(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[-2].startswith("Media: 1 file, ")
     assert re.fullmatch(r"  drift-[0-9a-f]{16}\.png: \d+ bytes", lines[-1])
+
+
+def test_every_highlight_class_has_a_colour_in_both_themes() -> None:
+    """Each class the highlighter emits is coloured by the note type's CSS, through a
+    variable the light and the night palette both set."""
+    from exporter.highlight import CLASS_NAMES
+    from exporter.notetype import note_type
+
+    css = note_type().css
+    for name in CLASS_NAMES:
+        assert f".hl-{name} {{ color: var(--iq-hl-{name})" in css
+        assert css.count(f"--iq-hl-{name}:") == 2  # light and night
