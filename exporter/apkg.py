@@ -12,7 +12,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +23,8 @@ from exporter.media import read_verified
 from exporter.model import MediaFile
 from exporter.notes import NoteSpec
 from exporter.notetype import NoteType
+
+Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # DEFLATE level 1: about 4x smaller than genanki's stored zip for a fraction of level 6's
@@ -37,9 +39,11 @@ def build_apkg(
     notes: Sequence[NoteSpec],
     stamps: Mapping[str, Stamp],
     dues: Sequence[int],
+    on_rendered: Rendered | None = None,
 ) -> bytes:
     """The complete ``.apkg``: ``notes`` with the mod time and id of their question's stamp,
-    and ``dues[i]`` as the new-card position of ``notes[i]``."""
+    and ``dues[i]`` as the new-card position of ``notes[i]``. ``on_rendered`` is told each
+    note whose fields had to be rendered, with them."""
     by_deck: dict[str, list[int]] = {}
     for i, spec in enumerate(notes):
         by_deck.setdefault(spec.deck, []).append(i)
@@ -48,7 +52,10 @@ def build_apkg(
         for i in indices:
             spec = notes[i]
             stamp = stamps[spec.question_id]
-            yield NoteRow(spec.guid, spec.fields, spec.tags, dues[i], stamp.mod, stamp.id)
+            fields = spec.fields
+            if on_rendered is not None and spec.known_html is None:
+                on_rendered(spec, fields)
+            yield NoteRow(spec.guid, fields, spec.tags, dues[i], stamp.mod, stamp.id)
 
     per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
     # The database goes to a temp file, not memory: at 100k notes it would otherwise be held

@@ -24,6 +24,7 @@ import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from exporter.media import MAX_IMAGE_BYTES
@@ -138,7 +139,7 @@ def inputs_for(
     """Digest the content ``files`` (in build order), ``options`` and the code that builds."""
     stats = _stats(files)
     digest = hashlib.blake2b(digest_size=32)
-    digest.update(json.dumps([RECORD_FORMAT, _code_identity(), list(options)]).encode())
+    digest.update(json.dumps([RECORD_FORMAT, code_digest(), list(options)]).encode())
     for path in files:
         data = path.read_bytes()
         digest.update(len(data).to_bytes(8, "big"))
@@ -152,6 +153,12 @@ def _stats(files: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
         st = path.stat()
         out.append((str(path), st.st_size, st.st_mtime_ns))
     return tuple(out)
+
+
+@cache
+def code_digest() -> str:
+    """A digest of the code that builds (``_code_identity``), once per process."""
+    return hashlib.blake2b(json.dumps(_code_identity()).encode(), digest_size=20).hexdigest()
 
 
 def _code_identity() -> list[object]:

@@ -162,13 +162,14 @@ def build(
     from exporter.pipeline import BuildRequest, run_build
     from exporter.plan import Options
     from exporter.slices import Slice
+    from exporter.workcache import work_root
 
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
-    request = BuildRequest(
-        sources or DEFAULT_SOURCES, options, check=check, use_record=not no_cache and fmt == "text"
-    )
+    work = None if no_cache else work_root(os.environ, Path.home())
+    record = not no_cache and fmt == "text"
+    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, record, work)
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_build(request, now, hooks)
     filters = [

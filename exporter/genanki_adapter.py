@@ -97,10 +97,6 @@ def _model_class(genanki: Any) -> Any:
 
 
 def _deck_class(genanki: Any) -> Any:
-    class _Note(genanki.Note):  # type: ignore[misc]
-        def _check_invalid_html_tags_in_fields(self) -> None:
-            pass  # our fields are generated HTML; genanki's check only warns and costs time
-
     class _Deck(genanki.Deck):  # type: ignore[misc]
         """A deck whose notes are made one at a time as they are written, not all up front."""
 
@@ -114,17 +110,59 @@ def _deck_class(genanki: Any) -> Any:
 
         def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
             super().write_to_db(cursor, timestamp, id_gen)  # no notes yet: deck and note type
-            for row in self.rows():
-                note = _Note(
-                    model=self.model,
-                    fields=list(row.fields),
-                    tags=list(row.tags),
-                    guid=row.guid,
-                    due=row.due,
-                )
-                note.write_to_db(cursor, row.mod, self.deck_id, iter((row.id, row.id)))
+            write_notes(cursor, self.model, self.deck_id, self.rows())
 
     return _Deck
+
+
+_NOTE_SQL = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);"
+_CARD_ZEROS = (
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    "",
+)  # ivl, factor, reps, lapses, left, odue, odid, flags, data
+_CARD_SQL = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);"
+
+
+def write_notes(cursor: Any, model: Any, deck_id: int, rows: Iterable[NoteRow]) -> None:
+    """The rows genanki's ``Note.write_to_db`` and ``Card.write_to_db`` write for each note,
+    in the same order, without building a genanki ``Note`` per row (most of a big build's
+    database time). A test checks the database equals the one genanki's own notes write."""
+    requires = [(ord_, any if how == "any" else all, fields) for ord_, how, fields in model._req]
+    sort_index = model.sort_field_index
+    mid = model.model_id
+    execute = cursor.execute
+    for row in rows:
+        fields = row.fields
+        execute(
+            _NOTE_SQL,
+            (
+                row.id,
+                row.guid,
+                mid,
+                row.mod,
+                -1,
+                " " + " ".join(row.tags) + " ",
+                "\x1f".join(fields),
+                fields[sort_index],
+                0,
+                0,
+                "",
+            ),
+        )
+        note_id = cursor.lastrowid
+        for ord_, test, required in requires:
+            if test(fields[i] for i in required):
+                execute(
+                    _CARD_SQL,
+                    (row.id, note_id, deck_id, ord_, row.mod, -1, 0, 0, row.due, *_CARD_ZEROS),
+                )
 
 
 def load_genanki() -> Any:

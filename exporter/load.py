@@ -7,21 +7,33 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from exporter.errors import ContentError, ContentErrors, ContentWarning
 from exporter.media import MediaProblem, resolve
 from exporter.model import DIFFICULTIES, Bank, Question, RoleFile, deck_key
 from exporter.schema import check_file
-from exporter.sources import SourceFile, Sources, read_text, size_of
+from exporter.sources import SourceFile, Sources, decode, read_bytes, size_of
 from exporter.yamlsyntax import alias_errors, compose, editor_lines
 
 Progress = Callable[[int, int], None]
 
 
-def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
+class FileMemo(Protocol):
+    """Files loaded by an earlier build (``exporter.workcache``), by their bytes."""
+
+    def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None: ...
+
+    def remember(self, source: SourceFile, raw: bytes, loaded: LoadedFile) -> None: ...
+
+
+def load_bank(
+    sources: Sources, *, progress: Progress | None = None, memo: FileMemo | None = None
+) -> Bank:
     """Read every content file of ``sources``; raise ``ContentErrors`` with all problems.
 
-    ``progress(done, total)`` is told the bytes read so far after each file.
+    ``progress(done, total)`` is told the bytes read so far after each file. A file ``memo``
+    knows by its bytes is not parsed again.
     """
     errors = list(sources.errors)
     warnings: list[ContentWarning] = []
@@ -32,7 +44,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     decks: dict[str, RoleFile] = {}
     with collector_paused():
         for source, size in zip(sources.files, sizes, strict=True):
-            loaded = load_file(source)
+            loaded = load_file(source, memo)
             errors.extend(loaded.errors)
             warnings.extend(loaded.warnings)
             role_file = loaded.role_file
@@ -132,10 +144,22 @@ class LoadedFile:
     warnings: tuple[ContentWarning, ...] = ()
 
 
-def load_file(source: SourceFile) -> LoadedFile:
+def load_file(source: SourceFile, memo: FileMemo | None = None) -> LoadedFile:
     """Parse and check one content file, and resolve the images its questions show."""
+    raw, err = read_bytes(source)
+    if err is None and memo is not None:
+        known = memo.loaded(source, raw)
+        if known is not None:
+            return known
+    loaded = _load_file(source, raw, err)
+    if memo is not None:
+        memo.remember(source, raw, loaded)
+    return loaded
+
+
+def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:
     where = source.display_path
-    text, err = read_text(source)
+    text, err = ("", err) if err is not None else decode(raw, where)
     fix = editor_lines(text) if err is None else None
     if err is None:
         root, err = compose(text, where)

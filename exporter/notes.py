@@ -9,14 +9,28 @@ import json
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exporter.model import Bank, Difficulty, MediaFile, Question, RoleFile
 from exporter.text import inert_anki_syntax, to_html
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 GUID_NAMESPACE = "interview-deck"
 _BASE91 = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class KnownNote:
+    """What an earlier build found for a note made from the very same text and code
+    (``exporter.workcache``): its fingerprint, and its Question and Answer HTML when that
+    build rendered them."""
+
+    fingerprint: str
+    html: tuple[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -30,10 +44,15 @@ class NoteSpec:
     question: Question = field(repr=False)
     tags: tuple[str, ...]
     difficulty: Difficulty
+    # What an earlier build found for this very note (``exporter.workcache``), if anything.
+    known_fingerprint: str = field(default="", repr=False, compare=False)
+    known_html: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
+        if self.known_html is not None:
+            return fields_for(self.role_file, self.question, self.known_html)
         return fields_for(self.role_file, self.question)
 
     @property
@@ -46,6 +65,8 @@ class NoteSpec:
         """A hash of everything the note is made from, and of the code that renders it:
         changes exactly when Anki should update the note, without rendering its fields (a
         build renders each field once, when it writes the package)."""
+        if self.known_fingerprint:
+            return self.known_fingerprint
         q = self.question
         payload = json.dumps(
             [
@@ -98,8 +119,8 @@ def deck_id_for(name: str) -> int:
     return (1 << 40) + int.from_bytes(digest[:6], "big") % ((1 << 52) - (1 << 40))
 
 
-def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
-    """The note for one question of a role file."""
+def note_for(role_file: RoleFile, question: Question, known: KnownNote | None = None) -> NoteSpec:
+    """The note for one question of a role file (``known``: what an earlier build found)."""
     return NoteSpec(
         question_id=question.id,
         guid=question.guid or guid_for(question.id),
@@ -108,23 +129,33 @@ def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
         question=question,
         tags=(f"difficulty::{question.difficulty}", f"role::{role_file.slug}", *question.tags),
         difficulty=question.difficulty,
+        known_fingerprint=known.fingerprint if known else "",
+        known_html=known.html if known else None,
     )
 
 
-def fields_for(role_file: RoleFile, question: Question) -> tuple[str, ...]:
-    """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID."""
+def fields_for(
+    role_file: RoleFile, question: Question, rendered: tuple[str, str] | None = None
+) -> tuple[str, ...]:
+    """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID (``rendered``:
+    the first two, already rendered)."""
+    if rendered is None:
+        media = question.media_names()
+        rendered = (to_html(question.question, media), to_html(question.answer, media))
     return (
-        to_html(question.question, media := question.media_names()),
-        to_html(question.answer, media),
+        *rendered,
         question.difficulty,
         inert_anki_syntax(html.escape(role_file.role, quote=False)),  # shown: never markup
         question.id,
     )
 
 
-def notes_for(bank: Bank) -> tuple[NoteSpec, ...]:
-    """Every note of the bank, in bank order."""
-    return tuple(note_for(f, q) for f in bank.files for q in f.questions)
+def notes_for(bank: Bank, known: Mapping[str, KnownNote] | None = None) -> tuple[NoteSpec, ...]:
+    """Every note of the bank, in bank order (``known``: by question id, what an earlier
+    build found for the very same note)."""
+    if not known:
+        return tuple(note_for(f, q) for f in bank.files for q in f.questions)
+    return tuple(note_for(f, q, known.get(q.id)) for f in bank.files for q in f.questions)
 
 
 def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:

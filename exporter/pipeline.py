@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Literal
 
 from exporter.apkg import media_of
 from exporter.atomic import write_files
-from exporter.buildcache import Inputs, Record, inputs_for
+from exporter.buildcache import Inputs, Record, code_digest, inputs_for
 from exporter.errors import OutputError
 from exporter.leftovers import exclusive, remove_leftovers
 from exporter.load import Progress, load_bank
 from exporter.model import Bank
-from exporter.plan import Clock, Options, Plan, history_path_for, plan
+from exporter.plan import Clock, Options, Plan, Reuse, history_path_for, plan
 from exporter.safeio import YAML_SUFFIXES, check_target, display
 from exporter.sources import Sources, discover
+from exporter.workcache import WorkCache
 
 if TYPE_CHECKING:
     from exporter.pull import PullPlan
@@ -39,6 +40,7 @@ class BuildRequest:
     options: Options
     check: bool = False  # write nothing; say whether the outputs are current
     use_record: bool = True  # may skip the build when the local record proves nothing changed
+    work_root: Path | None = None  # where earlier builds' work is kept (None: reuse none)
 
 
 @dataclass(frozen=True)
@@ -80,18 +82,23 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
         return BuildOutcome("up-to-date", options.output, record=record)
-    bank = load_bank(sources, progress=hooks.progress)
+    root = request.work_root
+    work = WorkCache.for_output(root, options.output, code_digest()) if root else None
+    bank = load_bank(sources, progress=hooks.progress, memo=work)
     if hooks.loaded is not None:
         hooks.loaded(bank)
+    known = work.known if work is not None else {}
     if request.check:
-        result = plan(bank, options, now)
+        result = plan(bank, options, now, Reuse(known))
         return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
     remove_leftovers(options.output, history_path)
     with exclusive(options.output):
-        result = plan(bank, options, now)
+        result = plan(bank, options, now, Reuse(known, work.rendered if work else None))
         status: BuildStatus = "unchanged" if result.is_current() else "written"
         if status == "written":
             write_files(result.files())
+        if work is not None:
+            work.finish()
     if inputs is not None:
         images = {
             (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter import __version__
-from exporter.apkg import build_apkg
+from exporter.apkg import Rendered, build_apkg
 from exporter.errors import (
     ContentError,
     ContentErrors,
@@ -24,7 +24,7 @@ from exporter.genanki_adapter import DeckRow
 from exporter.history import History, HistoryAhead, HistoryFull, advance, dumps, loads
 from exporter.load import collector_paused
 from exporter.model import Bank, Difficulty
-from exporter.notes import NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.notes import KnownNote, NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.notetype import NoteType, note_type
 from exporter.safeio import HISTORY_CAP, InputError, display, read_regular, regular_size
 from exporter.slices import Order, Slice, positions, select
@@ -141,19 +141,28 @@ def provenance(fingerprint: str, count: int) -> str:
     return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
 
 
-def plan(bank: Bank, options: Options, now: Clock) -> Plan:
+@dataclass(frozen=True)
+class Reuse:
+    """What a build may take from earlier ones: by question id, notes made from the very
+    same text and code; and who to tell about each note rendered now."""
+
+    known: Mapping[str, KnownNote] = field(default_factory=dict)
+    on_rendered: Rendered | None = None
+
+
+def plan(bank: Bank, options: Options, now: Clock, reuse: Reuse = Reuse()) -> Plan:
     """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
     with collector_paused():
-        return _plan(bank, options, now)
+        return _plan(bank, options, now, reuse)
 
 
-def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
+def _plan(bank: Bank, options: Options, now: Clock, reuse: Reuse) -> Plan:
     warnings = bank.warnings
     bank, left_out = select(bank, options.slice)
     if not bank.files:
         raise SelectionError("the filters leave no questions to build")
     notetype = note_type(tts_lang=options.tts_lang)
-    notes = notes_for(bank)
+    notes = notes_for(bank, reuse.known)
     deck_texts = decks_for(bank)
     fingerprint = content_fingerprint(notetype, deck_texts, notes)
     made_by = provenance(fingerprint, len(notes))
@@ -207,6 +216,7 @@ def _plan(bank: Bank, options: Options, now: Clock) -> Plan:
         notes,
         history.notes,
         positions(bank.questions, options.order),
+        reuse.on_rendered,
     )
     return Plan(
         output=options.output,

@@ -164,15 +164,20 @@ def size_of(path: Path) -> int:
 
 def read_text(source: SourceFile) -> tuple[str, ContentError | None]:
     """The file's text, or the error that stops it being read."""
+    raw, err = read_bytes(source)
+    return ("", err) if err is not None else decode(raw, source.display_path)
+
+
+def read_bytes(source: SourceFile) -> tuple[bytes, ContentError | None]:
+    """The file's bytes, or the error that stops it being read."""
     try:
-        raw = read_regular(source.path, CONTENT_CAP)
+        return read_regular(source.path, CONTENT_CAP), None
     except InputError as exc:
-        return "", ContentError(source.display_path, 0, 0, str(exc), code="file-unreadable")
+        return b"", ContentError(source.display_path, 0, 0, str(exc), code="file-unreadable")
     except OSError as exc:
-        return "", ContentError(
+        return b"", ContentError(
             source.display_path, 0, 0, f"cannot read file: {exc.strerror}", code="file-unreadable"
         )
-    return decode(raw, source.display_path)
 
 
 def decode(raw: bytes, display_path: str) -> tuple[str, ContentError | None]:

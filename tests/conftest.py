@@ -163,6 +163,20 @@ class Builder:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def work_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds keep their reusable work (``exporter.workcache``) in a folder of this test
+    session, never in the user's own cache; child processes inherit it."""
+    folder = tmp_path_factory.mktemp("work-cache")
+    before = os.environ.get("INTERVIEW_DECK_CACHE")
+    os.environ["INTERVIEW_DECK_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["INTERVIEW_DECK_CACHE"]
+    else:
+        os.environ["INTERVIEW_DECK_CACHE"] = before
+
+
 @pytest.fixture
 def build(tmp_path: Path) -> Builder:
     """Build sources to tmp_path/out/deck.apkg (or ``output=``), asserting the status."""

@@ -105,8 +105,8 @@ def test_code_change_is_built(
 ) -> None:
     """Another program or library version (here: a changed code identity) is never skipped."""
     src, first = built
-    real = buildcache._code_identity
-    monkeypatch.setattr(buildcache, "_code_identity", lambda: [*real(), "patched"])
+    real = buildcache.code_digest
+    monkeypatch.setattr(buildcache, "code_digest", lambda: real() + "patched")
     build_deck(src, output=first.output, expect="unchanged")  # built in full, same bytes
 
 

@@ -1,0 +1,259 @@
+"""A build that reuses the last one's work (exporter.workcache) writes exactly what a build
+from scratch writes, and really does reuse it: one edited file is the only one parsed, and
+only its notes are rendered."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import exporter.buildcache
+import exporter.load
+import exporter.notetype
+import exporter.text
+from conftest import EPOCH, build_deck, make_bank, question, write
+from exporter.model import Question
+from exporter.workcache import WorkCache, work_root
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="{}"/></svg>'
+TEXT = st.text(alphabet="ab c*_`<>&\"'\n-1.$\\[]#()!:", min_size=1, max_size=30).filter(
+    lambda t: t.strip() != ""
+)
+
+
+@dataclass
+class Bank:
+    """The bank a test edits: role and questions per file name, and the image's bytes."""
+
+    folder: Path
+    files: dict[str, tuple[str, list[Question]]]
+    image: str = SVG.format(1)
+
+    def write(self) -> None:
+        for path in self.folder.glob("*.yaml"):
+            path.unlink()
+        for name, (role, questions) in self.files.items():
+            make_bank(self.folder, questions, role=role, filename=name)
+        write(self.folder / "d.svg", self.image)
+
+
+def start(folder: Path) -> Bank:
+    rich = "Use `x < y` & *care*:\n\n- one\n- two\n\n$a^2$ and\n\n```python\nx = 1\n```"
+    files = {
+        "a.yaml": ("Alpha", [question(f"a{i}", answer=f"{rich} {i}") for i in range(4)]),
+        "b.yaml": ("Beta", [question(f"b{i}", "hard", answer=f"b **{i}**") for i in range(3)]),
+        "c.yaml": ("Gamma", [question("c0", answer="Drawn: ![d](d.svg)")]),
+    }
+    bank = Bank(folder, files)
+    bank.write()
+    return bank
+
+
+def edit(bank: Bank, op: tuple[Any, ...]) -> list[str]:
+    """Apply one edit to the bank; return the extra build options it asks for."""
+    kind = op[0]
+    names = sorted(bank.files)
+    if kind in ("answer", "text", "remove", "role", "add"):
+        name = names[op[1] % len(names)]
+        questions = bank.files[name][1]
+        i = op[2] % len(questions)
+        if kind == "answer":
+            questions[i] = replace(questions[i], answer=op[3])
+        elif kind == "text":
+            questions[i] = replace(questions[i], question=op[3])
+        elif kind == "remove" and len(questions) > 1:
+            del questions[i]
+        elif kind == "role":
+            bank.files[name] = (op[3], questions)
+        elif kind == "add":
+            questions.append(question(f"n{len(questions)}{name[0]}x{op[2]}", answer=op[3]))
+    elif kind == "file":
+        bank.files[f"z{op[1]}.yaml"] = ("Zeta", [question(f"z{op[1]}q", answer=op[2])])
+    elif kind == "image":
+        bank.image = SVG.format(op[1])
+    bank.write()
+    return list(op[1]) if kind == "options" else []
+
+
+EDITS = st.one_of(
+    st.tuples(st.sampled_from(["answer", "text"]), st.integers(0, 5), st.integers(0, 5), TEXT),
+    st.tuples(st.just("remove"), st.integers(0, 5), st.integers(0, 5)),
+    st.tuples(st.just("role"), st.integers(0, 5), st.integers(0, 5), st.sampled_from(["Ro", "Sy"])),
+    st.tuples(st.just("add"), st.integers(0, 5), st.integers(0, 99), TEXT),
+    st.tuples(st.just("file"), st.integers(0, 3), TEXT),
+    st.tuples(st.just("image"), st.integers(2, 9)),
+    st.tuples(st.just("css"), st.sampled_from(["", ".card { color: red }", ".x{}"])),
+    st.tuples(
+        st.just("options"),
+        st.sampled_from(
+            [(), ("--tts", "en_US"), ("--order", "difficulty"), ("--difficulty", "hard")]
+        ),
+    ),
+)
+
+
+@contextmanager
+def css_added(extra: str) -> Iterator[None]:
+    """The note type's style sheet with ``extra`` at its end: a change to the code, as the
+    local record sees it (the work cache is left to decide for itself)."""
+    real, real_digest = exporter.notetype._template, exporter.buildcache.code_digest
+
+    def patched(name: str) -> str:
+        return real(name) + (extra if name == "style.css" else "")
+
+    exporter.notetype._template = patched  # type: ignore[assignment]
+    exporter.buildcache.code_digest = lambda: real_digest() + extra  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        exporter.notetype._template = real
+        exporter.buildcache.code_digest = real_digest  # type: ignore[assignment]
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(edits=st.lists(EDITS, min_size=1, max_size=4))
+def test_reused_work_writes_what_a_full_build_writes(edits: list[tuple[Any, ...]]) -> None:
+    """After each random edit (text, questions, files, decks, an image, the note type's CSS,
+    build options), the build that reuses work writes the bytes a build from scratch writes
+    from the same history; a failed build fails the same way."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        bank = start(root / "content")
+        reused, scratch = root / "reused" / "deck.apkg", root / "scratch" / "deck.apkg"
+        scratch.parent.mkdir(parents=True)
+        build_deck(bank.folder, output=reused, expect="written")
+        css = ""
+        for step, op in enumerate(edits, start=1):
+            extra = edit(bank, op)
+            css = op[1] if op[0] == "css" else css
+            shutil.copy(reused.with_suffix(".lock.json"), scratch.with_suffix(".lock.json"))
+            scratch.unlink(missing_ok=True)
+            with css_added(css):
+                epoch = EPOCH + 60 * step
+                a = build_deck(bank.folder, output=reused, epoch=epoch, extra=extra, expect=None)
+                b = build_deck(
+                    bank.folder, output=scratch, epoch=epoch, extra=extra, fresh=True, expect=None
+                )
+            assert (a.exit_code, a.stderr.replace(str(reused), "OUT")) == (
+                b.exit_code,
+                b.stderr.replace(str(scratch), "OUT"),
+            )
+            if a.exit_code == 0:
+                assert outputs(reused.parent) == outputs(scratch.parent), op
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts of files parsed and texts rendered by the builds of a test."""
+    counts = {"parsed": 0, "rendered": 0}
+    real_load, real_render = exporter.load._load_file, exporter.text.to_html
+
+    def load(*args: Any) -> Any:
+        counts["parsed"] += 1
+        return real_load(*args)
+
+    def render(*args: Any) -> str:
+        counts["rendered"] += 1
+        return real_render(*args)
+
+    monkeypatch.setattr(exporter.load, "_load_file", load)
+    monkeypatch.setattr("exporter.notes.to_html", render)
+    return counts
+
+
+def test_one_edited_file_is_the_only_one_parsed_and_rendered(
+    tmp_path: Path, counted: dict[str, int]
+) -> None:
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    assert counted == {"parsed": 3, "rendered": 16}  # 8 notes, 2 fields each
+    edit(bank, ("answer", 1, 0, "new words"))  # b.yaml
+    counts = dict.fromkeys(counted, 0)
+    counted.update(counts)
+    build_deck(bank.folder, output=out, epoch=EPOCH + 60)
+    # b.yaml again, and c.yaml, whose image could have changed without its YAML
+    assert counted == {"parsed": 2, "rendered": 2 * 3 + 2}
+
+
+def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> None:
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    counted.update(dict.fromkeys(counted, 0))
+    build_deck(bank.folder, output=out, fresh=True, expect="unchanged")
+    assert counted == {"parsed": 3, "rendered": 16}
+
+
+def test_damaged_entries_are_misses(tmp_path: Path) -> None:
+    """Entries that are not JSON, of another format, or of the wrong shape are ignored,
+    and the build writes what it would without them."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    expected = outputs(out.parent)
+    folder = WorkCache.for_output(work_root(os.environ, Path.home()), out, "").folder
+    entries = sorted(folder.glob("*.json"))
+    assert len(entries) == 2  # a.yaml and b.yaml: c.yaml shows an image
+    damage = [
+        b"{not json",
+        json.dumps({"format": 999}).encode(),
+        json.dumps({"format": 1, "file": [], "questions": 5, "warnings": []}).encode(),
+    ]
+    for entry, bad in zip(entries, damage, strict=False):
+        entry.write_bytes(bad)
+    for path in out.parent.iterdir():
+        if path.is_file():
+            path.unlink()
+    build_deck(bank.folder, output=out, fresh=False)
+    assert outputs(out.parent).keys() == expected.keys()
+    assert outputs(out.parent)[out.name] == expected[out.name]
+
+
+def test_work_is_kept_in_the_users_cache_and_pruned(tmp_path: Path) -> None:
+    """Entries live under the user's cache folder, never beside the package (a checkout must
+    not be able to hand a build HTML for its cards); entries of files gone are removed."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    folder = WorkCache.for_output(work_root(os.environ, Path.home()), out, "").folder
+    assert folder.is_relative_to(os.environ["INTERVIEW_DECK_CACHE"])
+    assert not any(p.suffix == ".json" and len(p.stem) == 40 for p in tmp_path.rglob("*"))
+    assert len(list(folder.glob("*.json"))) == 2
+    del bank.files["a.yaml"]
+    bank.write()
+    build_deck(bank.folder, output=out, epoch=EPOCH + 60)
+    assert len(list(folder.glob("*.json"))) == 1
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    bank = start(tmp_path / "content")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would go")
+    env_before = os.environ["INTERVIEW_DECK_CACHE"]
+    os.environ["INTERVIEW_DECK_CACHE"] = str(blocked / "sub")
+    try:
+        a = build_deck(bank.folder, output=tmp_path / "a" / "deck.apkg")
+    finally:
+        os.environ["INTERVIEW_DECK_CACHE"] = env_before
+    b = build_deck(bank.folder, output=tmp_path / "b" / "deck.apkg", fresh=True)
+    assert a.output.read_bytes() == b.output.read_bytes()
