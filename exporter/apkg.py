@@ -43,7 +43,7 @@ def build_apkg(
 ) -> bytes:
     """The complete ``.apkg``: ``notes`` with the mod time and id of their question's stamp,
     and ``dues[i]`` as the new-card position of ``notes[i]``. ``on_rendered`` is told each
-    note whose fields had to be rendered, with them."""
+    note and its fields as they are written."""
     by_deck: dict[str, list[int]] = {}
     for i, spec in enumerate(notes):
         by_deck.setdefault(spec.deck, []).append(i)
@@ -53,7 +53,7 @@ def build_apkg(
             spec = notes[i]
             stamp = stamps[spec.question_id]
             fields = spec.fields
-            if on_rendered is not None and spec.known_html is None:
+            if on_rendered is not None:
                 on_rendered(spec, fields)
             yield NoteRow(spec.guid, fields, spec.tags, dues[i], stamp.mod, stamp.id)
 

@@ -51,9 +51,18 @@ def _lexer(language: str) -> Any:
         return None
 
 
+@cache
 def is_known(language: str) -> bool:
-    """True when Pygments has a lexer for this fence language (``python``, ``sql``, …)."""
-    return _lexer(language.lower()) is not None
+    """True when Pygments has a lexer for this fence language (``python``, ``sql``, …),
+    found without making one (a lexer compiles its regular expressions when first made)."""
+    from pygments.lexers import find_lexer_class_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        find_lexer_class_by_name(language.lower())
+    except ClassNotFound:
+        return False
+    return True
 
 
 @cache

@@ -144,18 +144,24 @@ def dumps(history: History) -> str:
     items = sorted(history.notes.items())
     for i, (qid, stamp) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""
-        lines.append(f"    {json.dumps(qid)}: {_stamp_json(stamp)}{comma}")
+        lines.append(f"    {_ascii(qid)}: {_stamp_json(stamp)}{comma}")
     lines += ["  }", "}", ""]
     return "\n".join(lines)
 
 
 def _stamp_json(stamp: Stamp) -> str:
-    fields: dict[str, object] = {"fingerprint": stamp.fingerprint, "mod": stamp.mod}
+    """``json.dumps`` of the stamp's fields (``ensure_ascii=False``), written out directly:
+    ten times faster, which a 100k bank's history notices."""
+    text = f'{{"fingerprint": {_text(stamp.fingerprint)}, "mod": {int(stamp.mod)}'
     if stamp.id:
-        fields["id"] = stamp.id
+        text += f', "id": {int(stamp.id)}'
     if stamp.deck:
-        fields["deck"] = stamp.deck
-    return json.dumps(fields, ensure_ascii=False)
+        text += f', "deck": {_text(stamp.deck)}'
+    return text + "}"
+
+
+_text = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) uses
+_ascii = json.encoder.encode_basestring_ascii  # and json.dumps(...) by default
 
 
 def loads(text: str, display_path: str) -> History:

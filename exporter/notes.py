@@ -27,10 +27,11 @@ _BASE91 = (
 class KnownNote:
     """What an earlier build found for a note made from the very same text and code
     (``exporter.workcache``): its fingerprint, and its Question and Answer HTML when that
-    build rendered them."""
+    build rendered them, and its GUID."""
 
     fingerprint: str
-    html: tuple[str, str] | None
+    html: tuple[str, str]
+    guid: str
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def note_for(role_file: RoleFile, question: Question, known: KnownNote | None = 
     """The note for one question of a role file (``known``: what an earlier build found)."""
     return NoteSpec(
         question_id=question.id,
-        guid=question.guid or guid_for(question.id),
+        guid=known.guid if known else question.guid or guid_for(question.id),
         deck=role_file.deck,
         role_file=role_file,
         question=question,
@@ -150,12 +151,25 @@ def fields_for(
     )
 
 
-def notes_for(bank: Bank, known: Mapping[str, KnownNote] | None = None) -> tuple[NoteSpec, ...]:
-    """Every note of the bank, in bank order (``known``: by question id, what an earlier
-    build found for the very same note)."""
-    if not known:
+def notes_for(
+    bank: Bank,
+    known: Mapping[str, KnownNote] | None = None,
+    by_fingerprint: Mapping[str, tuple[str, str]] | None = None,
+) -> tuple[NoteSpec, ...]:
+    """Every note of the bank, in bank order. ``known``: by question id, what an earlier
+    build found for the very same note; ``by_fingerprint``: fields rendered earlier."""
+    if not known and not by_fingerprint:
         return tuple(note_for(f, q) for f in bank.files for q in f.questions)
-    return tuple(note_for(f, q, known.get(q.id)) for f in bank.files for q in f.questions)
+    known = known or {}
+    notes = []
+    for f in bank.files:
+        for q in f.questions:
+            note = note_for(f, q, known.get(q.id))
+            html = by_fingerprint.get(note.fingerprint) if by_fingerprint else None
+            if note.known_html is None and html is not None:
+                note = note_for(f, q, KnownNote(note.fingerprint, html, note.guid))
+            notes.append(note)
+    return tuple(notes)
 
 
 def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,7 @@ here prints or exits: ``exporter.cli`` does, from the outcome.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -87,13 +87,15 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     bank = load_bank(sources, progress=hooks.progress, memo=work)
     if hooks.loaded is not None:
         hooks.loaded(bank)
-    known = work.known if work is not None else {}
+    reuse = Reuse(work.known, work.by_fingerprint) if work is not None else Reuse()
     if request.check:
-        result = plan(bank, options, now, Reuse(known))
+        result = plan(bank, options, now, reuse)
         return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
     remove_leftovers(options.output, history_path)
     with exclusive(options.output):
-        result = plan(bank, options, now, Reuse(known, work.rendered if work else None))
+        result = plan(
+            bank, options, now, replace(reuse, on_rendered=work.rendered if work else None)
+        )
         status: BuildStatus = "unchanged" if result.is_current() else "written"
         if status == "written":
             write_files(result.files())

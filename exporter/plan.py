@@ -144,9 +144,10 @@ def provenance(fingerprint: str, count: int) -> str:
 @dataclass(frozen=True)
 class Reuse:
     """What a build may take from earlier ones: by question id, notes made from the very
-    same text and code; and who to tell about each note rendered now."""
+    same text and code; fields by note fingerprint; and who to tell about each note."""
 
     known: Mapping[str, KnownNote] = field(default_factory=dict)
+    by_fingerprint: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     on_rendered: Rendered | None = None
 
 
@@ -162,7 +163,7 @@ def _plan(bank: Bank, options: Options, now: Clock, reuse: Reuse) -> Plan:
     if not bank.files:
         raise SelectionError("the filters leave no questions to build")
     notetype = note_type(tts_lang=options.tts_lang)
-    notes = notes_for(bank, reuse.known)
+    notes = notes_for(bank, reuse.known, reuse.by_fingerprint)
     deck_texts = decks_for(bank)
     fingerprint = content_fingerprint(notetype, deck_texts, notes)
     made_by = provenance(fingerprint, len(notes))

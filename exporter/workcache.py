@@ -2,11 +2,14 @@
 note's fingerprint and rendered fields, so that editing one question re-reads one file and
 renders one note.
 
-An entry is keyed by a digest of the file's bytes, its path and name as shown, and the code
-that builds (``buildcache.code_digest``); it is only ever used for a file with exactly those
-bytes, and it holds what a full build computes from them, so a build that uses it writes
-the same bytes (a Hypothesis test compares them). Files with images or problems are never
-kept: an image can change without its YAML changing, and problems are cheap to find again.
+There is one entry per content file, keyed by a digest of the file's bytes, its path and
+name as shown, and the code that builds (``buildcache.code_digest``). It is used whole only
+for a file with exactly those bytes, and holds what a full build computes from them, so a
+build that uses it writes the same bytes (a Hypothesis test compares them). When the file
+changed, its old entry still gives the fields of every note whose fingerprint is unchanged
+(the fingerprint covers all a note is rendered from, the code included), so editing one
+answer renders one note. Files with images or problems are never kept: an image can change
+without its YAML changing, and problems are cheap to find again.
 
 Entries live in the user's own cache folder (``$INTERVIEW_DECK_CACHE``, else
 ``$XDG_CACHE_HOME/interview-deck/work``, else ``~/.cache/interview-deck/work``), one folder
@@ -21,7 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,85 +49,73 @@ def work_root(environ: Mapping[str, str], home: Path) -> Path:
 
 @dataclass
 class _Entry:
-    """One content file's entry, as it will be saved."""
+    """One content file's entry, as it will be saved: by question id, each note's
+    fingerprint, GUID and rendered Question and Answer (``None`` until rendered)."""
 
+    key: str
     role_file: RoleFile
     warnings: tuple[ContentWarning, ...]
-    fields: dict[str, tuple[str, str] | None]
-    fingerprints: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        return all(v is not None for v in self.fields.values()) and len(self.fingerprints) == len(
-            self.fields
-        )
+    notes: dict[str, tuple[str, str, tuple[str, str]] | None]
 
 
 class WorkCache:
-    """The work folder of one output: read when loading, filled while rendering, saved by
-    ``finish``. Writes go only under the folder; a failure to write is never an error."""
+    """The work folder of one output: read when loading, filled while rendering. Writes go
+    only under the folder; a failure to read or write is never an error, only slower."""
 
     def __init__(self, folder: Path, code: str) -> None:
         self.folder = folder
         self.code = code
-        self.known: dict[str, KnownNote] = {}
-        self._entries: dict[str, _Entry] = {}  # key -> entry, for every file seen
-        self._key_of: dict[str, str] = {}  # question id -> its file's key
+        self.known: dict[str, KnownNote] = {}  # question id -> note, for unchanged files
+        self.by_fingerprint: dict[str, tuple[str, str]] = {}  # from changed files' entries
+        self._pending: dict[str, _Entry] = {}  # entry name -> entry not saved yet
+        self._entry_of: dict[str, str] = {}  # question id -> its pending entry's name
+        self._seen: set[str] = set()  # entry names of every file this build read
 
     @classmethod
     def for_output(cls, root: Path, output: Path, code: str) -> WorkCache:
         """The work cache under ``root`` of the package at ``output`` (by absolute path)."""
-        name = hashlib.blake2b(str(output.absolute()).encode(), digest_size=16).hexdigest()
-        return cls(root / name, code)
-
-    def key(self, source: SourceFile, raw: bytes) -> str:
-        """The entry key of a content file with bytes ``raw``."""
-        digest = hashlib.blake2b(digest_size=20)
-        head = [WORK_FORMAT, self.code, str(source.path), source.display_path]
-        digest.update(json.dumps(head).encode() + b"\0")
-        digest.update(raw)
-        return digest.hexdigest()
+        return cls(root / _hex(str(output.absolute()).encode(), 16), code)
 
     def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None:
-        """The file as loaded by an earlier build, or ``None``."""
-        key = self.key(source, raw)
+        """The file as loaded by an earlier build from the same bytes, or ``None``."""
+        name = _entry_name(source)
+        self._seen.add(name)
         try:
-            with (self.folder / f"{key}.json").open(encoding="utf-8") as f:
+            with (self.folder / f"{name}.json").open(encoding="utf-8") as f:
                 data = json.load(f)
-            entry = _decode(data, key)
+            if data["format"] != WORK_FORMAT:
+                return None
+            if data["key"] != self._key(source, raw):
+                self.by_fingerprint.update(_fields_by_fingerprint(data))
+                return None
+            role_file, warnings, known = _decode(data)
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
-        self._add(key, entry)
-        for qid, fingerprint in entry.fingerprints.items():
-            self.known[qid] = KnownNote(fingerprint, entry.fields[qid])
-        role_file = entry.role_file
+        self.known.update(known)
         ids = tuple((q.id, q.line) for q in role_file.questions)
-        return LoadedFile(role_file, ids, (), entry.warnings)
+        return LoadedFile(role_file, ids, (), warnings)
 
     def remember(self, source: SourceFile, raw: bytes, loaded: LoadedFile) -> None:
-        """Note a file loaded in full: it is saved once its notes are rendered."""
+        """Note a file loaded in full: its entry is saved once its notes are rendered."""
         role_file = loaded.role_file
         if role_file is None or loaded.errors or any(q.images for q in role_file.questions):
             return
-        fields: dict[str, tuple[str, str] | None] = {q.id: None for q in role_file.questions}
-        self._add(self.key(source, raw), _Entry(role_file, loaded.warnings, fields))
-
-    def _add(self, key: str, entry: _Entry) -> None:
-        self._entries[key] = entry
-        for qid in entry.fields:
-            self._key_of[qid] = key
+        name = _entry_name(source)
+        notes = dict.fromkeys((q.id for q in role_file.questions), None)
+        self._pending[name] = _Entry(self._key(source, raw), role_file, loaded.warnings, notes)
+        self._entry_of.update(dict.fromkeys(notes, name))
 
     def rendered(self, note: NoteSpec, fields: tuple[str, ...]) -> None:
-        """Keep a note's fingerprint and rendered Question and Answer fields; a file's entry
-        is saved once all its notes are in."""
-        key = self._key_of.get(note.question_id)
-        if key is None:
+        """Keep a note's fingerprint, GUID and Question and Answer fields; a file's entry is
+        saved once all its notes are in."""
+        name = self._entry_of.pop(note.question_id, None)
+        if name is None:
             return
-        entry = self._entries[key]
-        entry.fields[note.question_id] = (fields[0], fields[1])
-        entry.fingerprints[note.question_id] = note.fingerprint
-        if entry.complete:
-            self._save(key, entry)
+        entry = self._pending[name]
+        entry.notes[note.question_id] = (note.fingerprint, note.guid, (fields[0], fields[1]))
+        if all(v is not None for v in entry.notes.values()):
+            del self._pending[name]
+            self._save(name, entry)
 
     def finish(self) -> None:
         """Drop the entries of files this build did not read (after a build that wrote)."""
@@ -133,72 +124,76 @@ class WorkCache:
         except OSError:
             return
         for name in names:
-            if name.endswith(".json") and name[:-5] not in self._entries:
+            if name.endswith(".json") and name[:-5] not in self._seen:
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink()
 
-    def _save(self, key: str, entry: _Entry) -> None:
+    def _key(self, source: SourceFile, raw: bytes) -> str:
+        digest = hashlib.blake2b(digest_size=20)
+        head = [WORK_FORMAT, self.code, str(source.path), source.display_path]
+        digest.update(json.dumps(head).encode() + b"\0")
+        digest.update(raw)
+        return digest.hexdigest()
+
+    def _save(self, name: str, entry: _Entry) -> None:
         text = json.dumps(_encode(entry), ensure_ascii=False)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
             tmp.write_text(text, encoding="utf-8")
-            try:
-                os.rename(tmp, self.folder / f"{key}.json")
-            except FileExistsError:  # Windows: the same key always holds the same entry
-                tmp.unlink()
+            os.replace(tmp, self.folder / f"{name}.json")
         except OSError:
             pass  # a cache that cannot be written only costs the next build its shortcut
-        # Once saved, the entry's text need not stay in memory (a big bank's fields).
-        entry.fields = dict.fromkeys(entry.fields, ("", ""))
+
+
+def _hex(data: bytes, size: int) -> str:
+    return hashlib.blake2b(data, digest_size=size).hexdigest()
+
+
+def _entry_name(source: SourceFile) -> str:
+    """The entry of a content file, by its path and name as shown."""
+    return _hex(json.dumps([str(source.path), source.display_path]).encode(), 20)
 
 
 def _encode(entry: _Entry) -> dict[str, Any]:
     r = entry.role_file
+    questions = []
+    for q in r.questions:
+        known = entry.notes[q.id]
+        assert known is not None
+        fingerprint, guid, html = known
+        row = [q.id, q.difficulty, q.question, q.answer, q.tags, q.line, q.guid]
+        questions.append([*row, fingerprint, guid, *html])
     return {
         "format": WORK_FORMAT,
+        "key": entry.key,
         "file": [r.display_path, r.role, r.deck, r.description, r.deck_line],
-        "questions": [
-            [
-                q.id,
-                q.difficulty,
-                q.question,
-                q.answer,
-                list(q.tags),
-                q.line,
-                q.guid,
-                entry.fingerprints[q.id],
-                entry.fields[q.id],
-            ]
-            for q in r.questions
-        ],
+        "questions": questions,
         "warnings": [[w.path, w.line, w.message, w.code] for w in entry.warnings],
     }
 
 
-def _decode(data: Mapping[str, Any], key: str) -> _Entry:
-    if data["format"] != WORK_FORMAT:
-        raise ValueError(key)
+def _fields_by_fingerprint(data: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    return {str(q[7]): (str(q[9]), str(q[10])) for q in data["questions"]}
+
+
+def _decode(
+    data: Mapping[str, Any],
+) -> tuple[RoleFile, tuple[ContentWarning, ...], dict[str, KnownNote]]:
     display_path, role, deck, description, deck_line = data["file"]
     questions = []
-    fields: dict[str, tuple[str, str] | None] = {}
-    fingerprints: dict[str, str] = {}
-    for qid, difficulty, question, answer, tags, line, guid, fingerprint, html in data["questions"]:
+    known: dict[str, KnownNote] = {}
+    for qid, difficulty, text, answer, tags, line, guid, fingerprint, note_guid, q, a in data[
+        "questions"
+    ]:
         questions.append(
-            Question(
-                id=str(qid),
-                difficulty=_DIFFICULTY[difficulty],
-                question=str(question),
-                answer=str(answer),
-                tags=tuple(str(t) for t in tags),
-                line=int(line),
-                guid=str(guid),
-            )
+            Question(str(qid), _DIFFICULTY[difficulty], str(text), str(answer), tuple(tags), line)
         )
-        fields[qid] = None if html is None else (str(html[0]), str(html[1]))
-        fingerprints[qid] = str(fingerprint)
+        if guid:
+            questions[-1] = replace(questions[-1], guid=str(guid))
+        known[qid] = KnownNote(str(fingerprint), (str(q), str(a)), str(note_guid))
     role_file = RoleFile(
         str(display_path), str(role), str(deck), str(description), tuple(questions), deck_line
     )
     warnings = tuple(ContentWarning(p, int(n), m, code=c) for p, n, m, c in data["warnings"])
-    return _Entry(role_file, warnings, fields, fingerprints)
+    return role_file, warnings, known
