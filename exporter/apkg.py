@@ -23,6 +23,7 @@ from exporter.media import read_verified
 from exporter.model import MediaFile
 from exporter.notes import NoteSpec
 from exporter.notetype import NoteType
+from exporter.rendering import fields_in_order
 
 Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
 
@@ -47,12 +48,16 @@ def build_apkg(
     by_deck: dict[str, list[int]] = {}
     for i, spec in enumerate(notes):
         by_deck.setdefault(spec.deck, []).append(i)
+    # The order the database asks for the notes in: deck by deck.
+    order = [i for deck in decks for i in by_deck.get(deck.name, ())]
+    fields_stream = zip(order, fields_in_order([notes[i] for i in order]), strict=True)
 
     def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
         for i in indices:
+            j, fields = next(fields_stream)
+            assert i == j, "notes asked for out of order"
             spec = notes[i]
             stamp = stamps[spec.question_id]
-            fields = spec.fields
             if on_rendered is not None:
                 on_rendered(spec, fields)
             yield NoteRow(spec.guid, fields, spec.tags, dues[i], stamp.mod, stamp.id)

@@ -181,7 +181,11 @@ def scan(text: str) -> Scan:
     stripped = text.strip()
     lead = text[: len(text) - len(text.lstrip())].count("\n")
     env: dict[str, Any] = {}
-    tokens = _markdown().parse(stripped, env)
+    tokens = (
+        _markdown().parse(stripped, env)
+        if _INLINE_RICH.search(text)
+        else _blocks(stripped, env)  # fences only: they are blocks, the inline pass can wait
+    )
     images: list[tuple[str, int]] = []
     warnings: list[Finding] = []
     inline_line: dict[int, int] = {}
@@ -213,6 +217,21 @@ def scan(text: str) -> Scan:
         for src, pos, message in env.get(PROBLEMS, [])
     ]
     return Scan(tuple(images), tuple(problems), tuple(warnings))
+
+
+_INLINE_RICH = re.compile(r"\$|\\[(\[]|!\[")  # math and images: found by the inline pass
+
+
+def _blocks(text: str, env: dict[str, Any]) -> list[Token]:
+    """The block tokens of ``text``, as ``parse`` makes them before its inline pass (a
+    quarter of the time): fences are found, inline tokens have no children yet."""
+    from markdown_it.rules_core import block, normalize
+    from markdown_it.rules_core.state_core import StateCore
+
+    state = StateCore(text, _markdown(), env)
+    normalize(state)
+    block(state)
+    return state.tokens
 
 
 def _images(children: Sequence[Token]) -> list[tuple[str, int]]:

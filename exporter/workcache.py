@@ -141,7 +141,10 @@ class WorkCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".{name}.{os.getpid()}.tmp"
             tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.folder / f"{name}.json")
+            try:
+                os.rename(tmp, self.folder / f"{name}.json")  # atomic, and replaces, on POSIX
+            except FileExistsError:  # Windows
+                os.replace(tmp, self.folder / f"{name}.json")
         except OSError:
             pass  # a cache that cannot be written only costs the next build its shortcut
 

@@ -121,3 +121,46 @@ def test_images_become_plain_links_with_escaped_text() -> None:
         '<p>See <a href="https://e.com/x.png?a=1&amp;b=%222%22">a &lt;b&gt; &amp; c</a> and '
         '<a href="https://e.com/y.png">https://e.com/y.png</a></p>'
     )
+
+
+FENCED = st.lists(
+    st.sampled_from(
+        [
+            "```python",
+            "```",
+            "~~~sql",
+            "```nosuchlang",
+            "    ```x",
+            "> ```py",
+            "- ```py",
+            "x = 1",
+            "",
+            "text *em*",
+            "1. item",
+            "<b>",
+            "`code`",
+            "````",
+            "  ~~~",
+        ]
+    ),
+    min_size=1,
+    max_size=12,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FENCED)
+def test_fence_only_scan_equals_a_full_parse(text: str) -> None:
+    """Text whose only rich content is fences is scanned with the block pass alone; what it
+    finds (unknown languages, long blocks, at their lines) equals a full parse's findings."""
+    import re
+
+    from exporter import text as module
+
+    found = module.scan(text)
+    real = module._INLINE_RICH
+    module._INLINE_RICH = re.compile("")  # every text takes the full parse
+    try:
+        assert module.scan(text) == found
+    finally:
+        module._INLINE_RICH = real
