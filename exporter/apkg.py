@@ -1,17 +1,16 @@
 """Notes, decks and stamps -> the bytes of a deterministic ``.apkg``.
 
 genanki fills the SQLite database (``exporter.genanki_adapter``); we write the zip ourselves
-(fixed entry order, date, mode and compression), because genanki's own ``write_to_file``
-stamps entries with a temp file's mtime and leaves that temp file behind.
+(``exporter.zipwrite``: fixed entry order, date, mode and compression), because genanki's
+own ``write_to_file`` stamps entries with a temp file's mtime and leaves that temp file
+behind.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -24,13 +23,9 @@ from exporter.model import MediaFile
 from exporter.notes import NoteSpec
 from exporter.notetype import NoteType
 from exporter.rendering import fields_in_order
+from exporter.zipwrite import write_zip
 
 Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
-
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-# DEFLATE level 1: about 4x smaller than genanki's stored zip for a fraction of level 6's
-# time (docs/BENCHMARKS.md); the level is part of the byte-for-byte output.
-ZIP_LEVEL = 1
 
 
 def build_apkg(
@@ -70,12 +65,8 @@ def build_apkg(
         write_collection(database, notetype, notetype_mod, decks, per_deck)
         buffer = io.BytesIO()
         media = media_of(notes)
-        with zipfile.ZipFile(buffer, "w") as archive, database.open("rb") as db:
-            _add(archive, "collection.anki2", db, database.stat().st_size)
-            for number, file in enumerate(media):
-                _add(archive, str(number), io.BytesIO(data := read_verified(file)), len(data))
-            index = media_index(media)
-            _add(archive, "media", io.BytesIO(index), len(index))
+        with database.open("rb") as db:
+            write_zip(buffer, _members(db, media))
     return buffer.getvalue()
 
 
@@ -90,16 +81,10 @@ def media_index(media: Sequence[MediaFile]) -> bytes:
     return json.dumps({str(i): f.name for i, f in enumerate(media)}).encode("utf-8")
 
 
-def _add(archive: zipfile.ZipFile, name: str, data: BinaryIO, size: int) -> None:
-    """Stream one entry into the zip with a fixed date, mode and compression."""
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    info.create_system = 3  # Unix, whatever machine builds it
-    info.file_size = size  # known up front, as ``writestr`` would set it
-    if hasattr(info, "compress_level"):  # Python >= 3.13
-        info.compress_level = ZIP_LEVEL
-    else:
-        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
-    with archive.open(info, "w") as dest:
-        shutil.copyfileobj(data, dest, 1 << 20)
+def _members(db: BinaryIO, media: Sequence[MediaFile]) -> Iterator[tuple[str, BinaryIO]]:
+    """The package's entries: the collection, each media file by number, the media index
+    (each media file read when its turn comes)."""
+    yield "collection.anki2", db
+    for number, file in enumerate(media):
+        yield str(number), io.BytesIO(read_verified(file))
+    yield "media", io.BytesIO(media_index(media))

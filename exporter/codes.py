@@ -77,6 +77,7 @@ CODES: dict[str, str] = {
     "output-not-regular": "The output path is a device, FIFO, socket or a link to one.",
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
+    "output-too-large": "The package would be 4 GiB or more; build it in slices.",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
