@@ -75,8 +75,8 @@ def _class_of(ttype: Any) -> str | None:
     return best[1]
 
 
-# A build renders each field twice (its fingerprint, then the database): remembering the
-# last few thousand blocks halves highlighting, Pygments' regex lexers being most of it.
+# Banks repeat code blocks (a snippet shown in several answers): Pygments' regex lexers are
+# most of highlighting's cost, so the last few thousand blocks are remembered.
 @lru_cache(maxsize=4096)
 def highlight(code: str, language: str) -> str | None:
     """``code`` as escaped HTML with ``<span class="hl-X">`` around coloured tokens, or

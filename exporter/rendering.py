@@ -1,21 +1,14 @@
-"""Many notes' fields, rendered in order: in worker processes when there are enough of them
-to pay for the workers, else here. The workers run the very same ``text.to_html``, so the
-fields are the same either way (a test compares them); only the time differs.
-
-Markdown rendering is pure Python (markdown-it-py, Pygments) and holds the GIL, so threads
-would not help; processes do, one per core. On Linux they are forked (nothing to import
-again); elsewhere they are spawned, which costs each one its imports, so the bar is higher.
-"""
+"""Many notes' fields, rendered in order: in worker processes (``exporter.workers``) when
+there are enough of them to pay for the workers, else here. The workers run the very same
+``text.to_html``, so the fields are the same either way (a test compares them)."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from exporter.notes import NoteSpec, fields_for
 from exporter.text import to_html
+from exporter.workers import ordered_map, worker_count
 
 # Below this many notes to render, workers cost more than they save (docs/BENCHMARKS.md).
 PARALLEL_MIN_NOTES = 1_500
@@ -27,29 +20,16 @@ def fields_in_order(
     notes: Sequence[NoteSpec], workers: int | None = None
 ) -> Iterator[tuple[str, ...]]:
     """The fields of each of ``notes``, in order. ``workers``: how many processes may
-    render (default: one per core; 1 renders here)."""
+    render (default: one per core when worth it; 1 renders here)."""
     todo = [n for n in notes if n.known_html is None]
-    count = _workers(len(todo), workers)
-    if count <= 1:
-        for note in notes:
+    count = worker_count(len(todo), PARALLEL_MIN_NOTES, workers)
+    rendered = ordered_map(_render, map(_job, todo), count, _CHUNK)
+    for note in notes:
+        if note.known_html is not None:
             yield note.fields
-        return
-    jobs = (_job(n) for n in todo)
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with context.Pool(count) as pool:
-        rendered = pool.imap(_render, jobs, chunksize=_CHUNK)
-        for note in notes:
-            if note.known_html is not None:
-                yield note.fields
-            else:
-                yield fields_for(note.role_file, note.question, next(rendered))
-
-
-def _workers(todo: int, workers: int | None) -> int:
-    cores = os.cpu_count() or 1
-    wanted = cores if workers is None else workers
-    bar = PARALLEL_MIN_NOTES if sys.platform == "linux" else 4 * PARALLEL_MIN_NOTES
-    return min(wanted, 8) if todo >= bar or workers is not None else 1
+        else:
+            yield fields_for(note.role_file, note.question, next(rendered))
+    rendered.close()
 
 
 def _job(note: NoteSpec) -> _Job:

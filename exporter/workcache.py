@@ -76,7 +76,7 @@ class WorkCache:
         """The work cache under ``root`` of the package at ``output`` (by absolute path)."""
         return cls(root / _hex(str(output.absolute()).encode(), 16), code)
 
-    def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None:
+    def loaded(self, source: SourceFile, digest: bytes) -> LoadedFile | None:
         """The file as loaded by an earlier build from the same bytes, or ``None``."""
         name = _entry_name(source)
         self._seen.add(name)
@@ -85,7 +85,7 @@ class WorkCache:
                 data = json.load(f)
             if data["format"] != WORK_FORMAT:
                 return None
-            if data["key"] != self._key(source, raw):
+            if data["key"] != self._key(source, digest):
                 self.by_fingerprint.update(_fields_by_fingerprint(data))
                 return None
             role_file, warnings, known = _decode(data)
@@ -95,14 +95,14 @@ class WorkCache:
         ids = tuple((q.id, q.line) for q in role_file.questions)
         return LoadedFile(role_file, ids, (), warnings)
 
-    def remember(self, source: SourceFile, raw: bytes, loaded: LoadedFile) -> None:
+    def remember(self, source: SourceFile, digest: bytes, loaded: LoadedFile) -> None:
         """Note a file loaded in full: its entry is saved once its notes are rendered."""
         role_file = loaded.role_file
         if role_file is None or loaded.errors or any(q.images for q in role_file.questions):
             return
         name = _entry_name(source)
         notes = dict.fromkeys((q.id for q in role_file.questions), None)
-        self._pending[name] = _Entry(self._key(source, raw), role_file, loaded.warnings, notes)
+        self._pending[name] = _Entry(self._key(source, digest), role_file, loaded.warnings, notes)
         self._entry_of.update(dict.fromkeys(notes, name))
 
     def rendered(self, note: NoteSpec, fields: tuple[str, ...]) -> None:
@@ -128,12 +128,9 @@ class WorkCache:
                 with contextlib.suppress(OSError):
                     (self.folder / name).unlink()
 
-    def _key(self, source: SourceFile, raw: bytes) -> str:
-        digest = hashlib.blake2b(digest_size=20)
-        head = [WORK_FORMAT, self.code, str(source.path), source.display_path]
-        digest.update(json.dumps(head).encode() + b"\0")
-        digest.update(raw)
-        return digest.hexdigest()
+    def _key(self, source: SourceFile, digest: bytes) -> str:
+        head = [WORK_FORMAT, self.code, str(source.path), source.display_path, digest.hex()]
+        return _hex(json.dumps(head).encode(), 20)
 
     def _save(self, name: str, entry: _Entry) -> None:
         text = json.dumps(_encode(entry), ensure_ascii=False)

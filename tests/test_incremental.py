@@ -177,6 +177,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
     monkeypatch.setattr(exporter.load, "_load_file", load)
     monkeypatch.setattr("exporter.notes.to_html", render)
+    monkeypatch.setattr("exporter.rendering.to_html", render)
     return counts
 
 
