@@ -165,10 +165,8 @@ def main() -> None:
         "Math costs nothing measurable (a markdown-it rule, no typesetting at build time: Anki's",
         "MathJax does that on the device). Images cost reading and hashing each file once. The",
         "cost is highlighting: Pygments' regex lexer takes about 1.3 ms for a 12-line block, so",
-        "**about 1.3 s per 1,000 highlighted blocks** in a build. A build renders each field",
-        "twice (its fingerprint, then the database); a cache of the last 4,096 highlighted",
-        "blocks makes the second render free up to that many blocks, and past it a block is",
-        "highlighted twice (about 2.6 s per 1,000).",
+        "**about 1.3 s per 1,000 highlighted blocks** in a build (on one core; a big build",
+        "renders on every core, and a rebuild renders only notes whose text changed).",
         "",
     ]
     body += per_field(args.questions)

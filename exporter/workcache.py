@@ -56,6 +56,7 @@ class _Entry:
     role_file: RoleFile
     warnings: tuple[ContentWarning, ...]
     notes: dict[str, tuple[str, str, tuple[str, str]] | None]
+    missing: int = 0  # notes not rendered yet
 
 
 class WorkCache:
@@ -102,7 +103,8 @@ class WorkCache:
             return
         name = _entry_name(source)
         notes = dict.fromkeys((q.id for q in role_file.questions), None)
-        self._pending[name] = _Entry(self._key(source, digest), role_file, loaded.warnings, notes)
+        key = self._key(source, digest)
+        self._pending[name] = _Entry(key, role_file, loaded.warnings, notes, len(notes))
         self._entry_of.update(dict.fromkeys(notes, name))
 
     def rendered(self, note: NoteSpec, fields: tuple[str, ...]) -> None:
@@ -113,7 +115,8 @@ class WorkCache:
             return
         entry = self._pending[name]
         entry.notes[note.question_id] = (note.fingerprint, note.guid, (fields[0], fields[1]))
-        if all(v is not None for v in entry.notes.values()):
+        entry.missing -= 1
+        if not entry.missing:
             del self._pending[name]
             self._save(name, entry)
 

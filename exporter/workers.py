@@ -17,6 +17,8 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 MAX_WORKERS = 8
+# How workers start: forked on Linux; spawned elsewhere (macOS and Windows cannot fork safely).
+START = "fork" if sys.platform == "linux" else "spawn"
 
 
 def worker_count(work: int, enough: int, workers: int | None = None) -> int:
@@ -24,7 +26,7 @@ def worker_count(work: int, enough: int, workers: int | None = None) -> int:
     (spawned workers need four times as much); ``workers`` forces a count."""
     if workers is not None:
         return max(1, workers)
-    bar = enough if sys.platform == "linux" else 4 * enough
+    bar = enough if START == "fork" else 4 * enough
     return min(os.cpu_count() or 1, MAX_WORKERS) if work >= bar else 1
 
 
@@ -35,7 +37,7 @@ def ordered_map(
     if count <= 1:
         yield from map(func, items)
         return
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    context = multiprocessing.get_context(START)
     with context.Pool(count, initializer=_plain_signals) as pool:
         yield from pool.imap(func, items, chunksize=chunk)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import exporter.load
+import exporter.workers
 from conftest import CONTENT, ROOT, write, write_stress_bank
 from exporter.errors import ContentErrors
 from exporter.notes import notes_for
@@ -17,7 +18,12 @@ from exporter.rendering import fields_in_order
 from exporter.workers import worker_count
 
 
-def test_workers_render_what_one_process_renders(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_workers_render_what_one_process_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    """Forked (Linux) or spawned (macOS, Windows) workers render what this process does."""
+    monkeypatch.setattr(exporter.workers, "START", start)
     stress = write_stress_bank(tmp_path / "stress")
     bank = run_load([str(CONTENT), str(ROOT / "docs" / "examples"), str(stress)])
     notes = list(notes_for(bank))
