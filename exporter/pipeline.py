@@ -8,6 +8,7 @@ here prints or exits: ``exporter.cli`` does, from the outcome.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -100,7 +101,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         if status == "written":
             write_files(result.files())
         if work is not None:
-            work.finish()
+            work.finish(time.time())
     if inputs is not None:
         images = {
             (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)

@@ -35,6 +35,7 @@ from exporter.notes import KnownNote, NoteSpec
 from exporter.sources import SourceFile
 
 WORK_FORMAT = 1
+STALE_DAYS = 30  # an output not built for this long loses its work folder
 _DIFFICULTY = {d: d for d in DIFFICULTIES}
 
 
@@ -120,16 +121,22 @@ class WorkCache:
             del self._pending[name]
             self._save(name, entry)
 
-    def finish(self) -> None:
-        """Drop the entries of files this build did not read (after a build that wrote)."""
+    def finish(self, now: float) -> None:
+        """After a build: drop entries of files it did not read and temp files of builds
+        killed an hour ago or more; mark this output's folder used, and remove the folders
+        of outputs not built for ``STALE_DAYS`` (``now``: the wall clock, in seconds)."""
         try:
-            names = [e.name for e in os.scandir(self.folder)]
+            entries = list(os.scandir(self.folder))
+            os.utime(self.folder, (now, now))
         except OSError:
             return
-        for name in names:
-            if name.endswith(".json") and name[:-5] not in self._seen:
+        for entry in entries:
+            name = entry.name
+            dead = name.endswith(".tmp") and _older(entry.path, now - 3600)
+            if dead or (name.endswith(".json") and name[:-5] not in self._seen):
                 with contextlib.suppress(OSError):
-                    (self.folder / name).unlink()
+                    os.unlink(entry.path)
+        _remove_stale(self.folder.parent, now - STALE_DAYS * 86_400)
 
     def _key(self, source: SourceFile, digest: bytes) -> str:
         head = [WORK_FORMAT, self.code, str(source.path), source.display_path, digest.hex()]
@@ -147,6 +154,34 @@ class WorkCache:
                 os.replace(tmp, self.folder / f"{name}.json")
         except OSError:
             pass  # a cache that cannot be written only costs the next build its shortcut
+
+
+def _older(path: str, limit: float) -> bool:
+    try:
+        return os.stat(path, follow_symlinks=False).st_mtime < limit
+    except OSError:
+        return False
+
+
+def _remove_stale(root: Path, limit: float) -> None:
+    """Remove the work folders under ``root`` last used before ``limit`` (our folders only:
+    32 hex digits, holding nothing but entries and temp files)."""
+    try:
+        folders = [e for e in os.scandir(root) if _is_work_folder(e.name)]
+    except OSError:
+        return
+    for folder in folders:
+        if not folder.is_dir(follow_symlinks=False) or not _older(folder.path, limit):
+            continue
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder.path):
+                if entry.name.endswith((".json", ".tmp")) and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+            os.rmdir(folder.path)
+
+
+def _is_work_folder(name: str) -> bool:
+    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
 
 
 def _hex(data: bytes, size: int) -> str:

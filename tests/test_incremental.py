@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -261,3 +262,32 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
         os.environ["INTERVIEW_DECK_CACHE"] = env_before
     b = build_deck(bank.folder, output=tmp_path / "b" / "deck.apkg", fresh=True)
     assert a.output.read_bytes() == b.output.read_bytes()
+
+
+def test_stale_work_is_removed(tmp_path: Path) -> None:
+    """Temp files of killed builds go after an hour, and the folders of outputs not built
+    for 30 days go with their entries; anything not ours is left alone."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    root = Path(os.environ["INTERVIEW_DECK_CACHE"])
+    folder = WorkCache.for_output(root, out, "").folder
+    old, fresh_tmp = folder / ".x.123.tmp", folder / ".y.456.tmp"
+    stale = root / ("a" * 32)
+    recent = root / ("b" * 32)
+    mine = root / "not-a-work-folder"
+    for path in (stale, recent, mine):
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "entry.json").write_text("{}")
+    folder.mkdir(parents=True, exist_ok=True)
+    old.write_text("")
+    fresh_tmp.write_text("")
+    month = time.time() - 31 * 86_400
+    for path in (old, stale, mine):
+        os.utime(path, (month, month))
+    build_deck(bank.folder, output=out)
+    assert not old.exists()
+    assert fresh_tmp.exists()
+    assert not stale.exists()
+    assert recent.exists()
+    assert mine.exists()
+    assert folder.exists()
