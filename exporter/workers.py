@@ -6,7 +6,6 @@ are the function's own, so they are the same with any number of workers."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
@@ -37,6 +36,8 @@ def ordered_map(
     if count <= 1:
         yield from map(func, items)
         return
+    import multiprocessing  # ~10 ms: only when there are workers to start
+
     context = multiprocessing.get_context(START)
     with context.Pool(count, initializer=_plain_signals) as pool:
         yield from pool.imap(func, items, chunksize=chunk)
