@@ -163,7 +163,10 @@ def code_digest() -> str:
 
 def _code_identity() -> list[object]:
     """Python, SQLite and zlib versions, and every file of the packages that shape a build."""
+    from exporter.highlight import plugin_lexers
+
     parts: list[object] = [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
+    parts.append(["pygments plugin lexers", list(plugin_lexers())])
     for name in _PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:

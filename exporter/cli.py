@@ -167,7 +167,7 @@ def build(
     now = _clock()
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
-    work = None if no_cache else work_root(os.environ, Path.home())
+    work = None if no_cache else work_root(os.environ, Path.home)
     record = not no_cache and fmt == "text"
     request = BuildRequest(sources or DEFAULT_SOURCES, options, check, record, work)
     with terminal_hooks("Reading questions") as hooks:

@@ -86,3 +86,9 @@ class SelectionError(ExporterError):
     """The build's filters leave nothing to build."""
 
     code = "selection-empty"
+
+
+class WorkerLost(ExporterError):
+    """A worker process of a big build stopped without finishing (killed, out of memory)."""
+
+    code = "worker-lost"

@@ -52,6 +52,15 @@ def _lexer(language: str) -> Any:
 
 
 @cache
+def plugin_lexers() -> tuple[str, ...]:
+    """The Pygments lexers installed as plugins (entry points), which change what a fence
+    renders as without changing Pygments itself: part of the rendering code's identity."""
+    from importlib.metadata import entry_points
+
+    return tuple(sorted(f"{e.name}={e.value}" for e in entry_points(group="pygments.lexers")))
+
+
+@cache
 def is_known(language: str) -> bool:
     """True when Pygments has a lexer for this fence language (``python``, ``sql``, …),
     found without making one (a lexer compiles its regular expressions when first made)."""

@@ -11,6 +11,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from exporter.highlight import plugin_lexers
 from exporter.model import Bank, Difficulty, MediaFile, Question, RoleFile
 from exporter.text import inert_anki_syntax, to_html
 
@@ -90,8 +91,9 @@ _RENDERER_LIBRARIES = ("markdown_it", "mdurl", "pygments")
 
 @cache
 def renderer_identity() -> str:
-    """A hash of the rendering code (our modules' text and the libraries' ``__init__``, which
-    names their version): a change to how fields render is a change to every note."""
+    """A hash of the rendering code (our modules' text, the libraries' ``__init__``, which
+    names their version, and Pygments' plugin lexers): a change to how fields render is a
+    change to every note."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in _RENDERER_FILES:
@@ -100,6 +102,8 @@ def renderer_identity() -> str:
         spec = importlib.util.find_spec(library)
         if spec is not None and spec.origin is not None:
             digest.update(Path(spec.origin).read_bytes())
+    for plugin in plugin_lexers():
+        digest.update(f"\0lexer\0{plugin}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from exporter import buildcache
 from exporter.apkg import media_of
 from exporter.atomic import write_files
-from exporter.buildcache import Inputs, Record, code_digest, inputs_for
+from exporter.buildcache import Inputs, Record, inputs_for
 from exporter.errors import OutputError
 from exporter.leftovers import exclusive, remove_leftovers
 from exporter.load import Progress, load_bank
@@ -82,9 +83,11 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
+        if request.work_root is not None:  # keep its work folder from looking abandoned
+            WorkCache.for_output(request.work_root, options.output, "").touch(time.time())
         return BuildOutcome("up-to-date", options.output, record=record)
     root = request.work_root
-    work = WorkCache.for_output(root, options.output, code_digest()) if root else None
+    work = WorkCache.for_output(root, options.output, buildcache.code_digest()) if root else None
     bank = load_bank(sources, progress=hooks.progress, memo=work)
     if hooks.loaded is not None:
         hooks.loaded(bank)

@@ -23,7 +23,8 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from exporter.errors import ContentWarning
 from exporter.load import LoadedFile
 from exporter.model import DIFFICULTIES, Question, RoleFile
 from exporter.notes import KnownNote, NoteSpec
+from exporter.privatefolder import private_folder
 from exporter.sources import SourceFile
 
 WORK_FORMAT = 1
@@ -39,12 +41,18 @@ STALE_DAYS = 30  # an output not built for this long loses its work folder
 _DIFFICULTY = {d: d for d in DIFFICULTIES}
 
 
-def work_root(environ: Mapping[str, str], home: Path) -> Path:
-    """The folder that holds every output's work folders, given the environment."""
+def work_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | None:
+    """The folder that holds every output's work folders, given the environment; ``None``
+    when there is none (no home folder, as for a container's made-up user)."""
     given = environ.get("INTERVIEW_DECK_CACHE")
     if given:
         return Path(given)
-    base = environ.get("XDG_CACHE_HOME") or str(home / ".cache")
+    base = environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(home() / ".cache")
+        except (RuntimeError, KeyError, OSError):
+            return None
     return Path(base) / "interview-deck" / "work"
 
 
@@ -76,22 +84,24 @@ class WorkCache:
     @classmethod
     def for_output(cls, root: Path, output: Path, code: str) -> WorkCache:
         """The work cache under ``root`` of the package at ``output`` (by absolute path)."""
-        return cls(root / _hex(str(output.absolute()).encode(), 16), code)
+        return cls(root / _hex(os.fsencode(output.absolute()), 16), code)
 
     def loaded(self, source: SourceFile, digest: bytes) -> LoadedFile | None:
         """The file as loaded by an earlier build from the same bytes, or ``None``."""
         name = _entry_name(source)
         self._seen.add(name)
         try:
-            with (self.folder / f"{name}.json").open(encoding="utf-8") as f:
-                data = json.load(f)
-            if data["format"] != WORK_FORMAT:
-                return None
+            with private_folder(self.folder) as folder:
+                data = json.loads(folder.read(f"{name}.json"))
+            if data["format"] != WORK_FORMAT or data["code"] != self.code:
+                return None  # another program: not even its fields can be trusted
             if data["key"] != self._key(source, digest):
                 self.by_fingerprint.update(_fields_by_fingerprint(data))
                 return None
             role_file, warnings, known = _decode(data)
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+        except RecursionError:  # JSON nested too deeply
             return None
         self.known.update(known)
         ids = tuple((q.id, q.line) for q in role_file.questions)
@@ -126,62 +136,60 @@ class WorkCache:
         killed an hour ago or more; mark this output's folder used, and remove the folders
         of outputs not built for ``STALE_DAYS`` (``now``: the wall clock, in seconds)."""
         try:
-            entries = list(os.scandir(self.folder))
-            os.utime(self.folder, (now, now))
+            with private_folder(self.folder) as folder:
+                for name in folder.names():
+                    dead = _TEMP.fullmatch(name) and folder.older(name, now - 3600)
+                    entry = _ENTRY.fullmatch(name)
+                    if dead or (entry and name[:-5] not in self._seen):
+                        folder.remove(name)
+                folder.touch(now)
         except OSError:
             return
-        for entry in entries:
-            name = entry.name
-            dead = name.endswith(".tmp") and _older(entry.path, now - 3600)
-            if dead or (name.endswith(".json") and name[:-5] not in self._seen):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
         _remove_stale(self.folder.parent, now - STALE_DAYS * 86_400)
+
+    def touch(self, now: float) -> None:
+        """Mark this output's folder used (a build skipped as up to date)."""
+        with contextlib.suppress(OSError), private_folder(self.folder, create=False) as folder:
+            folder.touch(now)
 
     def _key(self, source: SourceFile, digest: bytes) -> str:
         head = [WORK_FORMAT, self.code, str(source.path), source.display_path, digest.hex()]
         return _hex(json.dumps(head).encode(), 20)
 
     def _save(self, name: str, entry: _Entry) -> None:
-        text = json.dumps(_encode(entry), ensure_ascii=False)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            try:
-                os.rename(tmp, self.folder / f"{name}.json")  # atomic, and replaces, on POSIX
-            except FileExistsError:  # Windows
-                os.replace(tmp, self.folder / f"{name}.json")
-        except OSError:
-            pass  # a cache that cannot be written only costs the next build its shortcut
+        entry_with_code = {**_encode(entry), "code": self.code}
+        data = json.dumps(entry_with_code, ensure_ascii=False).encode("utf-8")
+        with contextlib.suppress(OSError), private_folder(self.folder) as folder:
+            folder.write(f"{name}.json", f".{name}.{os.getpid()}.tmp", data)
+        # (a cache that cannot be written only costs the next build its shortcut)
 
 
-def _older(path: str, limit: float) -> bool:
-    try:
-        return os.stat(path, follow_symlinks=False).st_mtime < limit
-    except OSError:
-        return False
+_ENTRY = re.compile(r"[0-9a-f]{40}\.json")
+_TEMP = re.compile(r"\.[0-9a-f]{40}\.[0-9]+\.tmp")
 
 
 def _remove_stale(root: Path, limit: float) -> None:
-    """Remove the work folders under ``root`` last used before ``limit`` (our folders only:
-    32 hex digits, holding nothing but entries and temp files)."""
+    """Remove the work folders under ``root`` last used before ``limit``: only folders of
+    ours (32 hex digits, checked as ``_Folder`` does), only our entries and temp files in
+    them, and the folder itself only if nothing else is left."""
     try:
-        folders = [e for e in os.scandir(root) if _is_work_folder(e.name)]
+        names = [e.name for e in os.scandir(root) if _WORK_FOLDER.fullmatch(e.name)]
     except OSError:
         return
-    for folder in folders:
-        if not folder.is_dir(follow_symlinks=False) or not _older(folder.path, limit):
+    for name in names:
+        try:
+            with private_folder(root / name, create=False) as folder:
+                if os.stat(root / name, follow_symlinks=False).st_mtime >= limit:
+                    continue
+                for entry in folder.names():
+                    if _ENTRY.fullmatch(entry) or _TEMP.fullmatch(entry):
+                        folder.remove(entry)
+            (root / name).rmdir()  # fails, as it should, if anything else is in it
+        except OSError:
             continue
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(folder.path):
-                if entry.name.endswith((".json", ".tmp")) and entry.is_file(follow_symlinks=False):
-                    os.unlink(entry.path)
-            os.rmdir(folder.path)
 
 
-def _is_work_folder(name: str) -> bool:
-    return len(name) == 32 and all(c in "0123456789abcdef" for c in name)
+_WORK_FOLDER = re.compile(r"[0-9a-f]{32}")
 
 
 def _hex(data: bytes, size: int) -> str:

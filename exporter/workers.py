@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Generator, Iterable
 from typing import TypeVar
 
+from exporter.errors import WorkerLost
+
 In = TypeVar("In")
 Out = TypeVar("Out")
 
@@ -26,26 +28,47 @@ def worker_count(work: int, enough: int, workers: int | None = None) -> int:
     if workers is not None:
         return max(1, workers)
     bar = enough if START == "fork" else 4 * enough
-    return min(os.cpu_count() or 1, MAX_WORKERS) if work >= bar else 1
+    return min(usable_cores(), MAX_WORKERS) if work >= bar else 1
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    counted = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if counted is not None:
+        return int(counted() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def ordered_map(
     func: Callable[[In], Out], items: Iterable[In], count: int, chunk: int = 1
 ) -> Generator[Out, None, None]:
-    """``map(func, items)``, in ``count`` worker processes when ``count`` > 1."""
+    """``map(func, items)``, in ``count`` worker processes when ``count`` > 1. A worker that
+    dies (killed, out of memory) is ``WorkerLost``, never a build that waits for ever."""
     if count <= 1:
         yield from map(func, items)
         return
     import multiprocessing  # ~10 ms: only when there are workers to start
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context(START)
-    with context.Pool(count, initializer=_plain_signals) as pool:
-        yield from pool.imap(func, items, chunksize=chunk)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_plain_signals)
+    try:
+        yield from pool.map(func, items, chunksize=chunk)
+    except BrokenProcessPool:
+        raise WorkerLost(
+            "a worker process stopped before finishing (killed, or the machine ran out of "
+            "memory?); nothing was written. Build again"
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _plain_signals() -> None:
-    """A worker ends quietly when the pool ends it (SIGTERM), and leaves Ctrl-C to the
-    parent, which stops the pool (a forked worker would otherwise run the command's own
-    handlers and print a traceback)."""
+    """A worker ends quietly when stopped (SIGTERM), and leaves Ctrl-C to the parent, which
+    stops the pool (a forked worker would otherwise run the command's own handlers and print
+    a traceback)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -10,7 +10,6 @@ archive of 4 GiB or more is refused rather than written as ZIP64.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from collections.abc import Iterable, Iterator
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from exporter.errors import OutputError
+from exporter.workers import usable_cores
 
 PIECE = 1 << 20  # bytes of input per independent piece of a DEFLATE stream
 LEVEL = 1  # fastest; about 4x smaller than genanki's stored zip (docs/BENCHMARKS.md)
@@ -70,6 +70,12 @@ def write_zip(out: BinaryIO, members: Iterable[tuple[str, BinaryIO]]) -> None:
         )
     end = out.tell()
     _fits(end, 0)
+    if len(written) > 0xFFFF:
+        raise OutputError(
+            f"the package would hold {len(written):,} files, more than a zip without ZIP64 "
+            "holds (65,535); show fewer images, or build in slices (--role, --difficulty)",
+            code="output-too-large",
+        )
     out.write(
         struct.pack(
             "<IHHHHIIH", 0x06054B50, 0, 0, len(written), len(written), end - start, start, 0
@@ -120,7 +126,7 @@ def _deflated(data: BinaryIO) -> Iterator[tuple[bytes, int, bytes]]:
     last piece ends the stream. Pieces are compressed a batch at a time on every core."""
     pending = data.read(PIECE)
     # One piece (a small bank) needs no threads, nor the ~10 ms of importing them.
-    cores = max(1, min(os.cpu_count() or 1, 16)) if len(pending) == PIECE else 1
+    cores = min(usable_cores(), 16) if len(pending) == PIECE else 1
     with _executor(cores) as pool:
         while True:
             batch = [pending]

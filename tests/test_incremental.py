@@ -4,6 +4,7 @@ only its notes are rendered."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -107,7 +108,7 @@ EDITS = st.one_of(
 @contextmanager
 def css_added(extra: str) -> Iterator[None]:
     """The note type's style sheet with ``extra`` at its end: a change to the code, as the
-    local record sees it (the work cache is left to decide for itself)."""
+    local record and the work cache see it."""
     real, real_digest = exporter.notetype._template, exporter.buildcache.code_digest
 
     def patched(name: str) -> str:
@@ -214,7 +215,7 @@ def test_damaged_entries_are_misses(tmp_path: Path) -> None:
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
     expected = outputs(out.parent)
-    folder = WorkCache.for_output(work_root(os.environ, Path.home()), out, "").folder
+    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
     entries = sorted(folder.glob("*.json"))
     assert len(entries) == 2  # a.yaml and b.yaml: c.yaml shows an image
     good = json.loads(entries[0].read_text("utf-8"))
@@ -240,7 +241,7 @@ def test_work_is_kept_in_the_users_cache_and_pruned(tmp_path: Path) -> None:
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
-    folder = WorkCache.for_output(work_root(os.environ, Path.home()), out, "").folder
+    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
     assert folder.is_relative_to(os.environ["INTERVIEW_DECK_CACHE"])
     assert not any(p.suffix == ".json" and len(p.stem) == 40 for p in tmp_path.rglob("*"))
     assert len(list(folder.glob("*.json"))) == 2
@@ -271,23 +272,102 @@ def test_stale_work_is_removed(tmp_path: Path) -> None:
     out = tmp_path / "out" / "deck.apkg"
     root = Path(os.environ["INTERVIEW_DECK_CACHE"])
     folder = WorkCache.for_output(root, out, "").folder
-    old, fresh_tmp = folder / ".x.123.tmp", folder / ".y.456.tmp"
-    stale = root / ("a" * 32)
-    recent = root / ("b" * 32)
-    mine = root / "not-a-work-folder"
-    for path in (stale, recent, mine):
+    entry = "e" * 40 + ".json"
+    old, fresh_tmp = folder / f".{'1' * 40}.123.tmp", folder / f".{'2' * 40}.456.tmp"
+    stale, recent, shared = root / ("a" * 32), root / ("b" * 32), root / ("c" * 32)
+    for path in (stale, recent, shared):
         path.mkdir(parents=True, exist_ok=True)
-        (path / "entry.json").write_text("{}")
+        (path / entry).write_text("{}")
+    (shared / "settings.json").write_text("another program's file")
     folder.mkdir(parents=True, exist_ok=True)
     old.write_text("")
     fresh_tmp.write_text("")
     month = time.time() - 31 * 86_400
-    for path in (old, stale, mine):
+    for path in (old, stale, shared):
         os.utime(path, (month, month))
     build_deck(bank.folder, output=out)
     assert not old.exists()
     assert fresh_tmp.exists()
     assert not stale.exists()
-    assert recent.exists()
-    assert mine.exists()
+    assert (recent / entry).exists()
+    assert not (shared / entry).exists()
+    assert (shared / "settings.json").read_text() == "another program's file"
     assert folder.exists()
+
+
+def poisoned(folder: Path) -> None:
+    """Every entry in ``folder`` with a script in each note's Answer field."""
+    for path in folder.glob("*.json"):
+        data = json.loads(path.read_text("utf-8"))
+        for row in data["questions"]:
+            row[10] = "<img src=x onerror=alert(1)>"
+        path.write_text(json.dumps(data), "utf-8")
+
+
+def fields_of(package: Path) -> str:
+    import sqlite3
+    import zipfile
+
+    db = package.with_suffix(".anki2")
+    db.write_bytes(zipfile.ZipFile(package).read("collection.anki2"))
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return "\n".join(row[0] for row in conn.execute("SELECT flds FROM notes"))
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership and modes")
+@pytest.mark.parametrize("how", ["writable by others", "a link"])
+def test_a_work_folder_not_ours_alone_is_not_used(tmp_path: Path, how: str) -> None:
+    """A work folder others can write to, or a link in its place, is never read: another
+    user sharing the cache root cannot put HTML into our cards."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
+    if how == "a link":
+        elsewhere = tmp_path / "elsewhere"
+        folder.rename(elsewhere)
+        folder.symlink_to(elsewhere, target_is_directory=True)
+        poisoned(elsewhere)
+    else:
+        poisoned(folder)
+        folder.chmod(0o777)
+    edit(bank, ("answer", 2, 0, "c changed"))  # c.yaml: a.yaml and b.yaml are unchanged
+    build_deck(bank.folder, output=out, epoch=EPOCH + 60)
+    assert "onerror" not in fields_of(out)
+
+
+def test_no_home_folder_is_no_cache() -> None:
+    """Without a home folder (a container's made-up user) there is simply no work cache."""
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    assert work_root({}, no_home) is None
+    assert work_root({"XDG_CACHE_HOME": "/x"}, no_home) == Path("/x/interview-deck/work")
+    assert work_root({"INTERVIEW_DECK_CACHE": "/y"}, no_home) == Path("/y")
+
+
+def test_after_a_code_change_no_old_field_is_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program or library that renders differently (a new version, a Pygments plugin) is
+    a new code digest: no entry of the old code is used, not even for its fields, even
+    where the note fingerprints stay the same."""
+    bank = start(tmp_path / "content")
+    reused, scratch = tmp_path / "reused" / "deck.apkg", tmp_path / "scratch" / "deck.apkg"
+    build_deck(bank.folder, output=reused)
+    real_digest, real_render = exporter.buildcache.code_digest, exporter.text.to_html
+
+    def render(text: str, media: Any = None) -> str:
+        return real_render(text, media).replace("<p>", '<p class="new">')
+
+    monkeypatch.setattr(exporter.buildcache, "code_digest", lambda: real_digest() + "new")
+    monkeypatch.setattr("exporter.notes.to_html", render)
+    monkeypatch.setattr("exporter.rendering.to_html", render)
+    edit(bank, ("answer", 1, 0, "b changed"))  # b.yaml changed: its old entry is a miss
+    scratch.parent.mkdir()
+    shutil.copy(reused.with_suffix(".lock.json"), scratch.with_suffix(".lock.json"))
+    build_deck(bank.folder, output=reused, epoch=EPOCH + 60)
+    build_deck(bank.folder, output=scratch, epoch=EPOCH + 60, fresh=True)
+    assert outputs(reused.parent) == outputs(scratch.parent)
+    assert fields_of(reused).count('<p class="new">') >= 8

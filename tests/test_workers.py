@@ -3,6 +3,8 @@ done here gives, in the same order."""
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,11 +13,11 @@ import pytest
 import exporter.load
 import exporter.workers
 from conftest import CONTENT, ROOT, write, write_stress_bank
-from exporter.errors import ContentErrors
+from exporter.errors import ContentErrors, WorkerLost
 from exporter.notes import notes_for
 from exporter.pipeline import run_load
 from exporter.rendering import fields_in_order
-from exporter.workers import worker_count
+from exporter.workers import ordered_map, worker_count
 
 
 @pytest.mark.parametrize("start", ["fork", "spawn"])
@@ -50,7 +52,7 @@ def test_files_parsed_in_workers_load_as_here(
     sources = [str(CONTENT), str(ROOT / "docs" / "examples"), str(stress)]
     here = run_load(sources)
     monkeypatch.setattr(exporter.load, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(exporter.workers, "usable_cores", lambda: 2)
     assert run_load(sources) == here
     bad = write(tmp_path / "bad" / "bad.yaml", "role: X\nquestions:\n  - id: Bad Id\n")
     twice = write(tmp_path / "bad" / "twice.yaml", (CONTENT / "mlops-engineer.yaml").read_text())
@@ -62,3 +64,17 @@ def test_files_parsed_in_workers_load_as_here(
         problems.append([str(e) for e in raised.value.errors])
     assert problems[0] == problems[1]
     assert any("duplicate id" in p for p in problems[0])
+
+
+def _dies_on_three(n: int) -> int:
+    if n == 3:
+        os._exit(9)  # as the out-of-memory killer would end it
+    return n * 2
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    started = time.monotonic()
+    with pytest.raises(WorkerLost, match="worker process stopped"):
+        list(ordered_map(_dies_on_three, range(50), 2))
+    assert time.monotonic() - started < 30
+    assert list(ordered_map(_dies_on_three, [1, 2], 2)) == [2, 4]

@@ -29,7 +29,7 @@ def test_any_size_reads_back_the_same_on_any_number_of_cores(
     members = {"collection.anki2": data[:size], "0": b"\x89PNG", "media": b'{"0": "a.png"}'}
     made = set()
     for cores in (1, 2, 3, 16):
-        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        monkeypatch.setattr(zipwrite, "usable_cores", lambda cores=cores: cores)
         made.add(archive(members))
     assert len(made) == 1
     with zipfile.ZipFile(io.BytesIO(made.pop())) as z:
@@ -46,4 +46,10 @@ def test_past_four_gib_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zipwrite, "_LIMIT", 1000)
     with pytest.raises(OutputError, match="4 GiB") as raised:
         archive({"collection.anki2": random.Random(0).randbytes(5000)})
+    assert raised.value.code == "output-too-large"
+
+
+def test_more_files_than_a_zip_holds_are_refused() -> None:
+    with pytest.raises(OutputError, match="65,535") as raised:
+        archive({str(i): b"x" for i in range(0x10000)})
     assert raised.value.code == "output-too-large"
