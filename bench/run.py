@@ -313,7 +313,7 @@ def targets(
     small_edit: list[Command] | None = None,
 ) -> list[str]:
     """The targets, checked against this run, against the baselines a careful user writes."""
-    rows: list[tuple[str, str, bool]] = []
+    rows: list[tuple[str, str, bool | None]] = []  # None: shown for context, not a target
     if 10 in results:
         r = results[10][FRESH].sample.median / startup[1].sample.median
         rows.append(("10-question build ≤ 1.5× `import click, yaml`", f"{r:.2f}×", r <= 1.5))
@@ -338,13 +338,14 @@ def targets(
         r = small_edit[0].sample.median / startup[1].sample.median
         rows.append(
             (
-                "(not a target) 10 questions, one answer edited, vs `import click, yaml`",
+                "(context) 10 questions, one answer edited, vs `import click, yaml`",
                 f"{r:.2f}×",
-                r <= 1.5,
+                None,
             )
         )
     lines = ["### Targets", "", "| target | this run | met |", "| --- | ---: | :---: |"]
-    lines += [f"| {what} | {value} | {'yes' if ok else '**no**'} |" for what, value, ok in rows]
+    shown = {True: "yes", False: "**no**", None: "—"}
+    lines += [f"| {what} | {value} | {shown[ok]} |" for what, value, ok in rows]
     return [*lines, ""]
 
 
@@ -377,7 +378,11 @@ def plot(results: dict[int, list[Command]], path: Path) -> None:
     plt.close(fig)
 
 
-def readme_table(results: dict[int, list[Command]], startup: list[Command]) -> list[str]:
+def readme_table(
+    results: dict[int, list[Command]],
+    startup: list[Command],
+    incremental: list[Command] | None = None,
+) -> list[str]:
     """The README's speed table, from this run."""
     lines = [
         "| questions | build | (a) CSafeLoader + genanki | (b) + markdown-it-py "
@@ -392,6 +397,13 @@ def readme_table(results: dict[int, list[Command]], startup: list[Command]) -> l
             f"| {c[FRESH].sample.peak_mib:,.0f} MiB | {size(c[FRESH].sample.output_bytes)} |"
         )
     lines.append("")
+    if incremental:
+        edited, base = incremental[0].sample.median, incremental[1].sample.median
+        lines.append(
+            f"One answer edited in a 10,000-question bank of 40 files: {edited:.2f} s "
+            f"(baseline (a) on that bank: {base:.2f} s)."
+        )
+        lines.append("")
     lines.append(
         f"`interview-deck --help` starts in {startup[0].sample.median:.3f} s "
         f'(`python -c "import click, yaml"`: {startup[1].sample.median:.3f} s).'
@@ -515,7 +527,7 @@ def main() -> None:
     print("\n".join(body))
     if not args.no_report:
         write_report(args.report, body)
-        write_report(ROOT / "README.md", readme_table(results, startup), "speed")
+        write_report(ROOT / "README.md", readme_table(results, startup, incremental), "speed")
 
 
 if __name__ == "__main__":
