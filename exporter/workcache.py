@@ -170,7 +170,7 @@ _TEMP = re.compile(r"\.[0-9a-f]{40}\.[0-9]+\.tmp")
 
 def _remove_stale(root: Path, limit: float) -> None:
     """Remove the work folders under ``root`` last used before ``limit``: only folders of
-    ours (32 hex digits, checked as ``_Folder`` does), only our entries and temp files in
+    ours (32 hex digits, ``privatefolder`` checked), only our entries and temp files in
     them, and the folder itself only if nothing else is left."""
     try:
         names = [e.name for e in os.scandir(root) if _WORK_FOLDER.fullmatch(e.name)]
