@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,20 @@ EDITOR_ANSWER = (
     "<ul><li>alerts</li><li>dashboards</li></ul>"
 )
 PULLED_ANSWER = "I watch **latency** and *drift*.\nThen I page the owner.\n\n- alerts\n- dashboards"
+
+
+def built_and_imported(content: Path, tmp_path: Path, anki: Anki) -> Path:
+    """Build ``content`` to ``tmp_path/deck.apkg`` and import it into ``anki``."""
+    package = build_deck(content, output=tmp_path / "deck.apkg").output
+    anki.import_package(package)
+    return package
+
+
+def add_own_note(anki: Anki, deck: str, tags: Sequence[str] = ()) -> None:
+    """A note of our note type made in Anki ("Mine?" / "Yes."), in ``deck``."""
+    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
+    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", list(tags)
+    anki.col.add_note(new, anki.col.decks.id_for_name(deck))
 
 
 def export(anki: Anki, path: Path, *, legacy: bool = False, scheduling: bool = True) -> Path:
@@ -168,8 +183,7 @@ def test_pull_apply_build_reimport_round_trip(
 def test_unedited_export_has_nothing_to_pull(tmp_path: Path, anki: Anki) -> None:
     """An export of notes nobody edited (without scheduling too) pulls nothing, exit 0."""
     content = copy_content(tmp_path)
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     exported = export(anki, tmp_path / "plain.apkg", scheduling=False)
     result = pull(exported, content, package=package)
     assert result.exit_code == 0
@@ -209,8 +223,7 @@ def test_conflict_is_shown_and_needs_a_side(tmp_path: Path, anki: Anki) -> None:
     """A question changed in the YAML since the build and in Anki: both shown, neither
     changed, exit 1; --prefer yaml keeps the YAML, --prefer anki takes Anki's."""
     content = make_bank(tmp_path / "c", [question("one"), question("two")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     note = anki.note_by_id_field("one")
     note["Answer"] = "Anki's answer."
     edit(anki, note, EDITED_AT)
@@ -239,8 +252,7 @@ def test_a_copy_from_an_older_build_is_a_conflict_not_a_revert(tmp_path: Path, a
     """A collection that imported an older build (its note older than the last build's)
     never silently reverts the YAML: the difference is a conflict."""
     content = make_bank(tmp_path / "c", [question("one")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     bank = content / "bank.yaml"
     bank.write_text(bank.read_text("utf-8").replace("one.", "Newer answer."), "utf-8")
     build_deck(content, output=package, epoch=EPOCH + 60)
@@ -253,8 +265,7 @@ def test_yaml_edits_not_built_yet_are_not_pulled(tmp_path: Path, anki: Anki) -> 
     """A note untouched in Anki (its mod is the build's) never pulls the old text back over
     a newer YAML."""
     content = make_bank(tmp_path / "c", [question("one")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     bank = content / "bank.yaml"
     bank.write_text(bank.read_text("utf-8").replace("one.", "Newer answer."), "utf-8")
     result = pull(export(anki, tmp_path / "x.apkg"), content, package=package)
@@ -264,8 +275,7 @@ def test_yaml_edits_not_built_yet_are_not_pulled(tmp_path: Path, anki: Anki) -> 
 
 def _export_with(tmp_path: Path, anki: Anki, change: Any) -> tuple[Path, Path, Path, bytes]:
     content = make_bank(tmp_path / "c", [question("one"), question("two")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     change(anki)
     bank = content / "bank.yaml"
     return export(anki, tmp_path / "x.apkg"), content, package, bank.read_bytes()
@@ -366,11 +376,8 @@ def test_unreadable_exports_are_one_line(tmp_path: Path, kind: str) -> None:
 def test_new_note_in_an_unknown_deck_is_listed_not_added(tmp_path: Path, anki: Anki) -> None:
     """A note of ours in a deck no content file builds is listed with the reason."""
     content = make_bank(tmp_path / "c").parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
-    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
-    new["Question"], new["Answer"] = "Mine?", "Yes."
-    anki.col.add_note(new, anki.col.decks.id_for_name("Default"))
+    package = built_and_imported(content, tmp_path, anki)
+    add_own_note(anki, "Default")
     result = pull(
         export(anki, tmp_path / "x.apkg"), content, "--apply", "--add-new", package=package
     )
@@ -382,8 +389,7 @@ def test_pull_without_history_and_unknown_ids(tmp_path: Path, anki: Anki) -> Non
     """Without a build history an edit is pulled (and the limit said); a note whose id is
     not in SOURCES is named, not pulled."""
     content = make_bank(tmp_path / "c", [question("one"), question("two")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    built_and_imported(content, tmp_path, anki)
     note = anki.note_by_id_field("one")
     note["Answer"] = "Mine."
     edit(anki, note, EDITED_AT)
@@ -397,11 +403,8 @@ def test_pull_without_history_and_unknown_ids(tmp_path: Path, anki: Anki) -> Non
 def test_add_new_without_apply_writes_nothing(tmp_path: Path, anki: Anki) -> None:
     """--add-new alone only lists the new notes: nothing is written."""
     content = make_bank(tmp_path / "c").parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
-    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
-    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", ["difficulty::hard"]
-    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+    package = built_and_imported(content, tmp_path, anki)
+    add_own_note(anki, "Interview Questions::Tester", tags=["difficulty::hard"])
     before = (content / "bank.yaml").read_bytes()
     result = pull(export(anki, tmp_path / "x.apkg"), content, "--add-new", package=package)
     assert result.exit_code == 1
@@ -547,8 +550,7 @@ def test_odd_tags_and_difficulties_are_warned_not_pulled(tmp_path: Path, anki: A
     a new note without a difficulty is listed with the reason; one whose Difficulty field
     says it is added with it."""
     content = make_bank(tmp_path / "c", [question("one")]).parent
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(content, tmp_path, anki)
     note = anki.note_by_id_field("one")
     retag(note, "impossible", "ML::Ops", "marked", "Extra")
     edit(anki, note, EDITED_AT)
