@@ -25,7 +25,7 @@ from exporter.model import Bank
 from exporter.plan import Clock, Options, Plan, Reuse, history_path_for, plan
 from exporter.safeio import YAML_SUFFIXES, check_target, display
 from exporter.sources import Sources, discover
-from exporter.workcache import WorkCache
+from exporter.workcache import WorkCache, touch_work
 
 if TYPE_CHECKING:
     from exporter.pull import PullPlan
@@ -83,8 +83,8 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
-        if request.work_root is not None:  # keep its work folder from looking abandoned
-            WorkCache.for_output(request.work_root, options.output, "").touch(time.time())
+        if request.work_root is not None:
+            touch_work(request.work_root, options.output, time.time())
         return BuildOutcome("up-to-date", options.output, record=record)
     root = request.work_root
     work = WorkCache.for_output(root, options.output, buildcache.code_digest()) if root else None

@@ -147,11 +147,6 @@ class WorkCache:
             return
         _remove_stale(self.folder.parent, now - STALE_DAYS * 86_400)
 
-    def touch(self, now: float) -> None:
-        """Mark this output's folder used (a build skipped as up to date)."""
-        with contextlib.suppress(OSError), private_folder(self.folder, create=False) as folder:
-            folder.touch(now)
-
     def _key(self, source: SourceFile, digest: bytes) -> str:
         head = [WORK_FORMAT, self.code, str(source.path), source.display_path, digest.hex()]
         return _hex(json.dumps(head).encode(), 20)
@@ -166,6 +161,14 @@ class WorkCache:
 
 _ENTRY = re.compile(r"[0-9a-f]{40}\.json")
 _TEMP = re.compile(r"\.[0-9a-f]{40}\.[0-9]+\.tmp")
+
+
+def touch_work(root: Path, output: Path, now: float) -> None:
+    """Mark the work folder of ``output`` used (a build skipped as up to date reads none of
+    it), so that it does not look abandoned."""
+    folder = WorkCache.for_output(root, output, "").folder
+    with contextlib.suppress(OSError), private_folder(folder, create=False) as private:
+        private.touch(now)
 
 
 def _remove_stale(root: Path, limit: float) -> None:

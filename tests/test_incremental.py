@@ -371,3 +371,16 @@ def test_after_a_code_change_no_old_field_is_reused(
     build_deck(bank.folder, output=scratch, epoch=EPOCH + 60, fresh=True)
     assert outputs(reused.parent) == outputs(scratch.parent)
     assert fields_of(reused).count('<p class="new">') >= 8
+
+
+def test_a_build_skipped_as_up_to_date_keeps_its_work_folder_fresh(tmp_path: Path) -> None:
+    """An output rebuilt only as "up to date" for a month is still in use: its work folder
+    is marked used, so another output's build does not prune it."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
+    month = time.time() - 31 * 86_400
+    os.utime(folder, (month, month))
+    build_deck(bank.folder, output=out, expect="up-to-date")
+    assert folder.stat().st_mtime > time.time() - 3600
