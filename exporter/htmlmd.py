@@ -34,6 +34,7 @@ _TOKEN = "IQMATH{}X"
 _TOKEN_RE = re.compile(r"IQMATH(\d+)X")
 _LINE_START = re.compile(r"(^|\n)([ ]?)(#{1,6}(?=\s|$)|[-+=]+(?=\s|$)|>)")
 _NUMBERED = re.compile(r"(^|\n)([ ]?\d{1,9})([.)])(?=\s|$)")
+_CLOSING_HASHES = re.compile(r"(^|[ \t])(#+)$")  # what ends an ATX heading, if left bare
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _LINK_OPEN = re.compile(r"\[(?=[^\]]*\][(\[:])")
 _AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]*:|[^\s>@]+@)")
@@ -76,6 +77,12 @@ class _Converter(MarkdownConverter):
         text = _AUTOLINK.sub(r"\\<", text)
         text = _NUMBERED.sub(r"\1\2\\\3", text)
         return _LINE_START.sub(lambda m: m[1] + m[2] + "\\" + m[3], text)
+
+    def convert_hN(self, n: int, el: Any, text: str, parent_tags: Any) -> str:
+        """A heading whose text ends in '#'s after a space: escaped, or CommonMark would take
+        them for the heading's optional closing sequence and drop them."""
+        text = _CLOSING_HASHES.sub(lambda m: m[1] + "\\" + m[2], text.rstrip())
+        return str(super().convert_hN(n, el, text, parent_tags))  # type: ignore[misc]
 
     def convert_div(self, el: Any, text: str, parent_tags: Any) -> str:
         """The editor's lines: one ``<div>`` a line, an empty one a blank line."""
