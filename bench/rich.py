@@ -56,8 +56,8 @@ def answer(kind: str, i: int) -> str:
 
 
 def per_field(n: int) -> list[str]:
-    from exporter.highlight import highlight
-    from exporter.text import to_html
+    from exporter.markup.highlight import highlight
+    from exporter.markup.markdown import to_html
 
     rows = []
     base = None

@@ -1,6 +1,6 @@
 """`python -m exporter` is the same as the `interview-deck` command."""
 
-from exporter.cli import main
+from exporter.cli.commands import main
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@
 ``run_build``: discover the sources once -> skip if the local record proves the outputs
 current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
 the shorter roads; ``run_pull`` reads an Anki export back into the content files. Nothing
-here prints or exits: ``exporter.cli`` does, from the outcome.
+here prints or exits: ``exporter.cli.commands`` does, from the outcome.
 """
 
 from __future__ import annotations
@@ -14,22 +14,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from exporter import buildcache
-from exporter.apkg import media_of
-from exporter.atomic import write_files
-from exporter.buildcache import Inputs, Record, inputs_for
+from exporter.content.load import Progress, load_bank
+from exporter.content.model import Bank
+from exporter.content.sources import Sources, discover
 from exporter.errors import OutputError
-from exporter.leftovers import exclusive, remove_leftovers
-from exporter.load import Progress, load_bank
-from exporter.model import Bank
-from exporter.plan import Clock, Options, Plan, Reuse, history_path_for, plan
-from exporter.safeio import YAML_SUFFIXES, check_target, display
-from exporter.sources import Sources, discover
-from exporter.workcache import WorkCache, touch_work
+from exporter.files import YAML_SUFFIXES, check_target, display, sweep_staged, write_files
+from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
+from exporter.state import record as build_record
+from exporter.state.lock import exclusive
+from exporter.state.record import Inputs, Record, inputs_for, record_path_for
+from exporter.state.workcache import WorkCache, touch_work
 
 if TYPE_CHECKING:
-    from exporter.pull import PullPlan
-    from exporter.pullwrite import FileChange, Shown
+    from exporter.authoring.pull import PullPlan
+    from exporter.authoring.pull_write import FileChange, Shown
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -87,7 +85,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
             touch_work(request.work_root, options.output, time.time())
         return BuildOutcome("up-to-date", options.output, record=record)
     root = request.work_root
-    work = WorkCache.for_output(root, options.output, buildcache.code_digest()) if root else None
+    work = WorkCache.for_output(root, options.output, build_record.code_digest()) if root else None
     bank = load_bank(sources, progress=hooks.progress, memo=work)
     if hooks.loaded is not None:
         hooks.loaded(bank)
@@ -95,7 +93,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     if request.check:
         result = plan(bank, options, now, reuse)
         return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
-    remove_leftovers(options.output, history_path)
+    sweep_staged(options.output, history_path, record_path_for(options.output))
     with exclusive(options.output):
         result = plan(
             bank, options, now, replace(reuse, on_rendered=work.rendered if work else None)
@@ -173,10 +171,10 @@ class PreviewOutcome:
 
 def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) -> PreviewOutcome:
     """Render every card of ``sources`` into one HTML page at ``output``."""
-    from exporter.media import read_verified
-    from exporter.notes import notes_for
-    from exporter.notetype import note_type
-    from exporter.preview import render_page
+    from exporter.content.media import read_verified
+    from exporter.render.notes import media_of, notes_for
+    from exporter.render.notetype import note_type
+    from exporter.render.preview import render_page
 
     found = discover(sources)
     check_outputs([output], sources, found)
@@ -211,10 +209,10 @@ class PullOutcome:
 
 def run_pull(request: PullRequest) -> PullOutcome:
     """Compare an Anki export with SOURCES; with ``apply``, write the edits into the YAML."""
-    from exporter.ankiexport import read_export
-    from exporter.plan import read_history
-    from exporter.pull import plan_pull
-    from exporter.pullwrite import changes, shown
+    from exporter.authoring.pull import plan_pull
+    from exporter.authoring.pull_write import changes, shown
+    from exporter.package.assemble import read_history
+    from exporter.reading.exports import read_export
 
     notes = read_export(request.export)
     sources = discover(request.sources)

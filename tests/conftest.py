@@ -23,10 +23,10 @@ from typing import Any, Literal
 import pytest
 from click.testing import CliRunner, Result
 
-from exporter.buildcache import CACHE_DIR
-from exporter.cli import DEFAULT_OUTPUT, cli
-from exporter.model import Difficulty, Question, RoleFile, default_deck
-from exporter.yamlwrite import dump_role_file
+from exporter.authoring.yamlwrite import dump_role_file
+from exporter.cli.commands import DEFAULT_OUTPUT, cli
+from exporter.content.model import Difficulty, Question, RoleFile, default_deck
+from exporter.state.record import CACHE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -165,7 +165,7 @@ class Builder:
 
 @pytest.fixture(scope="session", autouse=True)
 def work_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Builds keep their reusable work (``exporter.workcache``) in a folder of this test
+    """Builds keep their reusable work (``exporter.state.workcache``) in a folder of this test
     session, never in the user's own cache; child processes inherit it."""
     folder = tmp_path_factory.mktemp("work-cache")
     before = os.environ.get("INTERVIEW_DECK_CACHE")
@@ -484,7 +484,7 @@ def write(path: Path, text: str) -> Path:
 def card_text(field_html: str) -> str:
     """A card field's HTML back to the text a reader sees (paragraphs split by a blank line).
 
-    The one place that knows how ``exporter.text`` renders: adapt it if rendering changes.
+    The one place that knows how ``exporter.markup.markdown`` renders: adapt it if rendering changes.
     """
     text = field_html.replace("</p>\n<p>", "\n\n").replace("<br>\n", "\n")
     text = text.removeprefix("<p>").removesuffix("</p>")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EPOCH, BuildResult, Status, build_deck, make_bank, question, write
-from exporter import buildcache
+from exporter.state import record as build_record
 
 QUESTIONS = [
     question("one", text="Why?", answer="Because."),
@@ -60,7 +60,7 @@ def test_no_cache_builds_in_full_and_keeps_the_record(built: tuple[Path, BuildRe
 def test_cache_folder_ignores_itself(built: tuple[Path, BuildResult]) -> None:
     """The cache sits next to the package and tells git to ignore it."""
     _src, first = built
-    assert first.record.parent.name == buildcache.CACHE_DIR
+    assert first.record.parent.name == build_record.CACHE_DIR
     assert first.record.exists()
     ignore = first.record.parent / ".gitignore"
     assert ignore.read_text().splitlines()[-1] == "*"
@@ -105,8 +105,8 @@ def test_code_change_is_built(
 ) -> None:
     """Another program or library version (here: a changed code identity) is never skipped."""
     src, first = built
-    real = buildcache.code_digest
-    monkeypatch.setattr(buildcache, "code_digest", lambda: real() + "patched")
+    real = build_record.code_digest
+    monkeypatch.setattr(build_record, "code_digest", lambda: real() + "patched")
     build_deck(src, output=first.output, expect="unchanged")  # built in full, same bytes
 
 

@@ -11,10 +11,10 @@ import pytest
 from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
 
 from conftest import CONTENT, ROOT, RenderedCard, problems_in
-from exporter.notes import notes_for
-from exporter.notetype import note_type
 from exporter.pipeline import run_load
-from exporter.preview import card_view
+from exporter.render.notes import notes_for
+from exporter.render.notetype import note_type
+from exporter.render.preview import card_view
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 

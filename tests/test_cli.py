@@ -90,11 +90,15 @@ def _modules_after(code: str) -> list[str]:
 
 def test_help_imports_no_build_libraries() -> None:
     """`--help` loads click and our CLI only: no YAML, genanki, SQLite or zip code."""
-    code = "from exporter.cli import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass"
+    code = "from exporter.cli.commands import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass"
     assert _modules_after(code) == []
 
 
-def test_genanki_loads_without_asyncio() -> None:
-    """genanki is imported without asyncio, and its stand-in does not outlive the import."""
-    code = "from exporter.genanki_adapter import load_genanki\nload_genanki()"
-    assert _modules_after(code) == ["genanki", "sqlite3", "yaml", "zipfile"]
+def test_validate_imports_no_package_writer(tmp_path: Path) -> None:
+    """`validate` reads YAML only: genanki, SQLite and the zip code are never imported."""
+    bank = make_bank(tmp_path, [question("one")])
+    code = (
+        "from exporter.cli.commands import cli\ntry:\n"
+        f"    cli(['validate', {str(bank)!r}])\nexcept SystemExit:\n    pass"
+    )
+    assert _modules_after(code) == ["yaml"]

@@ -7,12 +7,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from conftest import (
     CONTENT,
@@ -26,7 +22,6 @@ from conftest import (
     edit_answer,
     make_bank,
     question,
-    write_stress_bank,
 )
 
 
@@ -129,31 +124,3 @@ def test_check_fails_after_an_edit_and_writes_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "none" / "x.apkg"
     build_deck(content, output=missing, epoch=None, check=True, expect="stale")
     assert not (tmp_path / "none").exists()
-
-
-def test_note_rows_are_the_ones_genanki_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Our note and card rows (written without a genanki ``Note`` per row) make the very
-    database genanki's own ``Note.write_to_db`` makes, for a bank with rich content."""
-    from exporter import genanki_adapter
-
-    def through_genanki(cursor: Any, model: Any, deck_id: int, rows: Any) -> None:
-        genanki = genanki_adapter.load_genanki()
-        for row in rows:
-            note = genanki.Note(
-                model=model,
-                fields=list(row.fields),
-                tags=list(row.tags),
-                guid=row.guid,
-                due=row.due,
-            )
-            note.write_to_db(cursor, row.mod, deck_id, iter((row.id, row.id)))
-
-    bank = write_stress_bank(tmp_path / "content")
-    ours = build_deck(bank, CONTENT, output=tmp_path / "ours" / "deck.apkg", fresh=True)
-    monkeypatch.setattr(genanki_adapter, "write_notes", through_genanki)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # genanki warns about HTML tags it does not know
-        theirs = build_deck(bank, CONTENT, output=tmp_path / "theirs" / "deck.apkg", fresh=True)
-    assert ours.output.read_bytes() == theirs.output.read_bytes()

@@ -14,7 +14,7 @@ import pytest
 from test_invalid_content import CASES, INVALID, case_args
 
 from conftest import EPOCH, ROOT, run_cli, write
-from exporter.codes import CODES
+from exporter.errors import CODES
 
 VALID = "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q\n    answer: A\n"
 
@@ -142,7 +142,7 @@ def _codes_in_source() -> set[str]:
     and the code argument of ``self.error``/``err``/``report`` (schema and page helpers)."""
     found: set[str] = set()
     kebab = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
-    for path in (ROOT / "exporter").glob("*.py"):
+    for path in (ROOT / "exporter").rglob("*.py"):
         if path.name == "codes.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

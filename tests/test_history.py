@@ -25,7 +25,7 @@ from conftest import (
     review_some,
     scheduling,
 )
-from exporter.model import Question
+from exporter.content.model import Question
 
 
 def test_guid_follows_the_id_only(build: Builder, tmp_path: Path) -> None:

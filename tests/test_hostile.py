@@ -162,7 +162,7 @@ def test_inspect_refuses_a_zip_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     up front or not, zip or zstd, without the collection in memory."""
     import zstandard
 
-    from exporter import packageinfo
+    from exporter.reading import packagefile as packageinfo
 
     monkeypatch.setattr(packageinfo, "COLLECTION_CAP", 2 * 2**20)
     zeros = bytes(3 * 2**20)
@@ -520,8 +520,9 @@ def test_a_moved_question_is_told_with_the_search(
 def test_leftovers_of_dead_builds_are_removed(
     build: Builder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A killed build's temp folder and staged files go on the next build; a live build's,
-    a fresh one's and other names stay."""
+    """A killed build's staged files beside its output go on the next build; a live build's,
+    a fresh one's and other names stay; the shared temp folder is never swept, and the
+    build leaves nothing of its own there."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
@@ -532,24 +533,24 @@ def test_leftovers_of_dead_builds_are_removed(
     out.parent.mkdir()
     dead = 2**22 + 12345  # above the default pid_max: no such process
     old = time.time() - 3600
-    stale_dir = temp / f"interview-deck-{dead}-abc"
-    stale_dir.mkdir()
     stale_file = out.parent / f".deck.apkg.{dead}.xyz.tmp"
     stale_file.write_bytes(b"half")
     live_file = out.parent / f".deck.apkg.{os.getppid()}.xyz.tmp"
     live_file.write_bytes(b"busy")
-    young_dir = temp / f"interview-deck-{dead}-young"
-    young_dir.mkdir()
-    other = temp / "interview-deckish-1-x"
-    other.mkdir()
-    for path in (stale_dir, stale_file, live_file, other):
+    young_file = out.parent / f".deck.apkg.{dead}.young.tmp"
+    young_file.write_bytes(b"new")
+    other = out.parent / f".other.apkg.{dead}.xyz.tmp"
+    other.write_bytes(b"not ours to judge")
+    foreign_dir = temp / f"interview-deck-{dead}-abc"  # in the shared temp folder
+    foreign_dir.mkdir()
+    for path in (stale_file, live_file, other, foreign_dir):
         os.utime(path, (old, old))
     build(bank(tmp_path / "c"), output=out)
-    assert not stale_dir.exists()
     assert not stale_file.exists()
     assert live_file.exists()
-    assert young_dir.exists()
+    assert young_file.exists()
     assert other.exists()
+    assert sorted(p.name for p in temp.iterdir()) == [foreign_dir.name]
 
 
 # 10. Messages name the real cause and the editor's line -----------------------------------
@@ -635,7 +636,7 @@ def test_an_image_is_what_its_bytes_say(tmp_path: Path, name: str, data: bytes, 
 def test_an_image_changed_or_gone_during_the_build_stops_it(tmp_path: Path) -> None:
     """The bytes written to the package are the bytes checked: a file changed or removed
     since is an error, never a package whose media disagree with its notes."""
-    from exporter.media import MediaProblem, read_verified, resolve
+    from exporter.content.media import MediaProblem, read_verified, resolve
 
     path = tmp_path / "a.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(10))
@@ -652,7 +653,7 @@ def test_a_line_the_stream_cannot_encode_is_escaped(monkeypatch: pytest.MonkeyPa
     """When the output stream cannot encode a character, the line is printed escaped."""
     import click
 
-    from exporter import terminal
+    from exporter.cli import terminal
 
     printed: list[str] = []
 

@@ -1,4 +1,4 @@
-"""A build that reuses the last one's work (exporter.workcache) writes exactly what a build
+"""A build that reuses the last one's work (exporter.state.workcache) writes exactly what a build
 from scratch writes, and really does reuse it: one edited file is the only one parsed, and
 only its notes are rendered."""
 
@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import exporter.buildcache
-import exporter.load
-import exporter.notetype
-import exporter.text
+import exporter.content.load
+import exporter.markup.markdown
+import exporter.render.notetype
+import exporter.state.record
 from conftest import EPOCH, build_deck, make_bank, question, write
-from exporter.model import Question
-from exporter.workcache import WorkCache, work_root
+from exporter.content.model import Question
+from exporter.state.workcache import WorkCache, work_root
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="{}"/></svg>'
 TEXT = st.text(alphabet="ab c*_`<>&\"'\n-1.$\\[]#()!:", min_size=1, max_size=30).filter(
@@ -109,18 +109,18 @@ EDITS = st.one_of(
 def css_added(extra: str) -> Iterator[None]:
     """The note type's style sheet with ``extra`` at its end: a change to the code, as the
     local record and the work cache see it."""
-    real, real_digest = exporter.notetype._template, exporter.buildcache.code_digest
+    real, real_digest = exporter.render.notetype._template, exporter.state.record.code_digest
 
     def patched(name: str) -> str:
         return real(name) + (extra if name == "style.css" else "")
 
-    exporter.notetype._template = patched  # type: ignore[assignment]
-    exporter.buildcache.code_digest = lambda: real_digest() + extra  # type: ignore[assignment]
+    exporter.render.notetype._template = patched  # type: ignore[assignment]
+    exporter.state.record.code_digest = lambda: real_digest() + extra  # type: ignore[assignment]
     try:
         yield
     finally:
-        exporter.notetype._template = real
-        exporter.buildcache.code_digest = real_digest
+        exporter.render.notetype._template = real
+        exporter.state.record.code_digest = real_digest
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -167,7 +167,7 @@ def test_reused_work_writes_what_a_full_build_writes(edits: list[tuple[Any, ...]
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts of files parsed and texts rendered by the builds of a test."""
     counts = {"parsed": 0, "rendered": 0}
-    real_load, real_render = exporter.load._load_file, exporter.text.to_html
+    real_load, real_render = exporter.content.load._load_file, exporter.markup.markdown.to_html
 
     def load(*args: Any) -> Any:
         counts["parsed"] += 1
@@ -177,9 +177,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["rendered"] += 1
         return real_render(*args)
 
-    monkeypatch.setattr(exporter.load, "_load_file", load)
-    monkeypatch.setattr("exporter.notes.to_html", render)
-    monkeypatch.setattr("exporter.rendering.to_html", render)
+    monkeypatch.setattr(exporter.content.load, "_load_file", load)
+    monkeypatch.setattr("exporter.render.notes.to_html", render)
     return counts
 
 
@@ -356,14 +355,13 @@ def test_after_a_code_change_no_old_field_is_reused(
     bank = start(tmp_path / "content")
     reused, scratch = tmp_path / "reused" / "deck.apkg", tmp_path / "scratch" / "deck.apkg"
     build_deck(bank.folder, output=reused)
-    real_digest, real_render = exporter.buildcache.code_digest, exporter.text.to_html
+    real_digest, real_render = exporter.state.record.code_digest, exporter.markup.markdown.to_html
 
     def render(text: str, media: Any = None) -> str:
         return real_render(text, media).replace("<p>", '<p class="new">')
 
-    monkeypatch.setattr(exporter.buildcache, "code_digest", lambda: real_digest() + "new")
-    monkeypatch.setattr("exporter.notes.to_html", render)
-    monkeypatch.setattr("exporter.rendering.to_html", render)
+    monkeypatch.setattr(exporter.state.record, "code_digest", lambda: real_digest() + "new")
+    monkeypatch.setattr("exporter.render.notes.to_html", render)
     edit(bank, ("answer", 1, 0, "b changed"))  # b.yaml changed: its old entry is a miss
     scratch.parent.mkdir()
     shutil.copy(reused.with_suffix(".lock.json"), scratch.with_suffix(".lock.json"))

@@ -1,6 +1,6 @@
 """Card text: question and answer are CommonMark (lists, code, links), raw HTML and markup
 characters show literally, plain prose renders as simple paragraphs, and the plain-text
-shortcut in exporter.text renders exactly what the Markdown parser would."""
+shortcut in exporter.markup.markdown renders exactly what the Markdown parser would."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CONTENT, Anki, Builder, make_bank, question
+from exporter.markup.markdown import to_html, to_html_by_parsing
 from exporter.pipeline import run_load
-from exporter.text import to_html, to_html_by_parsing
 
 PLAIN_ISH = st.text(
     alphabet=st.one_of(
@@ -155,7 +155,7 @@ def test_fence_only_scan_equals_a_full_parse(text: str) -> None:
     finds (unknown languages, long blocks, at their lines) equals a full parse's findings."""
     import re
 
-    from exporter import text as module
+    from exporter.markup import markdown as module
 
     found = module.scan(text)
     real = module._INLINE_RICH

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTENT, EPOCH, Anki, Builder, review_some, run_cli, scheduling
-from exporter import notetype as notetype_module
-from exporter.notetype import NoteType, note_type
+from exporter.render import notetype as notetype_module
+from exporter.render.notetype import NoteType, note_type
 
 
 def test_note_type_contract_is_pinned() -> None:
@@ -55,7 +55,7 @@ def test_css_change_updates_the_note_type(
         nt = original(tts_lang=tts_lang)
         return replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n")
 
-    monkeypatch.setattr("exporter.plan.note_type", restyled)
+    monkeypatch.setattr("exporter.package.assemble.note_type", restyled)
     build(CONTENT, output=out, fresh=True)  # the code changed, the record cannot know
     anki.import_package(out)
     (model,) = anki.notetypes()
@@ -68,12 +68,14 @@ def test_restyled_package_updates_the_note_type_in_place(
     build: Builder, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A collection holding the old style gets the new CSS on re-import, no second note type."""
-    import exporter.plan
+    import exporter.package.assemble
 
     current = note_type()
     output = tmp_path / "out" / "deck.apkg"
     with monkeypatch.context() as patch:
-        patch.setattr(exporter.plan, "note_type", lambda **_: replace(current, css="/* old */"))
+        patch.setattr(
+            exporter.package.assemble, "note_type", lambda **_: replace(current, css="/* old */")
+        )
         anki.import_package(build(CONTENT, output=output).output)
     assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
     anki.import_package(build(CONTENT, output=output, epoch=EPOCH + 86_400, fresh=True).output)

@@ -20,10 +20,10 @@ from conftest import (
     write,
     write_stress_bank,
 )
-from exporter.notes import notes_for
-from exporter.notetype import note_type
 from exporter.pipeline import run_load
-from exporter.preview import TemplateError, card_frame, card_view, render_template
+from exporter.render.notes import notes_for
+from exporter.render.notetype import note_type
+from exporter.render.preview import TemplateError, card_frame, card_view, render_template
 
 _ANKI_STYLE = re.compile(r"\A<style>.*?</style>", re.DOTALL)
 

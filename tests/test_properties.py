@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Anki, build_deck, card_text, markdown_literal, run_cli, typed_text
-from exporter.contentformat import SLUG_RE
-from exporter.model import DIFFICULTIES, slugify
+from exporter.content.model import DIFFICULTIES, slugify
+from exporter.content.spec import SLUG_RE
 
 FAST = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

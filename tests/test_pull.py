@@ -33,9 +33,9 @@ from conftest import (
     scheduling,
     write,
 )
-from exporter.htmlmd import html_to_markdown
-from exporter.model import DIFFICULTIES, Question
-from exporter.text import to_html
+from exporter.authoring.html_to_markdown import html_to_markdown
+from exporter.content.model import DIFFICULTIES, Question
+from exporter.markup.markdown import to_html
 
 EDITED_AT = EPOCH + 3600  # the user's edits in Anki: after the first build
 REBUILT_AT = EPOCH + 7200  # the build after pull: newer still, so Anki updates the notes
@@ -586,8 +586,8 @@ def test_odd_tags_and_difficulties_are_warned_not_pulled(tmp_path: Path, anki: A
 )
 def test_splice_refuses_what_it_cannot_edit_safely(text: str, message: str) -> None:
     """A file in flow style, or one that does not load, is refused with a one-line reason."""
+    from exporter.authoring.yamlwrite import splice
     from exporter.errors import OutputError
-    from exporter.yamlsplice import splice
 
     new = question("one", answer="b")
     with pytest.raises(OutputError, match=message):
@@ -597,7 +597,7 @@ def test_splice_refuses_what_it_cannot_edit_safely(text: str, message: str) -> N
 def test_splice_keeps_comments_and_block_tags() -> None:
     """A plain value that becomes a block keeps its comment on the header; block-style tags
     are replaced; other lines stay byte for byte."""
-    from exporter.yamlsplice import splice
+    from exporter.authoring.yamlwrite import splice
 
     text = (
         "role: R  # the role\nquestions:\n  - id: one\n    difficulty: easy\n"
@@ -613,7 +613,7 @@ def test_splice_keeps_comments_and_block_tags() -> None:
 
 def test_splice_keeps_windows_line_endings() -> None:
     """In a file with CRLF endings, the lines a pull writes end in CRLF too."""
-    from exporter.yamlsplice import splice
+    from exporter.authoring.yamlwrite import splice
 
     text = (
         "role: R\r\nquestions:\r\n  - id: one\r\n    difficulty: easy\r\n"

@@ -19,8 +19,8 @@ import pytest
 from browser import DESKTOP, PHONE, CardPage, card_document, missing_mathjax
 
 from conftest import EPOCH, ROOT, Anki, RenderedCard, problems_in, run_cli, write
-from exporter.highlight import MAX_HIGHLIGHT_CHARS
-from exporter.text import scan, to_html
+from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS
+from exporter.markup.markdown import scan, to_html
 
 EXAMPLE = ROOT / "docs" / "examples" / "ml-monitoring"
 TEX = r"PSI = \sum_{i=1}^{k} (a_i - e_i) \ln \frac{a_i}{e_i}"
@@ -477,8 +477,8 @@ def test_inspect_lists_the_media(tmp_path: Path) -> None:
 def test_every_highlight_class_has_a_colour_in_both_themes() -> None:
     """Each class the highlighter emits is coloured by the note type's CSS, through a
     variable the light and the night palette both set."""
-    from exporter.highlight import CLASS_NAMES
-    from exporter.notetype import note_type
+    from exporter.markup.highlight import CLASS_NAMES
+    from exporter.render.notetype import note_type
 
     css = note_type().css
     for name in CLASS_NAMES:

@@ -16,11 +16,11 @@ from jsonschema import Draft202012Validator
 from test_invalid_content import CASES, INVALID
 
 from conftest import CONTENT, ROOT, run_cli
-from exporter.contentformat import QUESTION_KEYS, TOP_KEYS
+from exporter.content.load import load_bank
+from exporter.content.model import DIFFICULTIES
+from exporter.content.sources import discover
+from exporter.content.spec import QUESTION_KEYS, TOP_KEYS
 from exporter.errors import ContentErrors
-from exporter.load import load_bank
-from exporter.model import DIFFICULTIES
-from exporter.sources import discover
 
 COMMITTED = ROOT / "docs" / "content.schema.json"
 SCHEMA: dict[str, Any] = json.loads(COMMITTED.read_text(encoding="utf-8"))

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import exporter.load
+import exporter.content.load
 import exporter.workers
 from conftest import CONTENT, ROOT, write, write_stress_bank
 from exporter.errors import ContentErrors, WorkerLost
-from exporter.notes import notes_for
 from exporter.pipeline import run_load
-from exporter.rendering import fields_in_order
+from exporter.render.notes import fields_in_order, notes_for
 from exporter.workers import ordered_map, worker_count
 
 
@@ -51,14 +50,14 @@ def test_files_parsed_in_workers_load_as_here(
     stress = write_stress_bank(tmp_path / "stress")
     sources = [str(CONTENT), str(ROOT / "docs" / "examples"), str(stress)]
     here = run_load(sources)
-    monkeypatch.setattr(exporter.load, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(exporter.content.load, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(exporter.workers, "usable_cores", lambda: 2)
     assert run_load(sources) == here
     bad = write(tmp_path / "bad" / "bad.yaml", "role: X\nquestions:\n  - id: Bad Id\n")
     twice = write(tmp_path / "bad" / "twice.yaml", (CONTENT / "mlops-engineer.yaml").read_text())
     problems = []
     for threshold in (0, 10**12):
-        monkeypatch.setattr(exporter.load, "PARALLEL_MIN_BYTES", threshold)
+        monkeypatch.setattr(exporter.content.load, "PARALLEL_MIN_BYTES", threshold)
         with pytest.raises(ContentErrors) as raised:
             run_load([*sources, str(bad), str(twice)])
         problems.append([str(e) for e in raised.value.errors])

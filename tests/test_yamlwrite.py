@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from exporter.load import load_file
-from exporter.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
-from exporter.sources import SourceFile
-from exporter.text import scan
-from exporter.yamlwrite import dump_role_file
+from exporter.authoring.yamlwrite import dump_role_file
+from exporter.content.load import load_file
+from exporter.content.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
+from exporter.content.sources import SourceFile
+from exporter.markup.markdown import scan
 
 # Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
 TEXT = st.text(

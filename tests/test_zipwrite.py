@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 
-import exporter.zipwrite as zipwrite
+import exporter.package.zipwrite as zipwrite
 from exporter.errors import OutputError
-from exporter.zipwrite import PIECE, write_zip
+from exporter.package.zipwrite import PIECE, write_zip
 
 
 def archive(members: dict[str, bytes]) -> bytes:

@@ -1,0 +1,3 @@
+"""What writes YAML for the user: a published page imported, Anki edits pulled back, content
+files written or spliced.
+"""

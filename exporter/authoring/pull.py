@@ -1,0 +1,328 @@
+"""Notes exported from Anki + the bank + its build history -> what ``pull`` would change.
+
+A note is its question's by the ``ID`` field, else by GUID. A field whose HTML is what the
+YAML renders is unedited and keeps its YAML text; an edited one is turned into Markdown and
+counts only if that renders differently. Difficulty: the ``difficulty::`` tag; tags: the
+rest but ``role::``. Who changed what, from the build history: a note with the mod the last
+build stamped was not edited in Anki (the YAML is newer); a newer mod is an edit in Anki, a
+conflict if the YAML's note changed since that build; an older mod is a copy of an earlier
+build while the YAML moved on: a conflict, as an edit cannot be ruled out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from exporter.authoring.html_to_markdown import Converted, html_to_markdown
+from exporter.authoring.pagematch import id_for
+from exporter.content.media import MediaProblem, resolve
+from exporter.content.model import (
+    DIFFICULTIES,
+    Bank,
+    Difficulty,
+    Question,
+    RoleFile,
+    forbidden_char,
+    guid_for,
+)
+from exporter.content.sources import SourceFile
+from exporter.content.spec import SLUG_RE
+from exporter.errors import ContentError, ContentErrors
+from exporter.markup.markdown import to_html
+from exporter.package.history import History
+from exporter.reading.exports import ExportedNote
+from exporter.render.notes import fields_for, note_for
+
+Prefer = Literal["anki", "yaml"]
+# Tags Anki sets itself to mark study state, not content: never pulled.
+ANKI_STATE_TAGS = frozenset({"marked", "leech"})
+MANAGED_PREFIXES = ("difficulty::", "role::")
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """One question whose note differs from the YAML: ``new`` is the question with Anki's
+    version; ``conflict`` when the YAML changed too (``taken``: the side ``--prefer`` chose)."""
+
+    role_file: RoleFile
+    old: Question
+    new: Question
+    note: ExportedNote
+    conflict: bool = False
+    taken: Prefer | None = None
+
+    @property
+    def applies(self) -> bool:
+        """True when ``--apply`` writes this change."""
+        return not self.conflict or self.taken == "anki"
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """Which parts changed: question, answer, difficulty, tags."""
+        names = ("question", "answer", "difficulty", "tags")
+        return tuple(n for n in names if getattr(self.old, n) != getattr(self.new, n))
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note made in Anki with no known id: the question it becomes (appended to
+    ``role_file``), or ``None`` and the reason it cannot be added."""
+
+    note: ExportedNote
+    role_file: RoleFile | None
+    question: Question | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class PullPlan:
+    """Everything ``pull`` found."""
+
+    pulled: tuple[Pulled, ...] = ()
+    new_notes: tuple[NewNote, ...] = ()
+    unknown: tuple[tuple[ExportedNote, str], ...] = ()  # (note, its id not in SOURCES)
+    warnings: tuple[str, ...] = ()
+    history: bool = True  # False: no build history, conflicts could not be told apart
+
+    @property
+    def something(self) -> bool:
+        """True when there is anything to pull (the exit code without ``--apply``)."""
+        return bool(self.pulled or self.new_notes)
+
+
+@dataclass
+class _Planner:
+    bank: Bank
+    files: dict[str, SourceFile]
+    history: History | None
+    export: str
+    prefer: Prefer | None
+    errors: list[ContentError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def plan(self, notes: Sequence[ExportedNote]) -> PullPlan:
+        by_id = {q.id: (f, q) for f in self.bank.files for q in f.questions}
+        by_guid = {q.guid or guid_for(q.id): (f, q) for f, q in by_id.values()}
+        seen: dict[str, ExportedNote] = {}
+        pulled: list[Pulled] = []
+        new: list[NewNote] = []
+        unknown: list[tuple[ExportedNote, str]] = []
+        for note in notes:
+            qid = _plain(note.fields.get("ID", ""))
+            if qid and not SLUG_RE.match(qid):
+                self.error(
+                    note,
+                    f"its ID '{qid}' is not a valid id (a lowercase slug such "
+                    "as 'model-drift-2'); fix the ID field in Anki",
+                    code="pull-id-invalid",
+                )
+                continue
+            match = by_id.get(qid) if qid else None
+            match = match or by_guid.get(note.guid)
+            if match is None:
+                if qid:
+                    unknown.append((note, qid))
+                else:
+                    new.append(self.new_note(note, by_id))
+                continue
+            key = match[1].id
+            if key in seen:
+                self.error(
+                    note,
+                    f"it and note {seen[key].id} are both question '{key}'; "
+                    "delete one of them in Anki (or clear its ID field)",
+                    code="pull-id-repeated",
+                )
+                continue
+            seen[key] = note
+            change = self.compare(*match, note)
+            if change is not None:
+                pulled.append(change)
+        if self.errors:
+            raise ContentErrors(self.errors)
+        return PullPlan(
+            tuple(pulled),
+            tuple(new),
+            tuple(unknown),
+            tuple(self.warnings),
+            history=self.history is not None,
+        )
+
+    def error(self, note: ExportedNote, message: str, *, code: str) -> None:
+        self.errors.append(ContentError(self.export, 0, 0, f"{note.label}: {message}", code=code))
+
+    def compare(self, role_file: RoleFile, q: Question, note: ExportedNote) -> Pulled | None:
+        built = fields_for(role_file, q)
+        where = (role_file.display_path, q.line)
+        question = self.field(note, "Question", built[0], q.question, role_file, q, where)
+        answer = self.field(note, "Answer", built[1], q.answer, role_file, q, where)
+        difficulty = self.difficulty(note, q.difficulty, where)
+        tags = self.tags(note, q.tags, where)
+        new = replace(q, question=question, answer=answer, difficulty=difficulty, tags=tags)
+        if new == q:
+            return None
+        stamp = self.history.notes.get(q.id) if self.history else None
+        if stamp is not None and note.mod == stamp.mod:
+            return None  # not edited in Anki: the YAML is newer, and a build delivers it
+        conflict = stamp is not None and (
+            note.mod < stamp.mod or note_for(role_file, q).fingerprint != stamp.fingerprint
+        )
+        taken = self.prefer if conflict else None
+        return Pulled(role_file, q, new, note, conflict, taken)
+
+    def field(
+        self,
+        note: ExportedNote,
+        name: str,
+        built: str,
+        text: str,
+        role_file: RoleFile,
+        q: Question,
+        where: tuple[str, int],
+    ) -> str:
+        value = note.fields.get(name, "")
+        if unicodedata.normalize("NFC", value) == unicodedata.normalize("NFC", built):
+            return text
+        converted = self.convert(value, role_file, q)
+        label = f"the Anki note's {name.lower()}"
+        if self.problems(converted, label, where):
+            return text
+        if to_html(converted.markdown, converted.images) == built:
+            return text  # the editor's HTML for what the YAML already says
+        return converted.markdown
+
+    def problems(self, converted: Converted, label: str, where: tuple[str, int]) -> bool:
+        path, line = where
+        found = [f"{label}: {p}" for p in converted.problems]
+        bad = forbidden_char(converted.markdown)
+        if bad:
+            found.append(
+                f"{label} contains the control character {bad}, which a card cannot hold; "
+                "remove it in Anki"
+            )
+        if not found and not converted.markdown.strip():
+            found.append(f"{label} is empty: write it in Anki, or delete the note")
+        self.errors += [ContentError(path, line, 0, m, code="pull-field-invalid") for m in found]
+        return bool(found)
+
+    def convert(self, value: str, role_file: RoleFile, q: Question | None) -> Converted:
+        source = self.files.get(role_file.display_path)
+        known = q.media_names() if q is not None else {}
+
+        def mapper(src: str, path: str | None) -> str | None:
+            if path is None:
+                return None
+            if known.get(path) == src:
+                return path
+            if source is None:
+                return None
+            try:
+                return path if resolve(path, source.path, source.content_root).name == src else None
+            except MediaProblem:
+                return None
+
+        return html_to_markdown(value, mapper)
+
+    def difficulty(
+        self, note: ExportedNote, current: Difficulty, where: tuple[str, int] | None
+    ) -> Difficulty:
+        values = {t.lower()[12:] for t in note.tags if t.lower().startswith("difficulty::")}
+        for value in DIFFICULTIES:
+            if values == {value}:
+                return value
+        if values and where is not None:
+            self.warnings.append(
+                f"{where[0]}:{where[1]}: the Anki note's difficulty tags "
+                f"({', '.join(sorted(values))}) are not one of {', '.join(DIFFICULTIES)}; "
+                "the YAML's difficulty stays"
+            )
+        return current
+
+    def tags(
+        self, note: ExportedNote, current: tuple[str, ...], where: tuple[str, int]
+    ) -> tuple[str, ...]:
+        mine: list[str] = []
+        for tag in note.tags:
+            lower = tag.lower()
+            if lower.startswith(MANAGED_PREFIXES) or lower in ANKI_STATE_TAGS or lower in mine:
+                continue
+            if SLUG_RE.match(lower):
+                mine.append(lower)
+            else:
+                self.warnings.append(
+                    f"{where[0]}:{where[1]}: tag '{tag}' of the Anki note is not a slug "
+                    "(letters a-z, digits, single '-'), so it stays out of the YAML and a "
+                    "build that updates the note drops it; rename it in Anki"
+                )
+        if set(mine) == set(current):
+            return current
+        kept = [t for t in current if t in mine]
+        return (*kept, *sorted(t for t in mine if t not in kept))
+
+    def new_note(self, note: ExportedNote, by_id: dict[str, tuple[RoleFile, Question]]) -> NewNote:
+        role_file = next((f for f in self.bank.files if f.deck == note.deck), None)
+        if role_file is None:
+            decks = ", ".join(sorted({f.deck for f in self.bank.files}))
+            reason = f"its deck '{note.deck}' is built by no content file (move it to: {decks})"
+            return NewNote(note, None, None, reason)
+        texts = []
+        for name in ("Question", "Answer"):
+            converted = self.convert(note.fields.get(name, ""), role_file, None)
+            problem = next(iter(converted.problems), None) or (
+                f"the control character {bad} cannot go on a card"
+                if (bad := forbidden_char(converted.markdown))
+                else ("it is empty" if not converted.markdown.strip() else None)
+            )
+            if problem:
+                return NewNote(note, role_file, None, f"its {name.lower()}: {problem}")
+            texts.append(converted.markdown)
+        difficulty = self.difficulty(note, "medium", None)
+        field_value = _plain(note.fields.get("Difficulty", "")).lower()
+        if not any(t.lower().startswith("difficulty::") for t in note.tags):
+            if field_value not in DIFFICULTIES:
+                return NewNote(
+                    note,
+                    role_file,
+                    None,
+                    "it has no difficulty: tag it "
+                    "difficulty::easy, difficulty::medium or difficulty::hard",
+                )
+            difficulty = next(d for d in DIFFICULTIES if d == field_value)
+        qid = _fresh_id(texts[0], set(by_id) | set(self.history.notes if self.history else ()))
+        by_id[qid] = (role_file, Question(qid, difficulty, texts[0], texts[1]))
+        tags = self.tags(note, (), (self.export, 0))
+        question = Question(qid, difficulty, texts[0], texts[1], tags, guid=note.guid)
+        return NewNote(note, role_file, question)
+
+
+def _plain(value: str) -> str:  # a field's text: tags dropped, entities decoded
+    return html.unescape(re.sub(r"<[^>]*>", "", value)).replace("\xa0", " ").strip()
+
+
+def _fresh_id(question: str, taken: set[str]) -> str:
+    """An id from the question's first words, unused by the bank and its history."""
+    base = id_for(re.sub(r"[$\\`*_]", " ", question))
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def plan_pull(
+    bank: Bank,
+    files: Sequence[SourceFile],
+    notes: Sequence[ExportedNote],
+    history: History | None,
+    export: Path,
+    prefer: Prefer | None = None,
+) -> PullPlan:
+    """What pulling ``notes`` into ``bank`` changes; ``ContentErrors`` for notes that cannot
+    come back (an invalid or repeated id, an unmappable image, a control character)."""
+    by_display = {f.display_path: f for f in files}
+    return _Planner(bank, by_display, history, str(export), prefer).plan(notes)

@@ -1,0 +1,265 @@
+"""A ``RoleFile`` -> the text of a content file, in the house layout, readable and exact."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from exporter.content.check import check_file
+from exporter.content.load import collector_paused
+from exporter.content.model import Question, RoleFile, default_deck
+from exporter.content.yamlnodes import compose
+from exporter.errors import OutputError
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+def _reads_back(snippet: str, value: str) -> bool:
+    try:
+        data = yaml.load(snippet, Loader=_Loader)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("k") == value
+
+
+def scalar(value: str, indent: int, *, block: bool = False) -> str:
+    """``value`` as YAML text after ``key:``: plain if it reads back, else a literal block."""
+    if not block and "\n" not in value and _reads_back(f"k: {value}\n", value):
+        return " " + value
+    pad = " " * (indent + 2)
+    literal = "|-\n" + "\n".join(pad + line if line else "" for line in value.split("\n"))
+    if _reads_back("k: " + literal.replace("\n" + pad, "\n  ") + "\n", value):
+        return " " + literal
+    quoted = yaml.safe_dump(value, default_style='"', allow_unicode=True, width=1 << 30)
+    quoted = quoted.removesuffix("\n").removesuffix("\n...")
+    if not _reads_back(f"k: {quoted}\n", value):
+        raise ValueError(f"cannot write {value!r} as YAML")  # a bug: YAML can quote anything
+    return " " + quoted
+
+
+# Plain text that YAML surely reads back as itself (checked for the whole file at the end).
+_SAFE_PLAIN = re.compile(r"[A-Za-z][^\n:#'\"`{}\[\]&*!|>%@,\t\\]*[^\s:]\Z")
+_RESERVED = frozenset("y n yes no true false on off null".split())
+
+
+def _optimistic(value: str, indent: int, *, block: bool = False) -> str:
+    """What ``scalar`` writes, without its per-value check where the result is plain text
+    or a literal block (``dump_role_file`` checks the whole file once instead)."""
+    if block or "\n" in value:
+        pad = " " * (indent + 2)
+        return " |-\n" + "\n".join(pad + line if line else "" for line in value.split("\n"))
+    if _SAFE_PLAIN.match(value) and value.lower() not in _RESERVED:
+        return " " + value
+    return scalar(value, indent)
+
+
+def dump_role_file(role_file: RoleFile) -> str:
+    """The content file for ``role_file``: keys in the documented order, text kept exactly.
+
+    Written once without checking each value, then read back whole: when it holds exactly
+    ``role_file``'s text (nearly always) that is the file; else each value is written the
+    careful way. Either way the text is what ``scalar`` gives (import-text stays linear)."""
+    text = _dump(role_file, _optimistic)
+    with collector_paused():  # a big file is millions of objects and no cycles
+        held = _holds(text, role_file)
+    return text if held else _dump(role_file, scalar)
+
+
+def _holds(text: str, role_file: RoleFile) -> bool:
+    try:
+        data = yaml.load(text, Loader=_Loader)
+        questions = data["questions"]
+        return (
+            data["role"] == role_file.role
+            and data.get("description", "") == role_file.description
+            and len(questions) == len(role_file.questions)
+            and all(
+                (d["question"], d["answer"]) == (q.question, q.answer)
+                for d, q in zip(questions, role_file.questions, strict=True)
+            )
+        )
+    except (yaml.YAMLError, KeyError, TypeError):
+        return False
+
+
+def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
+    out = [f"role:{scalar(role_file.role, 0)}"]
+    if role_file.description:
+        out.append(f"description:{scalar(role_file.description, 0)}")
+    if role_file.deck != default_deck(role_file.role):
+        out.append(f"deck:{scalar(role_file.deck, 0)}")
+    out.append("questions:")
+    for q in role_file.questions:
+        out.append(f"  - id: {q.id}")
+        out.append(f"    difficulty: {q.difficulty}")
+        out.append(f"    question:{scalar(q.question, 4)}")
+        out.append(f"    answer:{scalar(q.answer, 4, block=True)}")
+        if q.tags:
+            out.append(f"    tags: [{', '.join(q.tags)}]")
+    return "\n".join(out) + "\n"
+
+
+_TAIL = re.compile(r"\n\s*\Z")
+
+
+@dataclass(frozen=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+def splice(
+    text: str, display_path: str, edits: Mapping[str, Question], appended: Sequence[Question]
+) -> str:
+    """``text`` with the questions named in ``edits`` (by id) given those values and
+    ``appended`` added after the last question; ``OutputError`` if it cannot be done safely."""
+    root, err = compose(text, display_path)
+    if err is not None or not isinstance(root, MappingNode):
+        raise OutputError(f"{display_path}: cannot be edited: it no longer loads; fix it first")
+    items = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
+    sequence = items.get("questions")
+    if not isinstance(sequence, SequenceNode) or not sequence.value:
+        raise OutputError(f"{display_path}: cannot be edited: it has no list of questions")
+    changes: list[_Edit] = []
+    for item in sequence.value:
+        if isinstance(item, MappingNode):
+            keys: dict[str, tuple[Node, Node]] = {
+                str(k.value): (k, v) for k, v in item.value if isinstance(k, ScalarNode)
+            }
+            qid = str(keys["id"][1].value) if "id" in keys else ""
+            if qid in edits:
+                changes += _question_edits(text, item, keys, edits[qid], display_path)
+    if appended:
+        changes.append(_append(text, sequence, appended, display_path))
+    out = text
+    for change in sorted(changes, key=lambda c: c.start, reverse=True):
+        out = out[: change.start] + change.text + out[change.end :]
+    if "\r\n" in text and "\n" not in text.replace("\r\n", ""):  # a Windows file stays one
+        out = out.replace("\r\n", "\n").replace("\n", "\r\n")
+    _verify(text, out, display_path, edits, appended)
+    return out
+
+
+def _question_edits(
+    text: str,
+    item: MappingNode,
+    keys: dict[str, tuple[Node, Node]],
+    new: Question,
+    display_path: str,
+) -> list[_Edit]:
+    if item.flow_style:
+        raise OutputError(
+            f"{display_path}:{item.start_mark.line + 1}: question '{new.id}' is written in "
+            "flow style ({…}); write it as a block mapping to pull into it"
+        )
+    column = item.start_mark.column
+    values = {"difficulty": new.difficulty, "question": new.question, "answer": new.answer}
+    changes = []
+    for key, value in values.items():
+        _key, node = keys[key]
+        if isinstance(node, ScalarNode) and node.value == value:
+            continue
+        block = isinstance(node, ScalarNode) and node.style in ("|", ">")
+        changes.append(_replace(text, node, scalar(value, column, block=block)[1:]))
+    flow = "[" + ", ".join(new.tags) + "]"
+    if "tags" in keys:
+        key_node, node = keys["tags"]
+        old = [n.value for n in node.value] if isinstance(node, SequenceNode) else None
+        if old != list(new.tags) and isinstance(node, SequenceNode) and not node.flow_style:
+            # A block list's range runs on over the comments after it: end at its last item.
+            colon = text.index(":", key_node.end_mark.index) + 1
+            changes.append(_Edit(colon, node.value[-1].end_mark.index, " " + flow))
+        elif old != list(new.tags):
+            changes.append(_replace(text, node, flow))
+    elif new.tags:
+        at = _after_line(text, item.end_mark.index)
+        changes.append(_Edit(at, at, " " * column + f"tags: {flow}\n"))
+    return changes
+
+
+def _replace(text: str, node: Node, new: str) -> _Edit:
+    """Replace a value's text, keeping the line breaks a block value's range ends with."""
+    start, end = node.start_mark.index, node.end_mark.index
+    tail = _TAIL.search(text, start, end)
+    if tail is not None:
+        end = tail.start()
+    elif "\n" in new:  # a block after a plain value: a comment after it moves to its header
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end < 0 else line_end]
+        if rest.strip():
+            header, body = new.split("\n", 1)
+            new, end = f"{header}{rest}\n{body}", end + len(rest)
+    return _Edit(start, end, new)
+
+
+def _after_line(text: str, index: int) -> int:
+    """The start of the line after the last non-blank character before ``index``."""
+    pos = index
+    while pos > 0 and text[pos - 1] in " \n\r\t":
+        pos -= 1
+    line_end = text.find("\n", pos)
+    return len(text) if line_end < 0 else line_end + 1
+
+
+def _append(
+    text: str, sequence: SequenceNode, questions: Sequence[Question], display_path: str
+) -> _Edit:
+    last = sequence.value[-1]
+    if sequence.flow_style or not isinstance(last, MappingNode) or last.flow_style:
+        raise OutputError(
+            f"{display_path}: cannot append questions to a list written in flow style; "
+            "write the questions as a block list (- id: …) to add to it"
+        )
+    column = last.start_mark.column
+    dash = " " * (column - 2) + "- "
+    pad = " " * column
+    lines: list[str] = []
+    for q in questions:
+        lines.append(f"{dash}id: {q.id}")
+        if q.guid:
+            lines.append(f"{pad}guid:{scalar(q.guid, column)}")
+        lines.append(f"{pad}difficulty: {q.difficulty}")
+        lines.append(f"{pad}question:{scalar(q.question, column)}")
+        lines.append(f"{pad}answer:{scalar(q.answer, column, block=True)}")
+        if q.tags:
+            lines.append(f"{pad}tags: [{', '.join(q.tags)}]")
+    at = _after_line(text, last.end_mark.index)
+    prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
+    return _Edit(at, at, prefix + "\n".join(lines) + "\n")
+
+
+def _key(q: Question) -> tuple[object, ...]:
+    return (q.id, q.guid, q.difficulty, q.question, q.answer, q.tags)
+
+
+def _verify(
+    before: str,
+    after: str,
+    display_path: str,
+    edits: Mapping[str, Question],
+    appended: Sequence[Question],
+) -> None:
+    """The edited text must hold exactly the old questions with the edits, then the new ones."""
+    old, new = _questions(before, display_path), _questions(after, display_path)
+    expected = [_key(edits.get(q.id, q)) for q in old or ()] + [_key(q) for q in appended]
+    if new is None or [_key(q) for q in new] != expected:
+        raise OutputError(
+            f"{display_path}: could not be edited safely (the result would not read back as "
+            "intended); nothing written: make the change by hand"
+        )
+
+
+def _questions(text: str, display_path: str) -> tuple[Question, ...] | None:
+    root, err = compose(text, display_path)
+    if err is not None or root is None:
+        return None
+    walk = check_file(root, display_path)
+    return walk.result.questions if walk.result is not None and not walk.errors else None

@@ -1,0 +1,320 @@
+"""The ``interview-deck`` command: the only place that parses options, prints, reads the
+environment or exits. Each command calls one library function and prints its outcome."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import click
+
+from exporter import __version__
+from exporter.cli.team import chosen_format, diff, format_option, schema
+from exporter.cli.terminal import emit, say, terminal_hooks
+from exporter.content.model import DIFFICULTIES
+from exporter.content.slices import ORDERS
+from exporter.errors import ExporterError
+
+if TYPE_CHECKING:
+    from exporter.cli.formats import Format
+    from exporter.content.slices import Order
+
+DEFAULT_SOURCES = ("content",)
+DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
+DEFAULT_PREVIEW = Path("dist") / "preview.html"
+LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below 2**53
+
+
+class ExporterGroup(click.Group):
+    """A group whose commands may raise any ``ExporterError``: reported here, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ExporterError as exc:
+            from exporter.cli.formats import problems_report
+
+            emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
+
+
+def _clock() -> Callable[[], int]:
+    """'Now' for fresh mod times: SOURCE_DATE_EPOCH when set, else the wall clock."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return lambda: int(time.time())
+    try:
+        value = int(raw)
+        if not 0 <= value <= LATEST_EPOCH:
+            raise ValueError
+    except ValueError:
+        raise click.UsageError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds up to {LATEST_EPOCH} "
+            f"(year 9999), not {raw!r}"
+        ) from None
+    return lambda: value
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C, so temp files are removed
+
+
+def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[a-z]{2,3}(_[A-Za-z0-9]{2,4})?", value):
+        raise click.BadParameter(f"{value!r} is not a language code such as en_US or de_DE")
+    return value
+
+
+def output_option(default: Path, help: str) -> Callable[[Callable[..., Any]], Any]:
+    """The ``-o/--output`` option of the commands that write one file."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
+
+
+@click.group(cls=ExporterGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="interview-deck")
+def cli() -> None:
+    """Turn a YAML bank of interview questions into an Anki package.
+
+    \b
+    Examples:
+      interview-deck build                 # content/ -> dist/interview-questions.apkg
+      interview-deck validate content/     # check only, write nothing
+    """
+
+
+@cli.command()
+@sources_argument
+@output_option(DEFAULT_OUTPUT, "The .apkg to write; its build history goes beside it.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if the output or its history is stale."
+)
+@click.option(
+    "--difficulty",
+    "difficulties",
+    multiple=True,
+    type=click.Choice(DIFFICULTIES),
+    help="Only questions of this difficulty (repeatable).",
+)
+@click.option(
+    "--role", "roles", multiple=True, metavar="ROLE", help="Only this role, by name or slug."
+)
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only questions with this tag.")
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="file",
+    show_default=True,
+    help="Order new cards are introduced in: as in the files, or easy to hard.",
+)
+@click.option(
+    "--tts",
+    "tts_lang",
+    metavar="LANG",
+    callback=_check_lang,
+    help="Read the question aloud on the front (Anki's {{tts}}), e.g. en_US.",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Always build in full, even when the local record says nothing changed.",
+)
+@format_option
+def build(
+    sources: tuple[str, ...],
+    output: Path,
+    check: bool,
+    difficulties: tuple[str, ...],
+    roles: tuple[str, ...],
+    tags: tuple[str, ...],
+    order: str,
+    tts_lang: str | None,
+    no_cache: bool,
+    fmt: Format,
+) -> None:
+    """Build SOURCES (YAML files or folders; default: content/) into one Anki package.
+
+    --difficulty, --role and --tag may be repeated; a question is kept when it matches
+    one of the values of each option given.
+
+    \b
+    Examples:
+      interview-deck build
+      interview-deck build content/ -o dist/interview-questions.apkg
+      interview-deck build --difficulty hard -o dist/hard.apkg
+      interview-deck build --order difficulty --tts en_US -o dist/practice.apkg
+      interview-deck build --check --format github   # in CI: is dist/ up to date?
+    """
+    from exporter.cli.formats import build_output
+    from exporter.content.slices import Slice
+    from exporter.package.assemble import Options
+    from exporter.pipeline import BuildRequest, run_build
+    from exporter.state.workcache import work_root
+
+    now = _clock()
+    chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
+    options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
+    work = None if no_cache else work_root(os.environ, Path.home)
+    record = not no_cache and fmt == "text"
+    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, record, work)
+    with terminal_hooks("Reading questions") as hooks:
+        outcome = run_build(request, now, hooks)
+    filters = [
+        f"--{name} {value}"
+        for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
+        for value in values
+    ]
+    emit(build_output(fmt, outcome, filters))
+
+
+@cli.command()
+@sources_argument
+@format_option
+def validate(sources: tuple[str, ...], fmt: Format) -> None:
+    """Check SOURCES (default: content/) as a build would, without writing anything.
+
+    \b
+    Example:
+      interview-deck validate content/
+    """
+    from exporter.cli.formats import validate_output
+    from exporter.pipeline import run_load
+
+    with terminal_hooks("Reading questions") as hooks:
+        bank = run_load(sources or DEFAULT_SOURCES, hooks)
+    emit(validate_output(fmt, bank))
+
+
+@cli.command()
+@click.argument("package", type=click.Path(path_type=Path))
+def inspect(package: Path) -> None:
+    """Show what an Anki package holds: decks, notes, tags, note types, times, provenance.
+
+    \b
+    Example:
+      interview-deck inspect dist/interview-questions.apkg
+    """
+    from exporter.cli.report import inspect_report
+    from exporter.reading.packagefile import read_package
+
+    emit(inspect_report(str(package), read_package(package)))
+
+
+@cli.command()
+@sources_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+def stats(sources: tuple[str, ...], as_json: bool) -> None:
+    """Count SOURCES' questions by role and difficulty, and show the most used tags.
+
+    \b
+    Examples:
+      interview-deck stats
+      interview-deck stats --json
+    """
+    import json
+
+    from exporter.content.stats import stats_for, table
+    from exporter.pipeline import run_load
+
+    with terminal_hooks("Reading questions") as hooks:
+        numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
+    if as_json:
+        say(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
+    else:
+        say(table(numbers))
+
+
+@cli.command("import-text")
+@click.argument("page", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Content file to write or merge into [default: content/<role-slug>.yaml].",
+)
+@click.option("--prune", is_flag=True, help="Remove questions that are no longer on the page.")
+def import_text(page: Path, output: Path | None, prune: bool) -> None:
+    """Turn a published question page (plain text) into a content file, or merge it in.
+
+    Questions already in the file (same id or same question text) keep their id and tags
+    and take the page's text; new ones are appended; none is removed without --prune.
+
+    \b
+    Example:
+      interview-deck import-text pages/mlops-engineer.txt
+    """
+    from exporter.authoring.import_text import import_page
+
+    result = import_page(page, output, prune=prune)
+    verb = "Wrote" if result.changed else "Unchanged:"
+    say(f"{verb} {result.path} ({result.summary})")
+    for notice in result.notices:
+        say(notice, err=True)
+
+
+@cli.command()
+@sources_argument
+@output_option(DEFAULT_PREVIEW, "The HTML page to write.")
+def preview(sources: tuple[str, ...], output: Path) -> None:
+    """Render every card of SOURCES (default: content/), front and back, into one HTML page.
+
+    The page uses the package's own templates and CSS, needs no server and loads nothing:
+    open it in any browser. It has a light/dark switch and a phone-width toggle.
+
+    \b
+    Examples:
+      interview-deck preview               # content/ -> dist/preview.html
+      interview-deck preview content/mlops-engineer.yaml -o /tmp/mlops.html
+    """
+    from exporter.pipeline import run_preview
+
+    with terminal_hooks("Reading questions") as hooks:
+        outcome = run_preview(sources or DEFAULT_SOURCES, output, hooks)
+    say(f"Wrote {outcome.output} ({outcome.cards} cards)")
+
+
+@cli.command()
+@click.argument("export", type=click.Path(path_type=Path))
+@sources_argument
+@click.option("--apply", is_flag=True, help="Write the edits into the content files.")
+@click.option("--add-new", is_flag=True, help="With --apply: add notes made in Anki as questions.")
+@click.option("--prefer", type=click.Choice(["anki", "yaml"]), help="Which side wins a conflict.")
+@output_option(DEFAULT_OUTPUT, "The package built from SOURCES, beside its build history.")
+def pull(export: Path, sources: tuple[str, ...], output: Path, **flags: Any) -> None:
+    """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
+
+    Prints the YAML diff of each question whose note differs (exit 1 if any); --apply writes it.
+
+    \b
+    Example:
+      interview-deck pull ~/Downloads/Interview.apkg --apply
+    """
+    from exporter.cli.report import pull_report
+    from exporter.pipeline import PullRequest, run_pull
+
+    request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
+    emit(pull_report(str(export), run_pull(request), request.apply))
+
+
+cli.add_command(schema)
+cli.add_command(diff)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
+    cli(prog_name="interview-deck")

@@ -1,0 +1,142 @@
+"""Problems and outcomes for machines: ``--format json`` (one object) and ``--format github``
+(workflow commands that annotate a pull request). ``text`` is ``exporter.cli.report``'s."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from exporter.cli.report import Report, build_report, diff_report, plural, validate_report
+from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
+
+if TYPE_CHECKING:
+    from exporter.content.model import Bank
+    from exporter.pipeline import BuildOutcome
+    from exporter.reading.diff import PackageDiff
+
+Format = Literal["text", "json", "github"]
+FORMATS: tuple[Format, ...] = ("text", "json", "github")
+Problem = ContentError | ContentWarning
+
+
+def as_dict(problem: Problem) -> dict[str, Any]:
+    """One problem or warning as JSON: where (``null`` line/column: the file as a whole)."""
+    column = problem.column if isinstance(problem, ContentError) else 0
+    return {
+        "path": problem.path,
+        "line": problem.line or None,
+        "column": (column or None) if problem.line else None,
+        "code": problem.code,
+        "message": problem.message,
+    }
+
+
+def _exception_dict(exc: ExporterError) -> dict[str, Any]:
+    return {"path": None, "line": None, "column": None, "code": exc.code, "message": str(exc)}
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    """GitHub's workflow-command escaping: data escapes %, CR, LF; properties also : and ,."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if prop else value
+
+
+def _annotation(kind: str, record: dict[str, Any]) -> str:
+    """``::error file=PATH,line=N,col=C,title=CODE::message``."""
+    props = [("file", record["path"]), ("line", record["line"]), ("col", record["column"])]
+    props.append(("title", record["code"]))
+    shown = ",".join(f"{k}={_escape(str(v), prop=True)}" for k, v in props if v is not None)
+    return f"::{kind} {shown}::{_escape(record['message'])}"
+
+
+def formatted(
+    fmt: Format,
+    command: str,
+    report: Report,
+    *,
+    problems: Sequence[dict[str, Any]] = (),
+    warnings: Sequence[Problem] = (),
+) -> Report:
+    """``report`` (what ``text`` prints) in ``fmt``. ``problems`` and ``warnings`` are the
+    structured forms of what ``report.err`` says; its other lines become the summary."""
+    if fmt == "text":
+        return report
+    shown = {str(w) for w in warnings} | {p["message"] for p in problems}
+    summary = [*report.out, *(line for line in report.err if line not in shown)]
+    records = [as_dict(w) for w in sorted(set(warnings))]
+    if fmt == "json":
+        body = {
+            "command": command,
+            "ok": report.exit_code == 0,
+            "exit_code": report.exit_code,
+            "problems": list(problems),
+            "warnings": records,
+            "summary": summary,
+        }
+        return Report(
+            out=(json.dumps(body, indent=2, ensure_ascii=False),), exit_code=report.exit_code
+        )
+    lines = [_annotation("error", p) for p in problems]
+    lines += [_annotation("warning", w) for w in records]
+    return Report(out=(*lines, *summary), exit_code=report.exit_code)
+
+
+def problems_report(exc: ExporterError, fmt: Format, command: str) -> Report:
+    """A user-caused problem in ``fmt``: every content problem with its code; exit 1."""
+    from exporter.cli.report import problems
+
+    text = problems(exc)
+    if isinstance(exc, ContentErrors):
+        records = [as_dict(e) for e in exc.errors]
+        summary = Report(err=(f"{plural(len(records), 'problem')} found.",), exit_code=1)
+    else:
+        records = [_exception_dict(exc)]
+        summary = Report(exit_code=1)
+    return text if fmt == "text" else formatted(fmt, command, summary, problems=records)
+
+
+def stale_problem(path: str, message: str) -> dict[str, Any]:
+    """``build --check`` found the output stale: a problem of the output file."""
+    return {"path": path, "line": None, "column": None, "code": "output-stale", "message": message}
+
+
+def validate_output(fmt: Format, bank: Bank) -> Report:
+    """What ``validate`` says of a clean bank, in ``fmt``."""
+    return formatted(fmt, "validate", validate_report(bank), warnings=bank.warnings)
+
+
+def build_output(fmt: Format, outcome: BuildOutcome, filters: Sequence[str]) -> Report:
+    """What ``build`` says, in ``fmt``: ``--check`` finding the output stale is a problem."""
+    report = build_report(outcome, filters)
+    warnings = outcome.plan.warnings if outcome.plan is not None else ()
+    problems = []
+    if outcome.status == "stale":
+        problems.append(stale_problem(str(outcome.output), report.err[-1]))
+    return formatted(fmt, "build", report, problems=problems, warnings=warnings)
+
+
+def diff_output(fmt: Format, old: str, new: str, found: PackageDiff, *, exit_code: bool) -> Report:
+    """What ``diff`` says: text lines, or one JSON object."""
+    report = diff_report(old, new, found, exit_code)
+    if fmt != "json":
+        return report
+    body = {
+        "old": old,
+        "new": new,
+        "added": [{"id": k, "deck": d} for k, d in found.added],
+        "removed": [{"id": k, "deck": d} for k, d in found.removed],
+        "changed": [
+            {
+                "id": c.key,
+                "deck": c.deck,
+                "fields": list(c.fields),
+                "tags_added": list(c.tags_added),
+                "tags_removed": list(c.tags_removed),
+            }
+            for c in found.changed
+        ],
+        "moved": [{"id": m.key, "from": m.old_deck, "to": m.new_deck} for m in found.moved],
+        "unchanged": found.unchanged,
+    }
+    return Report(out=(json.dumps(body, indent=2, ensure_ascii=False),), exit_code=report.exit_code)

@@ -1,0 +1,200 @@
+"""Outcomes -> the lines a user reads. Plain text in, plain text out: no click, no I/O."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from exporter.content.model import DIFFICULTIES, Bank
+from exporter.errors import ContentErrors, ExporterError
+
+if TYPE_CHECKING:
+    from exporter.pipeline import BuildOutcome, PullOutcome
+    from exporter.reading.diff import PackageDiff
+    from exporter.reading.packagefile import PackageInfo
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a command says: lines for stdout, lines for stderr, and its exit code."""
+
+    out: tuple[str, ...] = ()
+    err: tuple[str, ...] = ()
+    exit_code: int = 0
+
+
+def plural(n: int, word: str) -> str:
+    """'1 question', '2 questions'."""
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def problems(exc: ExporterError) -> Report:
+    """A user-caused problem: every content problem at ``PATH:LINE``, then a count; exit 1."""
+    if isinstance(exc, ContentErrors):
+        lines = [str(e) for e in exc.errors]
+        lines.append(f"{plural(len(exc.errors), 'problem')} found.")
+        return Report(err=tuple(lines), exit_code=1)
+    return Report(err=(f"error: {exc}",), exit_code=1)
+
+
+def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
+    """What ``build`` says about ``outcome``; ``filters`` are the slice options given."""
+    output = outcome.output
+    if outcome.record is not None:
+        record = outcome.record
+        return Report(
+            out=(f"{output} is up to date ({record.notes} notes, content {record.content}).",),
+            err=record.warnings,
+        )
+    result = outcome.plan
+    assert result is not None  # every status but up-to-date has a plan
+    if outcome.status == "current":
+        return Report(out=(f"{output} is up to date.",))
+    if outcome.status == "stale":
+        return Report(
+            err=(
+                *(str(w) for w in result.warnings),
+                f"{output} is stale or missing: run 'interview-deck build' and commit it.",
+            ),
+            exit_code=1,
+        )
+    warnings = tuple(str(w) for w in result.warnings)
+    verb = "Wrote" if outcome.status == "written" else "Unchanged:"
+    lines = [f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})"]
+    for deck, counts in result.counts().items():
+        detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
+        lines.append(f"  {deck}: {sum(counts.values())} notes ({detail})")
+    if result.left_out:
+        lines.append(f"Left out {result.left_out} question(s) not matching {' '.join(filters)}.")
+    for (old, new), ids in result.moves().items():
+        lines.append(
+            f"Moved to another deck since the last build: {plural(len(ids), 'question')} from "
+            f"{old} to {new}. Anki keeps existing cards where they are; to move them, find them "
+            f"in the browser with: {search_for(ids)} then Change Deck to {new}."
+        )
+    if result.removed:
+        lines.append(
+            f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
+            f"notes; find them in the browser with: {search_for(result.removed)}"
+        )
+    return Report(out=tuple(lines), err=warnings)
+
+
+def search_for(question_ids: Sequence[str]) -> str:
+    """An Anki browser search that finds the notes of these questions."""
+    return " OR ".join(f'"ID:{qid}"' for qid in question_ids)
+
+
+def validate_report(bank: Bank) -> Report:
+    """What ``validate`` says of a clean bank."""
+    n, files = len(bank.questions), len(bank.files)
+    return Report(
+        out=(f"OK: {plural(n, 'question')} in {plural(files, 'file')}.",),
+        err=tuple(str(w) for w in bank.warnings),
+    )
+
+
+def inspect_report(package: str, info: PackageInfo) -> Report:
+    """What ``inspect`` says of a package."""
+    lines = [f"{package}: {info.note_count} notes"]
+    if info.provenance:
+        version, fingerprint = info.provenance
+        lines.append(f"Built by interview-deck {version} from content {fingerprint}")
+    else:
+        lines.append("Not built by interview-deck (no provenance recorded)")
+    lines.append("Decks:")
+    lines += [f"  {name}: {count} notes" for name, count in info.decks.items()]
+    lines.append("Note types:")
+    lines += [
+        f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
+        f"templates {', '.join(nt.templates)}"
+        for nt in info.notetypes
+    ]
+    lines.append("Tags:")
+    lines += [f"  {tag}: {count}" for tag, count in info.tags.items()]
+    if info.mod_range:
+        low, high = (_utc(t) for t in info.mod_range)
+        lines.append(f"Note mod times: {low} .. {high}")
+    lines.append(
+        f"Media: {plural(len(info.media), 'file')}, {_size(info.media_bytes)} in the package"
+    )
+    lines += [f"  {name}: {_size(size)}" for name, size in info.media]
+    return Report(out=tuple(lines))
+
+
+def _size(n: int) -> str:
+    return (
+        f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
+    )
+
+
+def _utc(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
+def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
+    """What ``pull`` says: each question's diff, then a summary. Without ``--apply``: exit 1
+    when there is something to pull; with it: exit 1 when conflicts were left unresolved."""
+    found = outcome.plan
+    out: list[str] = []
+    for entry in outcome.shown:
+        out.append(entry.heading)
+        out += entry.diff
+    err = [*found.warnings]
+    err += [
+        f"{note.label}: its ID '{qid}' is not a question of SOURCES; not pulled"
+        for note, qid in found.unknown
+    ]
+    if not found.history:
+        err.append(
+            "no build history next to the package: an edit in both the YAML and Anki cannot "
+            "be told from an edit in Anki alone (pass -o, the package built from SOURCES)"
+        )
+    open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
+    if not found.something:
+        out.append(f"Nothing to pull: {export} holds what SOURCES build.")
+        return Report(out=tuple(out), err=tuple(err))
+    edited = sum(1 for p in found.pulled if not p.conflict)
+    addable = [n for n in found.new_notes if n.question is not None]
+    summary = (
+        f"{plural(edited, 'question')} edited in Anki, {plural(open_conflicts, 'conflict')}"
+        f"{' unresolved' if open_conflicts else ''}, {plural(len(found.new_notes), 'new note')}"
+    )
+    if not applied:
+        out.append(f"{summary}. Nothing written: run with --apply to write them.")
+        return Report(out=tuple(out), err=tuple(err), exit_code=1)
+    for change in outcome.written:
+        out.append(
+            f"Wrote {change.display_path} ({plural(change.changed, 'question')} changed, "
+            f"{change.added} added)"
+        )
+    if not outcome.written:
+        out.append("Nothing written.")
+    if addable and not any(c.added for c in outcome.written):
+        out.append(f"{plural(len(addable), 'new note')} not added: pass --add-new to add them.")
+    if open_conflicts:
+        err.append(
+            f"{plural(open_conflicts, 'conflict')} left as they are: choose with "
+            "--prefer anki or --prefer yaml."
+        )
+    return Report(out=tuple(out), err=tuple(err), exit_code=1 if open_conflicts else 0)
+
+
+def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Report:
+    """What ``diff`` says: one line per question added, removed, changed or moved, then a
+    count; with ``exit_code``: exit 1 when the packages differ (as ``git diff --exit-code``)."""
+    lines = [f"--- {old}", f"+++ {new}"]
+    lines += [f"added    {key}  ({deck})" for key, deck in found.added]
+    lines += [f"removed  {key}  ({deck})" for key, deck in found.removed]
+    for c in found.changed:
+        what = [*c.fields, *(f"tag +{t}" for t in c.tags_added)]
+        what += [f"tag -{t}" for t in c.tags_removed]
+        lines.append(f"changed  {c.key}  ({', '.join(what)})")
+    lines += [f"moved    {m.key}  ({m.old_deck} -> {m.new_deck})" for m in found.moved]
+    lines.append(
+        f"{plural(len(found.added), 'question')} added, {len(found.removed)} removed, "
+        f"{len(found.changed)} changed, {len(found.moved)} moved, {found.unchanged} unchanged."
+    )
+    return Report(out=tuple(lines), exit_code=1 if exit_code and found.differs else 0)

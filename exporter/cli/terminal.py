@@ -1,0 +1,71 @@
+"""What the command line prints: reports (results on stdout, diagnostics on stderr) and,
+for people at a terminal, progress while a large bank is read. Part of the command-line
+layer (it prints, with click). A character the terminal cannot show is escaped, never a
+crash after the work is done."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from exporter.cli.report import Report
+    from exporter.content.model import Bank
+    from exporter.pipeline import Hooks
+
+PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
+PROGRESS_MIN_QUESTIONS = 800
+
+
+def say(line: str, *, err: bool = False) -> None:
+    """Print one line; what the stream's encoding cannot hold is written as escapes."""
+    try:
+        click.echo(line, err=err)
+    except UnicodeEncodeError:
+        stream = sys.stderr if err else sys.stdout
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        click.echo(line.encode(encoding, "backslashreplace").decode(encoding), err=err)
+
+
+def emit(report: Report) -> None:
+    """Print a report and exit with its code."""
+    for line in report.out:
+        say(line)
+    for line in report.err:
+        say(line, err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+@contextlib.contextmanager
+def terminal_hooks(label: str) -> Iterator[Hooks]:
+    """Progress on stderr (a bar, then a notice) once the work is known to be large, and only
+    on a terminal."""
+    from exporter.pipeline import Hooks
+
+    if not sys.stderr.isatty():
+        yield Hooks()
+        return
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if total < PROGRESS_MIN_BYTES:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
+        bar.update(done - bar.pos)
+
+    def loaded(bank: Bank) -> None:
+        if len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
+            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
+
+    try:
+        yield Hooks(progress=update, loaded=loaded)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

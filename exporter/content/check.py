@@ -1,0 +1,244 @@
+"""The content schema: one file's YAML node tree -> a checked ``RoleFile``.
+
+The walk reads the nodes by hand (``exporter.content.yamlnodes``: a line for every value; duplicate,
+unknown (with a did-you-mean) and non-text keys, tags and aliases refused); here are the
+content's own rules. Every problem is gathered, never just the first, each with its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from exporter.content.markup import check_markup
+from exporter.content.model import (
+    DIFFICULTIES,
+    Image,
+    Question,
+    RoleFile,
+    default_deck,
+    forbidden_char,
+    slugify,
+    unknown_difficulty,
+)
+from exporter.content.spec import EXPECTED as _EXPECTED
+from exporter.content.spec import GUID_RE, QUESTION_KEYS, SLUG_RE, TOP_KEYS
+from exporter.content.yamlnodes import YAML_TAG, NodeWalk, kind_of, line_of
+from exporter.errors import ContentWarning
+
+
+@dataclass
+class SchemaWalk(NodeWalk):
+    """Checks one file's node tree and builds its ``RoleFile``; gathers errors as it goes."""
+
+    ids: list[tuple[str, int]] = field(default_factory=list)
+    warnings: list[ContentWarning] = field(default_factory=list)
+    result: RoleFile | None = None
+
+    def text(
+        self, items: dict[str, tuple[Node, Node]], key: str, parent: Node, *, required: bool
+    ) -> str | None:
+        """A non-empty text value, or ``None`` (with an error when it was required)."""
+        if key not in items:
+            if required:
+                where = " in this question" if key in QUESTION_KEYS else ""
+                self.error(
+                    "missing-key",
+                    parent,
+                    f"missing required key '{key}'{where}: expected {_EXPECTED[key]}",
+                )
+            return None
+        key_node, node = items[key]
+        if not self.once(node):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == YAML_TAG + "str":
+            value = str(node.value)
+            bad = forbidden_char(value)
+            if bad:
+                self.error(
+                    "control-character",
+                    key_node,
+                    f"'{key}' contains the control character {bad}, which a "
+                    "card cannot hold; remove it",
+                )
+                return None
+            if value.strip():
+                return value
+            self.error("empty-value", key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+            return None
+        if node.tag == YAML_TAG + "null":
+            self.error("empty-value", key_node, f"'{key}' is empty: expected {_EXPECTED[key]}")
+        else:
+            quotable = isinstance(node, ScalarNode) and key != "difficulty"
+            hint = "; put it in quotes to use it as text" if quotable else ""
+            self.error(
+                "wrong-type",
+                key_node,
+                f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}{hint}",
+            )
+        return None
+
+    def role_file(self, root: Node) -> RoleFile | None:
+        if not self.once(root):
+            return None
+        if not isinstance(root, MappingNode):
+            self.error(
+                "top-level-not-a-mapping",
+                root,
+                "the top level must be a mapping with 'role' and 'questions', "
+                f"found {kind_of(root)}",
+            )
+            return None
+        items = self.mapping(root, "the file", TOP_KEYS)
+        role = self.text(items, "role", root, required=True)
+        description = self.text(items, "description", root, required=False)
+        deck = self.text(items, "deck", root, required=False)
+        if deck is not None and any(not part.strip() for part in deck.split("::")):
+            self.error(
+                "deck-empty-part",
+                items["deck"][0],
+                f"deck '{deck}' has an empty part between '::' (e.g. 'Interview Questions::MLOps')",
+            )
+            deck = None
+        if role is not None and not slugify(role):
+            self.error(
+                "role-without-letters",
+                items["role"][0],
+                f"role '{role.strip()}' needs at least one letter or digit (it names the "
+                "role's tag, e.g. 'role::mlops-engineer')",
+            )
+            role = None
+        questions = self.questions(items, root)
+        if role is None or questions is None or self.errors:
+            return None
+        return RoleFile(
+            display_path=self.display_path,
+            role=role.strip(),
+            deck=(deck or default_deck(role.strip())).strip(),
+            description=(description or "").strip(),
+            questions=questions,
+            deck_line=line_of(items["deck" if deck is not None else "role"][0]),
+        )
+
+    def questions(
+        self, items: dict[str, tuple[Node, Node]], root: Node
+    ) -> tuple[Question, ...] | None:
+        if "questions" not in items:
+            self.error(
+                "missing-key",
+                root,
+                "missing required key 'questions': expected a list of questions",
+            )
+            return None
+        key_node, node = items["questions"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            found = "nothing" if node.tag == YAML_TAG + "null" else kind_of(node)
+            self.error(
+                "questions-not-a-list",
+                key_node,
+                f"'questions' must be a list of questions, found {found}",
+            )
+            return None
+        if not node.value:
+            self.error(
+                "questions-empty", key_node, "'questions' is empty: add at least one question"
+            )
+            return None
+        out = [self.question(item) for item in node.value]
+        return tuple(q for q in out if q is not None)
+
+    def question(self, node: Node) -> Question | None:
+        if not self.once(node):
+            return None
+        items = self.mapping(node, "a question", QUESTION_KEYS)
+        if not items and not isinstance(node, MappingNode):
+            return None
+        qid = self.text(items, "id", node, required=True)
+        if qid is not None and SLUG_RE.match(qid):
+            self.ids.append((qid, line_of(items["id"][0])))
+        elif qid is not None:
+            self.error(
+                "id-not-slug",
+                items["id"][0],
+                f"id '{qid}' must be a lowercase slug: letters a-z, digits "
+                "and single '-' between them (e.g. 'model-drift-2')",
+            )
+            qid = None
+        difficulty = self.text(items, "difficulty", node, required=True)
+        if difficulty is not None and difficulty not in DIFFICULTIES:
+            self.error("difficulty-unknown", items["difficulty"][0], unknown_difficulty(difficulty))
+            difficulty = None
+        question = self.text(items, "question", node, required=True)
+        answer = self.text(items, "answer", node, required=True)
+        images = (*self.markup(items, "question", question), *self.markup(items, "answer", answer))
+        tags = self.tags(items)
+        guid = self.text(items, "guid", node, required=False)
+        if guid is not None and not GUID_RE.match(guid):
+            self.error(
+                "guid-invalid",
+                items["guid"][0],
+                f"guid '{guid}' must be an Anki note GUID: 1 to 64 printable ASCII characters "
+                "without spaces",
+            )
+            return None
+        if qid is None or difficulty is None or question is None or answer is None or tags is None:
+            return None
+        return Question(qid, difficulty, question, answer, tags, line_of(node), images, guid or "")
+
+    def markup(
+        self, items: dict[str, tuple[Node, Node]], key: str, text: str | None
+    ) -> tuple[Image, ...]:
+        """Check a text's math and code languages; return its images (resolved later)."""
+        if text is None:
+            return ()
+        key_node, node = items[key]
+        checked = check_markup(text, node, key_node, self.display_path)
+        self.errors += checked.errors
+        self.warnings += checked.warnings
+        return checked.images
+
+    def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
+        if "tags" not in items:
+            return ()
+        key_node, node = items["tags"]
+        if not self.once(node):
+            return None
+        if not isinstance(node, SequenceNode):
+            self.error(
+                "tags-not-a-list",
+                key_node,
+                f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}",
+            )
+            return None
+        tags: list[str] = []
+        ok = True
+        for item in node.value:
+            if not self.once(item):
+                ok = False
+            elif not isinstance(item, ScalarNode) or item.tag != YAML_TAG + "str":
+                self.error("tag-not-text", item, f"a tag must be text, found {kind_of(item)}")
+                ok = False
+            elif not SLUG_RE.match(item.value):
+                self.error(
+                    "tag-not-slug",
+                    item,
+                    f"tag '{item.value}' must be a lowercase slug (letters a-z, "
+                    "digits and single '-')",
+                )
+                ok = False
+            elif item.value in tags:
+                self.error("tag-repeated", item, f"tag '{item.value}' is listed twice")
+                ok = False
+            else:
+                tags.append(item.value)
+        return tuple(tags) if ok else None
+
+
+def check_file(root: Node, display_path: str) -> SchemaWalk:
+    """Walk one file's node tree; the result holds the role file (if clean), ids and errors."""
+    walk = SchemaWalk(display_path)
+    walk.result = walk.role_file(root)
+    return walk

@@ -1,0 +1,300 @@
+"""Content files -> a checked ``Bank``: read, compose, walk each file, then check the bank as
+a whole (ids unique across files). Every problem becomes a ``ContentError``."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from exporter.content.check import check_file
+from exporter.content.media import MediaProblem, resolve
+from exporter.content.model import DIFFICULTIES, Bank, Question, RoleFile, deck_key, guid_for
+from exporter.content.sources import (
+    SourceFile,
+    Sources,
+    content_digest,
+    decode,
+    read_bytes,
+    size_of,
+)
+from exporter.content.yamlnodes import alias_errors, compose, editor_lines
+from exporter.errors import ContentError, ContentErrors, ContentWarning
+from exporter.workers import ordered_map, worker_count
+
+Progress = Callable[[int, int], None]
+
+
+class FileMemo(Protocol):
+    """Files loaded by an earlier build (``exporter.state.workcache``), by a digest of their bytes
+    (``sources.content_digest``)."""
+
+    def loaded(self, source: SourceFile, digest: bytes) -> LoadedFile | None: ...
+
+    def remember(self, source: SourceFile, digest: bytes, loaded: LoadedFile) -> None: ...
+
+
+# Parse files in worker processes when at least this many bytes of YAML need parsing.
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def load_bank(
+    sources: Sources, *, progress: Progress | None = None, memo: FileMemo | None = None
+) -> Bank:
+    """Read every content file of ``sources``; raise ``ContentErrors`` with all problems.
+
+    ``progress(done, total)`` is told the bytes read so far after each file. A file ``memo``
+    knows by its bytes is not parsed again.
+    """
+    errors = list(sources.errors)
+    warnings: list[ContentWarning] = []
+    sizes = [size_of(f.path) for f in sources.files]
+    total, done = sum(sizes), 0
+    files: list[RoleFile] = []
+    first_seen: dict[str, tuple[str, int]] = {}
+    decks: dict[str, RoleFile] = {}
+    with collector_paused():
+        every = _load_all(sources.files, sizes, memo)
+        for source, size, loaded in zip(sources.files, sizes, every, strict=True):
+            errors.extend(loaded.errors)
+            warnings.extend(loaded.warnings)
+            role_file = loaded.role_file
+            for qid, line in loaded.ids:
+                if qid in first_seen:
+                    where = "{}:{}".format(*first_seen[qid])
+                    errors.append(
+                        ContentError(
+                            source.display_path,
+                            line,
+                            0,
+                            f"duplicate id '{qid}': already used at {where}; "
+                            "ids must be unique across all files",
+                            code="duplicate-id",
+                        )
+                    )
+                else:
+                    first_seen[qid] = (source.display_path, line)
+            if role_file is not None:
+                files.append(role_file)
+                errors.extend(_deck_clash(role_file, decks))
+            if progress is not None:
+                done += size
+                progress(done, total)
+    errors += _guid_clashes(files)
+    if errors:
+        raise ContentErrors(errors)
+    return Bank(tuple(files), tuple(sorted(set(warnings))))
+
+
+def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[ContentError]:
+    """A problem when this file's deck is another file's deck written differently (case,
+    spaces): Anki would take them for one deck and rename one of them."""
+    first = decks.setdefault(deck_key(role_file.deck), role_file)
+    if first.deck == role_file.deck:
+        return []
+    return [
+        ContentError(
+            role_file.display_path,
+            role_file.deck_line,
+            0,
+            f"deck '{role_file.deck}' differs from '{first.deck}' "
+            f"({first.display_path}:{first.deck_line}) only in case, spaces or Unicode form, "
+            "and Anki treats them as one deck; write the name the same way in both files",
+            code="deck-differs",
+        )
+    ]
+
+
+def _guid_clashes(files: list[RoleFile]) -> list[ContentError]:
+    """An explicit ``guid`` used twice, or equal to another question's derived GUID."""
+    explicit = [(f, q) for f in files for q in f.questions if q.guid]
+    if not explicit:
+        return []
+
+    owner = {guid_for(q.id): q.id for f in files for q in f.questions if not q.guid}
+    errors = []
+    for role_file, q in explicit:
+        other = owner.setdefault(q.guid, q.id)
+        if other != q.id:
+            errors.append(
+                ContentError(
+                    role_file.display_path,
+                    q.line,
+                    0,
+                    f"guid '{q.guid}' is also the note of question '{other}': each question "
+                    "needs its own note",
+                    code="guid-duplicate",
+                )
+            )
+    return errors
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC: loading and planning make millions of small, long-lived objects
+    and no cycles, and every collection would rescan them all (docs/BENCHMARKS.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One content file, checked: the role file (``None`` when the file has any problem),
+    every well-formed question id with its line (so duplicates are found even in a file
+    with other problems), and the file's problems and warnings."""
+
+    role_file: RoleFile | None
+    ids: tuple[tuple[str, int], ...] = ()
+    errors: tuple[ContentError, ...] = ()
+    warnings: tuple[ContentWarning, ...] = ()
+
+
+def _load_all(
+    files: Sequence[SourceFile], sizes: Sequence[int], memo: FileMemo | None
+) -> Iterator[LoadedFile]:
+    """Each file loaded, in order: from ``memo`` when it knows the bytes, else parsed (in
+    worker processes when there is enough YAML to parse, ``exporter.workers``)."""
+    known: dict[int, LoadedFile] = {}
+    if memo is not None:
+        for i, source in enumerate(files):
+            raw, err = read_bytes(source)
+            hit = memo.loaded(source, content_digest(raw)) if err is None else None
+            if hit is not None:
+                known[i] = hit
+    missed = [f for i, f in enumerate(files) if i not in known]
+    work = sum(size for i, size in enumerate(sizes) if i not in known)
+    count = min(len(missed), worker_count(work, PARALLEL_MIN_BYTES))
+    parsed = ordered_map(_parse, missed, count)
+    for i, source in enumerate(files):
+        if i in known:
+            yield known[i]
+            continue
+        loaded, digest = next(parsed)
+        if memo is not None and digest:
+            memo.remember(source, digest, loaded)
+        yield loaded
+
+
+def _parse(source: SourceFile) -> tuple[LoadedFile, bytes]:
+    """One file loaded, with the digest of the very bytes parsed (empty if unreadable)."""
+    raw, err = read_bytes(source)
+    return _load_file(source, raw, err), content_digest(raw) if err is None else b""
+
+
+def load_file(source: SourceFile) -> LoadedFile:
+    """Parse and check one content file, and resolve the images its questions show."""
+    return _parse(source)[0]
+
+
+def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:
+    where = source.display_path
+    text, err = ("", err) if err is not None else decode(raw, where)
+    fix = editor_lines(text) if err is None else None
+    if err is None:
+        root, err = compose(text, where)
+    if err is not None:
+        failed = LoadedFile(None, errors=(err,))
+        return failed if fix is None else _relined(failed, fix)
+    if root is None:
+        what = "only comments" if text.strip() else "nothing"
+        message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
+        return LoadedFile(None, errors=(ContentError(where, 1, 0, message, code="file-empty"),))
+    walk = check_file(root, where)
+    role_file = walk.result
+    if walk.repeated:
+        walk.errors.extend(alias_errors(text, where, walk.repeated))
+        role_file = None
+    del root, text  # free the node tree before copying what survives out of it
+    if role_file is not None:
+        role_file = _with_media(role_file, source, walk.errors)
+    if role_file is None or walk.errors:
+        loaded = LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
+    else:
+        role_file = _compact(role_file)
+        ids = tuple((q.id, q.line) for q in role_file.questions)
+        loaded = LoadedFile(role_file, ids, (), tuple(walk.warnings))
+    return loaded if fix is None else _relined(loaded, fix)
+
+
+def _relined(loaded: LoadedFile, fix: Callable[[int], int]) -> LoadedFile:
+    """``loaded`` with every line number as the editor counts it."""
+    role_file = loaded.role_file
+    if role_file is not None:
+        role_file = replace(
+            role_file,
+            deck_line=fix(role_file.deck_line),
+            questions=tuple(
+                replace(
+                    q,
+                    line=fix(q.line),
+                    images=tuple(replace(i, line=fix(i.line)) for i in q.images),
+                )
+                for q in role_file.questions
+            ),
+        )
+    return LoadedFile(
+        role_file,
+        tuple((qid, fix(line)) for qid, line in loaded.ids),
+        tuple(replace(e, line=fix(e.line)) for e in loaded.errors),
+        tuple(replace(w, line=fix(w.line)) for w in loaded.warnings),
+    )
+
+
+def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentError]) -> RoleFile:
+    """The role file with every image resolved to its media file; problems go to ``errors``."""
+    if not any(q.images for q in role_file.questions):
+        return role_file
+    questions = []
+    for q in role_file.questions:
+        images = []
+        for image in q.images:
+            try:
+                file = resolve(image.src, source.path, source.content_root)
+            except MediaProblem as exc:
+                errors.append(
+                    ContentError(source.display_path, image.line, 0, str(exc), code=exc.code)
+                )
+                continue
+            images.append(replace(image, file=file))
+        questions.append(replace(q, images=tuple(images)))
+    return replace(role_file, questions=tuple(questions))
+
+
+def _compact(role_file: RoleFile) -> RoleFile:
+    """The role file with its small values copied into fresh memory.
+
+    The values a file keeps were allocated between the nodes of its YAML tree; left there,
+    they pin the freed tree's memory (docs/BENCHMARKS.md). Copies made after the tree is gone
+    pack densely, and the originals' memory can go back to the system.
+    """
+    return replace(
+        role_file,
+        questions=tuple(
+            Question(
+                id=_fresh(q.id),
+                difficulty=_DIFFICULTY[q.difficulty],
+                question=_fresh(q.question),
+                answer=_fresh(q.answer),
+                tags=tuple(_fresh(t) for t in q.tags),
+                line=q.line,
+                images=q.images,
+                guid=q.guid,
+            )
+            for q in role_file.questions
+        ),
+    )
+
+
+_DIFFICULTY = {d: d for d in DIFFICULTIES}
+
+
+def _fresh(text: str) -> str:
+    """A new string object equal to ``text`` (str() and slicing return the same object)."""
+    return (text + " ")[:-1] if len(text) <= 512 else text

@@ -1,0 +1,60 @@
+"""What a bank holds at a glance: roles x difficulties, totals, the most used tags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from exporter.content.model import DIFFICULTIES, Bank
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts per role and difficulty (roles in bank order), and tag use."""
+
+    by_role: dict[str, dict[str, int]]
+    totals: dict[str, int]
+    tags: tuple[tuple[str, int], ...]
+    images: int = 0  # image files the questions show (each counted once)
+    image_bytes: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """A plain structure for ``--json``."""
+        return {
+            "roles": {role: {**counts} for role, counts in self.by_role.items()},
+            "totals": dict(self.totals),
+            "tags": [{"tag": tag, "count": n} for tag, n in self.tags],
+            "images": {"files": self.images, "bytes": self.image_bytes},
+        }
+
+
+def stats_for(bank: Bank, *, top_tags: int = 10) -> Stats:
+    """Count the bank's questions by role and difficulty; the ``top_tags`` most used tags."""
+    by_role: dict[str, dict[str, int]] = {}
+    tags: Counter[str] = Counter()
+    for role_file in bank.files:
+        counts = by_role.setdefault(role_file.role, dict.fromkeys((*DIFFICULTIES, "total"), 0))
+        for q in role_file.questions:
+            counts[q.difficulty] += 1
+            counts["total"] += 1
+            tags.update(q.tags)
+    totals = {d: sum(c[d] for c in by_role.values()) for d in (*DIFFICULTIES, "total")}
+    ranked = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:top_tags]
+    media = {i.file.name: i.file.size for q in bank.questions for i in q.images if i.file}
+    return Stats(by_role, totals, tuple(ranked), len(media), sum(media.values()))
+
+
+def table(stats: Stats) -> str:
+    """The stats as an aligned text table."""
+    columns = (*DIFFICULTIES, "total")
+    width = max([len("Role"), len("Total"), *(len(r) for r in stats.by_role)])
+    rows = [f"{'Role':<{width}}  " + "  ".join(f"{c:>6}" for c in columns)]
+    for role, counts in stats.by_role.items():
+        rows.append(f"{role:<{width}}  " + "  ".join(f"{counts[c]:>6}" for c in columns))
+    rows.append(f"{'Total':<{width}}  " + "  ".join(f"{stats.totals[c]:>6}" for c in columns))
+    if stats.tags:
+        rows.append("")
+        rows.append("Most used tags: " + ", ".join(f"{t} ({n})" for t, n in stats.tags))
+    if stats.images:
+        rows.append(f"Images: {stats.images} ({stats.image_bytes / 1024:.1f} KiB)")
+    return "\n".join(rows)

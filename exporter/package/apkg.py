@@ -1,0 +1,82 @@
+"""Notes, decks and stamps -> the bytes of a deterministic ``.apkg``.
+
+genanki fills the SQLite database (``exporter.package.collection``); we write the zip ourselves
+(``exporter.package.zipwrite``: fixed entry order, date, mode and compression), because genanki's
+own ``write_to_file`` stamps entries with a temp file's mtime and leaves that temp file
+behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from exporter.content.media import read_verified
+from exporter.content.model import MediaFile
+from exporter.files import scratch_folder
+from exporter.package.collection import DeckRow, NoteRow, write_collection
+from exporter.package.history import Stamp
+from exporter.package.zipwrite import write_zip
+from exporter.render.notes import NoteSpec, fields_in_order, media_of
+from exporter.render.notetype import NoteType
+
+Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
+
+
+def build_apkg(
+    notetype: NoteType,
+    notetype_mod: int,
+    decks: Sequence[DeckRow],
+    notes: Sequence[NoteSpec],
+    stamps: Mapping[str, Stamp],
+    dues: Sequence[int],
+    on_rendered: Rendered | None = None,
+) -> bytes:
+    """The complete ``.apkg``: ``notes`` with the mod time and id of their question's stamp,
+    and ``dues[i]`` as the new-card position of ``notes[i]``. ``on_rendered`` is told each
+    note and its fields as they are written."""
+    by_deck: dict[str, list[int]] = {}
+    for i, spec in enumerate(notes):
+        by_deck.setdefault(spec.deck, []).append(i)
+    # The order the database asks for the notes in: deck by deck.
+    order = [i for deck in decks for i in by_deck.get(deck.name, ())]
+    fields_stream = zip(order, fields_in_order([notes[i] for i in order]), strict=True)
+
+    def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
+        for i in indices:
+            j, fields = next(fields_stream)
+            assert i == j, "notes asked for out of order"
+            spec = notes[i]
+            stamp = stamps[spec.question_id]
+            if on_rendered is not None:
+                on_rendered(spec, fields)
+            yield NoteRow(spec.guid, fields, spec.tags, dues[i], stamp.mod, stamp.id)
+
+    per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
+    # The database goes to a temp file, not memory: at 100k notes it would otherwise be held
+    # two or three times over (SQLite's pages, serialized copy, zip input).
+    with scratch_folder() as tmp:
+        database = Path(tmp) / "collection.anki2"
+        write_collection(database, notetype, notetype_mod, decks, per_deck)
+        buffer = io.BytesIO()
+        media = media_of(notes)
+        with database.open("rb") as db:
+            write_zip(buffer, _members(db, media))
+    return buffer.getvalue()
+
+
+def media_index(media: Sequence[MediaFile]) -> bytes:
+    """The package's ``media`` entry: zip entry number -> file name, as Anki reads it."""
+    return json.dumps({str(i): f.name for i, f in enumerate(media)}).encode("utf-8")
+
+
+def _members(db: BinaryIO, media: Sequence[MediaFile]) -> Iterator[tuple[str, BinaryIO]]:
+    """The package's entries: the collection, each media file by number, the media index
+    (each media file read when its turn comes)."""
+    yield "collection.anki2", db
+    for number, file in enumerate(media):
+        yield str(number), io.BytesIO(read_verified(file))
+    yield "media", io.BytesIO(media_index(media))

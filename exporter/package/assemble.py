@@ -1,0 +1,252 @@
+"""A bank and options -> everything a build writes, computed in memory, nothing written:
+notes, decks, the next history (which notes changed, so which mod times rise), package bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exporter import __version__
+from exporter.content.load import collector_paused
+from exporter.content.model import Bank, Difficulty
+from exporter.content.slices import Order, Slice, positions, select
+from exporter.errors import (
+    ContentError,
+    ContentErrors,
+    ContentWarning,
+    OutputError,
+    SelectionError,
+)
+from exporter.files import HISTORY_CAP, InputError, display, read_regular, regular_size
+from exporter.markup.markdown import to_html
+from exporter.package.apkg import Rendered, build_apkg
+from exporter.package.collection import DeckRow
+from exporter.package.history import History, HistoryAhead, HistoryFull, advance, dumps, loads
+from exporter.render.notes import KnownNote, NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.render.notetype import NoteType, note_type
+
+Clock = Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to build: where to, which questions, and how the cards read."""
+
+    output: Path
+    tts_lang: str | None = None
+    slice: Slice = field(default_factory=Slice)
+    order: Order = "file"
+
+    def identity(self) -> list[str]:
+        """Every option that shapes the package's bytes (the output path does not)."""
+        return [repr(self.tts_lang), repr(self.slice), repr(self.order)]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build would write, with the numbers it reports."""
+
+    output: Path
+    history_path: Path
+    package: bytes
+    history_text: str
+    notes: tuple[NoteSpec, ...]
+    content_fingerprint: str
+    removed: tuple[str, ...] = ()
+    left_out: int = 0
+    warnings: tuple[ContentWarning, ...] = ()
+    moved: tuple[tuple[str, str, str], ...] = ()  # (question id, old deck, new deck)
+
+    def moves(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(old deck, new deck) -> the ids of the questions that moved so since last build."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for qid, old, new in self.moved:
+            out.setdefault((old, new), []).append(qid)
+        return {k: tuple(v) for k, v in sorted(out.items())}
+
+    def counts(self) -> dict[str, Counter[Difficulty]]:
+        """Per deck, the number of notes by difficulty."""
+        out: dict[str, Counter[Difficulty]] = {}
+        for note in self.notes:
+            out.setdefault(note.deck, Counter())[note.difficulty] += 1
+        return out
+
+    def is_current(self) -> bool:
+        """True when the output and its history on disk are exactly what this build writes
+        (sizes compared first, so a wrong file is never read whole)."""
+        history = self.history_text.encode("utf-8")
+        for path, data in ((self.output, self.package), (self.history_path, history)):
+            if regular_size(path) != len(data):
+                return False
+            try:
+                if read_regular(path, len(data)) != data:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def files(self) -> list[tuple[Path, bytes]]:
+        """The files this build writes, with their bytes."""
+        return [(self.output, self.package), (self.history_path, self.history_text.encode())]
+
+
+def history_path_for(output: Path) -> Path:
+    """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
+    if not output.name or output.name in (".", ".."):
+        raise OutputError(f"{output or '.'}: is not a file name; give one such as dist/deck.apkg")
+    return output.with_name(output.stem + ".lock.json")
+
+
+def read_history(path: Path) -> History | None:
+    """The recorded history, or ``None`` when there is none yet."""
+    shown = display(str(path))
+    try:
+        text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing built here yet (writing will say why the folder is unusable)
+    except InputError as exc:
+        raise ContentErrors(
+            [ContentError(shown, 0, 0, f"build history {exc}", code="history-unreadable")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentErrors(
+            [
+                ContentError(
+                    shown, 0, 0, f"cannot read build history ({exc})", code="history-unreadable"
+                )
+            ]
+        ) from None
+    return loads(text, shown)
+
+
+def content_fingerprint(
+    notetype: NoteType, decks: Sequence[tuple[str, str]], notes: Sequence[NoteSpec]
+) -> str:
+    """A short hash of everything the package holds apart from times and ids."""
+    digest = hashlib.sha256(notetype.fingerprint.encode())
+    for name, description in decks:
+        digest.update(f"\0deck\0{name}\0{description}".encode())
+    for note in notes:
+        digest.update(f"\0note\0{note.fingerprint}".encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def provenance(fingerprint: str, count: int) -> str:
+    """The line every deck description ends with: tool, version and content hash."""
+    return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What a build may take from earlier ones: by question id, notes made from the very
+    same text and code; fields by note fingerprint; and who to tell about each note."""
+
+    known: Mapping[str, KnownNote] = field(default_factory=dict)
+    by_fingerprint: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    on_rendered: Rendered | None = None
+
+
+def plan(bank: Bank, options: Options, now: Clock, reuse: Reuse = Reuse()) -> Plan:
+    """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+    with collector_paused():
+        return _plan(bank, options, now, reuse)
+
+
+def _plan(bank: Bank, options: Options, now: Clock, reuse: Reuse) -> Plan:
+    warnings = bank.warnings
+    bank, left_out = select(bank, options.slice)
+    if not bank.files:
+        raise SelectionError("the filters leave no questions to build")
+    notetype = note_type(tts_lang=options.tts_lang)
+    notes = notes_for(bank, reuse.known, reuse.by_fingerprint)
+    deck_texts = decks_for(bank)
+    fingerprint = content_fingerprint(notetype, deck_texts, notes)
+    made_by = provenance(fingerprint, len(notes))
+    decks = [
+        DeckRow(
+            deck_id_for(name),
+            name,
+            (to_html(text) + "\n" if text else "") + f'<p class="iq-provenance">{made_by}</p>',
+        )
+        for name, text in deck_texts
+    ]
+    history_path = history_path_for(options.output)
+    previous = read_history(history_path)
+    shown = display(str(history_path))
+    if (
+        previous is not None
+        and previous.notes
+        and previous.notes.keys().isdisjoint(n.question_id for n in notes)
+    ):
+        raise ContentErrors(
+            [
+                ContentError(
+                    shown, 0, 0, _FOREIGN.format(len(previous.notes)), code="history-foreign"
+                )
+            ]
+        )
+    try:
+        history = advance(
+            previous,
+            notetype.fingerprint,
+            [(n.question_id, n.fingerprint, n.deck) for n in notes],
+            now,
+        )
+    except HistoryAhead as ahead:
+        raise ContentErrors(
+            [ContentError(shown, 0, 0, _ahead(ahead), code="history-ahead")]
+        ) from None
+    except HistoryFull:
+        message = "no note id below 2**53 is left; start a new history (delete this file)"
+        raise ContentErrors([ContentError(shown, 0, 0, message, code="history-full")]) from None
+    old = previous.notes if previous else {}
+    moved = tuple(
+        (n.question_id, old[n.question_id].deck, n.deck)
+        for n in notes
+        if n.question_id in old and old[n.question_id].deck not in ("", n.deck)
+    )
+    package = build_apkg(
+        notetype,
+        history.notetype.mod,
+        decks,
+        notes,
+        history.notes,
+        positions(bank.questions, options.order),
+        reuse.on_rendered,
+    )
+    return Plan(
+        output=options.output,
+        history_path=history_path,
+        package=package,
+        history_text=dumps(history),
+        notes=notes,
+        content_fingerprint=fingerprint,
+        removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
+        left_out=left_out,
+        warnings=warnings,
+        moved=moved,
+    )
+
+
+_FOREIGN = (
+    "this build history has no question in common with the bank being built (it lists {} "
+    "others): it belongs to another bank. Build to another output (-o), or delete this file "
+    "if the bank really changed every id"
+)
+
+
+def _ahead(ahead: HistoryAhead) -> str:
+    when = time.strftime("%Y-%m-%d", time.gmtime(ahead.highest))
+    years = (ahead.highest - ahead.now) / (365.25 * 86_400)
+    return (
+        f"the build history has mod times up to {when}, {years:,.1f} years ahead of this "
+        "build's clock (a build made with SOURCE_DATE_EPOCH in the future?). Building on would "
+        "stamp every changed note in that future, and Anki would then prefer it to edits made "
+        f"on the phone. If that build was never imported, restore or delete this file; if it "
+        f"was, build with SOURCE_DATE_EPOCH={ahead.highest + 1} or later"
+    )

@@ -1,0 +1,264 @@
+"""Read any ``.apkg`` (ours or not) and summarise it: decks, notes, tags, note types, times.
+
+Reads Anki 2.1.50+'s zstd-compressed ``collection.anki21b`` when present (what Anki and
+AnkiDroid export today), else the legacy ``collection.anki21`` / ``collection.anki2``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from exporter.errors import PackageReadError
+from exporter.files import (
+    COLLECTION_CAP,
+    PACKAGE_CAP,
+    MiB,
+    display,
+    kind_of,
+    regular_size,
+    scratch_folder,
+)
+
+_PROVENANCE = re.compile(r"Built by interview-deck (\S+) from content (sha256:[0-9a-f]+)")
+
+
+@dataclass(frozen=True)
+class NoteTypeInfo:
+    """A note type as the package defines it."""
+
+    id: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[str, ...]
+    mod: int
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What a package holds, as a user would want to know it."""
+
+    decks: dict[str, int]
+    tags: dict[str, int]
+    notetypes: tuple[NoteTypeInfo, ...]
+    note_count: int
+    mod_range: tuple[int, int] | None
+    provenance: tuple[str, str] | None  # (tool version, content fingerprint) when ours
+    media: tuple[tuple[str, int], ...] = ()  # (file name, bytes as stored), by name
+
+    @property
+    def media_bytes(self) -> int:
+        """All media, as stored in the package."""
+        return sum(size for _name, size in self.media)
+
+
+def read_package(path: Path) -> PackageInfo:
+    """Summarise the package at ``path``; ``PackageReadError`` if it is not one."""
+    with open_collection(path) as (conn, media), damaged_as(display(str(path)), "package"):
+        info = _query(conn)
+    return replace(info, media=tuple(sorted(media)))
+
+
+def field_names(conn: sqlite3.Connection, notetype_id: int) -> tuple[str, ...]:
+    """A schema-18 note type's field names, in order."""
+    rows = conn.execute("SELECT name FROM fields WHERE ntid=? ORDER BY ord", (notetype_id,))
+    return tuple(str(r[0]) for r in rows)
+
+
+@contextmanager
+def damaged_as(shown: str, what: str) -> Iterator[None]:
+    """Reading a collection's tables: any surprise in them is a damaged ``what``."""
+    try:
+        yield
+    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {exc})") from None
+    except RecursionError:
+        raise PackageReadError(
+            f"{shown}: not an Anki {what} (damaged collection: JSON nested too deeply)"
+        ) from None
+
+
+@contextmanager
+def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[tuple[str, int]]]]:
+    """The package's collection, inflated (at most ``COLLECTION_CAP`` bytes, whatever the
+    compression) into a private temp file and opened read-only; with the stored size of each
+    media file. ``PackageReadError`` for anything that is not a readable Anki package."""
+    shown = display(str(path))
+    size = regular_size(path)
+    if size is None:
+        check_readable(path, shown)
+    elif size > PACKAGE_CAP:
+        raise PackageReadError(
+            f"{shown}: is {size / MiB:,.0f} MiB; the limit is {PACKAGE_CAP // MiB:,} MiB"
+        )
+    with scratch_folder() as tmp:
+        database = Path(tmp) / "collection.sqlite"
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                media = _media(archive)
+                name = next(
+                    (
+                        n
+                        for n in ("collection.anki21b", "collection.anki21", "collection.anki2")
+                        if n in names
+                    ),
+                    None,
+                )
+                if name is None:
+                    raise PackageReadError(f"{shown}: not an Anki package (no collection inside)")
+                if archive.getinfo(name).file_size > COLLECTION_CAP:  # declared: refuse now
+                    raise _TooBig
+                with archive.open(name) as entry, database.open("wb") as out:
+                    _inflate(entry, out, zstd=name.endswith("b"))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
+            raise PackageReadError(
+                f"{shown}: not an Anki package (not a valid zip file: {exc})"
+            ) from None
+        except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encryption
+            raise PackageReadError(f"{shown}: not an Anki package we can read ({exc})") from None
+        except _TooBig:
+            raise PackageReadError(
+                f"{shown}: its collection inflates past {COLLECTION_CAP // MiB:,} MiB; refused "
+                "(a damaged or hostile package)"
+            ) from None
+        except _BadZstd as exc:
+            raise PackageReadError(
+                f"{shown}: not an Anki package (damaged collection: {exc})"
+            ) from None
+        except OSError as exc:
+            raise PackageReadError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+        with database.open("rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                raise PackageReadError(
+                    f"{shown}: not an Anki package (damaged collection: the collection is not a "
+                    "SQLite database)"
+                )
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            yield conn, media
+        finally:
+            conn.close()
+
+
+def _media(archive: zipfile.ZipFile) -> list[tuple[str, int]]:
+    """Each media file's name (from the legacy JSON index; ``#N`` when the index is Anki's
+    newer binary one) and its stored size."""
+    numbered = {i.filename: i.compress_size for i in archive.infolist() if i.filename.isdigit()}
+    names: dict[str, str] = {}
+    if "media" in archive.namelist() and archive.getinfo("media").file_size <= 64 * MiB:
+        try:
+            index = json.loads(archive.read("media"))
+            if isinstance(index, dict):
+                names = {str(k): str(v) for k, v in index.items()}
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            pass  # the zstd protobuf index of newer exports: names unknown here
+    return [(names.get(n, f"#{n}"), size) for n, size in numbered.items()]
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _BadZstd(Exception):
+    pass
+
+
+def check_readable(path: Path, shown: str) -> None:
+    """Raise the reason ``path`` cannot be read as a package file."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise PackageReadError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    raise PackageReadError(f"{shown}: is {kind_of(info.st_mode)}, not a package file")
+
+
+def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool) -> None:
+    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past the cap."""
+    reader: IO[bytes] = entry
+    if zstd:
+        try:
+            import zstandard
+        except ImportError:  # pragma: no cover - a runtime dependency
+            raise _BadZstd("made by Anki 2.1.50 or newer: install 'zstandard' to read it") from None
+        reader = zstandard.ZstdDecompressor().stream_reader(entry)
+    total = 0
+    try:
+        while chunk := reader.read(1 << 20):
+            total += len(chunk)
+            if total > COLLECTION_CAP:
+                raise _TooBig
+            out.write(chunk)
+    except _TooBig:
+        raise
+    except Exception as exc:
+        if zstd and type(exc).__module__.startswith("zstandard"):
+            raise _BadZstd(f"not zstd data: {exc}") from None
+        raise
+
+
+def _query(conn: sqlite3.Connection) -> PackageInfo:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "notetypes" in tables:  # schema 18: decks and note types have tables of their own
+        deck_names = {int(i): str(n) for i, n in conn.execute("SELECT id, name FROM decks")}
+        deck_names = {i: n.replace("\x1f", "::") for i, n in deck_names.items()}
+        # A deck's description sits inside its protobuf 'kind' blob as plain UTF-8 text.
+        descriptions = [
+            bytes(kind).decode("utf-8", "replace")
+            for (kind,) in conn.execute("SELECT kind FROM decks")
+        ]
+        notetypes = tuple(
+            NoteTypeInfo(
+                int(ntid),
+                str(name),
+                field_names(conn, int(ntid)),
+                tuple(
+                    str(r[0])
+                    for r in conn.execute(
+                        "SELECT name FROM templates WHERE ntid=? ORDER BY ord", (ntid,)
+                    )
+                ),
+                int(mod),
+            )
+            for ntid, name, mod in conn.execute("SELECT id, name, mtime_secs FROM notetypes")
+        )
+    else:
+        decks_json, models_json = conn.execute("SELECT decks, models FROM col").fetchone()
+        decks = json.loads(decks_json)
+        deck_names = {int(d["id"]): str(d["name"]) for d in decks.values()}
+        descriptions = [str(d.get("desc", "")) for d in decks.values()]
+        notetypes = tuple(
+            NoteTypeInfo(
+                int(m["id"]),
+                str(m["name"]),
+                tuple(str(f["name"]) for f in m["flds"]),
+                tuple(str(t["name"]) for t in m["tmpls"]),
+                int(m.get("mod", 0)),
+            )
+            for m in json.loads(models_json).values()
+        )
+    per_deck: Counter[str] = Counter()
+    for did, count in conn.execute("SELECT did, COUNT(DISTINCT nid) FROM cards GROUP BY did"):
+        per_deck[deck_names.get(int(did), f"(deck {did})")] += int(count)
+    tags: Counter[str] = Counter()
+    for (raw,) in conn.execute("SELECT tags FROM notes"):
+        tags.update(str(raw).split())
+    count, low, high = conn.execute("SELECT COUNT(*), MIN(mod), MAX(mod) FROM notes").fetchone()
+    provenance = next((m.groups() for d in descriptions if (m := _PROVENANCE.search(d))), None)
+    return PackageInfo(
+        decks=dict(sorted(per_deck.items())),
+        tags=dict(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))),
+        notetypes=tuple(sorted(notetypes, key=lambda n: n.name)),
+        note_count=int(count),
+        mod_range=(int(low), int(high)) if count else None,
+        provenance=(str(provenance[0]), str(provenance[1])) if provenance else None,
+    )

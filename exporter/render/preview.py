@@ -1,0 +1,217 @@
+"""Notes + the note type -> one self-contained HTML page showing every card, front and back.
+
+The cards are rendered from the very templates and CSS that go into the package, with the
+two template features they use: ``{{Field}}`` (the field's HTML, as Anki inserts it) and
+``{{FrontSide}}`` (the rendered front). Anything else in a template is refused rather than
+guessed at, so the preview cannot quietly differ from what Anki shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from exporter.render.notes import NoteSpec
+from exporter.render.notetype import NoteType
+
+_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+FRONT_SIDE = "FrontSide"
+# The body classes Anki desktop and AnkiDroid put on a card in night mode.
+NIGHT_CLASSES = "nightMode night_mode"
+
+
+class TemplateError(ValueError):
+    """A template uses something this renderer does not implement."""
+
+
+@dataclass(frozen=True)
+class CardView:
+    """One card as Anki renders it: the markup of its front and of its back."""
+
+    question_id: str
+    deck: str
+    tags: tuple[str, ...]
+    front: str
+    back: str
+
+
+def render_template(template: str, fields: Mapping[str, str]) -> str:
+    """Substitute ``{{Name}}`` with ``fields[Name]``; any other tag raises ``TemplateError``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name not in fields:
+            raise TemplateError(f"unsupported template tag {match.group(0)!r}")
+        return fields[name]
+
+    return _TAG.sub(substitute, template)
+
+
+def card_view(notetype: NoteType, note: NoteSpec) -> CardView:
+    """The front and back of ``note``'s card, exactly as Anki renders the templates."""
+    fields = dict(zip(notetype.fields, note.fields, strict=True))
+    front = render_template(notetype.front, fields)
+    back = render_template(notetype.back, {**fields, FRONT_SIDE: front})
+    return CardView(note.question_id, note.deck, note.tags, front, back)
+
+
+def card_frame(markup: str, *, qid: str, side: str) -> str:
+    """A card's markup in the element that stands in for Anki's ``<body class="card">``."""
+    return (
+        f'<div class="card card1" data-card="{html.escape(qid)}" data-side="{side}">{markup}</div>'
+    )
+
+
+def with_inline_media(markup: str, media: Mapping[str, bytes]) -> str:
+    """``markup`` with each ``<img src="NAME">`` of a known media file as a ``data:`` URI, so
+    the page needs no folder beside it."""
+    for name, data in media.items():
+        kind = _MIME.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        uri = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        markup = markup.replace(f'<img src="{name}"', f'<img src="{uri}"')
+    return markup
+
+
+_MIME = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
+
+
+def render_page(
+    notetype: NoteType,
+    notes: Sequence[NoteSpec],
+    *,
+    title: str,
+    media: Mapping[str, bytes] | None = None,
+) -> str:
+    """The preview page: every card's front and back, decks sorted by name, cards in bank
+    order, with theme and width switches, images inlined from ``media`` (name -> bytes).
+    Self-contained: no request leaves the page. Math shows as its TeX source (Anki typesets
+    it with its own MathJax)."""
+    decks: dict[str, list[CardView]] = {}
+    for note in notes:
+        view = card_view(notetype, note)
+        decks.setdefault(view.deck, []).append(view)
+    total = sum(len(v) for v in decks.values())
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # The page may run its own inline script and styles, and load nothing at all.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
+        f"<title>{html.escape(title)}</title>",
+        f'<style id="card-css">\n{notetype.css}</style>',
+        f"<style>{_PAGE_CSS}</style>",
+        "</head>",
+        "<body>",
+        '<header class="pv-bar">',
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="pv-count">{total} card{"s" if total != 1 else ""} in {len(decks)} '
+        f"deck{'s' if len(decks) != 1 else ''}, rendered with the package's templates and CSS."
+        "</p>",
+        '<div class="pv-controls">',
+        '<button type="button" id="pv-theme" aria-pressed="false">Dark cards</button>',
+        '<button type="button" id="pv-width" aria-pressed="false">Phone width</button>',
+        "</div>",
+        "</header>",
+        "<main>",
+    ]
+    for deck, views in sorted(decks.items()):  # as Anki's deck list orders them
+        parts.append('<section class="pv-deck">')
+        parts.append(f"<h2>{html.escape(deck)} <small>({len(views)})</small></h2>")
+        for view in views:
+            parts.append(f'<article class="pv-note" id="card-{html.escape(view.question_id)}">')
+            tags = " ".join(view.tags)
+            parts.append(
+                f'<p class="pv-caption"><code>{html.escape(view.question_id)}</code> '
+                f"<span>{html.escape(tags)}</span></p>"
+            )
+            parts.append('<div class="pv-sides">')
+            for side, markup in (("front", view.front), ("back", view.back)):
+                parts.append(f'<figure class="pv-side"><figcaption>{side.title()}</figcaption>')
+                markup = with_inline_media(markup, media or {})
+                parts.append(card_frame(markup, qid=view.question_id, side=side))
+                parts.append("</figure>")
+            parts.append("</div>")
+            parts.append("</article>")
+        parts.append("</section>")
+    parts += ["</main>", f"<script>{_PAGE_SCRIPT}</script>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+# The page's own chrome. Only .pv-* elements are styled, so nothing leaks into the cards.
+_PAGE_CSS = """
+body { margin: 0; background: #eceef1; color: #1f2328;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; }
+body.pv-dark { background: #0d0e10; color: #e6e8eb; }
+.pv-bar { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap;
+  align-items: center; gap: 4px 16px; padding: 10px 16px; background: #ffffff;
+  border-bottom: 1px solid #d0d7de; }
+.pv-dark .pv-bar { background: #1c1d21; border-color: #3d424a; }
+.pv-bar h1 { margin: 0; font-size: 18px; }
+.pv-count { margin: 0; font-size: 14px; flex: 1 1 16em; }
+.pv-controls { display: flex; gap: 8px; }
+.pv-controls button { font: inherit; font-size: 14px; padding: 6px 12px; border-radius: 6px;
+  border: 1px solid #57606a; background: #ffffff; color: #1f2328; cursor: pointer; }
+.pv-controls button[aria-pressed="true"] { background: #1f2328; color: #ffffff; }
+.pv-dark .pv-controls button { background: #1c1d21; color: #e6e8eb; border-color: #aab1ba; }
+.pv-dark .pv-controls button[aria-pressed="true"] { background: #e6e8eb; color: #1c1d21; }
+main { padding: 8px 16px 48px; }
+.pv-deck h2 { font-size: 20px; margin: 24px 0 8px; }
+.pv-deck h2 small { font-weight: 400; }
+.pv-note { margin: 0 0 28px; }
+.pv-caption { margin: 0 0 6px; font-size: 13px; overflow-wrap: anywhere; }
+.pv-sides { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.pv-side { margin: 0; flex: 1 1 420px; min-width: 0; max-width: 100%; }
+.pv-side figcaption { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em;
+  margin: 0 0 4px; }
+.pv-side > .card { box-shadow: 0 0 0 1px #d0d7de; border-radius: 8px; }
+.pv-dark .pv-side > .card { box-shadow: 0 0 0 1px #3d424a; }
+.pv-phone .pv-side { flex: 0 0 360px; max-width: 100%; }
+"""
+
+# Theme and width switches; remembered for the next visit where storage is allowed.
+_PAGE_SCRIPT = """
+(function () {
+  var night = "nightMode night_mode".split(" ");
+  var theme = document.getElementById("pv-theme");
+  var width = document.getElementById("pv-width");
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) {} }
+  function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function setTheme(dark) {
+    document.querySelectorAll(".pv-side > .card").forEach(function (card) {
+      night.forEach(function (name) { card.classList.toggle(name, dark); });
+    });
+    document.body.classList.toggle("pv-dark", dark);
+    theme.setAttribute("aria-pressed", String(dark));
+    store("interview-deck-preview-dark", dark ? "1" : "0");
+  }
+  function setPhone(phone) {
+    document.body.classList.toggle("pv-phone", phone);
+    width.setAttribute("aria-pressed", String(phone));
+    store("interview-deck-preview-phone", phone ? "1" : "0");
+  }
+  theme.addEventListener("click", function () {
+    setTheme(theme.getAttribute("aria-pressed") !== "true");
+  });
+  width.addEventListener("click", function () {
+    setPhone(width.getAttribute("aria-pressed") !== "true");
+  });
+  var saved = load("interview-deck-preview-dark");
+  setTheme(saved === null
+    ? !!(window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches)
+    : saved === "1");
+  setPhone(load("interview-deck-preview-phone") === "1");
+})();
+"""

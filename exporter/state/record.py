@@ -1,0 +1,221 @@
+"""A local record of the last build, so that rebuilding unchanged content writes nothing.
+
+A build is a pure function of the content files' bytes, the build options, this program
+and its libraries, and the build history. The record (kept next to the package in a
+``.interview-deck-cache/`` folder that git ignores by itself) holds a digest of all of
+those inputs but the history, and digests of the package and history that build wrote.
+When the inputs digest matches and both files on disk still hash to what was written, a
+full build would write exactly those bytes again (the history is its own fixed point: no
+note changed, so no stamp moves), and it can be skipped without even parsing the YAML.
+
+The record is a cache, never a contract: it is machine-specific, not committed, and any
+doubt (missing, unreadable, different) just means a full build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import stat
+import sys
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from exporter.content.media import MAX_IMAGE_BYTES
+from exporter.errors import OutputError
+from exporter.files import read_regular, write_files
+
+CACHE_DIR = ".interview-deck-cache"
+RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
+# Code whose change can change a package: ours, and the libraries that shape the bytes.
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
+_CHUNK = 1 << 20
+_RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big bank
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the last build wrote, and from what."""
+
+    inputs: str
+    package: str
+    history: str
+    notes: int
+    content: str
+    media: tuple[tuple[str, str, str], ...] = ()  # (path as written, file read, sha256)
+    warnings: tuple[str, ...] = ()  # what the full build warned about, said again on a skip
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The digest of one build's inputs (history aside), taken before it reads them."""
+
+    output: Path
+    history_path: Path
+    digest: str
+    stats: tuple[tuple[str, int, int], ...]
+
+    @property
+    def record_path(self) -> Path:
+        """Where this output's record lives."""
+        return record_path_for(self.output)
+
+    def current_record(self) -> Record | None:
+        """The last build's record if rebuilding would write the same bytes, else ``None``."""
+        try:
+            raw = json.loads(read_regular(self.record_path, _RECORD_CAP))
+            if raw.pop("format") != RECORD_FORMAT:
+                return None
+            raw["media"] = tuple((str(w), str(p), str(h)) for w, p, h in raw.get("media", ()))
+            raw["warnings"] = tuple(str(w) for w in raw.get("warnings", ()))
+            record = Record(**raw)
+            if (
+                record.inputs == self.digest
+                and _file_digest(self.output) == record.package
+                and _file_digest(self.history_path) == record.history
+                and all(_same_image(Path(w), Path(p), h) for w, p, h in record.media)
+            ):
+                return record
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass
+        return None
+
+    def remember(
+        self,
+        package: bytes,
+        history_text: str,
+        notes: int,
+        content: str,
+        media: Sequence[tuple[str, str, str]] = (),
+        warnings: Sequence[str] = (),
+    ) -> None:
+        """Record a build just written; skipped if a content file changed while it ran."""
+        if _stats([Path(p) for p, _size, _mtime in self.stats]) != self.stats:
+            return
+        record = Record(
+            inputs=self.digest,
+            package=_digest(package),
+            history=_digest(history_text.encode("utf-8")),
+            notes=notes,
+            content=content,
+            media=tuple(media),
+            warnings=tuple(warnings),
+        )
+        folder = cache_folder(self.output)
+        if folder is None:
+            return
+        data = json.dumps({"format": RECORD_FORMAT, **record.__dict__}, indent=1) + "\n"
+        # (a record that cannot be written only costs the next build its shortcut)
+        with contextlib.suppress(OutputError):
+            write_files([(self.record_path, data.encode("utf-8"))])
+
+
+def record_path_for(output: Path) -> Path:
+    """Where the record of the build of ``output`` lives."""
+    return output.parent / CACHE_DIR / (output.name + ".json")
+
+
+def cache_folder(output: Path) -> Path | None:
+    """The folder of machine-local files beside ``output`` (made if needed, telling git to
+    ignore it), or ``None`` when it cannot be made."""
+    folder = output.parent / CACHE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# interview-deck's build cache: never commit it\n*\n", "utf-8")
+    except OSError:
+        return None
+    return folder
+
+
+def inputs_for(
+    files: Sequence[Path], output: Path, history_path: Path, options: Sequence[str]
+) -> Inputs:
+    """Digest the content ``files`` (in build order), ``options`` and the code that builds."""
+    stats = _stats(files)
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(json.dumps([RECORD_FORMAT, code_digest(), list(options)]).encode())
+    for path in files:
+        data = path.read_bytes()
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return Inputs(output, history_path, "blake2b:" + digest.hexdigest(), stats)
+
+
+def _stats(files: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for path in files:
+        st = path.stat()
+        out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+@cache
+def code_digest() -> str:
+    """A digest of the code that builds (``_code_identity``), once per process."""
+    return hashlib.blake2b(json.dumps(_code_identity()).encode(), digest_size=20).hexdigest()
+
+
+def _code_identity() -> list[object]:
+    """Python, SQLite and zlib versions, and every file of the packages that shape a build."""
+    import sqlite3  # only a build needs it, not validate
+
+    from exporter.markup.highlight import plugin_lexers
+
+    parts: list[object] = [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
+    parts.append(["pygments plugin lexers", list(plugin_lexers())])
+    for name in _PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            parts.append([name, None])
+            continue
+        root = Path(spec.origin).parent if spec.submodule_search_locations else None
+        files = [Path(spec.origin)] if root is None else sorted(_walk(root))
+        parts.append([name, [(str(p), *_size_mtime(p)) for p in files]])
+    return parts
+
+
+def _walk(root: Path) -> list[Path]:
+    out = []
+    for entry in os.scandir(root):
+        if entry.name == "__pycache__":
+            continue
+        if entry.is_dir():
+            out.extend(_walk(Path(entry.path)))
+        else:
+            out.append(Path(entry.path))
+    return out
+
+
+def _size_mtime(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _digest(data: bytes) -> str:
+    return "blake2b:" + hashlib.blake2b(data, digest_size=32).hexdigest()
+
+
+def _same_image(written: Path, path: Path, sha256: str) -> bool:
+    """True when the image path still leads to the same file with the same bytes."""
+    if written.resolve() != path:
+        return False
+    return hashlib.sha256(read_regular(path, MAX_IMAGE_BYTES)).hexdigest() == sha256
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return "blake2b:" + digest.hexdigest()
