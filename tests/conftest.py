@@ -1,313 +1,39 @@
-"""Shared helpers: run a build (in-process or as a child process), write banks, and import
-packages into a real Anki collection.
-
-One way to build: ``build_deck`` (and the ``build`` fixture, which picks the output path)
-returns a ``BuildResult`` whose ``status`` says what the build did, and asserts it was the
-expected one, so a test about a full build fails if the local record skipped it.
-"""
+"""The fixtures every test may ask for: its own work cache, builds, a fresh Anki collection,
+the browser. Plain helpers are in ``helpers.py``."""
 
 from __future__ import annotations
 
-import html
 import os
-import re
-import shutil
-import subprocess
-import sys
-import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from exporter.authoring.yamlwrite import dump_role_file
-from exporter.cli.commands import DEFAULT_OUTPUT, cli
-from exporter.content.model import Difficulty, Question, RoleFile, default_deck
-from exporter.state.record import CACHE_DIR
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content"
-SOURCE_PAGE = ROOT / "tests" / "data" / "pages" / "mlops-engineer.txt"
-EPOCH = 1_764_201_600  # 2025-11-27T00:00:00Z
-DECK = "Interview Questions::MLOps Engineer"  # the shipped bank's deck
-TARGET = "monitor-deployed-model-know"  # a question of the shipped bank the tests edit
-
-# What a build did, as its output says: "written" / "unchanged" (built in full; the files
-# already held those bytes) / "up-to-date" (skipped by the local record); with --check:
-# "current" / "stale"; "failed": any other non-zero exit (the message is on stderr).
-Status = Literal["written", "unchanged", "up-to-date", "current", "stale", "failed"]
+from helpers import (
+    CONTENT,
+    Anki,
+    Builder,
+    RenderedCard,
+    build_deck,
+    write_stress_bank,
+)
 
 
-def run_cli(args: Sequence[str | Path], env: Mapping[str, str] | None = None) -> Result:
-    """Invoke the CLI in-process, stdout and stderr kept apart."""
-    runner = CliRunner()
-    return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
-def history_for(output: Path) -> Path:
-    """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
-    return output.with_name(output.stem + ".lock.json")
-
-
-def build_status(output: Path, exit_code: int, stdout: str, stderr: str) -> Status:
-    """What a build of ``output`` did, read from what it printed (strictly: anything else
-    printed on success is an error)."""
-    first = stdout.split("\n", 1)[0]
-    if exit_code == 0:
-        if first.startswith(f"Wrote {output} ("):
-            return "written"
-        if first.startswith(f"Unchanged: {output} ("):
-            return "unchanged"
-        if re.fullmatch(
-            rf"{re.escape(str(output))} is up to date \(\d+ notes, content \S+\)\.", first
-        ):
-            return "up-to-date"
-        if first == f"{output} is up to date.":
-            return "current"
-        raise AssertionError(f"build exited 0 but said something unknown: {stdout!r}")
-    if exit_code == 1 and stderr.startswith(f"{output} is stale or missing"):
-        return "stale"
-    return "failed"
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """One build through the CLI: what it did (``status``), where, and what it printed."""
-
-    status: Status
-    output: Path
-    history: Path
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def record(self) -> Path:
-        """The local no-op record of this output (the build cache)."""
-        return self.output.parent / CACHE_DIR / (self.output.name + ".json")
-
-
-def _expect(result: BuildResult, expect: Status | None) -> BuildResult:
-    if expect is not None:
-        assert result.status == expect, (
-            f"expected the build to be {expect!r}, it was {result.status!r} "
-            f"(exit {result.exit_code})\nstdout: {result.stdout}\nstderr: {result.stderr}"
-        )
-    return result
-
-
-def build_args(
-    sources: Sequence[str | Path],
-    output: Path | None,
-    *,
-    fresh: bool,
-    check: bool,
-    extra: Sequence[str],
-) -> list[str]:
-    """The ``build`` command line: ``fresh`` adds --no-cache (always a full build)."""
-    args = ["build", *map(str, sources)]
-    if output is not None:
-        args += ["-o", str(output)]
-    return args + (["--no-cache"] if fresh else []) + (["--check"] if check else []) + [*extra]
-
-
-def build_deck(
-    *sources: str | Path,
-    output: Path,
-    epoch: int | None = EPOCH,
-    fresh: bool = False,
-    check: bool = False,
-    extra: Sequence[str] = (),
-    expect: Status | None = "written",
-) -> BuildResult:
-    """Build ``sources`` to ``output`` in-process (SOURCE_DATE_EPOCH=``epoch``; ``None``: the
-    wall clock) and assert the build's status is ``expect`` (``None``: any)."""
-    env = {"SOURCE_DATE_EPOCH": "" if epoch is None else str(epoch)}
-    args = build_args(sources, output, fresh=fresh, check=check, extra=extra)
-    result = run_cli(args, env=env)
-    stderr = result.stderr or ""
-    status = build_status(output, result.exit_code, result.stdout, stderr)
-    built = BuildResult(
-        status, output, history_for(output), result.exit_code, result.stdout, stderr
-    )
-    return _expect(built, expect)
-
-
-class Builder:
-    """``build_deck`` with the output defaulting to ``out/deck.apkg`` under the test's folder."""
-
-    def __init__(self, default_output: Path) -> None:
-        self.default_output = default_output
-
-    def __call__(
-        self,
-        *sources: str | Path,
-        output: Path | None = None,
-        epoch: int | None = EPOCH,
-        fresh: bool = False,
-        check: bool = False,
-        extra: Sequence[str] = (),
-        expect: Status | None = "written",
-    ) -> BuildResult:
-        return build_deck(
-            *sources,
-            output=output or self.default_output,
-            epoch=epoch,
-            fresh=fresh,
-            check=check,
-            extra=extra,
-            expect=expect,
-        )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def work_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Builds keep their reusable work (``exporter.state.workcache``) in a folder of this test
-    session, never in the user's own cache; child processes inherit it."""
+@pytest.fixture(autouse=True)
+def work_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's builds keep their reusable work (``exporter.state.workcache``) in a folder
+    of that test alone, never in the user's cache nor another test's; child processes
+    inherit it."""
     folder = tmp_path_factory.mktemp("work-cache")
-    before = os.environ.get("INTERVIEW_DECK_CACHE")
-    os.environ["INTERVIEW_DECK_CACHE"] = str(folder)
-    yield folder
-    if before is None:
-        del os.environ["INTERVIEW_DECK_CACHE"]
-    else:
-        os.environ["INTERVIEW_DECK_CACHE"] = before
+    monkeypatch.setenv("INTERVIEW_DECK_CACHE", str(folder))
+    return folder
 
 
 @pytest.fixture
 def build(tmp_path: Path) -> Builder:
     """Build sources to tmp_path/out/deck.apkg (or ``output=``), asserting the status."""
     return Builder(tmp_path / "out" / "deck.apkg")
-
-
-def exporter_command(*args: str | Path) -> list[str]:
-    """``python -m exporter ARGS`` as a command line for a child process."""
-    return [sys.executable, "-m", "exporter", *map(str, args)]
-
-
-def child_env(env: Mapping[str, str | None] | None = None) -> dict[str, str]:
-    """This process's environment with ``env`` applied (a ``None`` value removes the name)."""
-    out = dict(os.environ)
-    for name, value in (env or {}).items():
-        if value is None:
-            out.pop(name, None)
-        else:
-            out[name] = value
-    return out
-
-
-def run_exporter(
-    *args: str | Path,
-    env: Mapping[str, str | None] | None = None,
-    cwd: Path | None = None,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m exporter ARGS`` as a child process: for tests about the process itself
-    (environment, time zone, working folder, signals, terminal, entry points)."""
-    return subprocess.run(
-        exporter_command(*args),
-        env=child_env(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def build_in_child(
-    *sources: str | Path,
-    output: Path | None,
-    env: Mapping[str, str | None] | None = None,
-    cwd: Path | None = None,
-    fresh: bool = False,
-    check: bool = False,
-    expect: Status | None = "written",
-) -> BuildResult:
-    """``build_deck`` as a child process (``output=None``: the default output, no ``-o``)."""
-    args = build_args(sources, output, fresh=fresh, check=check, extra=())
-    done = run_exporter(*args, env=env, cwd=cwd)
-    shown = output if output is not None else DEFAULT_OUTPUT
-    status = build_status(shown, done.returncode, done.stdout, done.stderr)
-    real = shown if cwd is None or shown.is_absolute() else cwd / shown
-    built = BuildResult(status, real, history_for(real), done.returncode, done.stdout, done.stderr)
-    return _expect(built, expect)
-
-
-def question(
-    qid: str,
-    difficulty: Difficulty = "easy",
-    *,
-    text: str | None = None,
-    answer: str | None = None,
-    tags: Sequence[str] = (),
-) -> Question:
-    """One question for ``make_bank``: the text defaults to ``QID?``, the answer to ``QID.``"""
-    return Question(
-        qid,
-        difficulty,
-        f"{qid}?" if text is None else text,
-        f"{qid}." if answer is None else answer,
-        tuple(tags),
-    )
-
-
-def make_bank(
-    folder: Path,
-    questions: Sequence[Question] = (),
-    *,
-    role: str = "Tester",
-    filename: str = "bank.yaml",
-    description: str = "",
-    deck: str | None = None,
-) -> Path:
-    """Write one valid content file ``folder/filename`` in the house layout (as
-    ``import-text`` writes them); the default is one easy question ``one``."""
-    role_file = RoleFile(
-        display_path="",
-        role=role,
-        deck=deck or default_deck(role),
-        description=description,
-        questions=tuple(questions) or (question("one"),),
-    )
-    return write(folder / filename, dump_role_file(role_file))
-
-
-class Anki:
-    """A fresh, real Anki collection (Anki's own Rust backend via the `anki` package)."""
-
-    def __init__(self, path: Path) -> None:
-        from anki.collection import Collection
-
-        self.col: Any = Collection(str(path))  # Any: anki's types are partial (Optional db)
-
-    def import_package(self, package: Path, **options: Any) -> Any:
-        """Import with Anki's default options (update notes and note types if newer)."""
-        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
-
-        response = self.col.import_anki_package(
-            ImportAnkiPackageRequest(
-                package_path=str(package), options=ImportAnkiPackageOptions(**options)
-            )
-        )
-        self.col.models._clear_cache()
-        return response.log
-
-    def notes(self, query: str = "") -> list[Any]:
-        return [self.col.get_note(nid) for nid in sorted(self.col.find_notes(query))]
-
-    def note_by_id_field(self, qid: str) -> Any:
-        (nid,) = self.col.find_notes(f'"ID:{qid}"')
-        return self.col.get_note(nid)
-
-    def notetypes(self, name: str = "Interview Question") -> list[dict[str, Any]]:
-        return [m for m in self.col.models.all() if m["name"].startswith(name)]
-
-    def close(self) -> None:
-        self.col.close()
 
 
 @pytest.fixture
@@ -350,49 +76,6 @@ def card_page(chromium: Any) -> Iterator[Any]:
     page.close()
 
 
-LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2 + "X" * 30  # 120 chars
-LONG_URL = (
-    "https://example.com/" + "/".join(f"segment-{i:02d}" for i in range(30)) + "?q=" + "a" * 80
-)
-RTL = "\u05de\u05d4 \u05e7\u05d5\u05e8\u05d4 \u05db\u05d0\u05e9\u05e8 \u05d4\u05de\u05d5\u05d3\u05dc \u05e0\u05db\u05e9\u05dc? \u0643\u064a\u0641 \u062a\u0631\u0627\u0642\u0628 \u0627\u0644\u0646\u0645\u0648\u0630\u062c\u061f"
-
-
-def stress_answer() -> str:
-    """A 6,000-character answer with everything that tends to break a layout."""
-    head = [
-        f"A word that never breaks: {LONG_WORD}.",
-        f"A link typed as text: {LONG_URL}",
-        "Markup characters stay literal: <script>alert(1)</script> & <b>bold</b> <> &amp;",
-        "Emoji: \U0001f680\U0001f9e0\U0001f4c8\U0001f469\u200d\U0001f4bb \u2705",
-        RTL,
-    ]
-    text = "\n\n".join(head)
-    filler = "Monitoring, retraining and rollback all need owners and clear thresholds. "
-    while len(text) < 6000:
-        text += "\n\n" + filler * 5
-    return text[:6000].rstrip()
-
-
-def write_stress_bank(folder: Path) -> Path:
-    """A content file with one stress card, next to nothing else."""
-    stress = question(
-        "stress-card",
-        text=f"Stress <test> & {LONG_WORD[:60]} \U0001f600 {RTL[:20]}?",
-        answer=stress_answer(),
-    )
-    return make_bank(folder, [stress], role="Stress Tester", deck="Stress", filename="stress.yaml")
-
-
-@dataclass(frozen=True)
-class RenderedCard:
-    """One card as Anki's backend renders it (``<style>`` block first, then the template)."""
-
-    question_id: str
-    difficulty: str
-    question: str
-    answer: str
-
-
 @pytest.fixture(scope="session")
 def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     """Every card of the shipped bank plus the stress card, rendered by a real Anki."""
@@ -414,97 +97,21 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     return cards
 
 
-def copy_content(tmp_path: Path) -> Path:
-    """A private copy of the shipped bank to edit."""
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
+# The fast tier (./scripts/test --fast) leaves out what needs a browser, pre-commit, old Anki
+# backends or many Hypothesis examples: the tests marked "slow" here.
+_SLOW_FIXTURES = {"chromium", "card_page"}
+_SLOW_FILES = {"test_precommit.py", "test_properties.py", "test_ci_workflow.py"}
 
 
-def edit_answer(content: Path, qid: str, new_first_words: str) -> None:
-    """Prefix the sample answer of the shipped bank's question ``qid`` with some words."""
-    path = content / "mlops-engineer.yaml"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    at = lines.index(f"  - id: {qid}")
-    answer = next(i for i in range(at, len(lines)) if lines[i].strip() == "answer: |-") + 1
-    lines[answer] = "      " + new_first_words + " " + lines[answer].lstrip()
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def review_some(anki: Anki, count: int = 3) -> None:
-    """Answer ``count`` cards of the shipped deck 'Good' with the real scheduler."""
-    anki.col.decks.select(anki.col.decks.id_for_name(DECK))
-    for _ in range(count):
-        queued = anki.col.sched.get_queued_cards().cards[0]
-        card = anki.col.get_card(queued.card.id)
-        card.start_timer()
-        answer = anki.col.sched.build_answer(card=card, states=queued.states, rating=3)
-        anki.col.sched.answer_card(answer)
-
-
-def scheduling(anki: Anki) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """Card ids with their scheduling, and the review log."""
-    cards = anki.col.db.all(
-        "select id, nid, did, type, queue, due, ivl, factor, reps from cards order by id"
-    )
-    revlog = anki.col.db.all("select id, cid, ease, ivl, type from revlog order by id")
-    return [tuple(c) for c in cards], [tuple(r) for r in revlog]
-
-
-AA = 4.5  # WCAG AA contrast for body text
-
-
-def problems_in(measured: dict[str, Any], where: str) -> list[str]:
-    """Everything wrong with one loaded card: overflow, low contrast, missing badge text."""
-    out = []
-    if measured["scrollWidth"] > measured["clientWidth"]:
-        out.append(
-            f"{where}: scrolls sideways ({measured['scrollWidth']} > {measured['clientWidth']})"
-        )
-    out.extend(
-        f"{where}: {t['tag']}.{t['cls']} {t['text']!r} contrast {t['ratio']:.2f}"
-        for t in measured["texts"]
-        if t["ratio"] < AA
-    )
-    for b in measured["badges"]:
-        if not b["text"] or not b["visible"]:
-            out.append(f"{where}: badge without its word")
-        if b["ratio"] < AA:
-            out.append(f"{where}: badge {b['text']!r} contrast {b['ratio']:.2f}")
-    return out
-
-
-def write(path: Path, text: str) -> Path:
-    """Write a UTF-8 text file, creating folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def card_text(field_html: str) -> str:
-    """A card field's HTML back to the text a reader sees (paragraphs split by a blank line).
-
-    The one place that knows how ``exporter.markup.markdown`` renders: adapt it if rendering changes.
-    """
-    text = field_html.replace("</p>\n<p>", "\n\n").replace("<br>\n", "\n")
-    text = text.removeprefix("<p>").removesuffix("</p>")
-    return unicodedata.normalize("NFC", html.unescape(text))
-
-
-def markdown_literal(text: str) -> str:
-    """``text`` written so that the card shows it exactly as typed (no emphasis, lists, code,
-    links, entities or math): ASCII punctuation backslash-escaped, except that ``\\(`` and
-    ``\\[`` open math, so ``(`` stays as it is and ``[`` is written ``&#91;``."""
-    escaped = re.sub(r"([!-'*-/:-@\\\]-`{-~])", r"\\\1", text)
-    return escaped.replace("[", "&#91;")
-
-
-def typed_text(source: str) -> str:
-    """Content text as a card should show it: outer space trimmed, each line trimmed, runs of
-    blank lines as one paragraph break (Anki stores text NFC-normalised)."""
-    paragraphs = re.split(r"\n[ \t]*\n\s*", source.strip())
-    text = "\n\n".join("\n".join(line.strip() for line in p.split("\n")) for p in paragraphs)
-    return unicodedata.normalize("NFC", text)
-
-
-os.environ.setdefault("TZ", "UTC")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tier: browser tests, pre-commit and CI linters, compat, properties."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        path = item.path
+        if (
+            fixtures & _SLOW_FIXTURES
+            or path.name in _SLOW_FILES
+            or "compat" in path.parts
+            or item.get_closest_marker("compat") is not None
+        ):
+            item.add_marker(pytest.mark.slow)

@@ -1,0 +1,290 @@
+"""Nothing half-written: a failed or interrupted build (disk full, Ctrl-C, SIGTERM, a signal
+between the two renames) leaves the previous package and its history byte-identical, or both
+new, and no temp file behind; a bad output path is a clean error that writes nothing."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import (
+    EPOCH,
+    ROOT,
+    BuildResult,
+    Status,
+    build_deck,
+    child_env,
+    exporter_command,
+    make_bank,
+    question,
+    write,
+)
+
+
+def bank(folder: Path, answer: str, count: int = 3) -> Path:
+    """A one-file bank whose answers all read ``answer``."""
+    questions = [question(f"q{n}", text=f"Question {n}?", answer=answer) for n in range(count)]
+    return make_bank(folder, questions)
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every file below the output folder (temp files and build cache included), with bytes;
+    the build lock's file (it names the last build's pid) counts by name only."""
+    return {
+        str(p.relative_to(out.parent)): b"" if p.name.endswith(".apkg.lock") else p.read_bytes()
+        for p in sorted(out.parent.rglob("*"))
+        if p.is_file()
+    }
+
+
+def build_cli(src: Path, out: Path, expect: Status = "failed") -> BuildResult:
+    """Run ``build`` in-process with a fixed SOURCE_DATE_EPOCH (here: expected to fail)."""
+    return build_deck(src, output=out, expect=expect)
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """A completed first build, and a changed bank ready for a second one."""
+    out = tmp_path / "dist" / "deck.apkg"
+    build_cli(bank(tmp_path / "v1", "Old answer."), out, expect="written")
+    before = outputs(out)
+    assert sorted(before) == [
+        ".interview-deck-cache/.gitignore",
+        ".interview-deck-cache/deck.apkg.json",
+        ".interview-deck-cache/deck.apkg.lock",
+        "deck.apkg",
+        "deck.lock.json",
+    ]
+    return bank(tmp_path / "v2", "New answer."), out, before
+
+
+def fail_on_call(n: int, real: Callable[..., Any], exc: BaseException) -> Callable[..., Any]:
+    """A stand-in for ``real`` that raises ``exc`` on its n-th call (1-based)."""
+    calls = [0]
+
+    def fake(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == n:
+            raise exc
+        return real(*args, **kwargs)
+
+    return fake
+
+
+def enospc() -> OSError:
+    """The error a full disk raises."""
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("call", [1, 2])
+def test_disk_full_while_writing_keeps_previous_output(
+    previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, call: int
+) -> None:
+    """ENOSPC while writing the package (1) or its history (2): old files intact, no temp."""
+    src, out, before = previous
+    monkeypatch.setattr(os, "fsync", fail_on_call(call, os.fsync, enospc()))
+    result = build_cli(src, out)
+    name = "deck.apkg" if call == 1 else "deck.lock.json"
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out.parent / name}: cannot write (No space left on device)\n"
+    assert outputs(out) == before
+
+
+def test_disk_full_part_way_through_a_file_keeps_previous_output(
+    previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that stops half-way with ENOSPC leaves the old package and no temp file."""
+    src, out, before = previous
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __enter__(self) -> HalfWriter:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.close()
+
+        def write(self, data: bytes) -> int:
+            self.inner.write(data[: len(data) // 2])
+            self.inner.flush()
+            raise enospc()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: HalfWriter(real_fdopen(fd, mode)))
+    result = build_cli(src, out)
+    assert result.exit_code == 1
+    assert "cannot write (No space left on device)" in result.stderr
+    assert outputs(out) == before
+
+
+def test_failed_replace_rolls_back_the_package(
+    previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the history cannot be moved into place, the already-replaced package is restored."""
+    src, out, before = previous
+    monkeypatch.setattr(os, "replace", fail_on_call(2, os.replace, enospc()))
+    result = build_cli(src, out)
+    assert result.exit_code == 1
+    assert "deck.lock.json: cannot write (No space left on device)" in result.stderr
+    assert outputs(out) == before
+
+
+def test_interrupt_while_writing_keeps_previous_output(
+    previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during the write: 'Aborted!', exit 1, previous files untouched, no temp file."""
+    src, out, before = previous
+    monkeypatch.setattr(os, "fsync", fail_on_call(2, os.fsync, KeyboardInterrupt()))
+    result = build_cli(src, out)
+    assert result.exit_code == 1
+    assert "Aborted!" in result.stderr
+    assert outputs(out) == before
+
+
+def test_content_errors_keep_previous_output(
+    previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """A build of invalid content reports it and leaves the previous output alone."""
+    _src, out, before = previous
+    bad = write(tmp_path / "bad" / "bank.yaml", "role: Tester\nquestions: []\n")
+    result = build_cli(bad, out)
+    assert result.exit_code == 1
+    assert result.stderr.endswith("1 problem found.\n")
+    assert outputs(out) == before
+
+
+# A sitecustomize for the child process only: pause inside the N-th fsync (after a temp file
+# is written, before it is moved into place) and say so, so the test can signal it mid-write.
+PAUSE_IN_FSYNC = """
+import os, signal, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+_real, _calls = os.fsync, [0]
+def _fsync(fd):
+    _real(fd)
+    _calls[0] += 1
+    if _calls[0] == {n}:
+        open({marker!r}, "w").close()
+        time.sleep(60)
+os.fsync = _fsync
+"""
+
+# Send ourselves the signal just before the first replace: it must wait until both are done.
+SIGNAL_AT_REPLACE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""
+
+
+def child_build(src: Path, out: Path, hooks: Path) -> subprocess.Popen[str]:
+    """``python -m exporter build`` in a child with ``hooks/sitecustomize.py`` loaded."""
+    env = child_env(
+        {"SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    )
+    return subprocess.Popen(
+        exporter_command("build", src, "-o", out),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+@pytest.mark.parametrize("fsync_call", [1, 2], ids=["in-package", "in-history"])
+def test_killed_mid_write_keeps_previous_output(
+    previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int, fsync_call: int
+) -> None:
+    """A real build process signalled mid-write exits 1 cleanly; old files intact, no temp."""
+    src, out, before = previous
+    hooks = tmp_path / "hooks"
+    marker = tmp_path / "paused"
+    write(hooks / "sitecustomize.py", PAUSE_IN_FSYNC.format(n=fsync_call, marker=str(marker)))
+    child = child_build(src, out, hooks)
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never reached the write"
+            time.sleep(0.02)
+        assert any(name.endswith(".tmp") for name in outputs(out))  # really mid-write
+        child.send_signal(signum)
+        _stdout, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 1, stderr
+    assert "Aborted!" in stderr
+    assert "Traceback" not in stderr
+    assert outputs(out) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_signal_during_replace_waits_until_both_files_are_in_place(
+    previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int
+) -> None:
+    """A signal arriving between the two replaces is held: package and history stay a pair."""
+    src, out, before = previous
+    expected = tmp_path / "expected" / "deck.apkg"
+    expected.parent.mkdir()
+    for name in ("deck.apkg", "deck.lock.json"):  # same history: same result as undisturbed
+        (expected.parent / name).write_bytes(before[name])
+    build_cli(src, expected, expect="written")
+    hooks = tmp_path / "hooks"
+    write(hooks / "sitecustomize.py", SIGNAL_AT_REPLACE.format(signum=int(signum)))
+    child = child_build(src, out, hooks)
+    _stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 1, stderr
+    assert "Aborted!" in stderr
+    pair = ("deck.apkg", "deck.lock.json")
+    assert [outputs(out)[n] for n in pair] == [outputs(expected)[n] for n in pair]
+    assert outputs(out) != before
+
+
+def test_output_path_that_is_a_folder_is_a_clean_error(tmp_path: Path) -> None:
+    """-o pointing at a folder: one 'error:' line, exit 1, nothing written into it."""
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    result = build_cli(bank(tmp_path / "c", "A."), folder)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {folder}: is a folder; give a file name such as {folder / 'deck.apkg'}\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_output_under_a_regular_file_is_a_clean_error(tmp_path: Path) -> None:
+    """-o whose parent is a regular file (not writable as a folder): a clean error, exit 1."""
+    blocker = write(tmp_path / "not-a-folder", "x")
+    out = blocker / "sub" / "deck.apkg"
+    result = build_cli(bank(tmp_path / "c", "A."), out)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: cannot write here: {blocker} is a file, not a folder\n"
+    assert blocker.read_text() == "x"
+
+
+def test_output_that_is_a_content_file_is_refused(tmp_path: Path) -> None:
+    """-o naming one of the YAML files being built never overwrites the content."""
+    src = bank(tmp_path / "c", "A.")
+    text = src.read_bytes()
+    result = build_cli(src.parent, src)
+    assert result.exit_code == 1
+    assert "is one of the content files being built" in result.stderr
+    assert src.read_bytes() == text

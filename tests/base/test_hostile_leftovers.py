@@ -1,0 +1,51 @@
+"""Hostile input, leftovers of killed builds are cleaned: what a careless or malicious file, path or
+process can do, and that it cannot break a build or leave a traceback."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import (
+    Builder,
+    bank,
+)
+
+
+def test_leftovers_of_dead_builds_are_removed(
+    build: Builder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed build's staged files beside its output go on the next build; a live build's,
+    a fresh one's and other names stay; the shared temp folder is never swept, and the
+    build leaves nothing of its own there."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    out = tmp_path / "d" / "deck.apkg"
+    out.parent.mkdir()
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    old = time.time() - 3600
+    stale_file = out.parent / f".deck.apkg.{dead}.xyz.tmp"
+    stale_file.write_bytes(b"half")
+    live_file = out.parent / f".deck.apkg.{os.getppid()}.xyz.tmp"
+    live_file.write_bytes(b"busy")
+    young_file = out.parent / f".deck.apkg.{dead}.young.tmp"
+    young_file.write_bytes(b"new")
+    other = out.parent / f".other.apkg.{dead}.xyz.tmp"
+    other.write_bytes(b"not ours to judge")
+    foreign_dir = temp / f"interview-deck-{dead}-abc"  # in the shared temp folder
+    foreign_dir.mkdir()
+    for path in (stale_file, live_file, other, foreign_dir):
+        os.utime(path, (old, old))
+    build(bank(tmp_path / "c"), output=out)
+    assert not stale_file.exists()
+    assert live_file.exists()
+    assert young_file.exists()
+    assert other.exists()
+    assert sorted(p.name for p in temp.iterdir()) == [foreign_dir.name]

@@ -1,0 +1,102 @@
+"""Hostile content: nothing in a content file can put live markup on a card (role, question
+and answer are escaped) or exhaust the machine (a YAML alias bomb fails fast, in little
+memory)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+from helpers import ROOT, Anki, Builder, exporter_command, make_bank, question, write
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b onclick=go()>hi</b>'
+TEMPLATE_TAGS = {"div", "span", "h2", "hr", "p", "br", "style"}  # our templates and text.py
+
+
+class Tags(HTMLParser):
+    """Collects every start tag and its attribute names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, [name for name, _value in attrs]))
+
+
+def live_tags(card_html: str) -> list[tuple[str, list[str]]]:
+    """Every tag a browser would create from ``card_html``, with its attribute names."""
+    parser = Tags()
+    parser.feed(card_html)
+    return parser.tags
+
+
+def test_markup_in_content_shows_as_text_on_the_card(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """HTML in role, question and answer is escaped: Anki renders it as text, never as tags."""
+    src = make_bank(
+        tmp_path / "c",
+        [question("hostile", text=HOSTILE, answer=HOSTILE)],
+        role="R&D <img src=x onerror=alert(2)>",
+        filename="x.yaml",
+    )
+    anki.import_package(build(src).output)
+    (note,) = anki.notes()
+    card = note.cards()[0]
+    for shown in (card.question(), card.answer()):
+        tags = live_tags(shown)
+        assert {tag for tag, _attrs in tags} <= TEMPLATE_TAGS, tags
+        assert not [a for _tag, attrs in tags for a in attrs if a.startswith("on")]
+        assert "<script" not in shown
+        assert "<img" not in shown
+        assert "<b " not in shown
+        assert (
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+            in shown
+        )
+        assert "R&amp;D &lt;img src=x onerror=alert(2)&gt;" in shown
+    assert "&lt;b onclick=go()&gt;hi&lt;/b&gt;" in card.answer()
+
+
+def billion_laughs(levels: int = 12, width: int = 10) -> str:
+    """The classic entity-expansion bomb, in YAML aliases: width**levels values if expanded."""
+    lines = ["role: Laughs", 'l0: &l0 "lol"']
+    lines.extend(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]" for i in range(1, levels + 1))
+    lines.append(f"questions: *l{levels}")
+    return "\n".join(lines) + "\n"
+
+
+# The child runs under a CPU-time limit (what an expansion would burn, whatever else the
+# machine is doing) and reports its peak memory; no wall clock is read.
+MEASURE = """
+import resource, subprocess, sys
+def limit():
+    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, preexec_fn=limit)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(done.returncode, usage.ru_maxrss)
+sys.stderr.write(done.stderr)
+"""
+
+
+def test_billion_laughs_fails_fast_in_little_memory(tmp_path: Path) -> None:
+    """A YAML alias bomb (10**12 values) is refused at its first alias, within a CPU-time
+    limit and under 100 MB: nothing is expanded."""
+    bomb = write(tmp_path / "bomb.yaml", billion_laughs())
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *exporter_command("validate", bomb)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    code, peak_kib = done.stdout.split()
+    assert int(code) == 1
+    assert f"{bomb}:3:" in done.stderr
+    assert "YAML alias '*l0' is not supported" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert int(peak_kib) < 100 * 1024  # ru_maxrss is in KiB on Linux

@@ -1,0 +1,166 @@
+"""Card text: question and answer are CommonMark (lists, code, links), raw HTML and markup
+characters show literally, plain prose renders as simple paragraphs, and the plain-text
+shortcut in exporter.markup.markdown renders exactly what the Markdown parser would."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exporter.markup.markdown import to_html, to_html_by_parsing
+from exporter.pipeline import run_load
+from helpers import CONTENT, Anki, Builder, make_bank, question
+
+PLAIN_ISH = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("abc XYZ 0123456789.,;:?'\"()/%@$^{}=+-\n\n\n ")),
+        st.characters(blacklist_categories=("Cs", "Cc")),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(PLAIN_ISH)
+def test_shortcut_equals_the_parser(text: str) -> None:
+    """For any text, the fast path (when taken) and markdown-it give the same HTML."""
+    assert to_html(text) == to_html_by_parsing(text)
+
+
+def test_shortcut_cases() -> None:
+    """Hand-picked edges: quotes, numbers, dashes, blank-line runs, unicode."""
+    for text in [
+        'He said "ship it" – it’s fine.',
+        "Line one\nLine two\n\n\n\nNext paragraph",
+        "3 + 4 = 7, 1) not a list here",
+        "- a list\n- of two",
+        "1. first\n2. second",
+        "Title\n===",
+        "x\n---",
+        "مرحبا 👩🏽‍💻 שלום",
+        "a\u00a0b",
+        "trailing two  \nspaces",
+    ]:
+        assert to_html(text) == to_html_by_parsing(text), text
+
+
+def test_text_with_markup_characters_shows_literally(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """'<' and '&' in content show as typed; blank lines make paragraphs."""
+    lt_amp = question(
+        "lt-amp",
+        text="Is 1 < 2 & 3 > 2?",
+        answer="First <b>paragraph</b>.\n\nSecond & last.\n",
+    )
+    anki.import_package(build(make_bank(tmp_path / "c", [lt_amp], filename="x.yaml")).output)
+    (note,) = anki.notes()
+    assert note["Question"] == "<p>Is 1 &lt; 2 &amp; 3 &gt; 2?</p>"
+    assert note["Answer"] == "<p>First &lt;b&gt;paragraph&lt;/b&gt;.</p>\n<p>Second &amp; last.</p>"
+    assert anki.col.decks.by_name("Interview Questions::Tester") is not None
+
+
+MARKDOWN_ANSWER = """\
+It rolls back. Steps:
+
+- check the **history**
+- undo to a *revision*
+
+```bash
+kubectl rollout undo deploy/model --to-revision=2 && echo "<done>"
+```
+
+See [the docs](https://kubernetes.io/docs/).
+<script>alert("x")</script>
+"""
+
+
+def test_markdown_answer_renders_lists_and_code_in_anki(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """A Markdown list and code block reach the card as <ul> and <pre><code>; <script> stays text."""
+    md = question(
+        "md-answer",
+        "medium",
+        text="What does `kubectl rollout undo` do?",
+        answer=MARKDOWN_ANSWER,
+    )
+    src = make_bank(tmp_path / "c", [md], role="Markdown", filename="md.yaml")
+    anki.import_package(build(src).output)
+    (note,) = anki.notes()
+    back = note.cards()[0].answer()
+    assert "<ul>\n<li>check the <strong>history</strong></li>" in back
+    assert '<pre class="iq-code" data-lang="bash"><code class="language-bash">kubectl' in back
+    assert '<span class="hl-b">echo</span>' in back
+    assert "&lt;done&gt;" in back
+    assert '<a href="https://kubernetes.io/docs/">the docs</a>' in back
+    assert "<code>kubectl rollout undo</code>" in note.cards()[0].question()
+    assert "<script" not in back
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in back
+
+
+def _plain_paragraphs(text: str) -> str:
+    """How plain prose rendered before Markdown: escaped paragraphs."""
+    return "\n".join(f"<p>{html.escape(p.strip(), quote=False)}</p>" for p in text.split("\n\n"))
+
+
+def test_plain_prose_renders_as_before() -> None:
+    """The shipped bank's plain prose renders as simple paragraphs, no stray markup."""
+    for q in run_load([str(CONTENT)]).questions:
+        assert to_html(q.answer) == _plain_paragraphs(q.answer)
+        assert to_html(q.question) == _plain_paragraphs(q.question)
+
+
+def test_images_become_plain_links_with_escaped_text() -> None:
+    """A Markdown image is a link (a card loads nothing), its alt text escaped, else its URL."""
+    text = 'See ![a <b> & c](https://e.com/x.png?a=1&b="2") and ![](https://e.com/y.png)'
+    assert to_html(text) == (
+        '<p>See <a href="https://e.com/x.png?a=1&amp;b=%222%22">a &lt;b&gt; &amp; c</a> and '
+        '<a href="https://e.com/y.png">https://e.com/y.png</a></p>'
+    )
+
+
+FENCED = st.lists(
+    st.sampled_from(
+        [
+            "```python",
+            "```",
+            "~~~sql",
+            "```nosuchlang",
+            "    ```x",
+            "> ```py",
+            "- ```py",
+            "x = 1",
+            "",
+            "text *em*",
+            "1. item",
+            "<b>",
+            "`code`",
+            "````",
+            "  ~~~",
+        ]
+    ),
+    min_size=1,
+    max_size=12,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(FENCED)
+def test_fence_only_scan_equals_a_full_parse(text: str) -> None:
+    """Text whose only rich content is fences is scanned with the block pass alone; what it
+    finds (unknown languages, long blocks, at their lines) equals a full parse's findings."""
+    import re
+
+    from exporter.markup import markdown as module
+
+    found = module.scan(text)
+    real = module._INLINE_RICH
+    module._INLINE_RICH = re.compile("")  # every text takes the full parse
+    try:
+        assert module.scan(text) == found
+    finally:
+        module._INLINE_RICH = real

@@ -1,0 +1,296 @@
+"""Build history and re-imports: a note's GUID follows its id only; an edited note (and only
+it) gets a strictly newer mod, so re-importing updates it in place and keeps every card,
+review and id; an unchanged rebuild never reads the clock; the lock file survives removal,
+re-adding, merges, damage and its older format."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from exporter.content.model import Question
+from helpers import (
+    CONTENT,
+    EPOCH,
+    TARGET,
+    Anki,
+    Builder,
+    copy_content,
+    edit_answer,
+    make_bank,
+    question,
+    review_some,
+    scheduling,
+)
+
+
+def test_guid_follows_the_id_only(build: Builder, tmp_path: Path) -> None:
+    """Editing answer or difficulty, or moving a question to another file, keeps the GUID."""
+    first = build(
+        make_bank(tmp_path / "a", [question("keep-me", text="Q?", answer="A1")], role="R"),
+        output=tmp_path / "1.apkg",
+    )
+    edited = build(
+        make_bank(
+            tmp_path / "b",
+            [question("keep-me", "hard", text="Q?", answer="A2")],
+            role="R",
+            filename="other-name.yaml",
+        ),
+        output=tmp_path / "2.apkg",
+    )
+    renamed = build(
+        make_bank(tmp_path / "c", [question("new-id", text="Q?", answer="A1")], role="R"),
+        output=tmp_path / "3.apkg",
+    )
+    guids = []
+    for built in (first, edited, renamed):
+        other = Anki(tmp_path / f"col-{built.output.stem}.anki2")
+        other.import_package(built.output)
+        (note,) = other.notes()
+        guids.append(note.guid)
+        other.close()
+    assert guids[0] == guids[1]
+    assert guids[2] != guids[0]
+
+
+def test_guid_is_namespaced_and_pinned(build: Builder, anki: Anki, tmp_path: Path) -> None:
+    """A note's GUID is 'interview-deck:' + its id, hashed: pinned, since another GUID for the
+    same id would duplicate every note in users' collections."""
+    src = make_bank(tmp_path / "c", [question("keep-me"), question("a")], role="R")
+    anki.import_package(build(src).output)
+    assert {n["ID"]: n.guid for n in anki.notes()} == {"keep-me": "AwR#kg(n1k", "a": "b[X}hHS/Wk"}
+
+
+def test_edited_answer_updates_in_place_keeping_reviews(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """Edit one answer, rebuild, re-import: new text, same notes, cards, scheduling and revlog."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    build(content, output=out)
+    anki.import_package(out)
+    review_some(anki)
+    before = scheduling(anki)
+    assert len(before[1]) == 3
+    old_mod = anki.note_by_id_field(TARGET).mod
+
+    edit_answer(content, TARGET, "EDITED.")
+    build(content, output=out)  # same SOURCE_DATE_EPOCH: the history must still raise the mod
+    log = anki.import_package(out)
+
+    assert len(log.updated) == 1
+    assert len(log.new) == 0
+    assert len(log.conflicting) == 0
+    assert len(log.missing_notetype) == 0
+    assert len(log.duplicate) == 9  # Anki's word for "already there, not newer": skipped
+    note = anki.note_by_id_field(TARGET)
+    assert "EDITED. I would monitor three layers" in note["Answer"]
+    assert note.mod > old_mod
+    assert len(anki.notes()) == 10
+    assert len(anki.notetypes()) == 1
+    assert scheduling(anki) == before
+
+
+def test_only_the_edited_note_gets_a_new_mod(build: Builder, tmp_path: Path) -> None:
+    """History: one edit raises that note's mod strictly; others and the note type keep theirs."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(content, output=out).history
+    first = json.loads(lock.read_text())
+    edit_answer(content, TARGET, "Changed.")
+    make_bank(
+        content,
+        [question("brand-new", text="New?", answer="Yes.")],
+        role="New",
+        filename="new.yaml",
+    )
+    build(content, output=out, epoch=EPOCH - 5000)  # a clock behind the history still moves up
+    second = json.loads(lock.read_text())
+    assert second["notetype"] == first["notetype"]
+    for qid, stamp in first["notes"].items():
+        if qid == TARGET:
+            assert second["notes"][qid]["mod"] == stamp["mod"] + 1
+            assert second["notes"][qid]["id"] == stamp["id"]
+        else:
+            assert second["notes"][qid] == stamp
+    assert second["notes"]["brand-new"]["mod"] == EPOCH + 1
+    # Removing a question drops it from the history, and build says how to find its note.
+    (content / "new.yaml").unlink()
+    result = build(content, output=out)
+    assert "brand-new" not in json.loads(lock.read_text())["notes"]
+    assert 'find them in the browser with: "ID:brand-new"' in result.stdout
+
+
+def test_unchanged_rebuild_never_reads_the_clock(
+    build: Builder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With history and unchanged content a full rebuild does not consult the clock at all."""
+    out = tmp_path / "deck.apkg"
+    build(CONTENT, output=out, epoch=None)
+
+    def no_clock() -> float:
+        raise AssertionError("the clock was read")
+
+    monkeypatch.setattr(time, "time", no_clock)
+    build(CONTENT, output=out, epoch=None, fresh=True, expect="unchanged")
+
+
+def test_history_lost_means_everything_is_fresh(build: Builder, anki: Anki, tmp_path: Path) -> None:
+    """Deleting the history makes every note newer, so a re-import misses no edit."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    anki.import_package(build(content, output=out).output)
+    out.with_name("deck.lock.json").unlink()
+    edit_answer(content, TARGET, "After a lost history.")
+    build(content, output=out, epoch=EPOCH + 60)
+    log = anki.import_package(out)
+    assert len(log.updated) == 10
+    assert "After a lost history." in anki.note_by_id_field(TARGET)["Answer"]
+
+
+def test_ids_are_stable_across_rebuilds(build: Builder, anki: Anki, tmp_path: Path) -> None:
+    """Note and card ids (Anki's 'Added' date) do not move when another note changes."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    build(content, output=out)
+    first = Anki(tmp_path / "first.anki2")
+    first.import_package(out)
+    ids = sorted((n.id, n.cards()[0].id) for n in first.notes())
+    first.close()
+    edit_answer(content, TARGET, "Again.")
+    build(content, output=out, epoch=EPOCH + 3600)
+    anki.import_package(out)
+    assert sorted((n.id, n.cards()[0].id) for n in anki.notes()) == ids
+
+
+def test_removed_question_stays_and_the_printed_search_finds_it(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """A deleted question stays in the collection; build's search finds exactly its note."""
+    content = copy_content(tmp_path)
+    extra = make_bank(
+        content,
+        [question("gone-soon", "hard", text="Q?", answer="A.")],
+        role="Extra",
+        filename="extra.yaml",
+    )
+    out = tmp_path / "dist" / "deck.apkg"
+    anki.import_package(build(content, output=out).output)
+    extra.unlink()
+    result = build(content, output=out)
+    search = result.stdout.rsplit("find them in the browser with: ", 1)[1].strip()
+    anki.import_package(out)
+    assert len(anki.notes()) == 11
+    (nid,) = anki.col.find_notes(search)
+    assert anki.col.get_note(nid)["ID"] == "gone-soon"
+
+
+A = question("a", text="A?", answer="A.")
+
+
+def b(answer: str, qid: str = "b") -> Question:
+    """The second question of the small history banks."""
+    return question(qid, text="B?", answer=answer)
+
+
+def test_removed_then_readded_question_still_updates(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """b edited, removed, added back edited: its mod is still strictly newer, so Anki updates."""
+    out = tmp_path / "dist" / "deck.apkg"
+    for answer in ("v1", "v2", None, "v3"):
+        src = make_bank(tmp_path / "c", [A, b(answer)] if answer else [A], role="R")
+        build(src, output=out, epoch=1000)  # a stopped clock makes the floor do all the work
+        anki.import_package(out)
+    assert anki.note_by_id_field("b")["Answer"] == "<p>v3</p>"
+
+
+def test_new_note_never_reuses_a_removed_notes_id(build: Builder, tmp_path: Path) -> None:
+    """a -> a+b -> a -> a+c: c gets an id b never had (Anki would have to move it)."""
+    out = tmp_path / "dist" / "deck.apkg"
+    ids = {}
+    for extra in ("", "b", "", "c"):
+        src = make_bank(tmp_path / "c", [A, b("x", extra)] if extra else [A], role="R")
+        lock = build(src, output=out, epoch=1000).history
+        ids.update({k: v["id"] for k, v in json.loads(lock.read_text())["notes"].items()})
+    assert len(set(ids.values())) == 3
+
+
+def test_merged_histories_with_one_id_twice_are_repaired(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """Two branches each added a note with the same id: the next build gives one a new id."""
+    src = make_bank(tmp_path / "c", [A, b("x")], role="R")
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(src, output=out, epoch=1000).history
+    data = json.loads(lock.read_text())
+    data["notes"]["b"]["id"] = data["notes"]["a"]["id"]
+    lock.write_text(json.dumps(data))
+    build(src, output=out, epoch=1000, fresh=True)
+    notes = json.loads(lock.read_text())["notes"]
+    assert notes["a"]["id"] != notes["b"]["id"]
+    anki.import_package(out)
+    assert len(anki.notes()) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ['"mod": 99999999999999999999999', '"mod": -5', '"mod": "soon"', '"fingerprint": 3'],
+)
+def test_damaged_history_numbers_are_a_clean_error(
+    build: Builder, tmp_path: Path, damage: str
+) -> None:
+    """Out-of-range or mistyped numbers in the lock file: a one-line error, exit 1."""
+    src = make_bank(tmp_path / "c", [A], role="R")
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(src, output=out, epoch=1000).history
+    key = damage.split(":")[0]
+    lock.write_text(re.sub(key + r': ("[^"]*"|\d+)', damage, lock.read_text(), count=1))
+    result = build(src, output=out, epoch=None, fresh=True, expect="failed")
+    assert result.exit_code == 1
+    assert "build history is damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_format_1_history_is_still_read(build: Builder, tmp_path: Path) -> None:
+    """A history written before the 'highest' field still builds the same package."""
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(CONTENT, output=out).history
+    package = out.read_bytes()
+    data = json.loads(lock.read_text())
+    data["format"] = 1
+    del data["highest"]
+    for stamp in data["notes"].values():
+        del stamp["deck"]  # format 3's field
+    lock.write_text(json.dumps(data))
+    build(CONTENT, output=out, fresh=True)  # the history is rewritten in the current format
+    assert out.read_bytes() == package
+    assert json.loads(lock.read_text())["format"] == 3
+
+
+def test_edit_made_in_anki_wins_over_an_older_package(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """A user's own edit in Anki survives re-importing an older package; a build made after
+    the edit that changes that question overwrites it."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    build(content, output=out, epoch=None)
+    anki.import_package(out)
+    note = anki.note_by_id_field(TARGET)
+    note["Answer"] = "<p>My own words.</p>"
+    time.sleep(1.1)  # Anki stamps the edit with the clock, in seconds
+    anki.col.update_note(note)
+    anki.import_package(out)
+    assert anki.note_by_id_field(TARGET)["Answer"] == "<p>My own words.</p>"
+    time.sleep(1.1)
+    edit_answer(content, TARGET, "Revised upstream.")
+    build(content, output=out, epoch=None)
+    log = anki.import_package(out)
+    assert len(log.updated) == 1
+    assert "Revised upstream. I would monitor" in anki.note_by_id_field(TARGET)["Answer"]

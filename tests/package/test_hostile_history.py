@@ -1,0 +1,90 @@
+"""Hostile input, the history cannot be poisoned: what a careless or malicious file, path or
+process can do, and that it cannot break a build or leave a traceback."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from helpers import (
+    BANK_TEXT,
+    EPOCH,
+    Builder,
+    bank,
+    make_bank,
+    one_error,
+    question,
+    run_cli,
+    write,
+)
+
+
+def test_out_of_range_mods_and_ids_are_damage(build: Builder, tmp_path: Path) -> None:
+    """A lock with a mod past year 9999 or an id past 2**53 is refused as damaged."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    data = json.loads(lock.read_text())
+    data["notes"]["one"]["mod"] = 10**13
+    lock.write_text(json.dumps(data))
+    assert "build history is damaged" in one_error(run_cli(["build", str(src), "-o", str(out)]))
+    data["notes"]["one"]["mod"] = EPOCH
+    data["notes"]["one"]["id"] = 2**53
+    lock.write_text(json.dumps(data))
+    assert "build history is damaged" in one_error(run_cli(["build", str(src), "-o", str(out)]))
+
+
+def test_a_history_from_the_future_is_reported_with_the_fix(build: Builder, tmp_path: Path) -> None:
+    """A build once made with SOURCE_DATE_EPOCH in 2100 makes the next changed build stop
+    and say how to go on, instead of stamping every change in 2100."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    build(src, output=out, epoch=4_102_444_800)  # 2100-01-01
+    write(src, BANK_TEXT.replace("Because.", "Because, edited."))
+    message = one_error(run_cli(["build", str(src), "-o", str(out)]))
+    assert "ahead of this build's clock" in message
+    assert "SOURCE_DATE_EPOCH=4102444801" in message
+    ok = run_cli(["build", str(src), "-o", str(out)], env={"SOURCE_DATE_EPOCH": "4102444801"})
+    assert ok.exit_code == 0
+
+
+def test_a_history_of_another_bank_is_refused(build: Builder, tmp_path: Path) -> None:
+    """A lock copied from a bank with no id in common is refused, not adopted."""
+    out = tmp_path / "d" / "deck.apkg"
+    build(bank(tmp_path / "c"), output=out)
+    other = make_bank(tmp_path / "other", [question("zz-1")])
+    message = one_error(run_cli(["build", str(other), "-o", str(out)]))
+    assert "no question in common with the bank being built" in message
+
+
+def test_a_held_build_lock_is_a_clear_message(build: Builder, tmp_path: Path) -> None:
+    """While another build holds the output's lock, a second build says so and writes
+    nothing."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    built = build(src, output=out)
+    before = out.read_bytes(), built.history.read_bytes()
+    lock = out.parent / ".interview-deck-cache" / "deck.apkg.lock"
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.pwrite(fd, b"4242\n", 0)
+        write(src, BANK_TEXT.replace("Because.", "Because, edited."))
+        message = one_error(run_cli(["build", str(src), "-o", str(out), "--no-cache"]))
+    finally:
+        os.close(fd)
+    assert message.endswith(
+        "another build (pid 4242) is writing it now; wait for it to finish, then build again"
+    )
+    assert (out.read_bytes(), built.history.read_bytes()) == before
+
+
+def test_a_history_with_a_bom_is_read(build: Builder, tmp_path: Path) -> None:
+    """A lock saved by an editor that adds a UTF-8 BOM still reads."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
+    build(src, output=out, fresh=True)

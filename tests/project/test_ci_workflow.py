@@ -1,0 +1,56 @@
+"""The published CI recipe (docs/ci/question-bank.yml) passes actionlint, with shellcheck
+over its scripts; the linter is shown to catch a broken copy, and the README links it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+WORKFLOW = ROOT / "docs" / "ci" / "question-bank.yml"
+BIN = Path(sys.executable).parent
+
+
+def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run actionlint on ``path`` with shellcheck found beside it (both from the test extra)."""
+    tool = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    if tool is None or shutil.which("shellcheck", path=str(BIN)) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("actionlint/shellcheck missing: ./scripts/test installs them")
+        pytest.skip("actionlint/shellcheck not installed (pip install -e '.[test]')")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(
+        [tool, "-no-color", str(path)], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_workflow_passes_actionlint() -> None:
+    """actionlint (and shellcheck, through it) finds nothing in the workflow."""
+    result = actionlint(WORKFLOW)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_actionlint_catches_a_broken_copy(tmp_path: Path) -> None:
+    """The same linter run fails on a copy with an unknown context and an unquoted variable."""
+    broken = tmp_path / "broken.yml"
+    text = WORKFLOW.read_text(encoding="utf-8")
+    text = text.replace("${{ github.base_ref }}", "${{ github.base_reff }}")
+    text = text.replace('python -m pip install "$INTERVIEW_DECK"', "cd $RUNNER_TEMP", 1)
+    broken.write_text(text, encoding="utf-8")
+    result = actionlint(broken)
+    assert result.returncode == 1
+    assert "base_reff" in result.stdout
+    assert "shellcheck" in result.stdout
+
+
+def test_readme_links_the_recipe() -> None:
+    """The README points teams at the workflow and the hooks."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/ci/question-bank.yml)" in readme
+    assert ".pre-commit-config.yaml" in readme

@@ -1,0 +1,97 @@
+"""'interview-deck diff OLD NEW' lists the questions added, removed, changed (which fields
+and tags) and moved between decks, for our packages and for Anki's own exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import EPOCH, Anki, export, make_bank, question, run_cli
+
+ENV = {"SOURCE_DATE_EPOCH": str(EPOCH)}
+
+
+def _packages(tmp_path: Path) -> tuple[Path, Path]:
+    """old.apkg: a, b, c for role Tester; new.apkg: a's answer edited, b harder with another
+    tag, c gone, d new, and e moved to another role's deck."""
+    old_src, new_src = tmp_path / "old", tmp_path / "new"
+    make_bank(
+        old_src,
+        [question("a"), question("b", "medium", tags=["x"]), question("c"), question("e")],
+    )
+    make_bank(new_src, [question("a", answer="A, better."), question("b", "hard", tags=["y"])])
+    make_bank(new_src, [question("d")], filename="more.yaml")
+    make_bank(new_src, [question("e")], role="Lead", filename="lead.yaml")
+    old, new = tmp_path / "out" / "old.apkg", tmp_path / "out" / "new.apkg"
+    assert run_cli(["build", old_src, "-o", old], env=ENV).exit_code == 0
+    assert run_cli(["build", new_src, "-o", new], env=ENV).exit_code == 0
+    return old, new
+
+
+def test_diff_lists_each_kind_of_change(tmp_path: Path) -> None:
+    """Added, removed, changed (fields, tags) and moved, one line each, then the counts."""
+    old, new = _packages(tmp_path)
+    result = run_cli(["diff", old, new])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"--- {old}",
+        f"+++ {new}",
+        "added    d  (Interview Questions::Tester)",
+        "removed  c  (Interview Questions::Tester)",
+        "changed  a  (Answer)",
+        "changed  b  (Difficulty, tag +difficulty::hard, tag +y, tag -difficulty::medium, tag -x)",
+        "changed  e  (Role, tag +role::lead, tag -role::tester)",
+        "moved    e  (Interview Questions::Tester -> Interview Questions::Lead)",
+        "1 question added, 1 removed, 3 changed, 1 moved, 0 unchanged.",
+    ]
+
+
+def test_diff_json_and_exit_code(tmp_path: Path) -> None:
+    """--json gives the same as one object; --exit-code exits 1 only when the packages differ."""
+    old, new = _packages(tmp_path)
+    body = json.loads(run_cli(["diff", old, new, "--json"]).stdout)
+    assert body["added"] == [{"id": "d", "deck": "Interview Questions::Tester"}]
+    assert body["removed"] == [{"id": "c", "deck": "Interview Questions::Tester"}]
+    assert body["changed"][0] == {
+        "id": "a",
+        "deck": "Interview Questions::Tester",
+        "fields": ["Answer"],
+        "tags_added": [],
+        "tags_removed": [],
+    }
+    assert body["moved"] == [
+        {"id": "e", "from": "Interview Questions::Tester", "to": "Interview Questions::Lead"}
+    ]
+    assert run_cli(["diff", old, new, "--exit-code"]).exit_code == 1
+    same = run_cli(["diff", new, new, "--exit-code"])
+    assert same.exit_code == 0
+    assert (
+        same.stdout.splitlines()[-1]
+        == "0 questions added, 0 removed, 0 changed, 0 moved, 4 unchanged."
+    )
+
+
+def test_diff_reads_ankis_own_export(tmp_path: Path, anki: Anki) -> None:
+    """A package imported into Anki, edited there and exported with Anki's own exporter: the
+    edited field shows as changed; nothing else does."""
+    _, new = _packages(tmp_path)
+    anki.import_package(new)
+    note = anki.note_by_id_field("a")
+    note["Question"] = "Edited in Anki?"
+    anki.col.update_note(note)
+    exported = export(anki, tmp_path / "export.apkg")
+    result = run_cli(["diff", new, exported])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[2:] == [
+        "changed  a  (Question)",
+        "0 questions added, 0 removed, 1 changed, 0 moved, 3 unchanged.",
+    ]
+
+
+def test_diff_refuses_what_is_not_a_package(tmp_path: Path) -> None:
+    """A file that is not an Anki package: one 'error:' line, exit 1."""
+    bogus = tmp_path / "x.apkg"
+    bogus.write_bytes(b"not a zip")
+    result = run_cli(["diff", bogus, bogus])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {bogus}: ")

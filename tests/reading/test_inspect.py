@@ -1,0 +1,100 @@
+"""`inspect`: any Anki package (ours, plain genanki's, or what Anki itself exports) is
+summarised: decks, counts by tag, note types, mod times and our provenance; anything that
+is not a package is a one-line error."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from helpers import DECK, EPOCH, ROOT, Anki, run_cli
+
+
+def test_inspect_committed_package_matches_bank() -> None:
+    """`inspect` shows the shipped bank: deck, counts by tag, note type, provenance."""
+    result = run_cli(["inspect", str(ROOT / "dist" / "interview-questions.apkg")])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "10 notes" in out
+    assert f"  {DECK}: 10 notes" in out
+    assert "  difficulty::medium: 5" in out
+    assert "  difficulty::hard: 3" in out
+    assert "  difficulty::easy: 2" in out
+    assert "  role::mlops-engineer: 10" in out
+    assert (
+        "Interview Question (id 1730118263051): fields Question, Answer, Difficulty, Role, ID"
+        in out
+    )
+    assert "Built by interview-deck " in out
+    assert "Note mod times: " in out
+
+
+def test_inspect_reads_a_genanki_package(tmp_path: Path) -> None:
+    """A package made by plain genanki (not ours) is summarised, without provenance."""
+    import genanki
+
+    model = genanki.Model(
+        1234,
+        "Simple",
+        fields=[{"name": "Front"}, {"name": "Back"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}],
+    )
+    deck = genanki.Deck(5678, "Other::Deck")
+    for i in range(3):
+        deck.add_note(genanki.Note(model=model, fields=[f"q{i}", f"a{i}"], tags=["x"]))
+    path = tmp_path / "other.apkg"
+    genanki.Package(deck).write_to_file(str(path), timestamp=EPOCH)
+    result = run_cli(["inspect", str(path)])
+    assert result.exit_code == 0
+    assert "Not built by interview-deck" in result.stdout
+    assert "  Other::Deck: 3 notes" in result.stdout
+    assert "Simple (id 1234): fields Front, Back; templates Card 1" in result.stdout
+    assert "  x: 3" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["truncated", "random", "empty-zip", "bad-db"])
+def test_inspect_rejects_non_packages_cleanly(tmp_path: Path, kind: str) -> None:
+    """Something that is not a package: a one-line error, exit 1, no traceback."""
+    path = tmp_path / f"{kind}.apkg"
+    good = (ROOT / "dist" / "interview-questions.apkg").read_bytes()
+    if kind == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "random":
+        path.write_bytes(os.urandom(4096))
+    else:
+        with zipfile.ZipFile(path, "w") as z:
+            if kind == "bad-db":
+                z.writestr("collection.anki2", b"SQLite format 3\x00" + os.urandom(2000))
+            else:
+                z.writestr("readme.txt", "hi")
+    result = run_cli(["inspect", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}: ")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, legacy: bool) -> None:
+    """A package exported by Anki (zstd 'anki21b' today, or legacy) is summarised, and our
+    provenance survives the round trip through a user's collection."""
+    from anki.collection import ExportAnkiPackageOptions
+    from anki.import_export_pb2 import ExportLimit
+
+    anki.import_package(ROOT / "dist" / "interview-questions.apkg")
+    path = tmp_path / "exported.apkg"
+    anki.col.export_anki_package(
+        out_path=str(path),
+        options=ExportAnkiPackageOptions(with_scheduling=True, with_media=False, legacy=legacy),
+        limit=ExportLimit(),
+    )
+    result = run_cli(["inspect", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert f"  {DECK}: 10 notes" in result.stdout
+    assert (
+        "fields Question, Answer, Difficulty, Role, ID; templates Interview Card" in result.stdout
+    )
+    assert "  difficulty::medium: 5" in result.stdout
+    assert "Built by interview-deck " in result.stdout

@@ -1,0 +1,160 @@
+"""Card design: every card reads well on a phone and on the desktop, light and dark (real
+Anki renders, headless Chromium measures): no sideways scroll, AA contrast, worded badges,
+readable text, right-to-left paragraphs, code that scrolls inside, nothing loaded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
+from exporter.pipeline import run_load
+from exporter.render.notes import notes_for
+from exporter.render.notetype import note_type
+from exporter.render.preview import card_view
+from helpers import CONTENT, ROOT, RenderedCard, problems_in
+
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_every_card_fits_and_reads_in_chromium(
+    anki_cards: list[RenderedCard], card_page: CardPage, size: str, night: bool
+) -> None:
+    """No sideways scroll, AA contrast, a worded badge and no request, for every card side."""
+    problems: list[str] = []
+    for card in anki_cards:
+        for side, rendered in (("front", card.question), ("back", card.answer)):
+            card_page.show(card_document(rendered, night=night), VIEWPORTS[size])
+            where = f"{card.question_id} {side}"
+            measured = card_page.measure()
+            problems += problems_in(measured, where)
+            assert [b["text"] for b in measured["badges"]] == [card.difficulty], where
+            assert card_page.requests == [PAGE_URL], where
+            assert len(measured["texts"]) >= 3, where
+    assert problems == []
+
+
+def test_night_mode_has_its_own_palette(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """Both night-mode class spellings (desktop and AnkiDroid) switch to the dark palette."""
+    backgrounds = {}
+    for classes in ("", "nightMode", "night_mode"):
+        html = card_document(anki_cards[0].question, night=False).replace(
+            'class="card card1"', f'class="card card1 {classes}"'
+        )
+        card_page.show(html, PHONE)
+        backgrounds[classes] = card_page.measure()["bodyBackground"]
+    assert backgrounds["nightMode"] == backgrounds["night_mode"] == "rgb(28, 29, 33)"
+    assert backgrounds[""] == "rgb(255, 255, 255)"
+
+
+def test_text_size_line_height_and_measure(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """Body text >= 16px with line height >= 1.4; on a wide screen a centred column <= 45em."""
+    card = next(c for c in anki_cards if c.question_id == "secure-ml-pipelines-model")
+    card_page.show(card_document(card.answer, night=False), DESKTOP)
+    style = card_page.page.evaluate(
+        """() => [".iq-question p", ".iq-answer p"].map((s) => {
+             const cs = getComputedStyle(document.querySelector(s));
+             return [parseFloat(cs.fontSize), parseFloat(cs.lineHeight)];
+           })"""
+    )
+    for size, line in style:
+        assert size >= 16
+        assert line / size >= 1.4
+    box = card_page.page.evaluate(
+        """() => { const r = document.querySelector(".iq-back").getBoundingClientRect();
+                   return [r.left, window.innerWidth - r.right, r.width,
+                           parseFloat(getComputedStyle(document.body).fontSize)]; }"""
+    )
+    left, right, width, em = box
+    assert width <= 45 * em
+    assert abs(left - right) <= 1
+
+
+def test_badges_differ_without_colour(anki_cards: list[RenderedCard], card_page: CardPage) -> None:
+    """easy / medium / hard each show their word and a different number of filled dots."""
+    dots = {}
+    for card in anki_cards:
+        card_page.show(card_document(card.question, night=False), PHONE)
+        (badge,) = card_page.measure()["badges"]
+        dots[badge["text"]] = badge["dots"]
+    assert set(dots) == {"easy", "medium", "hard"}
+    filled = {word: content.count("\u25cf") for word, content in dots.items()}
+    assert filled == {"easy": 1, "medium": 2, "hard": 3}
+
+
+def test_right_to_left_paragraph_reads_right_to_left(
+    anki_cards: list[RenderedCard], card_page: CardPage
+) -> None:
+    """A Hebrew/Arabic paragraph in an answer starts at the right edge."""
+    card = next(c for c in anki_cards if c.question_id == "stress-card")
+    card_page.show(card_document(card.answer, night=False), PHONE)
+    gap_left, gap_right = card_page.page.evaluate(
+        """() => {
+             const p = Array.from(document.querySelectorAll(".iq-answer p"))
+               .find((e) => /[\\u0590-\\u05ff]/.test(e.textContent));
+             const range = document.createRange(); range.selectNodeContents(p);
+             const line = range.getClientRects()[0], box = p.getBoundingClientRect();
+             return [line.left - box.left, box.right - line.right];
+           }"""
+    )
+    assert gap_right < 2 <= gap_left
+
+
+def test_code_blocks_wrap_inside_the_card(card_page: CardPage) -> None:
+    """A long line in a code block wraps: neither the card nor the block scrolls sideways
+    (AnkiDroid's sideways swipes would fight it), and no character is lost."""
+    (note, *_) = notes_for(run_load([str(CONTENT)]))
+    long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
+    answer = f"Roll back:\n\n```bash\n{long_line}\n```\n\n```\n{long_line}\n```\n\n- then check\n"
+    notetype = note_type()
+    view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
+    assert '<pre class="iq-code" data-lang="bash">' in view.back
+    assert "<pre><code>kubectl" in view.back
+    card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)
+    measured = card_page.measure()
+    assert measured["scrollWidth"] <= measured["clientWidth"]
+    blocks = card_page.page.evaluate(
+        """() => [...document.querySelectorAll('pre')].map(
+             p => [p.scrollWidth, p.clientWidth, p.textContent.length])"""
+    )
+    assert len(blocks) == 2
+    for scroll_width, client_width, length in blocks:
+        assert scroll_width <= client_width
+        assert length == len(long_line) + 1
+    assert problems_in(measured, "pre") == []
+
+
+def test_cards_load_nothing_from_outside() -> None:
+    """Templates and CSS name no font, image, script or stylesheet to fetch."""
+    notetype = note_type()
+    for text in (notetype.front, notetype.back, notetype.css):
+        assert not re.search(r"url\(|@import|@font-face|<script|<link|<img|\bsrc=|https?:", text)
+
+
+def test_readme_shows_the_screenshots() -> None:
+    """The README's card pictures exist: front and back at phone size, and the rich card
+    on a phone and a desktop, each light and dark."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shots = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    names = ("back", "front", "rich-desktop", "rich-phone")
+    assert sorted(shots) == [
+        f"docs/screenshots/{name}-{theme}.png" for name in names for theme in ("dark", "light")
+    ]
+    for shot in shots:
+        data = (ROOT / shot).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        screen = DESKTOP if "desktop" in shot else PHONE
+        if shot.startswith("docs/screenshots/rich-"):  # the whole card, taller than a screen
+            assert width == 2 * screen["width"]
+            assert height >= 2 * screen["height"] or "desktop" in shot
+        else:
+            assert width * screen["height"] == height * screen["width"]
