@@ -17,9 +17,20 @@ from typing import TYPE_CHECKING, Literal
 from exporter.content.load import Progress, load_bank
 from exporter.content.model import Bank
 from exporter.content.sources import Sources, discover
-from exporter.errors import OutputError
-from exporter.files import YAML_SUFFIXES, check_target, display, sweep_staged, write_files
+from exporter.errors import ContentError, ContentErrors, OutputError
+from exporter.files import (
+    HISTORY_CAP,
+    YAML_SUFFIXES,
+    InputError,
+    check_target,
+    display,
+    read_regular,
+    regular_size,
+    sweep_staged,
+    write_files,
+)
 from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
+from exporter.package.history import History, loads
 from exporter.state import record as build_record
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
@@ -91,14 +102,19 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         hooks.loaded(bank)
     reuse = Reuse(work.known, work.by_fingerprint) if work is not None else Reuse()
     if request.check:
-        result = plan(bank, options, now, reuse)
-        return BuildOutcome("current" if result.is_current() else "stale", options.output, result)
+        result = plan(bank, options, now, read_history(history_path), reuse)
+        checked: BuildStatus = "current" if is_current(result) else "stale"
+        return BuildOutcome(checked, options.output, result)
     sweep_staged(options.output, history_path, record_path_for(options.output))
     with exclusive(options.output):
         result = plan(
-            bank, options, now, replace(reuse, on_rendered=work.rendered if work else None)
+            bank,
+            options,
+            now,
+            read_history(history_path),
+            replace(reuse, on_rendered=work.rendered if work else None),
         )
-        status: BuildStatus = "unchanged" if result.is_current() else "written"
+        status: BuildStatus = "unchanged" if is_current(result) else "written"
         if status == "written":
             write_files(result.files())
         if work is not None:
@@ -131,6 +147,43 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
         )
     except OSError:
         return None  # the load will say what is wrong
+
+
+def read_history(path: Path) -> History | None:
+    """The recorded history, or ``None`` when there is none yet."""
+    shown = display(str(path))
+    try:
+        text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # nothing built here yet (writing will say why the folder is unusable)
+    except InputError as exc:
+        raise ContentErrors(
+            [ContentError(shown, 0, 0, f"build history {exc}", code="history-unreadable")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentErrors(
+            [
+                ContentError(
+                    shown, 0, 0, f"cannot read build history ({exc})", code="history-unreadable"
+                )
+            ]
+        ) from None
+    return loads(text, shown)
+
+
+def is_current(plan: Plan) -> bool:
+    """True when the output and its history on disk are exactly what this build writes
+    (sizes compared first, so a wrong file is never read whole)."""
+    history = plan.history_text.encode("utf-8")
+    for path, data in ((plan.output, plan.package), (plan.history_path, history)):
+        if regular_size(path) != len(data):
+            return False
+        try:
+            if read_regular(path, len(data)) != data:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Sources) -> None:
@@ -211,7 +264,6 @@ def run_pull(request: PullRequest) -> PullOutcome:
     """Compare an Anki export with SOURCES; with ``apply``, write the edits into the YAML."""
     from exporter.authoring.pull import plan_pull
     from exporter.authoring.pull_write import changes, shown
-    from exporter.package.assemble import read_history
     from exporter.reading.exports import read_export
 
     notes = read_export(request.export)

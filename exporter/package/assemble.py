@@ -1,5 +1,6 @@
-"""A bank and options -> everything a build writes, computed in memory, nothing written:
-notes, decks, the next history (which notes changed, so which mod times rise), package bytes.
+"""A bank, options and the previous build history -> everything a build writes, computed
+in memory (nothing read or written but the bank's own image files): notes, decks, the next
+history (which notes changed, so which mod times rise), package bytes.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from exporter.errors import (
     OutputError,
     SelectionError,
 )
-from exporter.files import HISTORY_CAP, InputError, display, read_regular, regular_size
+from exporter.files import display
 from exporter.markup.markdown import to_html
 from exporter.package.apkg import Rendered, build_apkg
 from exporter.package.collection import DeckRow
-from exporter.package.history import History, HistoryAhead, HistoryFull, advance, dumps, loads
+from exporter.package.history import History, HistoryAhead, HistoryFull, advance, dumps
 from exporter.render.notes import KnownNote, NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.render.notetype import NoteType, note_type
 
@@ -76,20 +77,6 @@ class Plan:
             out.setdefault(note.deck, Counter())[note.difficulty] += 1
         return out
 
-    def is_current(self) -> bool:
-        """True when the output and its history on disk are exactly what this build writes
-        (sizes compared first, so a wrong file is never read whole)."""
-        history = self.history_text.encode("utf-8")
-        for path, data in ((self.output, self.package), (self.history_path, history)):
-            if regular_size(path) != len(data):
-                return False
-            try:
-                if read_regular(path, len(data)) != data:
-                    return False
-            except OSError:
-                return False
-        return True
-
     def files(self) -> list[tuple[Path, bytes]]:
         """The files this build writes, with their bytes."""
         return [(self.output, self.package), (self.history_path, self.history_text.encode())]
@@ -100,28 +87,6 @@ def history_path_for(output: Path) -> Path:
     if not output.name or output.name in (".", ".."):
         raise OutputError(f"{output or '.'}: is not a file name; give one such as dist/deck.apkg")
     return output.with_name(output.stem + ".lock.json")
-
-
-def read_history(path: Path) -> History | None:
-    """The recorded history, or ``None`` when there is none yet."""
-    shown = display(str(path))
-    try:
-        text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # nothing built here yet (writing will say why the folder is unusable)
-    except InputError as exc:
-        raise ContentErrors(
-            [ContentError(shown, 0, 0, f"build history {exc}", code="history-unreadable")]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentErrors(
-            [
-                ContentError(
-                    shown, 0, 0, f"cannot read build history ({exc})", code="history-unreadable"
-                )
-            ]
-        ) from None
-    return loads(text, shown)
 
 
 def content_fingerprint(
@@ -151,13 +116,21 @@ class Reuse:
     on_rendered: Rendered | None = None
 
 
-def plan(bank: Bank, options: Options, now: Clock, reuse: Reuse = Reuse()) -> Plan:
-    """Everything a build writes, computed in memory. ``now`` is called only if content changed."""
+def plan(
+    bank: Bank,
+    options: Options,
+    now: Clock,
+    previous: History | None = None,
+    reuse: Reuse = Reuse(),
+) -> Plan:
+    """Everything a build writes, computed in memory from the bank, the options and the
+    ``previous`` build history (read by the caller); nothing is read or written here.
+    ``now`` is called only if content changed."""
     with collector_paused():
-        return _plan(bank, options, now, reuse)
+        return _plan(bank, options, now, previous, reuse)
 
 
-def _plan(bank: Bank, options: Options, now: Clock, reuse: Reuse) -> Plan:
+def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, reuse: Reuse) -> Plan:
     warnings = bank.warnings
     bank, left_out = select(bank, options.slice)
     if not bank.files:
@@ -176,7 +149,6 @@ def _plan(bank: Bank, options: Options, now: Clock, reuse: Reuse) -> Plan:
         for name, text in deck_texts
     ]
     history_path = history_path_for(options.output)
-    previous = read_history(history_path)
     shown = display(str(history_path))
     if (
         previous is not None
