@@ -1,5 +1,5 @@
 """--format json and --format github say what text says, with a stable code per problem:
-every invalid case's codes are its ``.codes`` file, and every code is in the README table."""
+every invalid case's codes are its ``.codes`` file, and every code is in the table of docs/errors.md."""
 
 from __future__ import annotations
 
@@ -171,8 +171,8 @@ def test_codes_registry_is_what_the_code_uses() -> None:
 
 
 def test_readme_table_lists_every_code() -> None:
-    """The README's code table holds exactly the registry's codes, with their meanings."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The code table in docs/errors.md holds exactly the registry's codes, with their meanings."""
+    readme = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| (.*) \|$", readme, flags=re.MULTILINE)
     assert dict(rows) == CODES
 
