@@ -1,0 +1,60 @@
+"""How fields render is a number (``RENDER_REVISION``): a change to the HTML that content
+renders to must raise it, so Anki updates exactly the notes whose fields changed, and a
+refactor that keeps the HTML keeps it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import markdown_it
+import pygments
+
+from exporter.pipeline import run_load
+from exporter.render.notes import RENDER_REVISION, notes_for
+from helpers import CONTENT, ROOT
+
+GOLDEN = ROOT / "tests" / "data" / "golden" / "render-revision.json"
+SOURCES = [str(CONTENT), str(ROOT / "docs" / "examples")]
+
+
+def rendered_digest(sources: list[str] = SOURCES) -> str:
+    """A digest of every field ``sources`` (the shipped bank and the examples) render to."""
+    digest = hashlib.sha256()
+    for note in notes_for(run_load(sources)):
+        digest.update(json.dumps([note.question_id, *note.fields]).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _libraries() -> dict[str, str]:
+    return {"markdown_it": markdown_it.__version__, "pygments": pygments.__version__}
+
+
+def test_html_changes_only_with_the_render_revision() -> None:
+    """The fields rendered now are the ones recorded for this revision; if they differ,
+    raise RENDER_REVISION and record them again (INTERVIEW_DECK_GOLDEN=write)."""
+    now = {"revision": RENDER_REVISION, "libraries": _libraries(), "fields": rendered_digest()}
+    if os.environ.get("INTERVIEW_DECK_GOLDEN") == "write":
+        GOLDEN.write_text(json.dumps(now, indent=1) + "\n", encoding="utf-8")
+    recorded = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    if recorded["libraries"] != now["libraries"]:
+        # Another library version is another renderer identity: every fingerprint changes
+        # by itself, so the revision need not move. Only the same libraries are compared.
+        return
+    assert recorded["revision"] == now["revision"], "record the fields of the new revision"
+    assert recorded["fields"] == now["fields"], (
+        "the rendered HTML changed: raise RENDER_REVISION in exporter/render/notes.py, then "
+        "run this test once with INTERVIEW_DECK_GOLDEN=write"
+    )
+
+
+def test_the_digest_sees_a_changed_field(tmp_path: Path) -> None:
+    """The check above is not vacuous: one changed character changes the digest."""
+    before = rendered_digest()
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    text = (CONTENT / "mlops-engineer.yaml").read_text(encoding="utf-8")
+    (bank / "mlops-engineer.yaml").write_text(text.replace("drift", "drfit", 1), "utf-8")
+    assert rendered_digest([str(bank), str(ROOT / "docs" / "examples")]) != before
