@@ -269,8 +269,17 @@ def run_pull(request: PullRequest) -> PullOutcome:
     notes = read_export(request.export)
     sources = discover(request.sources)
     bank = load_bank(sources)
-    history = read_history(history_path_for(request.package))
-    found = plan_pull(bank, sources.files, notes, history, request.export, request.prefer)
+    history_path = history_path_for(request.package)
+    history = read_history(history_path)
+    found = plan_pull(
+        bank,
+        sources.files,
+        notes,
+        history,
+        request.export,
+        request.prefer,
+        history_file=display(str(history_path)),
+    )
     diffs = shown(found, sources.files)
     if not request.apply:
         return PullOutcome(found, diffs)

@@ -6,7 +6,9 @@ counts only if that renders differently. Difficulty: the ``difficulty::`` tag; t
 rest but ``role::``. Who changed what, from the build history: a note with the mod the last
 build stamped was not edited in Anki (the YAML is newer); a newer mod is an edit in Anki, a
 conflict if the YAML's note changed since that build; an older mod is a copy of an earlier
-build while the YAML moved on: a conflict, as an edit cannot be ruled out.
+build while the YAML moved on: a conflict, as an edit cannot be ruled out. Without a stamp
+(no build history beside the package, or one that never built the question) any difference
+is a conflict: it may be the YAML's text that is newer.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ MANAGED_PREFIXES = ("difficulty::", "role::")
 @dataclass(frozen=True)
 class Pulled:
     """One question whose note differs from the YAML: ``new`` is the question with Anki's
-    version; ``conflict`` when the YAML changed too (``taken``: the side ``--prefer`` chose)."""
+    version; ``conflict`` when the YAML changed too, or when no build history can tell
+    (``unstamped``); ``taken``: the side ``--prefer`` chose."""
 
     role_file: RoleFile
     old: Question
@@ -56,6 +59,7 @@ class Pulled:
     note: ExportedNote
     conflict: bool = False
     taken: Prefer | None = None
+    unstamped: bool = False  # no build history stamps this question: who changed it is unknown
 
     @property
     def applies(self) -> bool:
@@ -89,6 +93,7 @@ class PullPlan:
     unknown: tuple[tuple[ExportedNote, str], ...] = ()  # (note, its id not in SOURCES)
     warnings: tuple[str, ...] = ()
     history: bool = True  # False: no build history, conflicts could not be told apart
+    history_file: str = ""  # where the build history was looked for (for messages)
 
     @property
     def something(self) -> bool:
@@ -103,6 +108,7 @@ class _Planner:
     history: History | None
     export: str
     prefer: Prefer | None
+    history_file: str = ""
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -152,6 +158,7 @@ class _Planner:
             tuple(unknown),
             tuple(self.warnings),
             history=self.history is not None,
+            history_file=self.history_file,
         )
 
     def error(self, note: ExportedNote, message: str, *, code: str) -> None:
@@ -168,9 +175,11 @@ class _Planner:
         if new == q:
             return None
         stamp = self.history.notes.get(q.id) if self.history else None
-        if stamp is not None and note.mod == stamp.mod:
+        if stamp is None:  # the difference may be the YAML's newer text: never guess
+            return Pulled(role_file, q, new, note, True, self.prefer, unstamped=True)
+        if note.mod == stamp.mod:
             return None  # not edited in Anki: the YAML is newer, and a build delivers it
-        conflict = stamp is not None and (
+        conflict = (
             note.mod < stamp.mod or note_for(role_file, q).fingerprint != stamp.fingerprint
         )
         taken = self.prefer if conflict else None
@@ -321,8 +330,11 @@ def plan_pull(
     history: History | None,
     export: Path,
     prefer: Prefer | None = None,
+    *,
+    history_file: str = "",
 ) -> PullPlan:
     """What pulling ``notes`` into ``bank`` changes; ``ContentErrors`` for notes that cannot
-    come back (an invalid or repeated id, an unmappable image, a control character)."""
+    come back (an invalid or repeated id, an unmappable image, a control character).
+    ``history_file`` names where ``history`` was read from (or looked for), for messages."""
     by_display = {f.display_path: f for f in files}
-    return _Planner(bank, by_display, history, str(export), prefer).plan(notes)
+    return _Planner(bank, by_display, history, str(export), prefer, history_file).plan(notes)

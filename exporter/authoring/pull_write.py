@@ -90,7 +90,10 @@ def _heading(p: Pulled) -> str:
     if not p.conflict:
         return f"{where}: {parts} edited in Anki"
     base = (
-        f"CONFLICT {where}: changed in the YAML since the build this note came from, "
+        f"CONFLICT {where}: no build history stamps this question, so pull cannot tell "
+        f"whether the YAML or Anki changed it ({parts} differ)"
+        if p.unstamped
+        else f"CONFLICT {where}: changed in the YAML since the build this note came from, "
         f"and in Anki ({parts})"
     )
     if p.taken == "anki":

@@ -148,9 +148,12 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
         for note, qid in found.unknown
     ]
     if not found.history:
-        err.append(
-            "no build history next to the package: an edit in both the YAML and Anki cannot "
-            "be told from an edit in Anki alone (pass -o, the package built from SOURCES)"
+        where = f" ({found.history_file})" if found.history_file else ""
+        err.insert(
+            0,
+            f"note: no build history next to the package{where}, so pull cannot tell whether "
+            "a difference is an edit in Anki or newer YAML: each one is a conflict. Pass -o "
+            "with the package you build from SOURCES, or choose with --prefer anki|yaml.",
         )
     open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
     if not found.something:

