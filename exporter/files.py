@@ -19,10 +19,16 @@ import signal
 import stat
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: staged files carry no lock there
+    fcntl = None  # type: ignore[assignment]
 
 MiB = 1 << 20
 # Caps, per file (README "Errors"). A 100,000-question bank is ~130 MB over many files;
@@ -149,14 +155,13 @@ def staging_prefix(final: Path) -> str:
     return f".{final.name}.{os.getpid()}."
 
 
-_GRACE = 60  # seconds: a writer's own files are never this young when it is gone
 _DAY = 86_400
 
 
 def sweep_staged(*targets: Path) -> None:
-    """Remove the temp files that dead writers staged beside ``targets`` (a minute old and
-    their pid gone, or a day old); never a file of another name or user. The clock is read
-    only when there is a candidate, so a clean build does not depend on it."""
+    """Remove the temp files that dead writers staged beside ``targets``: their pid gone (or
+    a day old) and no live writer holding their lock; never a file of another name or user,
+    never this process's own. The clock is read only when there is a candidate."""
     for target in targets:
         pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\..*\.tmp\Z")
         with contextlib.suppress(OSError):
@@ -169,10 +174,10 @@ def sweep_staged(*targets: Path) -> None:
 
 def _stale(entry: os.DirEntry[str], pid: int) -> bool:
     info = entry.stat(follow_symlinks=False)
-    if info.st_uid != os.getuid() or pid == os.getpid():
+    if info.st_uid != os.getuid() or pid == os.getpid() or not stat.S_ISREG(info.st_mode):
         return False
-    age = time.time() - info.st_mtime
-    return age > _DAY or (age > _GRACE and not _alive(pid))
+    gone = not _alive(pid) or time.time() - info.st_mtime > _DAY
+    return gone and not _locked(entry.path)
 
 
 def _alive(pid: int) -> bool:
@@ -185,6 +190,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _locked(path: str) -> bool:
+    """True while a writer holds the lock of its staged file (a writer whose pid this
+    process cannot see, in another pid namespace, still holds it)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return True  # cannot look: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
     """A new private folder (mode 0700) in the system temp folder for one step's throwaway
@@ -193,41 +216,95 @@ def scratch_folder() -> Iterator[Path]:
         yield Path(tmp)
 
 
-def write_files(files: Sequence[tuple[Path, bytes]]) -> None:
+def write_files(
+    files: Sequence[tuple[Path, bytes]], *, unchanged: Mapping[Path, bytes] | None = None
+) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``).
 
     Every temp file is complete before the first replace, and the replaces run with SIGINT
     and SIGTERM held back, so an error or interrupt leaves either all the new files or all
     the previous ones, and no temp file behind. Should a replace itself fail, the files
-    already replaced are restored from hard links taken just before.
+    already replaced are restored from hard links taken just before. A file that exists
+    keeps its permission bits (and its owner and group, where this process may set them).
+
+    ``unchanged`` names files being edited (a user's documents) with the bytes each must
+    still hold: one that changed meanwhile, or is read-only, is refused and nothing is
+    written; one with other hard links, or whose owner cannot be kept, is rewritten in
+    place so that it stays the same file.
     """
-    with _staged(files) as staged, _signals_held():
+    with _staged(files, unchanged or {}) as staged, _signals_held():
         _commit(staged)
 
 
-def _commit(staged: Sequence[tuple[str, Path]]) -> None:
-    backups: list[tuple[str | None, Path]] = []  # (hard link to the old file, file)
-    existed: list[bool] = []
+@dataclass(frozen=True)
+class _Stage:
+    """One file staged: its complete temp copy (``fd`` held open and locked until the write
+    ends), what the target must still hold (``None``: anything) and whether the target is
+    rewritten in place (keeping its inode: hard links, owner)."""
+
+    tmp: str
+    final: Path
+    data: bytes
+    expected: bytes | None
+    in_place: bool
+
+
+def _commit(staged: Sequence[_Stage]) -> None:
+    for stage in staged:
+        if stage.expected is not None and not _holds(stage.final, stage.expected):
+            raise OutputError(
+                f"{display(str(stage.final))}: changed on disk while pull ran (saved in an "
+                "editor?); nothing written: run pull again",
+                code="content-changed",
+            )
+    done: list[tuple[_Stage, str | None, bool]] = []  # (stage, hard link to the old file, existed)
     try:
-        for tmp, final in staged:
-            existed.append(final.exists())
-            backups.append((_backup(final) if existed[-1] else None, final))
-            os.replace(tmp, final)
+        for stage in staged:
+            if stage.in_place:
+                done.append((stage, None, True))
+                _overwrite(stage.final, stage.data)
+            else:
+                existed = stage.final.exists()
+                done.append((stage, _backup(stage.final) if existed else None, existed))
+                os.replace(stage.tmp, stage.final)
     except OSError as exc:
-        for (backup, final), was_there in reversed(
-            list(zip(backups[:-1], existed[:-1], strict=True))
-        ):
+        failed = done[-1][0]
+        undo = done[:-1] + ([done[-1]] if failed.in_place else [])  # a failed replace did nothing
+        for stage, backup, existed in reversed(undo):
             with contextlib.suppress(OSError):
-                if backup is not None:
-                    os.replace(backup, final)
-                elif not was_there:
-                    os.unlink(final)
-        raise OutputError(f"{staged[len(backups) - 1][1]}: cannot write ({exc.strerror})") from None
+                if stage.in_place and stage.expected is not None:
+                    _overwrite(stage.final, stage.expected)
+                elif backup is not None:
+                    os.replace(backup, stage.final)
+                elif not existed:
+                    os.unlink(stage.final)
+        raise OutputError(f"{failed.final}: cannot write ({exc.strerror})") from None
     finally:
-        for backup, _final in backups:
+        for _stage, backup, _existed in done:
             if backup is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(backup)
+
+
+def _holds(path: Path, expected: bytes) -> bool:
+    """True when ``path`` is a regular file holding exactly ``expected``."""
+    try:
+        return read_regular(path, len(expected)) == expected
+    except OSError:
+        return False
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    """Rewrite ``path``'s own content (same inode: its hard links and owner stay)."""
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _backup(final: Path) -> str | None:
@@ -266,9 +343,41 @@ def _blocking_file(folder: Path) -> Path | None:
     return None
 
 
+def _existing(final: Path, editing: bool) -> os.stat_result | None:
+    """The target's status (``None`` when there is none yet); a document being edited must
+    be writable."""
+    try:
+        info = final.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None
+    if editing and (not info.st_mode & 0o222 or not os.access(final, os.W_OK)):
+        raise OutputError(
+            f"{display(str(final))}: is read-only; nothing written (make it writable, "
+            "e.g. chmod u+w, to pull into it)",
+            code="content-read-only",
+        )
+    return info
+
+
+def _keep_owner(fd: int, info: os.stat_result) -> bool:
+    """Give the temp file the target's owner and group; False when that is not allowed."""
+    if (info.st_uid, info.st_gid) == (os.geteuid(), os.getegid()):
+        return True
+    try:
+        os.fchown(fd, info.st_uid, info.st_gid)
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
-def _staged(files: Sequence[tuple[Path, bytes]]) -> Iterator[list[tuple[str, Path]]]:
-    staged: list[tuple[str, Path]] = []
+def _staged(
+    files: Sequence[tuple[Path, bytes]], unchanged: Mapping[Path, bytes]
+) -> Iterator[list[_Stage]]:
+    staged: list[_Stage] = []
+    made: list[tuple[int, str]] = []  # every temp file made: (its open fd, its name)
     try:
         for final, data in files:
             if final.is_dir():
@@ -278,6 +387,8 @@ def _staged(files: Sequence[tuple[Path, bytes]]) -> Iterator[list[tuple[str, Pat
             blocker = _blocking_file(final.parent)
             if blocker is not None:
                 raise OutputError(f"{final}: cannot write here: {blocker} is a file, not a folder")
+            expected = unchanged.get(final)
+            info = _existing(final, expected is not None)
             try:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
@@ -285,17 +396,25 @@ def _staged(files: Sequence[tuple[Path, bytes]]) -> Iterator[list[tuple[str, Pat
                 )
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None
-            staged.append((tmp, final))
+            made.append((fd, tmp))
             try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.chmod(tmp, 0o644)
+                if fcntl is not None:  # held until the write ends: a sweeper leaves it be
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o777 if info else 0o644)
+                owner_kept = info is None or _keep_owner(fd, info)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
+            in_place = (
+                expected is not None and info is not None and (info.st_nlink > 1 or not owner_kept)
+            )
+            staged.append(_Stage(tmp, final, data, expected, in_place))
         yield staged
     finally:
-        for tmp, _final in staged:
+        for fd, tmp in made:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            os.close(fd)

@@ -284,12 +284,5 @@ def run_pull(request: PullRequest) -> PullOutcome:
     if not request.apply:
         return PullOutcome(found, diffs)
     files = changes(found, sources.files, request.add_new)
-    write_files([(f.path, _with_bom(f.path, f.text)) for f in files])
+    write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
     return PullOutcome(found, diffs, files)
-
-
-def _with_bom(path: Path, text: str) -> bytes:
-    """``text`` as UTF-8, with the byte-order mark the file had (if it had one)."""
-    with path.open("rb") as f:
-        bom = f.read(3) == b"\xef\xbb\xbf"
-    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")

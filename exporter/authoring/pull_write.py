@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.authoring.pull import Pulled, PullPlan
-from exporter.authoring.yamlwrite import splice
-from exporter.content.model import Question
-from exporter.content.sources import SourceFile, read_text
-from exporter.errors import ContentErrors
+from exporter.authoring.yamlwrite import holds_questions, splice
+from exporter.content.model import Question, RoleFile
+from exporter.content.sources import SourceFile, decode, read_bytes
+from exporter.errors import ContentErrors, OutputError
 
 
 @dataclass(frozen=True)
@@ -25,20 +25,36 @@ class Shown:
 
 @dataclass(frozen=True)
 class FileChange:
-    """A content file's new text, and how many questions it changes and adds."""
+    """A content file's new text, how many questions it changes and adds, and the bytes it
+    held when the text was made (the write refuses a file that no longer holds them)."""
 
     path: Path
     display_path: str
     text: str
     changed: int
     added: int
+    original: bytes = b""
+
+    @property
+    def data(self) -> bytes:
+        """The new text as the file's bytes: UTF-8, with the byte-order mark it had."""
+        bom = b"\xef\xbb\xbf" if self.original.startswith(b"\xef\xbb\xbf") else b""
+        return bom + self.text.encode("utf-8")
+
+
+def _read(source: SourceFile) -> tuple[bytes, str]:
+    """A content file's bytes and its text."""
+    raw, err = read_bytes(source)
+    if err is not None:
+        raise ContentErrors([err])
+    text, err = decode(raw, source.display_path)
+    if err is not None:
+        raise ContentErrors([err])
+    return raw, text
 
 
 def _text(source: SourceFile) -> str:
-    text, err = read_text(source)
-    if err is not None:
-        raise ContentErrors([err])
-    return text
+    return _read(source)[1]
 
 
 def _diff(display: str, before: str, after: str) -> tuple[str, ...]:
@@ -104,20 +120,31 @@ def _heading(p: Pulled) -> str:
 
 
 def changes(plan: PullPlan, files: Sequence[SourceFile], add_new: bool) -> tuple[FileChange, ...]:
-    """The new text of every content file that ``--apply`` (with ``add_new``) changes."""
+    """The new text of every content file that ``--apply`` (with ``add_new``) changes;
+    ``OutputError`` for a file that no longer holds the questions the plan was made from
+    (saved in an editor since pull read it)."""
     edits: dict[str, dict[str, Question]] = {}
     appended: dict[str, list[Question]] = {}
+    planned: dict[str, RoleFile] = {}
     for p in plan.pulled:
         if p.applies:
             edits.setdefault(p.role_file.display_path, {})[p.old.id] = p.new
+            planned[p.role_file.display_path] = p.role_file
     for n in plan.new_notes:
         if add_new and n.question is not None and n.role_file is not None:
             appended.setdefault(n.role_file.display_path, []).append(n.question)
+            planned[n.role_file.display_path] = n.role_file
     out = []
     for source in files:
         display = source.display_path
-        if display in edits or display in appended:
-            before = _text(source)
+        if display in planned:
+            raw, before = _read(source)
+            if not holds_questions(before, display, planned[display].questions):
+                raise OutputError(
+                    f"{display}: changed on disk while pull ran (saved in an editor?); "
+                    "nothing written: run pull again",
+                    code="content-changed",
+                )
             after = splice(before, display, edits.get(display, {}), appended.get(display, ()))
             out.append(
                 FileChange(
@@ -126,6 +153,7 @@ def changes(plan: PullPlan, files: Sequence[SourceFile], add_new: bool) -> tuple
                     after,
                     len(edits.get(display, {})),
                     len(appended.get(display, ())),
+                    raw,
                 )
             )
     return tuple(out)

@@ -240,6 +240,13 @@ def _key(q: Question) -> tuple[object, ...]:
     return (q.id, q.guid, q.difficulty, q.question, q.answer, q.tags)
 
 
+def holds_questions(text: str, display_path: str, questions: Sequence[Question]) -> bool:
+    """True when ``text`` is a valid content file of exactly ``questions`` (ids, text,
+    difficulty, tags, guid; lines aside)."""
+    found = _questions(text, display_path)
+    return found is not None and [_key(q) for q in found] == [_key(q) for q in questions]
+
+
 def _verify(
     before: str,
     after: str,

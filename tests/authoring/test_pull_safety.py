@@ -5,8 +5,11 @@ Real Anki exports throughout."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from helpers import (
     EPOCH,
@@ -14,6 +17,7 @@ from helpers import (
     build_deck,
     export,
     make_bank,
+    one_error,
     question,
     run_cli,
 )
@@ -83,3 +87,60 @@ def test_without_history_an_anki_edit_needs_a_side_too(tmp_path: Path, anki: Ank
     taken = pull(exported, bank.parent, "--apply", "--prefer", "anki", "-o", none)
     assert taken.exit_code == 0, taken.stderr
     assert "Edited in Anki." in bank.read_text("utf-8")
+
+
+EDITOR_SAVE = "Saved in the editor meanwhile."
+
+
+def _pulled_edit(tmp_path: Path, anki: Anki) -> tuple[Path, Path, Path]:
+    """A bank, its package and an export whose note 'one' was edited in Anki."""
+    bank, package = bank_built_and_imported(tmp_path, anki)
+    edit(anki, "one", "Edited in Anki.")
+    return bank, package, export(anki, tmp_path / "x.apkg")
+
+
+def _editor_saves(bank: Path) -> None:
+    bank.write_text(bank.read_text("utf-8").replace("two.", EDITOR_SAVE), "utf-8")
+
+
+def test_a_save_while_pull_writes_is_never_lost(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor saves the file after pull read it and before pull replaces it: pull
+    refuses (exit 1, one line), and the file holds the editor's save."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    real = os.fsync
+
+    def save_then_fsync(fd: int) -> None:  # pull has read the file and is staging its copy
+        _editor_saves(bank)
+        monkeypatch.setattr(os, "fsync", real)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", save_then_fsync)
+    result = pull(exported, bank.parent, "--apply", "-o", package)
+    assert "changed on disk while pull ran" in one_error(result)
+    text = bank.read_text("utf-8")
+    assert EDITOR_SAVE in text
+    assert "Edited in Anki." not in text
+    assert not [p.name for p in bank.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_save_between_reading_and_splicing_is_never_lost(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save after pull loaded the bank but before it re-read the file to edit it (the very
+    question pulled into): the plan no longer fits the file; refused, the save kept."""
+    import exporter.pipeline
+
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    real = exporter.pipeline.load_bank
+
+    def load_then_save(*args: Any, **kwargs: Any) -> Any:
+        loaded = real(*args, **kwargs)
+        bank.write_text(bank.read_text("utf-8").replace("one?", "Reworded?"), "utf-8")
+        return loaded
+
+    monkeypatch.setattr(exporter.pipeline, "load_bank", load_then_save)
+    result = pull(exported, bank.parent, "--apply", "-o", package)
+    assert "changed on disk while pull ran" in one_error(result)
+    assert "Reworded?" in bank.read_text("utf-8")

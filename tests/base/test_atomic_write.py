@@ -103,24 +103,14 @@ def test_disk_full_part_way_through_a_file_keeps_previous_output(
 ) -> None:
     """A write that stops half-way with ENOSPC leaves the old package and no temp file."""
     src, out, before = previous
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class HalfWriter:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
+    def half_then_full(fd: int, data: Any) -> int:  # the disk fills half-way through
+        monkeypatch.setattr(os, "write", real_write)
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise enospc()
 
-        def __enter__(self) -> HalfWriter:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.inner.close()
-
-        def write(self, data: bytes) -> int:
-            self.inner.write(data[: len(data) // 2])
-            self.inner.flush()
-            raise enospc()
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: HalfWriter(real_fdopen(fd, mode)))
+    monkeypatch.setattr(os, "write", half_then_full)
     result = build_cli(src, out)
     assert result.exit_code == 1
     assert "cannot write (No space left on device)" in result.stderr

@@ -3,6 +3,7 @@ process can do, and that it cannot break a build or leave a traceback."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from pathlib import Path
@@ -18,9 +19,10 @@ from helpers import (
 def test_leftovers_of_dead_builds_are_removed(
     build: Builder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A killed build's staged files beside its output go on the next build; a live build's,
-    a fresh one's and other names stay; the shared temp folder is never swept, and the
-    build leaves nothing of its own there."""
+    """A killed build's staged files beside its output go on the next build, however
+    young; a live build's (its pid alive, or its lock held by a writer whose pid this
+    process cannot see) and other names stay; the shared temp folder is never swept, and
+    the build leaves nothing of its own there."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
@@ -37,15 +39,23 @@ def test_leftovers_of_dead_builds_are_removed(
     live_file.write_bytes(b"busy")
     young_file = out.parent / f".deck.apkg.{dead}.young.tmp"
     young_file.write_bytes(b"new")
+    locked_file = out.parent / f".deck.apkg.{dead}.locked.tmp"  # a writer in another pid namespace
+    locked_file.write_bytes(b"being written")
+    lock = os.open(locked_file, os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     other = out.parent / f".other.apkg.{dead}.xyz.tmp"
     other.write_bytes(b"not ours to judge")
     foreign_dir = temp / f"interview-deck-{dead}-abc"  # in the shared temp folder
     foreign_dir.mkdir()
     for path in (stale_file, live_file, other, foreign_dir):
         os.utime(path, (old, old))
-    build(bank(tmp_path / "c"), output=out)
+    try:
+        build(bank(tmp_path / "c"), output=out)
+    finally:
+        os.close(lock)
     assert not stale_file.exists()
+    assert not young_file.exists()
     assert live_file.exists()
-    assert young_file.exists()
+    assert locked_file.exists()
     assert other.exists()
     assert sorted(p.name for p in temp.iterdir()) == [foreign_dir.name]
