@@ -6,6 +6,7 @@ Real Anki exports throughout."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,48 @@ def test_a_save_between_reading_and_splicing_is_never_lost(
     result = pull(exported, bank.parent, "--apply", "-o", package)
     assert "changed on disk while pull ran" in one_error(result)
     assert "Reworded?" in bank.read_text("utf-8")
+
+
+def test_apply_keeps_the_files_mode_and_links(tmp_path: Path, anki: Anki) -> None:
+    """A 0600 bank stays 0600 and a bank with a second hard link stays one file with it:
+    the edit shows under both names."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    bank.chmod(0o600)
+    twin = tmp_path / "twin.yaml"
+    os.link(bank, twin)
+    before = bank.stat()
+    result = pull(exported, bank.parent, "--apply", "-o", package)
+    assert result.exit_code == 0, result.stderr
+    after = bank.stat()
+    assert stat.S_IMODE(after.st_mode) == 0o600
+    assert (after.st_ino, after.st_nlink, after.st_uid) == (before.st_ino, 2, before.st_uid)
+    assert "Edited in Anki." in twin.read_text("utf-8")
+
+
+def test_apply_keeps_the_mode_of_a_file_with_one_name(tmp_path: Path, anki: Anki) -> None:
+    """An ordinary file is replaced atomically and keeps its permission bits (0640 here)."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    bank.chmod(0o640)
+    assert pull(exported, bank.parent, "--apply", "-o", package).exit_code == 0
+    assert stat.S_IMODE(bank.stat().st_mode) == 0o640
+    assert "Edited in Anki." in bank.read_text("utf-8")
+
+
+def test_a_read_only_bank_is_refused(tmp_path: Path, anki: Anki) -> None:
+    """A 0444 bank is not rewritten: one line saying so, exit 1, file untouched."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    bank.chmod(0o444)
+    before = bank.read_bytes()
+    result = pull(exported, bank.parent, "--apply", "-o", package)
+    assert "is read-only; nothing written" in one_error(result)
+    assert bank.read_bytes() == before
+    assert stat.S_IMODE(bank.stat().st_mode) == 0o444
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_apply_keeps_the_owner_of_someone_elses_file(tmp_path: Path, anki: Anki) -> None:
+    """Run as root on a user's bank, the file stays the user's."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    os.chown(bank, 4321, 4321)
+    assert pull(exported, bank.parent, "--apply", "-o", package).exit_code == 0
+    assert (bank.stat().st_uid, bank.stat().st_gid) == (4321, 4321)
