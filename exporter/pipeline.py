@@ -106,6 +106,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         checked: BuildStatus = "current" if is_current(result) else "stale"
         return BuildOutcome(checked, options.output, result)
     sweep_staged(options.output, history_path, record_path_for(options.output))
+    sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
     with exclusive(options.output):
         result = plan(
             bank,
@@ -268,6 +269,7 @@ def run_pull(request: PullRequest) -> PullOutcome:
 
     notes = read_export(request.export)
     sources = discover(request.sources)
+    sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
     bank = load_bank(sources)
     history_path = history_path_for(request.package)
     history = read_history(history_path)

@@ -6,6 +6,7 @@ Real Anki exports throughout."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from helpers import (
     EPOCH,
+    ROOT,
     Anki,
     build_deck,
     export,
@@ -21,6 +23,8 @@ from helpers import (
     one_error,
     question,
     run_cli,
+    run_exporter,
+    write,
 )
 
 EDITED_AT = EPOCH + 3600
@@ -190,3 +194,49 @@ def test_apply_keeps_the_owner_of_someone_elses_file(tmp_path: Path, anki: Anki)
     os.chown(bank, 4321, 4321)
     assert pull(exported, bank.parent, "--apply", "-o", package).exit_code == 0
     assert (bank.stat().st_uid, bank.stat().st_gid) == (4321, 4321)
+
+
+# A sitecustomize for the child only: SIGKILL itself at the first replace, when its temp
+# copy and the backup link of the file are both on disk (what a kill -9 or a power cut does).
+KILLED_AT_THE_MOVE = """
+import os, signal
+os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.parametrize("then", ["pull", "build"])
+def test_what_a_killed_pull_left_is_removed_by_the_next_run(
+    tmp_path: Path, anki: Anki, then: str
+) -> None:
+    """pull --apply killed at the move leaves its temp copy and backup link beside the bank
+    (with the bank's 0600, never more); the next pull or build removes them, and only them."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    bank.chmod(0o600)
+    before = bank.read_bytes()
+    hooks = write(tmp_path / "hooks" / "sitecustomize.py", KILLED_AT_THE_MOVE).parent
+    killed = run_exporter(
+        "pull",
+        exported,
+        bank.parent,
+        "--apply",
+        "-o",
+        package,
+        env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = _leftovers(bank.parent)
+    assert len(left) == 2, left  # the staged copy and the backup link
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in left)
+    assert bank.read_bytes() == before
+    other = write(bank.parent / f".notes.yaml.{2**22 + 7}.x.tmp", "not pull's to judge")
+    if then == "pull":
+        result = pull(exported, bank.parent, "-o", package)
+        assert result.exit_code == 1  # the edit is still there to pull
+    else:
+        build_deck(bank.parent, output=tmp_path / "other.apkg")
+    assert _leftovers(bank.parent) == [other]
+    assert bank.read_bytes() == before
