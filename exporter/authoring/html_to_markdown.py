@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from markdownify import MarkdownConverter
+
+from exporter.markup.markdown import to_html
 
 # Math as the renderer writes it, outside code; TeX may hold '&amp;' and the editor's tags.
 _MATH = re.compile(
@@ -32,6 +34,9 @@ _MATH = re.compile(
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S | re.I)
 _TOKEN = "IQMATH{}X"
 _TOKEN_RE = re.compile(r"IQMATH(\d+)X")
+_LITERAL_DELIMITER = re.compile(r'<span class="tex2jax_ignore">\\([(\[])</span>')
+_LITERAL = "IQLITERAL{}X"
+_LITERAL_RE = re.compile(r"IQLITERAL(\d)X")
 _LINE_START = re.compile(r"(^|\n)([ ]?)(#{1,6}(?=\s|$)|[-+=]+(?=\s|$)|>)")
 _NUMBERED = re.compile(r"(^|\n)([ ]?\d{1,9})([.)])(?=\s|$)")
 _CLOSING_HASHES = re.compile(r"(^|[ \t])(#+)$")  # what ends an ATX heading, if left bare
@@ -40,6 +45,9 @@ _LINK_OPEN = re.compile(r"\[(?=[^\]]*\][(\[:])")
 _AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]*:|[^\s>@]+@)")
 _BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
+_AFTER_BREAK = re.compile(r"(<br\b[^>]*>)\s+", re.I)  # a line's leading space: never shown
+# Blocks that a following line would continue (a list item, a quote, a table row).
+_BLOCKS = ["ul", "ol", "blockquote", "table", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"]
 
 # (media name in src, data-iq-path or None) -> the path to write, or None: cannot map it.
 ImageMapper = Callable[[str, "str | None"], "str | None"]
@@ -63,6 +71,8 @@ class _Converter(MarkdownConverter):
             escape_underscores=False,
             escape_misc=False,
             newline_style="spaces",
+            wrap=True,  # a line break in the HTML source is a space, as a card shows it
+            wrap_width=None,  # ...and no line is ever wrapped
         )
         self.mapper = mapper
         self.result = result
@@ -85,10 +95,14 @@ class _Converter(MarkdownConverter):
         return str(super().convert_hN(n, el, text, parent_tags))  # type: ignore[misc]
 
     def convert_div(self, el: Any, text: str, parent_tags: Any) -> str:
-        """The editor's lines: one ``<div>`` a line, an empty one a blank line."""
+        """The editor's lines: one ``<div>`` a line, an empty one a blank line; a ``<div>``
+        holding a block (a list, a quote...) is a block of its own, so that the next line
+        does not become part of it (CommonMark's lazy continuation)."""
         if "_inline" in parent_tags:
             return " " + text.strip() + " "
         text = text.strip()
+        if text and el.find(_BLOCKS) is not None:
+            return f"\n\n{text}\n\n"
         return f"\n{text}\n" if text else "\n\n"
 
     def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
@@ -156,8 +170,14 @@ def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
         token = _TOKEN.format(len(maths) - 1)
         return f"<div>{token}</div>" if block is not None else token
 
+    # HTML's own input rule: CR and CRLF are line breaks (then white space, outside <pre>).
+    field_html = field_html.replace("\r\n", "\n").replace("\r", "\n")
+    # A delimiter the renderer kept from MathJax is literal text: not the start of math.
+    field_html = _LITERAL_DELIMITER.sub(lambda m: _LITERAL.format("([".index(m[1])), field_html)
     parts = _CODE.split(field_html)
-    source = "".join(p if i % 2 else _MATH.sub(stash, p) for i, p in enumerate(parts))
+    source = "".join(
+        p if i % 2 else _AFTER_BREAK.sub(r"\1", _MATH.sub(stash, p)) for i, p in enumerate(parts)
+    )
     result = Converted("")
     markdown = _Converter(mapper, result).convert(source)
     markdown = _tidy(markdown)
@@ -169,8 +189,35 @@ def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
             return "\\(" + math[1:-1] + "\\)"  # '$x$5' would not close: pandoc's rule
         return math
 
-    result.markdown = _TOKEN_RE.sub(unstash, markdown)
+    markdown = _TOKEN_RE.sub(unstash, markdown)
+    markdown = _LITERAL_RE.sub(lambda m: "\\\\" + "(["[int(m[1])], markdown)
+    result.markdown = _fewest_escapes(markdown, result.images)
     return result
+
+
+_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
+MAX_TRIALS = 400  # renders per field; past that an escape stays (safe, only less tidy)
+
+
+def _fewest_escapes(markdown: str, images: Mapping[str, str]) -> str:
+    """``markdown`` without each escape the renderer does not need: one at a time, from the
+    end, an escape goes when the card HTML stays the same without it (``model_v2_final``,
+    ``2 * 3`` and ``$5`` are text where they stand; ``*a*`` keeps the escape of its opener)."""
+    if not _ESCAPED.search(markdown):
+        return markdown
+    target = to_html(markdown, images)
+    trials, changed = 0, True
+    while changed and trials < MAX_TRIALS:  # again while a removal may free another
+        changed = False
+        for match in reversed(list(_ESCAPED.finditer(markdown))):
+            if trials >= MAX_TRIALS:
+                break
+            plain = "[" if match[0] == "&#91;" else match[0][1]
+            candidate = markdown[: match.start()] + plain + markdown[match.end() :]
+            trials += 1
+            if to_html(candidate, images) == target:
+                markdown, changed = candidate, True
+    return markdown
 
 
 def _tidy(markdown: str) -> str:

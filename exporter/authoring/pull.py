@@ -179,9 +179,7 @@ class _Planner:
             return Pulled(role_file, q, new, note, True, self.prefer, unstamped=True)
         if note.mod == stamp.mod:
             return None  # not edited in Anki: the YAML is newer, and a build delivers it
-        conflict = (
-            note.mod < stamp.mod or note_for(role_file, q).fingerprint != stamp.fingerprint
-        )
+        conflict = note.mod < stamp.mod or note_for(role_file, q).fingerprint != stamp.fingerprint
         taken = self.prefer if conflict else None
         return Pulled(role_file, q, new, note, conflict, taken)
 

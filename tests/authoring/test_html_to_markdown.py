@@ -1,0 +1,128 @@
+"""A field's HTML as Anki's editor leaves it -> house Markdown that shows on the rebuilt card
+what the edited card showed: blocks stay apart, a person's plain text comes back as a
+person writes it (escapes only where the renderer would read syntax), line breaks in the
+HTML source are the spaces a card shows."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import example, given, settings
+
+from exporter.authoring.html_to_markdown import html_to_markdown
+from exporter.markup.markdown import to_html
+from helpers import markdown_literal
+from strategies import TEXT
+
+
+def convert(field_html: str) -> str:
+    converted = html_to_markdown(field_html, lambda src, path: path)
+    assert not converted.problems
+    return converted.markdown
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "<ul><li>a</li><li>b</li></ul>",
+        "<ol><li>a</li><li>b</li></ol>",
+        "<ul><li>a<ul><li>b</li></ul></li></ul>",
+        "<blockquote>a quote</blockquote>",
+        "<ul><li>a</li></ul><br>",
+    ],
+    ids=["bullets", "numbers", "nested", "quote", "list-and-br"],
+)
+@pytest.mark.parametrize(
+    "wrap", ["<div>{}</div><div>{}</div>", "<div>{}</div>{}", "<div>{}<div>{}</div></div>"]
+)
+def test_a_line_after_a_block_stays_outside_it(block: str, wrap: str) -> None:
+    """Anki's editor wraps a list (or quote) in a <div> and puts the next line in its own:
+    the line stays a paragraph after the block, in the YAML and on the rebuilt card."""
+    markdown = convert(wrap.format(block, "Then I page the owner."))
+    rendered = to_html(markdown)
+    assert rendered.endswith("<p>Then I page the owner.</p>"), (markdown, rendered)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model_v2_final",
+        "2 * 3 = 6",
+        "costs $5",
+        "$5 and $10",
+        "a_b_c and x*y",
+        "C:\\Users\\me",
+        "1+1 = 2 - 0",
+        "wait... really?! (yes) #1 & more ~ hmm",
+        "snake_case_name_here",
+        "50% off, 3 > 2, a < b",
+    ],
+)
+def test_plain_text_comes_back_as_a_person_writes_it(text: str) -> None:
+    """Text that could be no syntax where it stands comes back without a backslash."""
+    assert convert(html.escape(text, quote=False)) == text
+    assert convert(to_html(markdown_literal(text))) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("*not emphasis*", "\\*not emphasis*"),
+        ("_not emphasis_", "\\_not emphasis_"),
+        ("`not code`", "\\`not code`"),
+        ("$x$ is not math", "\\$x$ is not math"),
+        ("1. not a list", "1\\. not a list"),
+        ("# not a heading", "\\# not a heading"),
+        ("- not a bullet", "\\- not a bullet"),
+        ("[a](b) is not a link", "&#91;a](b) is not a link"),
+        ("\\(not math\\)", "\\\\(not math\\\\)"),
+    ],
+)
+def test_an_escape_stays_where_the_renderer_would_read_syntax(text: str, markdown: str) -> None:
+    """Where the plain text would be syntax, the one escape that prevents it stays (the
+    card shows the text literally: what the renderer made of it, escaped)."""
+    assert convert(to_html(markdown_literal(text))) == markdown
+
+
+_ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXT.filter(lambda t: t.strip() != ""))
+@example("model_v2_final 2 * 3 $5 and $10")
+@example("**a** _b_ `c` $d$ [e](f) <g> &amp; \\(h\\)")
+def test_every_escape_left_is_needed(text: str) -> None:
+    """Any text shown literally on a card comes back as Markdown that shows it the same,
+    and each escape in it is needed: without it, the card would show something else."""
+    shown = to_html(markdown_literal(text))
+    markdown = convert(shown)
+    rendered = to_html(markdown)
+    assert rendered == shown
+    for match in _ESCAPE.finditer(markdown):
+        plain = "[" if match[0] == "&#91;" else match[0][1:]
+        without = markdown[: match.start()] + plain + markdown[match.end() :]
+        assert to_html(without) != rendered, (markdown, match.start())
+
+
+@pytest.mark.parametrize("line_end", ["\r", "\r\n", "\n"], ids=["CR", "CRLF", "LF"])
+@pytest.mark.parametrize(
+    "wrap",
+    ["{}", "<div>{}</div>", "<b>{}</b>", "<code>{}</code>", "<i>x</i> {}", "<li>{}</li>"],
+)
+def test_a_line_break_in_the_html_source_is_a_space(line_end: str, wrap: str) -> None:
+    """A raw CR, CRLF or LF inside a field's text is white space, as the card shows it:
+    the words on either side stay two words on one line."""
+    source = wrap.format(f"Alpha{line_end}Beta")
+    rendered = to_html(convert(source))
+    assert re.search(r"Alpha\s+Beta|Alpha</\w+> <\w+>Beta", rendered), rendered
+    assert "<br>" not in rendered
+
+
+@pytest.mark.parametrize("line_end", ["\r", "\r\n"], ids=["CR", "CRLF"])
+def test_a_line_break_in_a_code_block_stays_a_line_break(line_end: str) -> None:
+    """Inside <pre>, CR and CRLF end a line, as LF does (never a control character)."""
+    markdown = convert(f"<pre>first{line_end}second</pre>")
+    assert "\r" not in markdown
+    assert markdown == "```\nfirst\nsecond\n```"
