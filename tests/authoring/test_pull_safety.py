@@ -135,17 +135,17 @@ def test_a_save_between_reading_and_splicing_is_never_lost(
 ) -> None:
     """A save after pull loaded the bank but before it re-read the file to edit it (the very
     question pulled into): the plan no longer fits the file; refused, the save kept."""
-    import exporter.pipeline
+    from exporter.content.load import load_bank
 
     bank, package, exported = _pulled_edit(tmp_path, anki)
-    real = exporter.pipeline.load_bank
+    real = load_bank
 
     def load_then_save(*args: Any, **kwargs: Any) -> Any:
         loaded = real(*args, **kwargs)
         bank.write_text(bank.read_text("utf-8").replace("one?", "Reworded?"), "utf-8")
         return loaded
 
-    monkeypatch.setattr(exporter.pipeline, "load_bank", load_then_save)
+    monkeypatch.setattr("exporter.pipeline.load_bank", load_then_save)
     result = pull(exported, bank.parent, "--apply", "-o", package)
     assert "changed on disk while pull ran" in one_error(result)
     assert "Reworded?" in bank.read_text("utf-8")
