@@ -254,11 +254,13 @@ class PullRequest:
 
 @dataclass(frozen=True)
 class PullOutcome:
-    """What ``pull`` found (``plan``), the diff it shows per question, and what it wrote."""
+    """What ``pull`` found (``plan``), the diff it shows per question, what it wrote and
+    what it could not write."""
 
     plan: PullPlan
     shown: tuple[Shown, ...]
     written: tuple[FileChange, ...] = ()
+    refused: tuple[str, ...] = ()  # changes --apply could not make, one line each
 
 
 def run_pull(request: PullRequest) -> PullOutcome:
@@ -285,6 +287,7 @@ def run_pull(request: PullRequest) -> PullOutcome:
     diffs = shown(found, sources.files)
     if not request.apply:
         return PullOutcome(found, diffs)
-    files = changes(found, sources.files, request.add_new)
+    made = changes(found, sources.files, request.add_new)
+    files = made.files
     write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
-    return PullOutcome(found, diffs, files)
+    return PullOutcome(found, diffs, files, made.refused)

@@ -83,7 +83,11 @@ def shown(plan: PullPlan, files: Sequence[SourceFile]) -> tuple[Shown, ...]:
     for p in plan.pulled:
         display = p.role_file.display_path
         before = original(display)
-        after = splice(before, display, {p.old.id: p.new}, ())
+        try:
+            after = splice(before, display, {p.old.id: p.new}, ())
+        except OutputError as exc:  # one edit that cannot be made blocks no other
+            out.append(Shown(f"{_heading(p)}; cannot be written: {_reason(exc, display)}", ()))
+            continue
         out.append(Shown(_heading(p), _diff(display, before, after)))
     for n in plan.new_notes:
         if n.question is None or n.role_file is None:
@@ -91,13 +95,30 @@ def shown(plan: PullPlan, files: Sequence[SourceFile]) -> tuple[Shown, ...]:
             continue
         display = n.role_file.display_path
         before = original(display)
-        after = splice(before, display, {}, (n.question,))
-        heading = (
-            f"new in Anki: {n.note.label} -> {display} as '{n.question.id}' "
-            "(add it with --apply --add-new)"
-        )
-        out.append(Shown(heading, _diff(display, before, after)))
+        where = f"new in Anki: {n.note.label} -> {display} as '{n.question.id}'"
+        try:
+            after = splice(before, display, {}, (n.question,))
+        except OutputError as exc:
+            out.append(Shown(f"{where}: cannot be added: {_reason(exc, display)}", ()))
+            continue
+        out.append(Shown(f"{where} (add it with --apply --add-new)", _diff(display, before, after)))
     return tuple(out)
+
+
+def _refusal(
+    before: str, display: str, edits: dict[str, Question], appended: Sequence[Question]
+) -> str | None:
+    """Why these changes cannot be spliced into ``before`` (``None``: they can)."""
+    try:
+        splice(before, display, edits, appended)
+    except OutputError as exc:
+        return _reason(exc, display)
+    return None
+
+
+def _reason(exc: OutputError, display: str) -> str:
+    """Why a splice was refused, without the file name a message names already."""
+    return str(exc).removeprefix(f"{display}: ")
 
 
 def _heading(p: Pulled) -> str:
@@ -119,13 +140,23 @@ def _heading(p: Pulled) -> str:
     return base + "; the diff shows the YAML (-) and Anki (+): choose with --prefer anki|yaml"
 
 
-def changes(plan: PullPlan, files: Sequence[SourceFile], add_new: bool) -> tuple[FileChange, ...]:
-    """The new text of every content file that ``--apply`` (with ``add_new``) changes;
+@dataclass(frozen=True)
+class Changes:
+    """What ``--apply`` writes, and each change it cannot make (one line each)."""
+
+    files: tuple[FileChange, ...]
+    refused: tuple[str, ...] = ()
+
+
+def changes(plan: PullPlan, files: Sequence[SourceFile], add_new: bool) -> Changes:
+    """The new text of every content file that ``--apply`` (with ``add_new``) changes; a
+    change that cannot be made safely is refused on its own, the others are still made.
     ``OutputError`` for a file that no longer holds the questions the plan was made from
     (saved in an editor since pull read it)."""
     edits: dict[str, dict[str, Question]] = {}
     appended: dict[str, list[Question]] = {}
     planned: dict[str, RoleFile] = {}
+    labels: dict[int, str] = {}
     for p in plan.pulled:
         if p.applies:
             edits.setdefault(p.role_file.display_path, {})[p.old.id] = p.new
@@ -134,26 +165,59 @@ def changes(plan: PullPlan, files: Sequence[SourceFile], add_new: bool) -> tuple
         if add_new and n.question is not None and n.role_file is not None:
             appended.setdefault(n.role_file.display_path, []).append(n.question)
             planned[n.role_file.display_path] = n.role_file
-    out = []
+            labels[id(n.question)] = n.note.label
+    out, refused = [], []
     for source in files:
         display = source.display_path
-        if display in planned:
-            raw, before = _read(source)
-            if not holds_questions(before, display, planned[display].questions):
-                raise OutputError(
-                    f"{display}: changed on disk while pull ran (saved in an editor?); "
-                    "nothing written: run pull again",
-                    code="content-changed",
-                )
-            after = splice(before, display, edits.get(display, {}), appended.get(display, ()))
-            out.append(
-                FileChange(
-                    source.path,
-                    display,
-                    after,
-                    len(edits.get(display, {})),
-                    len(appended.get(display, ())),
-                    raw,
-                )
+        if display not in planned:
+            continue
+        raw, before = _read(source)
+        if not holds_questions(before, display, planned[display].questions):
+            raise OutputError(
+                f"{display}: changed on disk while pull ran (saved in an editor?); "
+                "nothing written: run pull again",
+                code="content-changed",
             )
-    return tuple(out)
+        mine, new = edits.get(display, {}), appended.get(display, [])
+        try:
+            after = splice(before, display, mine, new)
+        except OutputError:
+            mine, new, why = _each_alone(before, display, mine, new, labels)
+            refused += why
+            if not (mine or new):
+                continue
+            after = splice(before, display, mine, new)
+        out.append(FileChange(source.path, display, after, len(mine), len(new), raw))
+    return Changes(tuple(out), tuple(refused))
+
+
+def _each_alone(
+    before: str,
+    display: str,
+    edits: dict[str, Question],
+    appended: list[Question],
+    labels: dict[int, str],
+) -> tuple[dict[str, Question], list[Question], list[str]]:
+    """The edits and new questions that can be made each on its own, and a line for each
+    that cannot."""
+    ok: dict[str, Question] = {}
+    why: list[str] = []
+    for qid, q in edits.items():
+        reason = _refusal(before, display, {qid: q}, ())
+        if reason is None:
+            ok[qid] = q
+        else:
+            why.append(f"{display}: '{qid}' not written: {reason}")
+    added: list[Question] = []
+    for q in appended:
+        reason = _refusal(before, display, {}, (q,))
+        if reason is None:
+            added.append(q)
+        else:
+            why.append(f"new in Anki: {labels.get(id(q), q.id)} not added: {reason}")
+    try:
+        splice(before, display, ok, added)
+    except OutputError as exc:  # each alone, but not all together: none of this file
+        why.append(f"{display}: not written: {_reason(exc, display)}")
+        return {}, [], why
+    return ok, added, why

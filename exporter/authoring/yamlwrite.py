@@ -106,7 +106,10 @@ def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
     return "\n".join(out) + "\n"
 
 
-_TAIL = re.compile(r"\n\s*\Z")
+_TAIL = re.compile(r"[\r\n]\s*\Z")  # CR too: a file of mixed line ends is edited as it is
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,31 @@ def splice(
     text: str, display_path: str, edits: Mapping[str, Question], appended: Sequence[Question]
 ) -> str:
     """``text`` with the questions named in ``edits`` (by id) given those values and
-    ``appended`` added after the last question; ``OutputError`` if it cannot be done safely."""
+    ``appended`` added after the last question; ``OutputError`` if it cannot be done safely.
+    A file with one kind of line end (LF, CRLF or CR alone) keeps it on every line."""
+    ending = _line_end(text)
+    if ending not in (None, "\n"):
+        out = _splice(text.replace(ending, "\n"), display_path, edits, appended)
+        return out.replace("\n", ending)
+    return _splice(text, display_path, edits, appended, mixed=ending is None)
+
+
+def _line_end(text: str) -> str | None:
+    """The file's one kind of line end ('\\n' for a file without any), ``None`` if mixed."""
+    crlf = text.count("\r\n")
+    cr, lf = text.count("\r") - crlf, text.count("\n") - crlf
+    kinds = [end for end, n in (("\r\n", crlf), ("\r", cr), ("\n", lf)) if n]
+    return kinds[0] if len(kinds) == 1 else "\n" if not kinds else None
+
+
+def _splice(
+    text: str,
+    display_path: str,
+    edits: Mapping[str, Question],
+    appended: Sequence[Question],
+    *,
+    mixed: bool = False,
+) -> str:
     root, err = compose(text, display_path)
     if err is not None or not isinstance(root, MappingNode):
         raise OutputError(f"{display_path}: cannot be edited: it no longer loads; fix it first")
@@ -142,9 +169,8 @@ def splice(
     out = text
     for change in sorted(changes, key=lambda c: c.start, reverse=True):
         out = out[: change.start] + change.text + out[change.end :]
-    if "\r\n" in text and "\n" not in text.replace("\r\n", ""):  # a Windows file stays one
-        out = out.replace("\r\n", "\n").replace("\n", "\r\n")
-    _verify(text, out, display_path, edits, appended)
+    why = " (it mixes line ends: CR, LF and CRLF; save it with one kind)" if mixed else ""
+    _verify(text, out, display_path, edits, appended, why)
     return out
 
 
@@ -173,7 +199,11 @@ def _question_edits(
     if "tags" in keys:
         key_node, node = keys["tags"]
         old = [n.value for n in node.value] if isinstance(node, SequenceNode) else None
-        if old != list(new.tags) and isinstance(node, SequenceNode) and not node.flow_style:
+        block = isinstance(node, SequenceNode) and not node.flow_style
+        kept = _block_items(text, node, new.tags) if block and old != list(new.tags) else None
+        if kept is not None:
+            changes += kept
+        elif old != list(new.tags) and isinstance(node, SequenceNode) and block:
             # A block list's range runs on over the comments after it: end at its last item.
             colon = text.index(":", key_node.end_mark.index) + 1
             changes.append(_Edit(colon, node.value[-1].end_mark.index, " " + flow))
@@ -183,6 +213,43 @@ def _question_edits(
         at = _after_line(text, item.end_mark.index)
         changes.append(_Edit(at, at, " " * column + f"tags: {flow}\n"))
     return changes
+
+
+def _item_line(text: str, item: Node) -> tuple[int, int, str] | None:
+    """A block list item's whole line (start, end after its line break) and the '- ' before
+    it; ``None`` unless the line holds that item alone (and perhaps a comment)."""
+    start = text.rfind("\n", 0, item.start_mark.index) + 1
+    dash = text[start : item.start_mark.index]
+    if dash.strip() != "-" or "\n" in text[item.start_mark.index : item.end_mark.index]:
+        return None
+    end = text.find("\n", item.end_mark.index)
+    return start, len(text) if end < 0 else end + 1, dash
+
+
+def _block_items(text: str, node: Node, tags: Sequence[str]) -> list[_Edit] | None:
+    """Edits that make a block list of tags hold ``tags``, line by line: a kept tag keeps its
+    line and comment, a removed one loses its line, a new one is a new line after the last
+    item; ``None`` when that cannot give ``tags`` in order (the caller rewrites the list)."""
+    assert isinstance(node, SequenceNode)
+    old = [str(n.value) for n in node.value]
+    kept = [t for t in old if t in tags]
+    if not tags or list(tags[: len(kept)]) != kept:
+        return None
+    lines = [_item_line(text, item) for item in node.value]
+    if any(line is None for line in lines):
+        return None
+    spans = [line for line in lines if line is not None]
+    added = "".join(spans[-1][2] + t + "\n" for t in tags[len(kept) :])
+    if added and not text[: spans[-1][1]].endswith("\n"):
+        added = "\n" + added
+    edits = []
+    for i, (value, (start, end, _dash)) in enumerate(zip(old, spans, strict=True)):
+        last = i == len(spans) - 1
+        if value not in tags:
+            edits.append(_Edit(start, end, added if last else ""))
+        elif last and added:
+            edits.append(_Edit(end, end, added))
+    return edits
 
 
 def _replace(text: str, node: Node, new: str) -> _Edit:
@@ -205,8 +272,8 @@ def _after_line(text: str, index: int) -> int:
     pos = index
     while pos > 0 and text[pos - 1] in " \n\r\t":
         pos -= 1
-    line_end = text.find("\n", pos)
-    return len(text) if line_end < 0 else line_end + 1
+    found = _LINE_END.search(text, pos)
+    return len(text) if found is None else found.end()
 
 
 def _append(
@@ -219,7 +286,10 @@ def _append(
             "write the questions as a block list (- id: …) to add to it"
         )
     column = last.start_mark.column
-    dash = " " * (column - 2) + "- "
+    line_start = text.rfind("\n", 0, last.start_mark.index) + 1
+    dash = text[line_start : last.start_mark.index]  # the list's own '-   ' before the key
+    if dash.strip() != "-" or len(dash) != column:
+        dash = " " * (column - 2) + "- "
     pad = " " * column
     lines: list[str] = []
     for q in questions:
@@ -253,14 +323,16 @@ def _verify(
     display_path: str,
     edits: Mapping[str, Question],
     appended: Sequence[Question],
+    why: str = "",
 ) -> None:
     """The edited text must hold exactly the old questions with the edits, then the new ones."""
     old, new = _questions(before, display_path), _questions(after, display_path)
     expected = [_key(edits.get(q.id, q)) for q in old or ()] + [_key(q) for q in appended]
     if new is None or [_key(q) for q in new] != expected:
+        why = why or " (the result would not read back as intended)"
         raise OutputError(
-            f"{display_path}: could not be edited safely (the result would not read back as "
-            "intended); nothing written: make the change by hand"
+            f"{display_path}: could not be edited safely{why}; nothing written: make the "
+            "change by hand"
         )
 
 

@@ -182,7 +182,9 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
             f"{plural(open_conflicts, 'conflict')} left as they are: choose with "
             "--prefer anki or --prefer yaml."
         )
-    return Report(out=tuple(out), err=tuple(err), exit_code=1 if open_conflicts else 0)
+    err += outcome.refused
+    failed = open_conflicts or outcome.refused
+    return Report(out=tuple(out), err=tuple(err), exit_code=1 if failed else 0)
 
 
 def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Report:

@@ -589,7 +589,7 @@ def test_splice_keeps_comments_and_block_tags() -> None:
     new = question("one", text="line 1\nline 2", answer="a", tags=["y"])
     out = splice(text, "f.yaml", {"one": new}, ())
     assert "    question: |-  # short\n      line 1\n      line 2\n" in out
-    assert "    tags: [y]\n  # between\n  - id: two\n" in out
+    assert "    tags:\n      - y\n  # between\n  - id: two\n" in out
     assert out.startswith("role: R  # the role\n")
 
 

@@ -240,3 +240,68 @@ def test_what_a_killed_pull_left_is_removed_by_the_next_run(
         build_deck(bank.parent, output=tmp_path / "other.apkg")
     assert _leftovers(bank.parent) == [other]
     assert bank.read_bytes() == before
+
+
+def _own_note(anki: Anki, question_text: str = "Mine?") -> None:
+    model = anki.col.models.by_name("Interview Question")
+    new = anki.col.new_note(model)
+    new["Question"], new["Answer"], new.tags = question_text, "Yes.", ["difficulty::easy"]
+    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+
+
+def test_a_list_laid_out_with_a_wide_dash_takes_edits_and_new_notes(
+    tmp_path: Path, anki: Anki
+) -> None:
+    """`-   id: x` (valid YAML) plus an edit and a note added in Anki: the dry run shows
+    both, --apply writes the edit, --apply --add-new adds the note in the list's own layout."""
+    text = (
+        "role: Tester\nquestions:\n-   id: one\n    difficulty: easy\n    question: one?\n"
+        "    answer: one.\n-   id: two\n    difficulty: easy\n    question: two?\n"
+        "    answer: two.\n"
+    )
+    bank = write(tmp_path / "c" / "bank.yaml", text)
+    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
+    anki.import_package(package)
+    edit(anki, "one", "Edited in Anki.")
+    _own_note(anki)
+    exported = export(anki, tmp_path / "x.apkg")
+    shown = pull(exported, bank.parent, "-o", package)
+    assert shown.exit_code == 1, shown.stderr
+    assert "+-   id: mine\n" in shown.stdout
+    applied = pull(exported, bank.parent, "--apply", "-o", package)
+    assert applied.exit_code == 0, applied.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
+    added = pull(exported, bank.parent, "--apply", "--add-new", "-o", package)
+    assert added.exit_code == 0, added.stderr
+    assert "\n-   id: mine\n    guid: " in bank.read_text("utf-8")
+    assert run_cli(["validate", bank]).exit_code == 0
+
+
+def test_one_change_that_cannot_be_made_does_not_block_the_others(
+    tmp_path: Path, anki: Anki
+) -> None:
+    """A note added in Anki cannot be appended (the last question is written in flow
+    style): the edit of another question is still shown and written; the note is named
+    with the reason, and --add-new exits 1."""
+    text = (
+        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: one?\n"
+        "    answer: one.\n  - {id: two, difficulty: easy, question: two?, answer: two.}\n"
+    )
+    bank = write(tmp_path / "c" / "bank.yaml", text)
+    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
+    anki.import_package(package)
+    edit(anki, "one", "Edited in Anki.")
+    _own_note(anki)
+    exported = export(anki, tmp_path / "x.apkg")
+    shown = pull(exported, bank.parent, "-o", package)
+    assert shown.exit_code == 1
+    assert "+      Edited in Anki." in shown.stdout or "+    answer: Edited in Anki." in shown.stdout
+    assert "cannot append questions to a list written in flow style" in shown.stdout
+    applied = pull(exported, bank.parent, "--apply", "-o", package)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
+    added = pull(exported, bank.parent, "--apply", "--add-new", "-o", package)
+    assert added.exit_code == 1
+    assert "not added: " in added.stderr
+    assert "cannot append questions to a list written in flow style" in added.stderr
+    assert "id: mine" not in bank.read_text("utf-8")
