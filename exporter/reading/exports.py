@@ -91,6 +91,11 @@ def _notes(conn: sqlite3.Connection) -> tuple[ExportedNote, ...]:
     ):
         if int(mid) not in ours:
             continue
+        count = str(flds).count("\x1f") + 1  # counted, never split into a million strings
+        if count != len(FIELDS):
+            raise ValueError(
+                f"note {nid} has {count:,} fields; the '{MODEL_NAME}' note type has {len(FIELDS)}"
+            )
         values = str(flds).split("\x1f")
         notes.append(
             ExportedNote(

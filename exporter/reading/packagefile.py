@@ -6,6 +6,7 @@ AnkiDroid export today), else the legacy ``collection.anki21`` / ``collection.an
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -79,6 +80,17 @@ def damaged_as(shown: str, what: str) -> Iterator[None]:
     """Reading a collection's tables: any surprise in them is a damaged ``what``."""
     try:
         yield
+    except sqlite3.OperationalError as exc:
+        if str(exc) != "interrupted":
+            raise PackageReadError(
+                f"{shown}: not an Anki {what} (damaged collection: {exc})"
+            ) from None
+        if not _over_budget[0]:  # Ctrl-C or SIGTERM arrived in the middle of a query
+            raise KeyboardInterrupt from None
+        raise PackageReadError(
+            f"{shown}: not an Anki {what}: reading its collection takes more work than a "
+            "collection of its size needs (a damaged or hostile package)"
+        ) from None
     except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {exc})") from None
     except RecursionError:
@@ -104,6 +116,7 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[tuple
         database = Path(tmp) / "collection.sqlite"
         try:
             with zipfile.ZipFile(path) as archive:
+                _one_reading(archive, shown)
                 names = set(archive.namelist())
                 media = _media(archive)
                 name = next(
@@ -120,6 +133,8 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[tuple
                     raise _TooBig
                 with archive.open(name) as entry, database.open("wb") as out:
                     _inflate(entry, out, zstd=name.endswith("b"))
+                    while entry.read(1 << 20):  # to the end, where zipfile checks the CRC
+                        pass
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error) as exc:
             raise PackageReadError(
                 f"{shown}: not an Anki package (not a valid zip file: {exc})"
@@ -145,14 +160,79 @@ def open_collection(path: Path) -> Iterator[tuple[sqlite3.Connection, list[tuple
                 )
         conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
+            _bounded(conn, database.stat().st_size)
+            with damaged_as(shown, "package"):
+                _tables_only(conn)
             yield conn, media
         finally:
             conn.close()
 
 
+# The work a query may do, in SQLite VM steps: a fixed allowance plus some per byte of the
+# collection (a real collection's queries are scans: a few hundred steps per row at most).
+STEPS_MIN = 200_000_000
+STEPS_PER_BYTE = 2_000
+_CHECK_EVERY = 10_000  # steps between two calls of the budget's check
+
+
+# Whether the last query stopped for its budget (SQLite says 'interrupted' for that and for
+# a signal that arrived while it ran, which Python delivers inside the budget's check).
+_over_budget = [False]
+
+
+def _bounded(conn: sqlite3.Connection, size: int) -> None:
+    """Stop any query on ``conn`` once all of them together pass their step budget, so a
+    crafted collection cannot keep a read running (or growing) for ever; Ctrl-C and
+    SIGTERM reach Python while a query runs."""
+    left = [STEPS_MIN + STEPS_PER_BYTE * size]
+    _over_budget[0] = False
+
+    def spend() -> int:
+        left[0] -= _CHECK_EVERY
+        _over_budget[0] = left[0] < 0
+        return 1 if _over_budget[0] else 0
+
+    conn.set_progress_handler(spend, _CHECK_EVERY)
+
+
+def _tables_only(conn: sqlite3.Connection) -> None:
+    """Refuse a collection holding anything but tables and indexes: an Anki collection has
+    no views (a view can hide an endless query), triggers or virtual tables."""
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    for kind, name, sql in rows:
+        if kind == "view":
+            raise ValueError(f"'{name}' is a view, not a table; an Anki collection has none")
+        if kind == "trigger":
+            raise ValueError(f"it holds a trigger '{name}'; an Anki collection has none")
+        if kind == "table" and str(sql or "").lstrip().upper().startswith("CREATE VIRTUAL"):
+            raise ValueError(f"'{name}' is a virtual table; an Anki collection has none")
+
+
+def _one_reading(archive: zipfile.ZipFile, shown: str) -> None:
+    """Refuse a zip that two readers could read differently: two entries of one name, or
+    entries whose data overlap (how a zip bomb multiplies its size)."""
+    seen: set[str] = set()
+    for info in archive.infolist():
+        if info.filename in seen:
+            raise PackageReadError(
+                f"{shown}: not an Anki package: it holds two entries named "
+                f"'{info.filename}' (a damaged or crafted zip)"
+            )
+        seen.add(info.filename)
+    entries = sorted(archive.infolist(), key=lambda i: i.header_offset)
+    for one, two in itertools.pairwise(entries):
+        # A local header is at least 30 bytes and the name: the next entry starts after.
+        end = one.header_offset + 30 + len(one.orig_filename.encode()) + one.compress_size
+        if two.header_offset < end:
+            raise PackageReadError(
+                f"{shown}: not an Anki package: its entries '{one.filename}' and "
+                f"'{two.filename}' overlap (a damaged or crafted zip)"
+            )
+
+
 def _media(archive: zipfile.ZipFile) -> list[tuple[str, int]]:
     """Each media file's name (from the legacy JSON index; ``#N`` when the index is Anki's
-    newer binary one) and its stored size."""
+    newer binary one) and its size (as stored, compressed)."""
     numbered = {i.filename: i.compress_size for i in archive.infolist() if i.filename.isdigit()}
     names: dict[str, str] = {}
     if "media" in archive.namelist() and archive.getinfo("media").file_size <= 64 * MiB:

@@ -1,0 +1,237 @@
+"""Crafted packages cannot hang, bloat or fool `inspect`, `diff` and `pull`: a collection
+holds tables only (no views, triggers or virtual tables), every query runs within a step
+budget, the zip is read as Anki reads it (its newest collection first) and any zip
+trickery (duplicate or overlapping entries, bad CRCs) is one line, exit 1."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, Anki, export, make_bank, one_error, run_cli, run_exporter
+
+SHIPPED = ROOT / "dist" / "interview-questions.apkg"
+
+
+def legacy_package(tmp_path: Path, name: str, *statements: str) -> Path:
+    """A package whose legacy collection is a minimal schema-11 one plus ``statements``."""
+    db = tmp_path / f"{name}.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("create table col (decks text, models text)")
+    con.execute("insert into col values ('{}', '{}')")
+    con.execute("create table cards (id int, nid int, did int, ord int)")
+    for statement in statements:
+        con.execute(statement)
+    con.commit()
+    con.close()
+    package = tmp_path / f"{name}.apkg"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(db, "collection.anki2")
+    return package
+
+
+ENDLESS_NOTES = (
+    "create view notes as with recursive r(n) as (select 1 union all select n + 1 from r) "
+    "select n as id, 'g' || n as guid, 1 as mid, n as mod, 'tag' || n as tags, "
+    "'x' as flds from r"
+)
+NOTES_TABLE = "create table notes (id int, guid text, mid int, mod int, tags text, flds text)"
+
+
+@pytest.mark.parametrize("command", ["inspect", "diff", "pull"])
+def test_a_view_over_an_endless_query_is_refused_at_once(tmp_path: Path, command: str) -> None:
+    """A 4 KiB package whose `notes` is a view over an endless recursive CTE: inspect,
+    diff and pull stop at once with one line (run as a real process: a hang fails the
+    test at its timeout, never a slow machine)."""
+    package = legacy_package(tmp_path, "endless", ENDLESS_NOTES)
+    assert package.stat().st_size < 8192
+    content = make_bank(tmp_path / "c").parent
+    args = {
+        "inspect": ["inspect", package],
+        "diff": ["diff", package, package],
+        "pull": ["pull", package, content, "-o", tmp_path / "deck.apkg"],
+    }[command]
+    done = run_exporter(*args, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "'notes' is a view" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "what"),
+    [
+        (
+            "create trigger t after insert on cards begin delete from cards; end",
+            "a trigger 't'",
+        ),
+        ("create view decks as select 1", "'decks' is a view"),
+    ],
+    ids=["trigger", "view"],
+)
+def test_a_collection_holds_tables_only(tmp_path: Path, extra: str, what: str) -> None:
+    """Triggers and views have no place in an Anki collection: refused, one line."""
+    package = legacy_package(tmp_path, "odd", NOTES_TABLE, extra)
+    assert what in one_error(run_cli(["inspect", package]))
+
+
+def test_every_query_runs_within_a_step_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collection that needs more work than its size allows (here: a budget made tiny)
+    stops with one line instead of running on."""
+    import exporter.reading.packagefile as packagefile
+
+    monkeypatch.setattr(packagefile, "STEPS_MIN", 100)
+    monkeypatch.setattr(packagefile, "STEPS_PER_BYTE", 0)
+    monkeypatch.setattr(packagefile, "_CHECK_EVERY", 1)
+    message = one_error(run_cli(["inspect", SHIPPED]))
+    assert "more work than a collection of its size needs" in message
+
+
+def test_a_note_with_a_million_fields_is_refused(tmp_path: Path) -> None:
+    """A note of our note type with 10^6 fields (its flds string) is damage: one line, and
+    the fields are counted, never split into a million strings."""
+    from exporter.render.notetype import FIELDS, MODEL_ID, MODEL_NAME
+
+    model = {"id": MODEL_ID, "name": MODEL_NAME, "flds": [{"name": f} for f in FIELDS]}
+    models = json.dumps({str(MODEL_ID): {**model, "tmpls": []}})
+    package = legacy_package(
+        tmp_path,
+        "wide",
+        NOTES_TABLE,
+        f"insert into notes values (1, 'g', {MODEL_ID}, 1, '', '{chr(31) * 999_999}')",
+        "delete from col",
+        f"insert into col values ('{{}}', '{models}')",
+    )
+    content = make_bank(tmp_path / "c").parent
+    message = one_error(run_cli(["pull", package, content, "-o", tmp_path / "deck.apkg"]))
+    assert "has 1,000,000 fields" in message
+
+
+def _rezip(source: Path, target: Path, **options: bool) -> Path:
+    with zipfile.ZipFile(source) as z, zipfile.ZipFile(target, "w") as out:
+        for info in z.infolist():
+            with z.open(info) as entry, out.open(info.filename, "w", **options) as copy:
+                copy.write(entry.read())
+    return target
+
+
+def test_zip64_and_data_descriptors_are_read_like_any_zip(tmp_path: Path) -> None:
+    """A zip64 package, and one written with data descriptors (to a pipe), read as usual."""
+    plain = run_cli(["inspect", SHIPPED]).stdout
+    wide = _rezip(SHIPPED, tmp_path / "zip64.apkg", force_zip64=True)
+    assert run_cli(["inspect", wide]).stdout == plain.replace(str(SHIPPED), str(wide))
+
+    class Pipe:  # a stream that cannot seek back: zipfile writes data descriptors
+        def __init__(self, path: Path) -> None:
+            self.file = path.open("wb")
+            self.pos = 0
+
+        def write(self, data: bytes) -> int:
+            self.pos += len(data)
+            return self.file.write(data)
+
+        def tell(self) -> int:
+            return self.pos
+
+        def flush(self) -> None:
+            self.file.flush()
+
+        def close(self) -> None:
+            self.file.close()
+
+    streamed = tmp_path / "streamed.apkg"
+    pipe = Pipe(streamed)
+    with zipfile.ZipFile(SHIPPED) as z, zipfile.ZipFile(pipe, "w") as out:  # type: ignore[arg-type]
+        for info in z.infolist():
+            out.writestr(info.filename, z.read(info))
+    pipe.close()
+    with zipfile.ZipFile(streamed) as check:
+        assert all(info.flag_bits & 0x08 for info in check.infolist())
+    assert run_cli(["inspect", streamed]).stdout == plain.replace(str(SHIPPED), str(streamed))
+
+
+def test_duplicate_entries_are_refused(tmp_path: Path) -> None:
+    """Two entries of one name (which would Anki read?): refused, one line."""
+    package = tmp_path / "twice.apkg"
+    data = zipfile.ZipFile(SHIPPED).read("collection.anki2")
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("collection.anki2", data)
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            z.writestr("collection.anki2", b"SQLite format 3\x00 another one")
+    assert "two entries named 'collection.anki2'" in one_error(run_cli(["inspect", package]))
+
+
+def test_overlapping_entries_are_refused(tmp_path: Path) -> None:
+    """Two entries whose data overlap (how zip bombs multiply their size): refused."""
+    package = tmp_path / "overlap.apkg"
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("collection.anki2", zipfile.ZipFile(SHIPPED).read("collection.anki2"))
+        z.writestr("media", b"{}")
+    data = bytearray(package.read_bytes())
+    central = data.rfind(b"PK\x01\x02")  # the second entry's central header
+    data[central + 42 : central + 46] = (0).to_bytes(4, "little")  # points into the first
+    package.write_bytes(bytes(data))
+    assert "overlap" in one_error(run_cli(["inspect", package]))
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["anki21b", "anki21"])
+def test_a_bad_crc_is_refused(tmp_path: Path, anki: Anki, legacy: bool) -> None:
+    """A collection whose bytes do not match the zip's CRC (zstd-compressed too, where
+    the decoder stops before the end of the entry) is damage, not data."""
+    anki.import_package(SHIPPED)
+    exported = export(anki, tmp_path / "x.apkg", legacy=legacy)
+    name = "collection.anki21" + ("" if legacy else "b")
+    data = bytearray(exported.read_bytes())
+    with zipfile.ZipFile(exported) as z:
+        local = z.getinfo(name).header_offset
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name.encode():
+        central = data.find(b"PK\x01\x02", central + 4)
+    for crc in (local + 14, central + 16):  # the CRC in the local and the central header
+        data[crc : crc + 4] = bytes(b ^ 0xFF for b in data[crc : crc + 4])
+    bad = tmp_path / "bad-crc.apkg"
+    bad.write_bytes(bytes(data))
+    assert "CRC" in one_error(run_cli(["inspect", bad]))
+
+
+def test_the_newest_collection_is_read_as_anki_reads_it(tmp_path: Path, anki: Anki) -> None:
+    """An export holds collection.anki21b and a legacy collection.anki2 that disagree (Anki
+    puts a stub there for old versions): the anki21b is read, as Anki itself does."""
+    anki.import_package(SHIPPED)
+    exported = export(anki, tmp_path / "x.apkg")
+    with zipfile.ZipFile(exported) as z:
+        assert {"collection.anki21b", "collection.anki2"} <= set(z.namelist())
+    result = run_cli(["inspect", exported])
+    assert result.exit_code == 0
+    assert "10 notes" in result.stdout.splitlines()[0]
+
+
+def test_a_signal_stops_a_long_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C or SIGTERM while a query runs (the endless view let through here, the budget
+    out of reach) stops it as an interrupt: 'Aborted!', never a report of damage."""
+    import signal
+
+    import exporter.reading.packagefile as packagefile
+
+    monkeypatch.setattr(packagefile, "_tables_only", lambda conn: None)
+    monkeypatch.setattr(packagefile, "STEPS_MIN", 10**18)
+    package = legacy_package(tmp_path, "endless", ENDLESS_NOTES)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # what the CLI's SIGTERM handler raises
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        result = run_cli(["inspect", package])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert "Aborted!" in result.stderr
+    assert "damaged" not in result.stderr
