@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,10 @@ from helpers import (
     ROOT,
     Anki,
     build_deck,
+    child_env,
     export,
+    exporter_command,
+    hang_guard,
     make_bank,
     one_error,
     question,
@@ -295,7 +300,9 @@ def test_one_change_that_cannot_be_made_does_not_block_the_others(
     exported = export(anki, tmp_path / "x.apkg")
     shown = pull(exported, bank.parent, "-o", package)
     assert shown.exit_code == 1
-    assert "+      Edited in Anki." in shown.stdout or "+    answer: Edited in Anki." in shown.stdout
+    assert (
+        "+      Edited in Anki." in shown.stdout or "+    answer: Edited in Anki." in shown.stdout
+    )
     assert "cannot append questions to a list written in flow style" in shown.stdout
     applied = pull(exported, bank.parent, "--apply", "-o", package)
     assert applied.exit_code == 0, applied.stdout + applied.stderr
@@ -305,3 +312,51 @@ def test_one_change_that_cannot_be_made_does_not_block_the_others(
     assert "not added: " in added.stderr
     assert "cannot append questions to a list written in flow style" in added.stderr
     assert "id: mine" not in bank.read_text("utf-8")
+
+
+# A sitecustomize for the child only: pause after staging the first file (its first fsync)
+# until the test says go, so that a build can run while pull --apply is writing.
+PAUSE_AFTER_STAGING = """
+import os, time
+_real = os.fsync
+def _fsync(fd):
+    _real(fd)
+    os.fsync = _real
+    open({marker!r}, "w").close()
+    while not os.path.exists({go!r}):
+        time.sleep(0.01)
+os.fsync = _fsync
+"""
+
+
+def test_a_build_while_pull_writes_leaves_the_pull_alone(tmp_path: Path, anki: Anki) -> None:
+    """A build that runs while pull --apply is writing (its temp copy staged beside the
+    bank) neither removes the pull's files nor sees half a file; the pull then finishes."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    marker, go = tmp_path / "staged", tmp_path / "go"
+    hooks = write(
+        tmp_path / "hooks" / "sitecustomize.py",
+        PAUSE_AFTER_STAGING.format(marker=str(marker), go=str(go)),
+    ).parent
+    env = child_env({"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])})
+    args = exporter_command("pull", exported, bank.parent, "--apply", "-o", package)
+    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with hang_guard():
+            while not marker.exists():
+                assert child.poll() is None, child.communicate()
+                time.sleep(0.02)
+        staged = _leftovers(bank.parent)
+        assert len(staged) == 1
+        built = build_deck(bank.parent, output=tmp_path / "meanwhile.apkg")
+        assert built.status == "written"
+        assert _leftovers(bank.parent) == staged  # a live writer's file: left alone
+        go.touch()
+        _out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    assert "Edited in Anki." in bank.read_text("utf-8")
+    assert _leftovers(bank.parent) == []
