@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,23 @@ class ExporterGroup(click.Group):
             from exporter.cli.formats import problems_report
 
             emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
+        except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line, no traceback
+            raise Interrupted(getattr(exc, "signum", signal.SIGINT)) from None
+
+
+class Interrupted(click.Abort):
+    """Ctrl-C or SIGTERM during a command: ``signum`` says which (the exit code is
+    128 + signum when the program runs as itself)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = int(signum)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where it arrives so that it unwinds like Ctrl-C."""
+
+    signum = signal.SIGTERM
 
 
 def _clock() -> Callable[[], int]:
@@ -60,7 +78,7 @@ def _clock() -> Callable[[], int]:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # unwinds like Ctrl-C, so temp files are removed
+    raise _Terminated  # unwinds like Ctrl-C, so temp files are removed
 
 
 def _check_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -315,6 +333,18 @@ cli.add_command(diff)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the command line as the program itself (``exporter.__main__`` calls it): exit
+    codes as click gives them, and 128 + the signal's number after Ctrl-C or SIGTERM."""
     signal.signal(signal.SIGTERM, _terminate)
-    cli(prog_name="interview-deck")
+    try:
+        status = cli.main(prog_name="interview-deck", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        click.echo("Aborted!", err=True)
+        sys.exit(128 + exc.signum)
+    except click.Abort as exc:  # Ctrl-C while the options were read, or end of input
+        click.echo("Aborted!", err=True)
+        sys.exit(128 + signal.SIGINT if isinstance(exc.__cause__, KeyboardInterrupt) else 1)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -50,11 +50,12 @@ def test_a_view_over_an_endless_query_is_refused_at_once(tmp_path: Path, command
     package = legacy_package(tmp_path, "endless", ENDLESS_NOTES)
     assert package.stat().st_size < 8192
     content = make_bank(tmp_path / "c").parent
-    args = {
+    runs: dict[str, list[str | Path]] = {
         "inspect": ["inspect", package],
         "diff": ["diff", package, package],
         "pull": ["pull", package, content, "-o", tmp_path / "deck.apkg"],
-    }[command]
+    }
+    args = runs[command]
     done = run_exporter(*args, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
@@ -113,10 +114,11 @@ def test_a_note_with_a_million_fields_is_refused(tmp_path: Path) -> None:
     assert "has 1,000,000 fields" in message
 
 
-def _rezip(source: Path, target: Path, **options: bool) -> Path:
+def _rezip(source: Path, target: Path) -> Path:
+    """``source`` written again with zip64 records for every entry."""
     with zipfile.ZipFile(source) as z, zipfile.ZipFile(target, "w") as out:
         for info in z.infolist():
-            with z.open(info) as entry, out.open(info.filename, "w", **options) as copy:
+            with z.open(info) as entry, out.open(info.filename, "w", force_zip64=True) as copy:
                 copy.write(entry.read())
     return target
 
@@ -124,7 +126,7 @@ def _rezip(source: Path, target: Path, **options: bool) -> Path:
 def test_zip64_and_data_descriptors_are_read_like_any_zip(tmp_path: Path) -> None:
     """A zip64 package, and one written with data descriptors (to a pipe), read as usual."""
     plain = run_cli(["inspect", SHIPPED]).stdout
-    wide = _rezip(SHIPPED, tmp_path / "zip64.apkg", force_zip64=True)
+    wide = _rezip(SHIPPED, tmp_path / "zip64.apkg")
     assert run_cli(["inspect", wide]).stdout == plain.replace(str(SHIPPED), str(wide))
 
     class Pipe:  # a stream that cannot seek back: zipfile writes data descriptors
@@ -147,7 +149,7 @@ def test_zip64_and_data_descriptors_are_read_like_any_zip(tmp_path: Path) -> Non
 
     streamed = tmp_path / "streamed.apkg"
     pipe = Pipe(streamed)
-    with zipfile.ZipFile(SHIPPED) as z, zipfile.ZipFile(pipe, "w") as out:  # type: ignore[arg-type]
+    with zipfile.ZipFile(SHIPPED) as z, zipfile.ZipFile(pipe, "w") as out:
         for info in z.infolist():
             out.writestr(info.filename, z.read(info))
     pipe.close()
