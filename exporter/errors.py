@@ -191,6 +191,7 @@ CODES: dict[str, str] = {
     "pull-id-invalid": "pull: a note's ID field is not a valid id.",
     "pull-id-repeated": "pull: two notes are one question.",
     "pull-field-invalid": "pull: a field edited in Anki cannot go back into the YAML.",
+    "pull-export-foreign": "pull: the export holds none of SOURCES' questions.",
     "content-changed": "pull --apply: a content file changed on disk while pull ran.",
     "content-read-only": "pull --apply: a content file to write is read-only.",
     "content": "Problems in the content (each listed with its own code).",

@@ -35,7 +35,7 @@ from exporter.content.model import (
 )
 from exporter.content.sources import SourceFile
 from exporter.content.spec import SLUG_RE
-from exporter.errors import ContentError, ContentErrors
+from exporter.errors import ContentError, ContentErrors, PackageReadError
 from exporter.markup.markdown import to_html
 from exporter.package.history import History
 from exporter.reading.exports import ExportedNote
@@ -152,6 +152,8 @@ class _Planner:
                 pulled.append(change)
         if self.errors:
             raise ContentErrors(self.errors)
+        if not seen and not any(n.role_file is not None for n in new):
+            raise PackageReadError(self.foreign(notes), code="pull-export-foreign")
         return PullPlan(
             tuple(pulled),
             tuple(new),
@@ -159,6 +161,16 @@ class _Planner:
             tuple(self.warnings),
             history=self.history is not None,
             history_file=self.history_file,
+        )
+
+    def foreign(self, notes: Sequence[ExportedNote]) -> str:
+        """Why an export that holds none of the bank's questions is refused."""
+        ids = sorted({qid for n in notes if (qid := _plain(n.fields.get("ID", "")))})
+        some = f", with ids such as {', '.join(ids[:3])}" if ids else ""
+        count = f"{len(notes)} note{'s' if len(notes) != 1 else ''}"
+        return (
+            f"{self.export}: holds none of SOURCES' questions ({count} of the interview "
+            f"note type{some}): a wrong export, or the wrong SOURCES? Nothing to pull"
         )
 
     def error(self, note: ExportedNote, message: str, *, code: str) -> None:

@@ -360,3 +360,21 @@ def test_a_build_while_pull_writes_leaves_the_pull_alone(tmp_path: Path, anki: A
     assert child.returncode == 0, err
     assert "Edited in Anki." in bank.read_text("utf-8")
     assert _leftovers(bank.parent) == []
+
+
+@pytest.mark.parametrize("apply", [False, True], ids=["dry-run", "apply"])
+def test_another_banks_export_is_not_nothing_to_pull(
+    tmp_path: Path, anki: Anki, apply: bool
+) -> None:
+    """An export of another bank holds none of SOURCES' questions: one line saying so (a
+    wrong export?), exit 1, never 'Nothing to pull'."""
+    _bank, _package = bank_built_and_imported(tmp_path, anki)
+    exported = export(anki, tmp_path / "x.apkg")
+    other = make_bank(tmp_path / "other", [question("alpha"), question("beta")], role="Other")
+    result = pull(
+        exported, other.parent, *(["--apply"] if apply else []), "-o", tmp_path / "o.apkg"
+    )
+    message = one_error(result)
+    assert "holds none of SOURCES' questions" in message
+    assert "a wrong export" in message
+    assert "Nothing to pull" not in result.stdout
