@@ -49,6 +49,45 @@ _AFTER_BREAK = re.compile(r"(<br\b[^>]*>)\s+", re.I)  # a line's leading space: 
 # Blocks that a following line would continue (a list item, a quote, a table row).
 _BLOCKS = ["ul", "ol", "blockquote", "table", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"]
 
+# Marks (private-use characters) around the cells and rows of a table being converted.
+_CELL, _END_CELL, _ROW, _END_ROW = "\ue000", "\ue001", "\ue002", "\ue003"
+_ROWS = re.compile(f"{_ROW}(.*?){_END_ROW}", re.S)
+_MARKS = re.compile("[\ue000-\ue003]")
+_ALIGN = {"left": ":---", "center": ":---:", "right": "---:"}
+_CELL_BLOCKS = ["ul", "ol", "blockquote", "pre", "table", "hr", "h1", "h2", "h3", "h4", "h5"]
+
+
+def _alignment(cell: Any) -> str:
+    """A cell's text alignment: its style's ``text-align``, else its ``align``."""
+    style = re.search(r"text-align\s*:\s*([a-z]+)", str(cell.attrs.get("style") or ""), re.I)
+    return (style[1] if style else str(cell.attrs.get("align") or "")).lower()
+
+
+def _cell_problem(cell: Any) -> str:
+    """What a table cell holds that a pipe table cannot (``''``: nothing)."""
+    for name in ("colspan", "rowspan"):
+        if str(cell.attrs.get(name, "1")).strip() not in ("", "1"):
+            return "merged cells (colspan or rowspan)"
+    block = cell.find([*_CELL_BLOCKS, "h6"])
+    if block is not None:
+        return (
+            "a table inside a table"
+            if block.name == "table"
+            else (
+                "a list in a cell" if block.name in ("ul", "ol") else f"a <{block.name}> in a cell"
+            )
+        )
+    lines = [c for c in cell.find_all(["div", "p"]) if c.get_text(strip=True)]
+    if len(lines) > 1 or any(_text_after(br, cell) for br in cell.find_all("br")):
+        return "several lines in a cell"
+    return ""
+
+
+def _text_after(tag: Any, cell: Any) -> bool:
+    """True when text follows ``tag`` inside ``cell`` (a trailing ``<br>`` is no new line)."""
+    return any(t.strip() for t in tag.find_all_next(string=True) if cell in t.parents)
+
+
 # (media name in src, data-iq-path or None) -> the path to write, or None: cannot map it.
 ImageMapper = Callable[[str, "str | None"], "str | None"]
 
@@ -60,6 +99,9 @@ class Converted:
     markdown: str
     images: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    tables: int = 0  # pipe tables written
+    struck: int = 0  # ~~struck~~ runs written
+    table_problem: str = ""  # why a table cannot be written (once per field)
 
 
 class _Converter(MarkdownConverter):
@@ -80,7 +122,7 @@ class _Converter(MarkdownConverter):
     def escape(self, text: str, parent_tags: Any) -> str:
         text = re.sub(" {2,}", " ", text.replace("\xa0", " "))
         text = _BACKSLASH.sub(r"\\\\", text)
-        for ch in "*_`$~":
+        for ch in "*_`$~|":  # each escape stays only where it is needed (_fewest_escapes)
             text = text.replace(ch, "\\" + ch)
         text = _ENTITY.sub(r"\\&", text)
         text = _LINK_OPEN.sub("&#91;", text)
@@ -104,6 +146,60 @@ class _Converter(MarkdownConverter):
         if text and el.find(_BLOCKS) is not None:
             return f"\n\n{text}\n\n"
         return f"\n{text}\n" if text else "\n\n"
+
+    def convert_s(self, el: Any, text: str, parent_tags: Any) -> str:
+        """Struck text (``<s>``, ``<del>``, ``<strike>``): GFM's ``~~x~~``."""
+        inner = text.strip()
+        if not inner:
+            return text
+        self.result.struck += 1
+        lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+        return f"{lead}~~{inner}~~{trail}"
+
+    convert_del = convert_s
+    convert_strike = convert_s
+
+    def convert_td(self, el: Any, text: str, parent_tags: Any) -> str:
+        """One cell, marked for ``convert_table``; what a pipe table cannot hold is a problem."""
+        why = _cell_problem(el)
+        if why:
+            self.refuse_table(why)
+        cell = " ".join(text.split()).replace("|", "\\|")
+        return f"{_CELL}{cell}{_END_CELL}"
+
+    convert_th = convert_td
+
+    def convert_tr(self, el: Any, text: str, parent_tags: Any) -> str:
+        return f"{_ROW}{text}{_END_ROW}"
+
+    def convert_table(self, el: Any, text: str, parent_tags: Any) -> str:
+        """A GFM pipe table: the first row its header, each column's alignment from its
+        first cell's ``style="text-align:…"`` (or ``align``)."""
+        if el.find("table") is not None:
+            self.refuse_table("a table inside a table")
+        rows = [re.findall(f"{_CELL}(.*?){_END_CELL}", r, re.S) for r in _ROWS.findall(text)]
+        rows = [r for r in rows if r]
+        if not rows or self.result.table_problem:
+            return "\n\n" + _MARKS.sub(" ", text).strip() + "\n\n"
+        width = max(len(r) for r in rows)
+        first = el.find("tr")
+        cells = first.find_all(["td", "th"], recursive=False) if first is not None else []
+        rule = [_ALIGN.get(_alignment(c), "---") for c in cells]
+        rule += ["---"] * (width - len(rule))
+        lines = [r + [""] * (width - len(r)) for r in rows]
+        out = ["| " + " | ".join(c or " " for c in line) + " |" for line in lines]
+        out.insert(1, "| " + " | ".join(rule) + " |")
+        self.result.tables += 1
+        return "\n\n" + "\n".join(o.replace("|  |", "| |") for o in out) + "\n\n"
+
+    def refuse_table(self, why: str) -> None:
+        if not self.result.table_problem:
+            self.result.table_problem = why
+            self.result.problems.append(
+                f"a table with {why} cannot be written as a Markdown table (a pipe table "
+                "holds one line of text per cell, no merged cells); simplify the table in "
+                "Anki, or write it in the YAML"
+            )
 
     def convert_img(self, el: Any, text: str, parent_tags: Any) -> str:
         src = str(el.attrs.get("src") or "")
@@ -192,7 +288,25 @@ def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
     markdown = _TOKEN_RE.sub(unstash, markdown)
     markdown = _LITERAL_RE.sub(lambda m: "\\\\" + "(["[int(m[1])], markdown)
     result.markdown = _fewest_escapes(markdown, result.images)
+    _carried(result)
     return result
+
+
+def _carried(result: Converted) -> None:
+    """A problem when the renderer would show a table or struck text as literal text."""
+    if not (result.tables or result.struck) or result.table_problem:
+        return
+    rendered = to_html(result.markdown, result.images)
+    if result.tables > rendered.count("<table"):
+        result.problems.append(
+            "a table would be shown as literal text by this version's renderer (it has no "
+            "tables yet); remove the table in Anki"
+        )
+    if result.struck > rendered.count("<del>") + rendered.count("<s>"):
+        result.problems.append(
+            "struck-through text would be shown as literal '~~' by this version's renderer; "
+            "remove the strikethrough in Anki"
+        )
 
 
 _ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
