@@ -7,6 +7,7 @@ content's own rules. Every problem is gathered, never just the first, each with 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -35,6 +36,7 @@ class SchemaWalk(NodeWalk):
     ids: list[tuple[str, int]] = field(default_factory=list)
     warnings: list[ContentWarning] = field(default_factory=list)
     result: RoleFile | None = None
+    images: list[Image] = field(default_factory=list)  # every image seen, checked or not
 
     def text(
         self, items: dict[str, tuple[Node, Node]], key: str, parent: Node, *, required: bool
@@ -164,7 +166,7 @@ class SchemaWalk(NodeWalk):
                 "id-not-slug",
                 items["id"][0],
                 f"id '{qid}' must be a lowercase slug: letters a-z, digits "
-                "and single '-' between them (e.g. 'model-drift-2')",
+                f"and single '-' between them ({slug_hint(qid) or _EXAMPLE_ID})",
             )
             qid = None
         difficulty = self.text(items, "difficulty", node, required=True)
@@ -198,6 +200,7 @@ class SchemaWalk(NodeWalk):
         checked = check_markup(text, node, key_node, self.display_path)
         self.errors += checked.errors
         self.warnings += checked.warnings
+        self.images += checked.images
         return checked.images
 
     def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
@@ -222,11 +225,12 @@ class SchemaWalk(NodeWalk):
                 self.error("tag-not-text", item, f"a tag must be text, found {kind_of(item)}")
                 ok = False
             elif not SLUG_RE.match(item.value):
+                hint = slug_hint(item.value)
                 self.error(
                     "tag-not-slug",
                     item,
                     f"tag '{item.value}' must be a lowercase slug (letters a-z, "
-                    "digits and single '-')",
+                    f"digits and single '-'){'; ' + hint if hint else ''}",
                 )
                 ok = False
             elif item.value in tags:
@@ -235,6 +239,18 @@ class SchemaWalk(NodeWalk):
             else:
                 tags.append(item.value)
         return tuple(tags) if ok else None
+
+
+_EXAMPLE_ID = "e.g. 'model-drift-2'"
+
+
+def slug_hint(value: str) -> str:
+    """ "write it 'python-fib'" when ``value`` is a slug but for case, '_', '.', spaces or
+    stray dashes ('' when no slug is that close: other letters are not guessed at)."""
+    if not re.fullmatch(r"[A-Za-z0-9 _.\-]*[A-Za-z0-9][A-Za-z0-9 _.\-]*", value):
+        return ""
+    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    return f"write it '{slug}'" if slug != value and SLUG_RE.match(slug) else ""
 
 
 def check_file(root: Node, display_path: str) -> SchemaWalk:

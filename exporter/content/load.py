@@ -11,7 +11,15 @@ from typing import Protocol
 
 from exporter.content.check import check_file
 from exporter.content.media import MediaProblem, resolve
-from exporter.content.model import DIFFICULTIES, Bank, Question, RoleFile, deck_key, guid_for
+from exporter.content.model import (
+    DIFFICULTIES,
+    Bank,
+    Image,
+    Question,
+    RoleFile,
+    deck_key,
+    guid_for,
+)
 from exporter.content.sources import (
     SourceFile,
     Sources,
@@ -214,6 +222,9 @@ def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> Load
     del root, text  # free the node tree before copying what survives out of it
     if role_file is not None:
         role_file = _with_media(role_file, source, walk.errors)
+    else:  # still check every image it shows: every problem in one run
+        for image in walk.images:
+            _resolved(image, source, walk.errors)
     if role_file is None or walk.errors:
         loaded = LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
     else:
@@ -253,18 +264,19 @@ def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentErr
         return role_file
     questions = []
     for q in role_file.questions:
-        images = []
-        for image in q.images:
-            try:
-                file = resolve(image.src, source.path, source.content_root)
-            except MediaProblem as exc:
-                errors.append(
-                    ContentError(source.display_path, image.line, 0, str(exc), code=exc.code)
-                )
-                continue
-            images.append(replace(image, file=file))
+        images = [i for i in (_resolved(image, source, errors) for image in q.images) if i]
         questions.append(replace(q, images=tuple(images)))
     return replace(role_file, questions=tuple(questions))
+
+
+def _resolved(image: Image, source: SourceFile, errors: list[ContentError]) -> Image | None:
+    """The image with its media file, or ``None`` (and its problem in ``errors``)."""
+    try:
+        file = resolve(image.src, source.path, source.content_root)
+    except MediaProblem as exc:
+        errors.append(ContentError(source.display_path, image.line, 0, str(exc), code=exc.code))
+        return None
+    return replace(image, file=file)
 
 
 def _compact(role_file: RoleFile) -> RoleFile:

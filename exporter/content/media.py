@@ -85,9 +85,8 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
             f"image '{written}' cannot be read ({exc})", code="image-unreadable"
         ) from None
     if not _looks_like(kind, data):
-        article = "an" if kind[0] in "AEIOSX" else "a"
         raise MediaProblem(
-            f"image '{written}' is not {article} {kind} file (its bytes say otherwise)",
+            f"image '{written}' is not {_a(kind)} {kind} file: {_what_it_is(data, path.name)}",
             code="image-not-what-it-claims",
         )
     digest = hashlib.sha256(data).hexdigest()
@@ -100,6 +99,54 @@ def media_name(filename: str, sha256: str) -> str:
     path = PurePosixPath(filename)
     stem = _STEM.sub("-", path.stem.lower()).strip("-")[:40].strip("-") or "image"
     return f"{stem}-{sha256[:16]}{path.suffix.lower()}"
+
+
+def _a(word: str) -> str:
+    return "an" if word[0] in "AEFHILMNORSX" else "a"
+
+
+# Signatures of what an image file turns out to be: (start of the bytes, what they are).
+_OTHER_TYPES = (
+    (b"BM", "BMP image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"\x00\x00\x01\x00", "Windows icon"),
+    (b"%PDF", "PDF document"),
+    (b"PK\x03\x04", "zip archive"),
+)
+
+
+def _what_it_is(data: bytes, name: str) -> str:
+    """What the bytes of an image file really are, and the fix: a rename for a type cards
+    show, else what to do."""
+    stem = PurePosixPath(name).stem
+    for suffix, kind in (
+        (".png", "PNG"),
+        (".jpg", "JPEG"),
+        (".gif", "GIF"),
+        (".webp", "WebP"),
+        (".svg", "SVG"),
+    ):
+        if _looks_like(kind, data):
+            return f"its bytes are {_a(kind)} {kind} image: rename it to {stem}{suffix}"
+    if data[4:12] in (b"ftypavif", b"ftypheic", b"ftypheix", b"ftypmif1"):
+        return (
+            "its bytes are an AVIF/HEIC image, which cards cannot show: convert it to PNG or JPEG"
+        )
+    for signature, kind in _OTHER_TYPES:
+        if data.startswith(signature):
+            fix = ", which cards cannot show: convert it to PNG" if "image" in kind else ""
+            return f"its bytes are {_a(kind)} {kind}{fix or ', not an image'}"
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "its bytes are an HTML page, not an image (saved from a browser?)"
+    try:
+        text = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if text and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "its bytes are text, not an image"
+    return "its bytes are of no type cards can show"
 
 
 def _looks_like(kind: str, data: bytes) -> bool:

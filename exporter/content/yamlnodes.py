@@ -36,6 +36,12 @@ ALLOWED_TAGS = {
 }
 
 
+BANG_START = (
+    "the value starts with '!', which YAML reads as a tag, not text; put the whole text in "
+    "quotes (\"...\"), or write it as a block: '|' and the text on the next lines"
+)
+
+
 def kind_of(node: Node) -> str:
     """What a node holds, in plain words ('text', 'a list', …) for messages."""
     return ALLOWED_TAGS.get(node.tag, "a value")
@@ -137,6 +143,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, display_path: str, text: str) -> Co
             "text starting with '*' is read as a YAML alias, which is not supported; "
             "put the text in quotes"
         )
+    elif "scanning a tag" in context:
+        mark = start or mark
+        code = "yaml-tag"
+        message = BANG_START
     elif "cannot start any token" in problem:
         code = "yaml-bad-start"
         found = char_at(exc.problem_mark)
@@ -254,6 +264,9 @@ class NodeWalk:
             )
             return False
         written_tag = "!!" + tag[len(YAML_TAG) :] if tag.startswith(YAML_TAG) else tag
+        if isinstance(node, ScalarNode) and not tag.startswith(YAML_TAG):  # '!word' text
+            self.error("yaml-tag", node, f"{BANG_START} (YAML took '{written_tag}' for a tag)")
+            return False
         self.error(
             "yaml-tag",
             node,

@@ -65,7 +65,7 @@ def test_github_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "::error file=bad.yaml,line=3,title=id-not-slug::id 'Bad' must be a lowercase slug: "
-        "letters a-z, digits and single '-' between them (e.g. 'model-drift-2')",
+        "letters a-z, digits and single '-' between them (write it 'bad')",
         "::error file=bad.yaml,line=3,title=missing-key::missing required key 'answer' in "
         "this question: expected the sample answer as text",
         "::error file=bad.yaml,line=3,title=missing-key::missing required key 'question' in "
