@@ -78,7 +78,7 @@ def build_status(output: Path, exit_code: int, stdout: str, stderr: str) -> Stat
         if first.startswith(f"Unchanged: {output} ("):
             return "unchanged"
         if re.fullmatch(
-            rf"{re.escape(str(output))} is up to date \(\d+ notes, content \S+\)\.", first
+            rf"{re.escape(str(output))} is up to date \(\d+ notes?, content \S+\)\.", first
         ):
             return "up-to-date"
         if first == f"{output} is up to date.":

@@ -45,7 +45,10 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     if outcome.record is not None:
         record = outcome.record
         return Report(
-            out=(f"{output} is up to date ({record.notes} notes, content {record.content}).",),
+            out=(
+                f"{output} is up to date ({plural(record.notes, 'note')}, "
+                f"content {record.content}).",
+            ),
             err=record.warnings,
         )
     result = outcome.plan
@@ -62,12 +65,17 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
         )
     warnings = tuple(str(w) for w in result.warnings)
     verb = "Wrote" if outcome.status == "written" else "Unchanged:"
-    lines = [f"{verb} {output} ({len(result.notes)} notes, content {result.content_fingerprint})"]
+    lines = [
+        f"{verb} {output} ({plural(len(result.notes), 'note')}, "
+        f"content {result.content_fingerprint})"
+    ]
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
-        lines.append(f"  {deck}: {sum(counts.values())} notes ({detail})")
+        lines.append(f"  {deck}: {plural(sum(counts.values()), 'note')} ({detail})")
     if result.left_out:
-        lines.append(f"Left out {result.left_out} question(s) not matching {' '.join(filters)}.")
+        lines.append(
+            f"Left out {plural(result.left_out, 'question')} not matching {' '.join(filters)}."
+        )
     for (old, new), ids in result.moves().items():
         lines.append(
             f"Moved to another deck since the last build: {plural(len(ids), 'question')} from "
@@ -76,7 +84,8 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
         )
     if result.removed:
         lines.append(
-            f"Removed since the last build: {len(result.removed)} question(s). Anki keeps their "
+            f"Removed since the last build: {plural(len(result.removed), 'question')}. Anki "
+            "keeps their "
             f"notes; find them in the browser with: {search_for(result.removed)}"
         )
     return Report(out=tuple(lines), err=warnings)
@@ -98,14 +107,21 @@ def validate_report(bank: Bank) -> Report:
 
 def inspect_report(package: str, info: PackageInfo) -> Report:
     """What ``inspect`` says of a package."""
-    lines = [f"{package}: {info.note_count} notes"]
-    if info.provenance:
+    lines = [f"{package}: {plural(info.note_count, 'note')}"]
+    if info.provenance and not info.exported:
         version, fingerprint = info.provenance
         lines.append(f"Built by interview-deck {version} from content {fingerprint}")
+    elif info.provenance:
+        version, fingerprint = info.provenance
+        lines.append(
+            f"The deck description says it was built by interview-deck {version} from content "
+            f"{fingerprint}; this package was exported by Anki, so edits made there since are "
+            "not in that fingerprint"
+        )
     else:
         lines.append("Not built by interview-deck (no provenance recorded)")
     lines.append("Decks:")
-    lines += [f"  {name}: {count} notes" for name, count in info.decks.items()]
+    lines += [f"  {name}: {plural(count, 'note')}" for name, count in info.decks.items()]
     lines.append("Note types:")
     lines += [
         f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "

@@ -30,6 +30,9 @@ from exporter.files import (
     scratch_folder,
 )
 
+# The creation time genanki gives every collection it writes (genanki/apkg_col.py): a
+# collection Anki wrote (an export) has its own, and may hold edits made in Anki.
+GENANKI_CREATED = 1411124400
 _PROVENANCE = re.compile(r"Built by interview-deck (\S+) from content (sha256:[0-9a-f]+)")
 
 
@@ -54,11 +57,12 @@ class PackageInfo:
     note_count: int
     mod_range: tuple[int, int] | None
     provenance: tuple[str, str] | None  # (tool version, content fingerprint) when ours
-    media: tuple[tuple[str, int], ...] = ()  # (file name, bytes as stored), by name
+    media: tuple[tuple[str, int], ...] = ()  # (file name, its size in bytes), by name
+    exported: bool = False  # the collection was written by Anki, not as our build wrote it
 
     @property
     def media_bytes(self) -> int:
-        """All media, as stored in the package."""
+        """All media, each file at its own size."""
         return sum(size for _name, size in self.media)
 
 
@@ -232,8 +236,8 @@ def _one_reading(archive: zipfile.ZipFile, shown: str) -> None:
 
 def _media(archive: zipfile.ZipFile) -> list[tuple[str, int]]:
     """Each media file's name (from the legacy JSON index; ``#N`` when the index is Anki's
-    newer binary one) and its size (as stored, compressed)."""
-    numbered = {i.filename: i.compress_size for i in archive.infolist() if i.filename.isdigit()}
+    newer binary one) and its own size (as stats counts it, not compressed in the zip)."""
+    numbered = {i.filename: i.file_size for i in archive.infolist() if i.filename.isdigit()}
     names: dict[str, str] = {}
     if "media" in archive.namelist() and archive.getinfo("media").file_size <= 64 * MiB:
         try:
@@ -334,6 +338,7 @@ def _query(conn: sqlite3.Connection) -> PackageInfo:
         tags.update(str(raw).split())
     count, low, high = conn.execute("SELECT COUNT(*), MIN(mod), MAX(mod) FROM notes").fetchone()
     provenance = next((m.groups() for d in descriptions if (m := _PROVENANCE.search(d))), None)
+    (created,) = conn.execute("SELECT crt FROM col").fetchone()
     return PackageInfo(
         decks=dict(sorted(per_deck.items())),
         tags=dict(sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -341,4 +346,5 @@ def _query(conn: sqlite3.Connection) -> PackageInfo:
         note_count=int(count),
         mod_range=(int(low), int(high)) if count else None,
         provenance=(str(provenance[0]), str(provenance[1])) if provenance else None,
+        exported="notetypes" in tables or created != GENANKI_CREATED,
     )

@@ -147,7 +147,7 @@ def gfm(monkeypatch: pytest.MonkeyPatch) -> None:
         "~~x~~"
     ):
         return
-    parser = markdown._markdown.__wrapped__()  # type: ignore[attr-defined]
+    parser = markdown._markdown.__wrapped__()
     parser.enable(["table", "strikethrough"])
     monkeypatch.setattr(markdown, "_markdown", lambda: parser)
 

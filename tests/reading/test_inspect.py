@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import DECK, EPOCH, ROOT, Anki, run_cli
+from helpers import DECK, EPOCH, ROOT, Anki, export, run_cli
 
 
 def test_inspect_committed_package_matches_bank() -> None:
@@ -79,7 +79,8 @@ def test_inspect_rejects_non_packages_cleanly(tmp_path: Path, kind: str) -> None
 @pytest.mark.parametrize("legacy", [False, True])
 def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, legacy: bool) -> None:
     """A package exported by Anki (zstd 'anki21b' today, or legacy) is summarised, and our
-    provenance survives the round trip through a user's collection."""
+    provenance survives the round trip through a user's collection (said as what the deck
+    description says: edits made in Anki are not in its fingerprint)."""
     from anki.collection import ExportAnkiPackageOptions
     from anki.import_export_pb2 import ExportLimit
 
@@ -97,4 +98,55 @@ def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, lega
         "fields Question, Answer, Difficulty, Role, ID; templates Interview Card" in result.stdout
     )
     assert "  difficulty::medium: 5" in result.stdout
-    assert "Built by interview-deck " in result.stdout
+    assert "The deck description says it was built by interview-deck " in result.stdout
+
+
+def test_counts_are_in_words_that_agree(tmp_path: Path) -> None:
+    """One note is '1 note', in what build and inspect say, for the package and each deck."""
+    from helpers import bank
+
+    out = tmp_path / "deck.apkg"
+    built = run_cli(
+        ["build", str(bank(tmp_path / "c")), "-o", str(out)], env={"SOURCE_DATE_EPOCH": str(EPOCH)}
+    )
+    assert built.exit_code == 0, built.stderr
+    assert "(1 note, content " in built.stdout
+    assert "  Interview Questions::Tester: 1 note (1 easy)" in built.stdout
+    again = run_cli(["build", str(tmp_path / "c" / "bank.yaml"), "-o", str(out)])
+    assert "is up to date (1 note, content " in again.stdout
+    shown = run_cli(["inspect", str(out)]).stdout
+    assert f"{out}: 1 note\n" in shown
+    assert "  Interview Questions::Tester: 1 note\n" in shown
+    assert " notes" not in shown.replace("1 note", "")
+
+
+def test_media_sizes_are_the_files_real_sizes(tmp_path: Path) -> None:
+    """inspect gives each media file's own size (what stats counts), not its compressed
+    size in the zip."""
+    from helpers import make_bank, question
+
+    (tmp_path / "c").mkdir()
+    image = tmp_path / "c" / "pic.svg"
+    image.write_text("<svg xmlns='http://www.w3.org/2000/svg'>" + " " * 5000 + "</svg>")
+    bank = make_bank(tmp_path / "c", [question("one", answer="![a](pic.svg)")])
+    out = tmp_path / "deck.apkg"
+    assert run_cli(["build", str(bank), "-o", str(out)]).exit_code == 0
+    size = image.stat().st_size
+    shown = run_cli(["inspect", str(out)]).stdout
+    assert f"Media: 1 file, {size / 1024:.1f} KiB in the package" in shown
+    stats = run_cli(["stats", str(bank), "--json"]).stdout
+    assert f'"bytes": {size}' in stats
+
+
+def test_an_anki_export_does_not_repeat_a_fingerprint_as_fact(anki: Anki, tmp_path: Path) -> None:
+    """Our own build states its provenance; an export made by Anki (whose notes may have
+    been edited there) says only what the deck description says, and why it may be old."""
+    ours = run_cli(["inspect", str(ROOT / "dist" / "interview-questions.apkg")]).stdout
+    assert "\nBuilt by interview-deck " in ours
+    anki.import_package(ROOT / "dist" / "interview-questions.apkg")
+    for legacy in (False, True):
+        exported = export(anki, tmp_path / f"x{legacy}.apkg", legacy=legacy)
+        shown = run_cli(["inspect", str(exported)]).stdout
+        assert "\nBuilt by interview-deck " not in shown
+        assert "The deck description says it was built by interview-deck " in shown
+        assert "exported by Anki" in shown
