@@ -378,3 +378,19 @@ def test_another_banks_export_is_not_nothing_to_pull(
     assert "holds none of SOURCES' questions" in message
     assert "a wrong export" in message
     assert "Nothing to pull" not in result.stdout
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"], ids=["CR", "CRLF"])
+def test_a_multi_line_edit_into_a_cr_only_file(tmp_path: Path, anki: Anki, ending: str) -> None:
+    """A CR-only (or CRLF) bank, which build accepts, takes a multi-line edit from Anki and
+    keeps its own line ends on every line."""
+    bank = make_bank(tmp_path / "c", [question("one"), question("two")])
+    bank.write_bytes(bank.read_bytes().replace(b"\n", ending.encode()))
+    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
+    anki.import_package(package)
+    edit(anki, "one", "<div>First line.</div><div>Second line.</div>")
+    result = pull(export(anki, tmp_path / "x.apkg"), bank.parent, "--apply", "-o", package)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = bank.read_bytes().decode()
+    assert f"First line.{ending}      Second line.{ending}" in text
+    assert text.replace(ending, "").count("\r") + text.replace(ending, "").count("\n") == 0
