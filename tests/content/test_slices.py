@@ -58,7 +58,7 @@ def test_slices_reach_the_collection(
 ) -> None:
     """Filtered builds hold exactly the matching notes and say what they left out."""
     built = build(slice_bank(tmp_path / "bank"), output=tmp_path / "slice.apkg", extra=flags)
-    assert f"Left out {left_out} question(s) not matching" in built.stdout
+    assert f"Left out {left_out} questions not matching" in built.stdout
     anki.import_package(built.output)
     assert {n["ID"] for n in anki.notes()} == expected
 
