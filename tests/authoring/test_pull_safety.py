@@ -394,3 +394,28 @@ def test_a_multi_line_edit_into_a_cr_only_file(tmp_path: Path, anki: Anki, endin
     text = bank.read_bytes().decode()
     assert f"First line.{ending}      Second line.{ending}" in text
     assert text.replace(ending, "").count("\r") + text.replace(ending, "").count("\n") == 0
+
+
+def test_an_edit_into_a_flow_style_question_is_refused_alone(tmp_path: Path, anki: Anki) -> None:
+    """Two questions edited in Anki, one written in flow style ({…}): that one is shown and
+    refused with the reason (exit 1), the other is written."""
+    text = (
+        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: one?\n"
+        "    answer: one.\n  - {id: two, difficulty: easy, question: two?, answer: two.}\n"
+    )
+    bank = write(tmp_path / "c" / "bank.yaml", text)
+    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
+    anki.import_package(package)
+    edit(anki, "one", "Edited in Anki.")
+    edit(anki, "two", "Also edited.")
+    exported = export(anki, tmp_path / "x.apkg")
+    shown = pull(exported, bank.parent, "-o", package)
+    assert "'two': answer edited in Anki; cannot be written: " in shown.stdout
+    assert "+    answer: Edited in Anki." in shown.stdout
+    applied = pull(exported, bank.parent, "--apply", "-o", package)
+    assert applied.exit_code == 1
+    assert "'two' not written: " in applied.stderr
+    assert "flow style" in applied.stderr
+    after = bank.read_text("utf-8")
+    assert "Edited in Anki." in after
+    assert "Also edited." not in after
