@@ -147,7 +147,7 @@ def gfm(monkeypatch: pytest.MonkeyPatch) -> None:
         "~~x~~"
     ):
         return
-    parser = markdown._markdown.__wrapped__()
+    parser = vars(markdown)["_markdown"].__wrapped__()  # by name: the renderer may change
     parser.enable(["table", "strikethrough"])
     monkeypatch.setattr(markdown, "_markdown", lambda: parser)
 
