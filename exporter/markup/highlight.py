@@ -111,3 +111,17 @@ def _flush(out: list[str], pending: list[str], name: str | None) -> None:
         return
     text = html.escape("".join(pending), quote=False)
     out.append(f'<span class="hl-{name}">{text}</span>' if name else text)
+
+
+def code_block_html(source: str, language: str) -> str:
+    """A code block as card HTML: highlighted when ``language`` has a lexer and the block is
+    not over ``MAX_HIGHLIGHT_CHARS``, else plain (its language still named)."""
+    long = len(source) > MAX_HIGHLIGHT_CHARS
+    body = highlight(source, language) if language and not long else None
+    lang = html.escape(language)
+    if body is None:
+        attr = f' class="language-{lang}"' if language else ""
+        return f"<pre><code{attr}>{html.escape(source, quote=False)}</code></pre>"
+    return (
+        f'<pre class="iq-code" data-lang="{lang}"><code class="language-{lang}">{body}</code></pre>'
+    )
