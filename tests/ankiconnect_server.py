@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Settings:
     missing: frozenset[str] = frozenset()  # actions this release does not have
     note_mod: bool = True  # notesInfo reports each note's mod (releases since 2023)
     asked: list[str] = field(default_factory=list)  # every action, in order
+    paths: list[tuple[str, int]] = field(default_factory=list)  # (path, its folder's mode)
     synced: int = 0
 
 
@@ -125,6 +127,7 @@ class AnkiConnect:
         return result
 
     def act_importPackage(self, path: str) -> bool:
+        self.settings.paths.append((path, os.stat(os.path.dirname(path)).st_mode & 0o777))
         _IMPORTER(self.col, path).run()
         self.col.models._clear_cache()
         return True
@@ -137,6 +140,7 @@ class AnkiConnect:
         exporter.did = found["id"]
         exporter.includeSched = includeSched
         exporter.exportInto(path)
+        self.settings.paths.append((path, os.stat(os.path.dirname(path)).st_mode & 0o777))
         return True
 
     def act_suspend(self, cards: list[int], suspend: bool = True) -> bool:

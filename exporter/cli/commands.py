@@ -170,6 +170,7 @@ def cli() -> None:
     Examples:
       interview-deck build                 # content/ -> dist/interview-questions.apkg
       interview-deck validate content/     # check only, write nothing
+      interview-deck push                  # build, then import into the running Anki
     """
 
 

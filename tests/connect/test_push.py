@@ -151,6 +151,24 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
     assert done.stdout.strip().endswith("holds what SOURCES build.")
 
 
+def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """push hands Anki the built package's absolute path (no copy); pull --from-anki has
+    Anki write its export into a private folder (mode 0700) that is gone afterwards."""
+    url, settings = addon
+    folder = make_bank(tmp_path / "content").parent
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    assert settings.paths == [(str(out.resolve()), settings.paths[0][1])]
+    result = pull_from_anki(url, folder, out=out)
+    assert result.exit_code == 0, result.stderr
+    (export, mode) = settings.paths[1]
+    assert mode == 0o700
+    assert Path(export).name == "deck-0.apkg"
+    assert not Path(export).parent.exists()
+
+
 def test_an_edit_on_both_sides_is_never_replaced_silently(
     tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
 ) -> None:
