@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ankiconnect_server import Settings, ankiconnect, serving
 
+from ankiconnect_server import Settings, ankiconnect, serving
 from exporter.cli.ankiconnect import client_for
 from exporter.connect.address import DEFAULT_URL, Address, parse_address
 from exporter.connect.client import Client

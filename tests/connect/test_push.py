@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ankiconnect_server import Settings, ankiconnect, serving
 from click.testing import Result
 
+from ankiconnect_server import Settings, ankiconnect, serving
 from exporter.connect.push import REMOVED_TAG
 from helpers import (
     DECK,
