@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -154,17 +155,24 @@ def _prepare(text: str) -> str:
 def _html_off(text: str) -> str:
     """``text`` with each '<' that could start HTML written as ``_LT``; kept: autolinks,
     pointy link destinations and escaped ``\\<``."""
+    angles = list(_ANGLE.finditer(text))
+    if not angles:
+        return text
     kept = {m.start(group) for m in _KEEP_LT.finditer(text) for group in ("lt", "lt2", "lt3")}
-    out = list(text)
-    for i, char in enumerate(out):
-        if char != "<" or i in kept:
-            continue
-        j = i - 1
-        while j >= 0 and text[j] == "\\":
+    out: list[str] = []
+    last = 0
+    for match in angles:
+        i = j = match.start()
+        while j and text[j - 1] == "\\":
             j -= 1
-        if (i - 1 - j) % 2 == 0:
-            out[i] = _LT
+        if i not in kept and (i - j) % 2 == 0:
+            out += (text[last:i], _LT)
+            last = i + 1
+    out.append(text[last:])
     return "".join(out)
+
+
+_ANGLE = re.compile(r"<(?=[A-Za-z/!?])")  # only these start HTML
 
 
 def _join_display_blocks(text: str) -> str:
@@ -248,6 +256,11 @@ NOTHING = Scan()
 
 _Event = Any  # a pyromark event: a str ('SoftBreak') or a one-key dict
 _Span = dict[str, int]  # "start" and "end": byte offsets into the prepared text
+NO_SPAN: _Span = {"start": -1, "end": -1}  # offsets not asked of the parser
+
+
+class _NeedRanges(Exception):
+    """Rendering met something that needs the parser's offsets: render again with them."""
 
 
 class _Reader:
@@ -259,8 +272,15 @@ class _Reader:
         self.text = _prepare(text)
         self.data = self.text.encode()
         self.problems: list[tuple[int, str]] = []
+        self.ranges = False  # offsets wanted for every text (a link left as text needs them)
 
-    def events(self) -> Iterator[tuple[_Event, _Span]]:
+    def events(self) -> Iterable[tuple[_Event, _Span]]:
+        """The events; without offsets (``NO_SPAN``) for text with no math to resolve."""
+        if "$" not in self.text and "\\" not in self.text and not self.ranges:
+            return zip(pyromark.events(self.text, options=_OPTIONS), repeat(NO_SPAN))
+        return self._resolved()
+
+    def _resolved(self) -> Iterator[tuple[_Event, _Span]]:
         data = self.data
         math_brackets = b"\\(" in data or b"\\[" in data
         containers: list[int] = []  # end offsets of the open inline containers
@@ -401,6 +421,7 @@ class _Renderer:
         self.run: list[str] | None = None
         self.run_splits = False
         self.run_paragraph = False
+        self.run_math = False  # the run holds a display formula (it may become a block)
         self.align: tuple[str, ...] = ()
         self.cell = 0
         self.in_head = False
@@ -414,19 +435,23 @@ class _Renderer:
         self.heading = ("1", "")  # the open heading's level and setext underline
 
     def render(self) -> str:
+        put = self._put
         for event, span in self.reader.events():
             if self.image is not None:
                 self._image_part(event)
             elif type(event) is str:
-                if event in ("SoftBreak", "HardBreak"):
-                    self._put(_BREAK)
-                elif event == "Rule":
+                if event == "Rule":
                     self._block("<hr>\n")
-            elif "Text" in event:
-                if self.code is not None:
-                    self.code.append(event["Text"])
                 else:
-                    self._put(_text_html(event["Text"]))
+                    put(_BREAK)
+            elif "Text" in event:
+                text = event["Text"]
+                if self.code is not None:
+                    self.code.append(text)
+                elif self.run is not None:
+                    self.run.append(_text_html(text) if "\\" in text else escape(text))
+                else:
+                    put(_text_html(text))
             elif "Start" in event:
                 self._start(event["Start"], span)
             elif "End" in event:
@@ -441,6 +466,7 @@ class _Renderer:
                 indent = len(self.reader.data[line : span["start"]])
                 inline = indent >= 4 and not self.items and self.run is not None
                 self._put(("\x00inline:" if inline else _MATH) + event["DisplayMath"])
+                self.run_math = True
             elif "InlineHtml" in event or "Html" in event:
                 html = _text_html(event.get("InlineHtml") or event["Html"])
                 self._put(html.replace("\n", _BREAK))
@@ -471,6 +497,11 @@ class _Renderer:
         if parts is None:
             return
         wrap = ("<p>", "</p>\n") if self.run_paragraph else ("", "")
+        if not self.run_math:
+            if parts:
+                self.out.append(wrap[0] + "".join(parts) + wrap[1])
+            return
+        self.run_math = False
         text: list[str] = []
         for i, part in enumerate(parts):
             if part.startswith("\x00inline:"):
@@ -496,15 +527,16 @@ class _Renderer:
             self.out.append(wrap[0] + "".join(text) + wrap[1])
 
     def _start(self, tag: Any, span: _Span) -> None:
+        value: Any
         kind, value = next(iter(tag.items())) if type(tag) is dict else (tag, None)
-        value = cast(Any, value)
         if kind in _INLINE_TAGS:
             self._put(f"<{_INLINE_TAGS[kind]}>")
         elif kind == "Paragraph" or kind == "HtmlBlock":
             self._block("")
             self._open_run(splits=True, paragraph=True)
         elif kind == "Heading":
-            source = self.reader.data[span["start"] : span["end"]].rstrip()
+            source = b"" if span is NO_SPAN else self.reader.data[span["start"] : span["end"]]
+            source = source.rstrip()
             underline = source[source.rfind(b"\n") + 1 :].strip() if b"\n" in source else b""
             self._block("")
             self._open_run(splits=False, paragraph=False)
@@ -598,15 +630,18 @@ class _Renderer:
         )
         if not underline or last < 0:
             self.run, self.run_splits, self.run_paragraph = parts, False, False
+            self.run_math = True
             self.out.append(f"<h{level}>")
             self._flush()
             self.out.append(f"</h{level}>\n")
             return
         self.run, self.run_splits, self.run_paragraph = parts[: last + 1], True, True
+        self.run_math = True
         self._flush()
         rest = parts[last + 2 :]
         if rest:
             self.run, self.run_splits, self.run_paragraph = rest, False, False
+            self.run_math = True
             self.out.append(f"<h{level}>")
             self._flush()
             self.out.append(f"</h{level}>\n")
@@ -640,6 +675,8 @@ class _Renderer:
         if self.links.pop():
             self._put("</a>")
             return
+        if span is NO_SPAN:
+            raise _NeedRanges
         source = self.reader.data[span["start"] : span["end"]].decode()
         if source.startswith(_LT) or source.startswith("<"):
             self._put("&gt;")
@@ -721,7 +758,13 @@ def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
 
 def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
     """``to_html`` always through the parser (tests compare the shortcut with it)."""
-    return inert_anki_syntax(_Renderer(_Reader(text.strip()), media or {}).render())
+    reader = _Reader(text.strip())
+    try:
+        html = _Renderer(reader, media or {}).render()
+    except _NeedRanges:
+        reader.ranges = True
+        html = _Renderer(reader, media or {}).render()
+    return inert_anki_syntax(html)
 
 
 # Anki's own bracket syntax, which it would act on inside a field: a play button
@@ -742,6 +785,7 @@ def scan(text: str) -> Scan:
     stripped = text.strip()
     lead = text[: len(text) - len(text.lstrip())].count("\n")
     reader = _Reader(stripped)
+    reader.ranges = True  # every finding has its line
     data = reader.data
     breaks = [m.start() for m in re.finditer(rb"\n|\x02", data)]
 
