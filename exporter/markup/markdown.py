@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, cast
 
 import pyromark
