@@ -172,7 +172,6 @@ CODES: dict[str, str] = {
     "output-not-regular": "The output path is a device, FIFO, socket or a link to one.",
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
-    "output-too-large": "The package would be 4 GiB or more; build it in slices.",
     "worker-lost": "A worker process of a big build stopped (killed, out of memory?).",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",

@@ -9,7 +9,6 @@ prints or exits: ``exporter.cli.commands`` does, from the outcome.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,9 +32,9 @@ from exporter.files import (
 from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
 from exporter.package.history import History, loads
 from exporter.state import record as build_record
+from exporter.state.fieldcache import FieldCache
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
-from exporter.state.workcache import WorkCache, touch_work
 
 if TYPE_CHECKING:
     from exporter.authoring.pull import PullPlan
@@ -54,7 +53,7 @@ class BuildRequest:
     options: Options
     check: bool = False  # write nothing; say whether the outputs are current
     use_record: bool = True  # may skip the build when the local record proves nothing changed
-    work_root: Path | None = None  # where earlier builds' work is kept (None: reuse none)
+    cache_root: Path | None = None  # where earlier builds' fields are kept (None: reuse none)
 
 
 @dataclass(frozen=True)
@@ -95,15 +94,13 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
-        if request.work_root is not None:
-            touch_work(request.work_root, options.output, time.time())
         return BuildOutcome("up-to-date", options.output, record=record)
-    root = request.work_root
-    work = WorkCache.for_output(root, options.output, build_record.code_digest()) if root else None
-    bank = load_bank(sources, progress=hooks.progress, memo=work)
+    bank = load_bank(sources, progress=hooks.progress)
     if hooks.loaded is not None:
         hooks.loaded(bank)
-    reuse = Reuse(work.known, work.by_fingerprint) if work is not None else Reuse()
+    root = request.cache_root
+    cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
+    reuse = Reuse(cache.fields) if cache is not None else Reuse()
     if request.check:
         result = plan(bank, options, now, read_history(history_path), reuse)
         checked: BuildStatus = "current" if is_current(result) else "stale"
@@ -115,13 +112,13 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
             options,
             now,
             read_history(history_path),
-            replace(reuse, on_rendered=work.rendered if work else None),
+            replace(reuse, on_rendered=cache.rendered if cache else None),
         )
         status: BuildStatus = "unchanged" if is_current(result) else "written"
         if status == "written":
             write_files(result.files())
-        if work is not None:
-            work.finish(time.time())
+        if cache is not None:
+            cache.save()
     if inputs is not None:
         images = {
             (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)

@@ -146,11 +146,11 @@ def _build_request(
     from exporter.content.slices import Slice
     from exporter.package.assemble import Options
     from exporter.pipeline import BuildRequest
-    from exporter.state.workcache import work_root
+    from exporter.state.fieldcache import cache_root
 
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
-    work = None if no_cache else work_root(os.environ, Path.home)
+    work = None if no_cache else cache_root(os.environ, Path.home)
     use_record = record and not no_cache
     request = BuildRequest(sources or DEFAULT_SOURCES, options, check, use_record, work)
     filters = [
