@@ -78,6 +78,7 @@ def write_zip(out: BinaryIO, members: Iterator[tuple[str, BinaryIO]]) -> None:
     alone: a fixed date, mode 0644, DEFLATE at ``LEVEL``, no data descriptors (``out`` is
     seekable); ZIP64 records only where sizes or counts need them."""
     import zipfile  # only when writing: ``validate`` never needs it
+
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as archive:
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=_DATE)

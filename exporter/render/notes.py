@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -67,7 +66,7 @@ class NoteSpec:
                 [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
                 sorted(q.media_names().items()),
                 self.tags,
-                renderer_identity(),
+                renderer_identity(_has_fence(q.question) or _has_fence(q.answer)),
             ],
             ensure_ascii=False,
         )
@@ -79,16 +78,25 @@ class NoteSpec:
 # notes whose fields changed. A change that keeps the HTML (a refactor, a moved module)
 # keeps the number, so it never makes every note look edited.
 RENDER_REVISION = 2
-_LIBRARIES = ("pyromark", "pygments")
 
 
 @cache
-def renderer_identity() -> str:
-    """A hash of how fields are rendered: ``RENDER_REVISION``, the versions of the libraries
-    that render, and Pygments' plugin lexers (a change of any is a change to every note)."""
-    versions = [getattr(importlib.import_module(n), "__version__", None) for n in _LIBRARIES]
-    parts = [RENDER_REVISION, list(zip(_LIBRARIES, versions, strict=True)), plugin_lexers()]
+def renderer_identity(highlighted: bool = True) -> str:
+    """A hash of how fields are rendered: ``RENDER_REVISION`` and the renderer's version;
+    for a note with fenced code also Pygments' version and plugin lexers (a change of any
+    is a change to every note it renders; prose never depends on Pygments)."""
+    import pyromark
+
+    parts: list[object] = [RENDER_REVISION, ["pyromark", pyromark.__version__]]
+    if highlighted:
+        import pygments
+
+        parts += [["pygments", pygments.__version__], list(plugin_lexers())]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def _has_fence(text: str) -> bool:
+    return "```" in text or "~~~" in text
 
 
 def deck_id_for(name: str) -> int:
