@@ -45,6 +45,7 @@ def _markdown() -> MarkdownIt:
     md.use(math_plugin)
     md.add_render_rule("image", _image)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("code_block", _code_block)
     md.add_render_rule("text", _text)
     return md
 
@@ -85,21 +86,16 @@ def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any)
 
 
 def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    from markdown_it.common.utils import escapeHtml
-
-    from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, highlight
+    from exporter.markup.highlight import code_block_html
 
     token = tokens[idx]
-    language = fence_language(token.info)
-    long = len(token.content) > MAX_HIGHLIGHT_CHARS
-    body = highlight(token.content, language) if language and not long else None
-    if body is None:
-        return str(self.fence(tokens, idx, options, env))
-    lang = escapeHtml(language)
-    return (
-        f'<pre class="iq-code" data-lang="{lang}"><code class="language-{lang}">'
-        f"{body}</code></pre>\n"
-    )
+    return code_block_html(token.content, fence_language(token.info)) + "\n"
+
+
+def _code_block(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    from exporter.markup.highlight import code_block_html
+
+    return code_block_html(tokens[idx].content, None) + "\n"
 
 
 def fence_language(info: str) -> str:
