@@ -323,6 +323,12 @@ FORMULAS_JS = """
     below = Math.max(below, bottom - box.bottom);
     above = Math.max(above, box.top - top);
   }
+  // MathJax's own children (the drawing and the copy for screen readers), unclipped.
+  for (const child of container.children) {
+    const rect = child.getBoundingClientRect();
+    below = Math.max(below, rect.bottom - box.bottom);
+    above = Math.max(above, box.top - rect.top);
+  }
   return {
     tex: (container.querySelector("mjx-assistive-mml") || container).textContent.slice(0, 60),
     display: container.getAttribute("display") === "true",

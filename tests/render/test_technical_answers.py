@@ -95,6 +95,7 @@ TALL = [
     r"\underbrace{a + b}_{\text{sum}} \overbrace{c + d}^{\text{top}}",
     r"\sum_{\substack{i=1 \\ j \ne i}}^{N} \prod_{m} \int\limits_{-\infty}^{\infty} e^{-x^2}\,dx",
     r"\left. \frac{\partial^2 f}{\partial x^2} \right|_{x = x_0}",
+    r"\left\{ \begin{array}{ll} a & b \\ c & d \\ e & f \end{array} \right.",
     r"\mathrm{KL}(P \parallel Q) = \sum_{x \in \mathcal{X}} P(x) \log \frac{P(x)}{Q(x)}"
     r" = \sum_{x \in \mathcal{X}} P(x) \log P(x) - \sum_{x \in \mathcal{X}} P(x) \log Q(x)",
 ]
