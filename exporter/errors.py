@@ -86,6 +86,13 @@ class SelectionError(ExporterError):
     code = "selection-empty"
 
 
+class AnkiError(ExporterError):
+    """The running Anki could not be reached or asked (``push``, ``pull --from-anki``):
+    one line saying what to do."""
+
+    code = "anki-failed"
+
+
 class WorkerLost(ExporterError):
     """A worker process of a big build stopped without finishing (killed, out of memory)."""
 
@@ -191,6 +198,19 @@ CODES: dict[str, str] = {
     "pull-id-invalid": "pull: a note's ID field is not a valid id.",
     "pull-id-repeated": "pull: two notes are one question.",
     "pull-field-invalid": "pull: a field edited in Anki cannot go back into the YAML.",
+    # A running Anki through AnkiConnect (push, pull --from-anki)
+    "anki-url-invalid": "--anki-url / INTERVIEW_DECK_ANKI_URL is not an http:// address.",
+    "anki-unreachable": "Nothing answers there: Anki is not running, or has no AnkiConnect.",
+    "anki-timeout": "Anki did not answer in time (a dialog open in Anki?).",
+    "anki-not-ankiconnect": "Something answers at the address, but not as AnkiConnect does.",
+    "anki-connect-old": "The AnkiConnect add-on is too old for an action push needs.",
+    "anki-permission-refused": "AnkiConnect refused this program permission.",
+    "anki-key-required": "AnkiConnect asks for an API key and none was given.",
+    "anki-key-refused": "AnkiConnect refused the API key given.",
+    "anki-answer-too-large": "An answer from Anki is over the size limit.",
+    "anki-failed": "Anki could not do what it was asked (its own message follows).",
+    "anki-decks-missing": "pull --from-anki: Anki holds none of the bank's notes.",
+    "push-conflict": "push: a question edited both in Anki and in the YAML since the last build.",
     "content": "Problems in the content (each listed with its own code).",
     "error": "Any other problem.",
 }

@@ -2,8 +2,9 @@
 
 ``run_build``: discover the sources once -> skip if the local record proves the outputs
 current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
-the shorter roads; ``run_pull`` reads an Anki export back into the content files. Nothing
-here prints or exits: ``exporter.cli.commands`` does, from the outcome.
+the shorter roads; ``run_pull`` reads an Anki export back into the content files;
+``run_push`` builds, then imports into a running Anki (``exporter.connect``). Nothing here
+prints or exits: ``exporter.cli.commands`` does, from the outcome.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 from exporter.content.load import Progress, load_bank
 from exporter.content.model import Bank
 from exporter.content.sources import Sources, discover
-from exporter.errors import ContentError, ContentErrors, OutputError
+from exporter.errors import AnkiError, ContentError, ContentErrors, OutputError
 from exporter.files import (
     HISTORY_CAP,
     YAML_SUFFIXES,
@@ -39,6 +40,8 @@ from exporter.state.workcache import WorkCache, touch_work
 if TYPE_CHECKING:
     from exporter.authoring.pull import PullPlan
     from exporter.authoring.pull_write import FileChange, Shown
+    from exporter.connect.client import Client
+    from exporter.connect.push import Pushed
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -260,16 +263,21 @@ class PullOutcome:
     written: tuple[FileChange, ...] = ()
 
 
-def run_pull(request: PullRequest) -> PullOutcome:
-    """Compare an Anki export with SOURCES; with ``apply``, write the edits into the YAML."""
+def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
+    """Compare an Anki export with SOURCES (with ``anki``: the bank's decks, exported by the
+    running Anki); with ``apply``, write the edits into the YAML."""
     from exporter.authoring.pull import plan_pull
     from exporter.authoring.pull_write import changes, shown
+    from exporter.connect.push import bank_decks, exported_notes
     from exporter.reading.exports import read_export
 
-    notes = read_export(request.export)
+    notes = read_export(request.export) if anki is None else ()
     sources = discover(request.sources)
     bank = load_bank(sources)
     history = read_history(history_path_for(request.package))
+    if anki is not None:
+        anki.connect()
+        notes = exported_notes(anki, bank_decks(bank, history))
     found = plan_pull(bank, sources.files, notes, history, request.export, request.prefer)
     diffs = shown(found, sources.files)
     if not request.apply:
@@ -277,6 +285,63 @@ def run_pull(request: PullRequest) -> PullOutcome:
     files = changes(found, sources.files, request.add_new)
     write_files([(f.path, _with_bom(f.path, f.text)) for f in files])
     return PullOutcome(found, diffs, files)
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What the user asked ``push`` for: a build, then its import into the running Anki."""
+
+    build: BuildRequest
+    anki: Client
+    prune: bool = False  # suspend and tag the notes of questions no longer in the bank
+    sync: bool = False  # then ask Anki to sync with AnkiWeb
+    prefer_yaml: bool = False  # import over notes edited both in Anki and in the YAML
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """The build, and what Anki then holds (``pushed``) or why Anki could not be asked
+    (``problem``: the package is built and kept all the same)."""
+
+    build: BuildOutcome
+    pushed: Pushed | None = None
+    problem: AnkiError | None = None
+
+
+def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOutcome:
+    """Build as ``build`` does, then import the package into the running Anki. A question
+    edited both in Anki and in the YAML since the last build is a ``ContentErrors`` before
+    anything is written (unless ``prefer_yaml``)."""
+    from exporter.connect.push import conflicts, deliver, look
+    from exporter.content.slices import select
+
+    options = request.build.options
+    sources = discover(request.build.sources)
+    bank = load_bank(sources)
+    selected, _left_out = select(bank, options.slice)
+    history = read_history(history_path_for(options.output))
+    try:
+        request.anki.connect()
+        before = look(request.anki, bank, selected, sources.files, history)
+    except AnkiError as exc:
+        return PushOutcome(run_build(request.build, now, hooks), problem=exc)
+    if before.conflicts and not request.prefer_yaml:
+        raise conflicts(before)
+    built = run_build(request.build, now, hooks)
+    try:
+        pushed = deliver(
+            request.anki,
+            options.output,
+            before,
+            bank,
+            selected,
+            history,
+            prune=request.prune,
+            and_sync=request.sync,
+        )
+    except AnkiError as exc:
+        return PushOutcome(built, problem=exc)
+    return PushOutcome(built, pushed)
 
 
 def _with_bom(path: Path, text: str) -> bytes:

@@ -34,7 +34,7 @@ from exporter.files import read_regular, write_files
 CACHE_DIR = ".interview-deck-cache"
 RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
-_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "pyromark", "pygments")
 _CHUNK = 1 << 20
 _RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big bank
 
