@@ -23,11 +23,7 @@ from browser import (
     missing_mathjax,
 )
 from exporter.markup.highlight import indent_columns
-from exporter.pipeline import run_load
-from exporter.render.notes import notes_for
-from exporter.render.notetype import note_type
-from exporter.render.preview import FRONT_SIDE, render_template
-from helpers import CONTENT, ROOT, Anki, RenderedCard, build_deck, problems_in, write
+from helpers import ROOT, Anki, RenderedCard, build_deck, problems_in, write
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 EXAMPLE = ROOT / "docs" / "examples"
@@ -107,7 +103,7 @@ def _block(text: str, indent: str = "      ") -> str:
 
 def technical_bank(folder: Path) -> Path:
     """A bank whose answers hold long Python, SQL, YAML, Go (tabs) and shell lines, an
-    indented code block, and tall formulas, display and inline."""
+    indented code block, tall formulas (display and inline) and GFM tables."""
     fences = "\n".join(
         f"      ```{language}\n{_block(code)}      ```\n" for language, code in CODE.items()
     )
@@ -120,6 +116,9 @@ def technical_bank(folder: Path) -> Path:
         f"    answer: |\n      Code:\n\n{fences}\n      Then:\n\n{_block(INDENTED)}\n"
         "  - id: tall-math\n    difficulty: medium\n    question: Show the math.\n"
         f"    answer: |\n{formulas}"
+        "  - id: tables\n    difficulty: easy\n    question: Show the tables.\n"
+        f"    answer: |\n      Narrow:\n\n{_block(NARROW)}\n      Prose:\n\n{_block(PROSE)}\n"
+        f"      Wide:\n\n{_block(WIDE)}"
     )
     write(folder / "technical.yaml", text)
     return folder
@@ -149,6 +148,7 @@ def technical_cards(
     assert sorted(c.question_id for c in cards) == [
         "detect-data-drift-psi",
         "long-code",
+        "tables",
         "tall-math",
     ]
     return cards, media
@@ -294,10 +294,9 @@ def test_inline_formulas_sit_where_mathjax_puts_them(
 
 
 def table(head: list[str], rows: list[list[str]]) -> str:
-    """A table as the GFM renderer writes it."""
-    cells = "".join(f'<th style="text-align: left">{c}</th>' for c in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+    """A GFM table in Markdown."""
+    lines = [head, ["---"] * len(head), *rows]
+    return "".join("| " + " | ".join(cells) + " |\n" for cells in lines)
 
 
 NARROW = table(["Metric", "Alert at"], [["PSI", "0.25"], ["KL", "0.1"], ["Nulls", "5 %"]])
@@ -313,6 +312,7 @@ WIDE = table(
     [f"Feature {i}" for i in range(8)],
     [[f"bucket_{i}_{j}: 0.{i}{j}" for i in range(8)] for j in range(5)],
 )
+
 
 TABLE_JS = """
 () => {
@@ -343,30 +343,32 @@ TABLE_JS = """
 
 @pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
 @pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_tables_fit_or_scroll_in_their_own_box(card_page: CardPage, size: str, night: bool) -> None:
+def test_tables_fit_or_scroll_in_their_own_box(
+    technical_cards: tuple[list[RenderedCard], dict[str, bytes]],
+    card_page: CardPage,
+    size: str,
+    night: bool,
+) -> None:
     """A narrow table fits, a table of prose wraps its cells to fit, a wide one scrolls
     inside its own box (bare or in a wrapper) and never the card; zebra rows, rules with 3:1
     contrast on every row colour, and AA text, in both themes."""
-    (note, *_) = notes_for(run_load([str(CONTENT)]))
-    answer_html = f"<p>Narrow:</p>{NARROW}<p>Prose:</p>{PROSE}<p>Wide:</p>{WIDE}"
-    answer_html += f'<div class="iq-table">{WIDE}</div>'
-    notetype = note_type()
-    fields = {**dict(zip(notetype.fields, note.fields, strict=True)), "Answer": answer_html}
-    front = render_template(notetype.front, fields)
-    back = render_template(notetype.back, {**fields, FRONT_SIDE: front})
-    document = card_document(f"<style>{notetype.css}</style>{back}", night=night)
-    card_page.show(document, VIEWPORTS[size])
-    measured = card_page.measure()
-    assert problems_in(measured, f"tables {size}") == []
-    narrow, prose, wide, wrapped = card_page.page.evaluate(TABLE_JS)
+    cards, _ = technical_cards
+    card = next(c for c in cards if c.question_id == "tables")
+    assert card.answer.count("<table>") == 3
+    wide = card.answer[card.answer.rindex("<table>") : card.answer.rindex("</table>") + 8]
+    head, tail = card.answer.rsplit("</div>\n</div>", 1)  # the answer's end
+    wrapped = f'{head}<div class="iq-table">{wide}</div></div>\n</div>{tail}'
+    card_page.show(card_document(wrapped, night=night), VIEWPORTS[size])
+    assert problems_in(card_page.measure(), f"tables {size}") == []
+    narrow, prose, wide_box, wrapped_box = card_page.page.evaluate(TABLE_JS)
     assert narrow["scrollWidth"] <= narrow["clientWidth"]
     assert narrow["width"] < 300  # as wide as its content, not the card
     assert prose["scrollWidth"] <= prose["clientWidth"]
-    for scrolling in (wide, wrapped):
+    for scrolling in (wide_box, wrapped_box):
         if size == "phone":
             assert scrolling["scrollWidth"] > scrolling["clientWidth"]
         assert scrolling["right"] <= scrolling["cardRight"]
-    for t in (narrow, prose, wide, wrapped):
+    for t in (narrow, prose, wide_box, wrapped_box):
         assert t["minRule"] >= 3
         assert len(set(t["rows"][0::2])) == len(set(t["rows"][1::2])) == 1
         assert t["rows"][0] != t["rows"][1]  # zebra
