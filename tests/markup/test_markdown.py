@@ -93,7 +93,10 @@ def test_markdown_answer_renders_lists_and_code_in_anki(
     (note,) = anki.notes()
     back = note.cards()[0].answer()
     assert "<ul>\n<li>check the <strong>history</strong></li>" in back
-    assert '<pre class="iq-code" data-lang="bash"><code class="language-bash">kubectl' in back
+    assert (
+        '<pre class="iq-code" data-lang="bash"><code class="language-bash">'
+        '<span class="iq-line">kubectl'
+    ) in back
     assert '<span class="hl-b">echo</span>' in back
     assert "&lt;done&gt;" in back
     assert '<a href="https://kubernetes.io/docs/">the docs</a>' in back
