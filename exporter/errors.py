@@ -93,12 +93,6 @@ class AnkiError(ExporterError):
     code = "anki-failed"
 
 
-class WorkerLost(ExporterError):
-    """A worker process of a big build stopped without finishing (killed, out of memory)."""
-
-    code = "worker-lost"
-
-
 CODES: dict[str, str] = {
     # Finding and reading the content files
     "source-missing": "A path given (or a file in a folder) does not exist or cannot be reached.",
@@ -172,7 +166,6 @@ CODES: dict[str, str] = {
     "output-not-regular": "The output path is a device, FIFO, socket or a link to one.",
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
-    "worker-lost": "A worker process of a big build stopped (killed, out of memory?).",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
