@@ -86,10 +86,11 @@ class SelectionError(ExporterError):
     code = "selection-empty"
 
 
-class WorkerLost(ExporterError):
-    """A worker process of a big build stopped without finishing (killed, out of memory)."""
+class AnkiError(ExporterError):
+    """The running Anki could not be reached or asked (``push``, ``pull --from-anki``):
+    one line saying what to do."""
 
-    code = "worker-lost"
+    code = "anki-failed"
 
 
 CODES: dict[str, str] = {
@@ -165,8 +166,6 @@ CODES: dict[str, str] = {
     "output-not-regular": "The output path is a device, FIFO, socket or a link to one.",
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
-    "output-too-large": "The package would be 4 GiB or more; build it in slices.",
-    "worker-lost": "A worker process of a big build stopped (killed, out of memory?).",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
@@ -194,6 +193,19 @@ CODES: dict[str, str] = {
     "pull-export-foreign": "pull: the export holds none of SOURCES' questions.",
     "content-changed": "pull --apply: a content file changed on disk while pull ran.",
     "content-read-only": "pull --apply: a content file to write is read-only.",
+    # A running Anki through AnkiConnect (push, pull --from-anki)
+    "anki-url-invalid": "--anki-url / INTERVIEW_DECK_ANKI_URL is not an http:// address.",
+    "anki-unreachable": "Nothing answers there: Anki is not running, or has no AnkiConnect.",
+    "anki-timeout": "Anki did not answer in time (a dialog open in Anki?).",
+    "anki-not-ankiconnect": "Something answers at the address, but not as AnkiConnect does.",
+    "anki-connect-old": "The AnkiConnect add-on is too old for an action push needs.",
+    "anki-permission-refused": "AnkiConnect refused this program permission.",
+    "anki-key-required": "AnkiConnect asks for an API key and none was given.",
+    "anki-key-refused": "AnkiConnect refused the API key given.",
+    "anki-answer-too-large": "An answer from Anki is over the size limit.",
+    "anki-failed": "Anki could not do what it was asked (its own message follows).",
+    "anki-decks-missing": "pull --from-anki: Anki holds none of the bank's notes.",
+    "push-conflict": "push: a question edited both in Anki and in the YAML since the last build.",
     "content": "Problems in the content (each listed with its own code).",
     "error": "Any other problem.",
 }

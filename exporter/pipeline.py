@@ -2,13 +2,13 @@
 
 ``run_build``: discover the sources once -> skip if the local record proves the outputs
 current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
-the shorter roads; ``run_pull`` reads an Anki export back into the content files. Nothing
-here prints or exits: ``exporter.cli.commands`` does, from the outcome.
+the shorter roads; ``run_pull`` reads an Anki export back into the content files;
+``run_push`` builds, then imports into a running Anki (``exporter.connect``). Nothing here
+prints or exits: ``exporter.cli.commands`` does, from the outcome.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from exporter.content.load import Progress, load_bank
 from exporter.content.model import Bank
 from exporter.content.sources import Sources, discover
-from exporter.errors import ContentError, ContentErrors, OutputError
+from exporter.errors import AnkiError, ContentError, ContentErrors, OutputError
 from exporter.files import (
     HISTORY_CAP,
     YAML_SUFFIXES,
@@ -32,13 +32,15 @@ from exporter.files import (
 from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
 from exporter.package.history import History, loads
 from exporter.state import record as build_record
+from exporter.state.fieldcache import FieldCache
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
-from exporter.state.workcache import WorkCache, touch_work
 
 if TYPE_CHECKING:
     from exporter.authoring.pull import PullPlan
     from exporter.authoring.pull_write import FileChange, Shown
+    from exporter.connect.client import Client
+    from exporter.connect.push import Pushed
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -51,7 +53,7 @@ class BuildRequest:
     options: Options
     check: bool = False  # write nothing; say whether the outputs are current
     use_record: bool = True  # may skip the build when the local record proves nothing changed
-    work_root: Path | None = None  # where earlier builds' work is kept (None: reuse none)
+    cache_root: Path | None = None  # where earlier builds' fields are kept (None: reuse none)
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,13 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
-        if request.work_root is not None:
-            touch_work(request.work_root, options.output, time.time())
         return BuildOutcome("up-to-date", options.output, record=record)
-    root = request.work_root
-    work = WorkCache.for_output(root, options.output, build_record.code_digest()) if root else None
-    bank = load_bank(sources, progress=hooks.progress, memo=work)
+    bank = load_bank(sources, progress=hooks.progress)
     if hooks.loaded is not None:
         hooks.loaded(bank)
-    reuse = Reuse(work.known, work.by_fingerprint) if work is not None else Reuse()
+    root = request.cache_root
+    cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
+    reuse = Reuse(cache.fields) if cache is not None else Reuse()
     if request.check:
         result = plan(bank, options, now, read_history(history_path), reuse)
         checked: BuildStatus = "current" if is_current(result) else "stale"
@@ -113,13 +113,13 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
             options,
             now,
             read_history(history_path),
-            replace(reuse, on_rendered=work.rendered if work else None),
+            replace(reuse, on_rendered=cache.rendered if cache else None),
         )
         status: BuildStatus = "unchanged" if is_current(result) else "written"
         if status == "written":
             write_files(result.files())
-        if work is not None:
-            work.finish(time.time())
+        if cache is not None:
+            cache.save()
     if inputs is not None:
         images = {
             (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)
@@ -263,18 +263,23 @@ class PullOutcome:
     refused: tuple[str, ...] = ()  # changes --apply could not make, one line each
 
 
-def run_pull(request: PullRequest) -> PullOutcome:
-    """Compare an Anki export with SOURCES; with ``apply``, write the edits into the YAML."""
+def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
+    """Compare an Anki export with SOURCES (with ``anki``: the bank's decks, exported by the
+    running Anki); with ``apply``, write the edits into the YAML."""
     from exporter.authoring.pull import plan_pull
     from exporter.authoring.pull_write import changes, shown
+    from exporter.connect.push import bank_decks, exported_notes
     from exporter.reading.exports import read_export
 
-    notes = read_export(request.export)
+    notes = read_export(request.export) if anki is None else ()
     sources = discover(request.sources)
     sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
     bank = load_bank(sources)
     history_path = history_path_for(request.package)
     history = read_history(history_path)
+    if anki is not None:
+        anki.connect()
+        notes = exported_notes(anki, bank_decks(bank, history))
     found = plan_pull(
         bank,
         sources.files,
@@ -291,3 +296,60 @@ def run_pull(request: PullRequest) -> PullOutcome:
     files = made.files
     write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
     return PullOutcome(found, diffs, files, made.refused)
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What the user asked ``push`` for: a build, then its import into the running Anki."""
+
+    build: BuildRequest
+    anki: Client
+    prune: bool = False  # suspend and tag the notes of questions no longer in the bank
+    sync: bool = False  # then ask Anki to sync with AnkiWeb
+    prefer_yaml: bool = False  # import over notes edited both in Anki and in the YAML
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """The build, and what Anki then holds (``pushed``) or why Anki could not be asked
+    (``problem``: the package is built and kept all the same)."""
+
+    build: BuildOutcome
+    pushed: Pushed | None = None
+    problem: AnkiError | None = None
+
+
+def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOutcome:
+    """Build as ``build`` does, then import the package into the running Anki. A question
+    edited both in Anki and in the YAML since the last build is a ``ContentErrors`` before
+    anything is written (unless ``prefer_yaml``)."""
+    from exporter.connect.push import conflicts, deliver, look
+    from exporter.content.slices import select
+
+    options = request.build.options
+    sources = discover(request.build.sources)
+    bank = load_bank(sources)
+    selected, _left_out = select(bank, options.slice)
+    history = read_history(history_path_for(options.output))
+    try:
+        request.anki.connect()
+        before = look(request.anki, bank, selected, sources.files, history)
+    except AnkiError as exc:
+        return PushOutcome(run_build(request.build, now, hooks), problem=exc)
+    if before.conflicts and not request.prefer_yaml:
+        raise conflicts(before)
+    built = run_build(request.build, now, hooks)
+    try:
+        pushed = deliver(
+            request.anki,
+            options.output,
+            before,
+            bank,
+            selected,
+            history,
+            prune=request.prune,
+            and_sync=request.sync,
+        )
+    except AnkiError as exc:
+        return PushOutcome(built, problem=exc)
+    return PushOutcome(built, pushed)

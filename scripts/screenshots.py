@@ -1,6 +1,6 @@
 """Photograph cards for the README: one card of the shipped bank on a phone, front and back,
-light and dark; and the back of the rich example (math, code, diagram) on a phone and a
-desktop, light and dark, with Anki's MathJax typesetting it.
+light and dark; and the back of the rich example (math, code, a table, a diagram) on a phone
+and a desktop, light and dark, with Anki's MathJax typesetting it.
 
 The card goes the real way: content/ is built into a package, a fresh Anki collection
 (Anki's own backend, the ``anki`` package) imports it and renders the card, and Debian's

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from exporter.render.mathjax import ANKI_OPTIONS
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium tries to reach Google at every start.
 LAUNCH_ARGS = [
@@ -38,12 +40,9 @@ MATHJAX_DIR = Path(
     )
 )
 MATHJAX_URL = PAGE_URL + "_mathjax/"
-# Anki's reviewer configuration: \(…\) inline, \[…\] display, no $ and no escapes.
-MATHJAX_CONFIG = """window.MathJax = {
-  tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]],
-        processEscapes: false, processEnvironments: false},
-  startup: {typeset: true}
-};"""
+# Anki's reviewer configuration: \(…\) inline, \[…\] display, no $ and no escapes (the
+# preview page typesets with the same).
+MATHJAX_CONFIG = f"window.MathJax = {ANKI_OPTIONS};"
 
 
 def missing_browser() -> str | None:
@@ -137,13 +136,17 @@ class CardPage:
         self.requests.clear()
         self.page.goto(PAGE_URL, wait_until="load")
         if MATHJAX_URL in html:
-            self.page.wait_for_function(
-                "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-            )
-            self.page.evaluate("() => MathJax.startup.promise")
+            self._typeset()
         self.page.evaluate(
             "() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))"
         )
+
+    def _typeset(self) -> None:
+        """Wait until MathJax has typeset the page."""
+        self.page.wait_for_function(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+        )
+        self.page.evaluate("() => MathJax.startup.promise")
 
     def outside_requests(self) -> list[str]:
         """Requests other than the page, its media and the local MathJax."""
@@ -156,6 +159,8 @@ class CardPage:
         self.requests.clear()
         self._file = path.resolve().as_uri()
         self.page.goto(self._file, wait_until="load")
+        if self.page.evaluate("() => 'MathJax' in window"):
+            self._typeset()
 
     def measure(self, root: str = "body") -> dict[str, Any]:
         """Overflow, text contrast and badges of the elements under ``root``."""
@@ -232,4 +237,104 @@ MEASURE_JS = """
     bodyBackground: getComputedStyle(document.body).backgroundColor,
   };
 }
+"""
+
+
+# Wrapped code: for every source line (``.iq-line``) of every <pre>, where its first
+# non-space character sits and where each visual row after the first starts. Rows are found
+# from the characters' boxes: a character more than half a line below the row's top starts
+# the next row.
+CODE_LINES_JS = """
+() => Array.from(document.querySelectorAll("pre"), (pre) => {
+  const style = getComputedStyle(pre);
+  const contentLeft = pre.getBoundingClientRect().left + pre.clientLeft
+    + parseFloat(style.paddingLeft);
+  const lines = Array.from(pre.querySelectorAll(".iq-line"), (line) => {
+    const lineHeight = parseFloat(getComputedStyle(line).lineHeight);
+    const text = line.textContent;
+    const first = text.search(/\\S/);
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+    const rows = [];
+    let index = 0, firstLeft = null, charWidth = null;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.data.length; i++, index++) {
+        const range = document.createRange();
+        range.setStart(node, i); range.setEnd(node, i + 1);
+        const box = range.getBoundingClientRect();
+        if (index === first) { firstLeft = box.left; charWidth = box.width; }
+        if (/\\s/.test(node.data[i])) continue;
+        const row = rows[rows.length - 1];
+        if (!row || box.top > row.top + lineHeight / 2) rows.push({top: box.top, left: box.left});
+        else row.left = Math.min(row.left, box.left);
+      }
+    }
+    const box = line.getBoundingClientRect();
+    return {text, first, firstLeft, charWidth, rows: rows.map((r) => r.left),
+            height: box.height, top: box.top, lineHeight};
+  });
+  return {contentLeft, lines, scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth,
+          innerText: pre.innerText};
+})
+"""
+
+# Select the text between two offsets of a <pre>'s text (or all of it) as a reader would,
+# and return what the selection holds.
+SELECT_JS = """
+([index, start, end]) => {
+  const pre = document.querySelectorAll("pre")[index];
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  const range = document.createRange();
+  if (start === null) { range.selectNodeContents(pre); }
+  else {
+    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const next = seen + node.data.length;
+      if (start >= seen && start < next) range.setStart(node, start - seen);
+      if (end > seen && end <= next) range.setEnd(node, end - seen);
+      seen = next;
+    }
+  }
+  selection.addRange(range);
+  return selection.toString();
+}
+"""
+
+# Every formula: its box, what scrolls, and how far any part of its drawing reaches above
+# or below the box. A part hidden on purpose (MathJax's copy for screen readers, a glyph
+# clipped by MathJax's own boxes) is seen only as far as its clipping lets it show.
+FORMULAS_JS = """
+() => Array.from(document.querySelectorAll("mjx-container"), (container) => {
+  const box = container.getBoundingClientRect();
+  let below = 0, above = 0;
+  for (const part of container.querySelectorAll("mjx-math *")) {
+    const rect = part.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0) continue;
+    let top = rect.top, bottom = rect.bottom;
+    for (let a = part.parentElement; a && a !== container; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.overflowX !== "visible" || s.overflowY !== "visible") {
+        const clip = a.getBoundingClientRect();
+        top = Math.max(top, clip.top); bottom = Math.min(bottom, clip.bottom);
+      }
+    }
+    if (bottom <= top) continue;
+    below = Math.max(below, bottom - box.bottom);
+    above = Math.max(above, box.top - top);
+  }
+  // MathJax's own children (the drawing and the copy for screen readers), unclipped.
+  for (const child of container.children) {
+    const rect = child.getBoundingClientRect();
+    below = Math.max(below, rect.bottom - box.bottom);
+    above = Math.max(above, box.top - rect.top);
+  }
+  return {
+    tex: (container.querySelector("mjx-assistive-mml") || container).textContent.slice(0, 60),
+    display: container.getAttribute("display") === "true",
+    scrollHeight: container.scrollHeight, clientHeight: container.clientHeight,
+    scrollWidth: container.scrollWidth, clientWidth: container.clientWidth,
+    below, above, errors: container.querySelectorAll("mjx-merror").length,
+  };
+})
 """

@@ -22,7 +22,7 @@ from helpers import (
 
 @pytest.fixture(autouse=True)
 def work_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's builds keep their reusable work (``exporter.state.workcache``) in a folder
+    """Each test's builds keep their reusable fields (``exporter.state.fieldcache``) in a folder
     of that test alone, never in the user's cache nor another test's; child processes
     inherit it."""
     folder = tmp_path_factory.mktemp("work-cache")

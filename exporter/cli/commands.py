@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from exporter import __version__
+from exporter.cli.ankiconnect import anki_options
 from exporter.cli.team import chosen_format, diff, format_option, schema
 from exporter.cli.terminal import emit, say, terminal_hooks
 from exporter.content.model import DIFFICULTIES
@@ -24,6 +25,7 @@ from exporter.errors import ExporterError
 if TYPE_CHECKING:
     from exporter.cli.formats import Format
     from exporter.content.slices import Order
+    from exporter.pipeline import BuildRequest
 
 DEFAULT_SOURCES = ("content",)
 DEFAULT_OUTPUT = Path("dist") / "interview-questions.apkg"
@@ -102,6 +104,81 @@ def output_option(default: Path, help: str) -> Callable[[Callable[..., Any]], An
 sources_argument = click.argument("sources", nargs=-1, type=click.Path(path_type=str))
 
 
+_BUILD_OPTIONS = (
+    click.option(
+        "--difficulty",
+        "difficulties",
+        multiple=True,
+        type=click.Choice(DIFFICULTIES),
+        help="Only questions of this difficulty (repeatable).",
+    ),
+    click.option(
+        "--role", "roles", multiple=True, metavar="ROLE", help="Only this role, by name or slug."
+    ),
+    click.option(
+        "--tag", "tags", multiple=True, metavar="TAG", help="Only questions with this tag."
+    ),
+    click.option(
+        "--order",
+        type=click.Choice(ORDERS),
+        default="file",
+        show_default=True,
+        help="Order new cards are introduced in: as in the files, or easy to hard.",
+    ),
+    click.option(
+        "--tts",
+        "tts_lang",
+        metavar="LANG",
+        callback=_check_lang,
+        help="Read the question aloud on the front (Anki's {{tts}}), e.g. en_US.",
+    ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Always build in full, even when the local record says nothing changed.",
+    ),
+)
+
+
+def build_options(command: Callable[..., Any]) -> Any:
+    """The options that say what a build makes: ``build``'s, and ``push``'s."""
+    for option in reversed(_BUILD_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _build_request(
+    sources: tuple[str, ...],
+    output: Path,
+    *,
+    check: bool,
+    record: bool,
+    difficulties: tuple[str, ...],
+    roles: tuple[str, ...],
+    tags: tuple[str, ...],
+    order: str,
+    tts_lang: str | None,
+    no_cache: bool,
+) -> tuple[BuildRequest, list[str]]:
+    """The build the options ask for, and the slice options as the report names them."""
+    from exporter.content.slices import Slice
+    from exporter.package.assemble import Options
+    from exporter.pipeline import BuildRequest
+    from exporter.state.fieldcache import cache_root
+
+    chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
+    options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
+    work = None if no_cache else cache_root(os.environ, Path.home)
+    use_record = record and not no_cache
+    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, use_record, work)
+    filters = [
+        f"--{name} {value}"
+        for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
+        for value in values
+    ]
+    return request, filters
+
+
 @click.group(cls=ExporterGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="interview-deck")
 def cli() -> None:
@@ -111,6 +188,7 @@ def cli() -> None:
     Examples:
       interview-deck build                 # content/ -> dist/interview-questions.apkg
       interview-deck validate content/     # check only, write nothing
+      interview-deck push                  # build, then import into the running Anki
     """
 
 
@@ -120,36 +198,7 @@ def cli() -> None:
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if the output or its history is stale."
 )
-@click.option(
-    "--difficulty",
-    "difficulties",
-    multiple=True,
-    type=click.Choice(DIFFICULTIES),
-    help="Only questions of this difficulty (repeatable).",
-)
-@click.option(
-    "--role", "roles", multiple=True, metavar="ROLE", help="Only this role, by name or slug."
-)
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only questions with this tag.")
-@click.option(
-    "--order",
-    type=click.Choice(ORDERS),
-    default="file",
-    show_default=True,
-    help="Order new cards are introduced in: as in the files, or easy to hard.",
-)
-@click.option(
-    "--tts",
-    "tts_lang",
-    metavar="LANG",
-    callback=_check_lang,
-    help="Read the question aloud on the front (Anki's {{tts}}), e.g. en_US.",
-)
-@click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Always build in full, even when the local record says nothing changed.",
-)
+@build_options
 @format_option
 def build(
     sources: tuple[str, ...],
@@ -177,24 +226,23 @@ def build(
       interview-deck build --check --format github   # in CI: is dist/ up to date?
     """
     from exporter.cli.formats import build_output
-    from exporter.content.slices import Slice
-    from exporter.package.assemble import Options
-    from exporter.pipeline import BuildRequest, run_build
-    from exporter.state.workcache import work_root
+    from exporter.pipeline import run_build
 
     now = _clock()
-    chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
-    options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
-    work = None if no_cache else work_root(os.environ, Path.home)
-    record = not no_cache and fmt == "text"
-    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, record, work)
+    request, filters = _build_request(
+        sources,
+        output,
+        check=check,
+        record=fmt == "text",
+        difficulties=difficulties,
+        roles=roles,
+        tags=tags,
+        order=order,
+        tts_lang=tts_lang,
+        no_cache=no_cache,
+    )
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_build(request, now, hooks)
-    filters = [
-        f"--{name} {value}"
-        for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))
-        for value in values
-    ]
     emit(build_output(fmt, outcome, filters))
 
 
@@ -306,26 +354,103 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
 
 
 @cli.command()
-@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("export", required=False, type=click.Path(path_type=Path))
 @sources_argument
+@click.option(
+    "--from-anki",
+    is_flag=True,
+    help="No EXPORT: export the bank's decks from the running Anki (AnkiConnect).",
+)
 @click.option("--apply", is_flag=True, help="Write the edits into the content files.")
 @click.option("--add-new", is_flag=True, help="With --apply: add notes made in Anki as questions.")
 @click.option("--prefer", type=click.Choice(["anki", "yaml"]), help="Which side wins a conflict.")
 @output_option(DEFAULT_OUTPUT, "The package built from SOURCES, beside its build history.")
-def pull(export: Path, sources: tuple[str, ...], output: Path, **flags: Any) -> None:
+@anki_options
+def pull(
+    export: Path | None,
+    sources: tuple[str, ...],
+    output: Path,
+    from_anki: bool,
+    anki_url: str,
+    anki_key: str | None,
+    **flags: Any,
+) -> None:
     """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
 
     Prints the YAML diff of each question whose note differs (exit 1 if any); --apply writes it.
+    With --from-anki there is no EXPORT: the running Anki exports the bank's decks itself.
 
     \b
-    Example:
+    Examples:
       interview-deck pull ~/Downloads/Interview.apkg --apply
+      interview-deck pull --from-anki --apply
     """
+    from exporter.cli.ankiconnect import client_for
     from exporter.cli.report import pull_report
+    from exporter.connect.push import ANKI
     from exporter.pipeline import PullRequest, run_pull
 
-    request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
-    emit(pull_report(str(export), run_pull(request), request.apply))
+    if not from_anki:
+        if export is None:
+            raise click.UsageError("Missing argument 'EXPORT' (or pass --from-anki).")
+        request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
+        emit(pull_report(str(export), run_pull(request), request.apply))
+        return
+    given = (str(export), *sources) if export is not None else sources
+    client = client_for(anki_url, anki_key)
+    request = PullRequest(ANKI, given or DEFAULT_SOURCES, output, **flags)
+    emit(pull_report(f"Anki at {client.address}", run_pull(request, client), request.apply))
+
+
+@cli.command()
+@sources_argument
+@output_option(DEFAULT_OUTPUT, "The .apkg to build and import; its build history goes beside it.")
+@build_options
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Suspend the cards of notes whose question left SOURCES and tag them "
+    "interview-deck::removed (nothing is deleted).",
+)
+@click.option("--sync", "and_sync", is_flag=True, help="Then ask Anki to sync with AnkiWeb.")
+@click.option(
+    "--prefer",
+    type=click.Choice(["yaml"]),
+    help="yaml: import over notes edited both in Anki and in the YAML since the last build.",
+)
+@anki_options
+def push(
+    sources: tuple[str, ...],
+    output: Path,
+    prune: bool,
+    and_sync: bool,
+    prefer: str | None,
+    anki_url: str,
+    anki_key: str | None,
+    **build: Any,
+) -> None:
+    """Build SOURCES as build does, then import the package into the running Anki.
+
+    Needs Anki desktop with the AnkiConnect add-on (code 2055492159). Notes edited in Anki
+    since the last build stay as they are there (bring them home with pull --from-anki);
+    questions no longer in SOURCES are listed, and --prune suspends them.
+
+    \b
+    Examples:
+      interview-deck push
+      interview-deck push --prune --sync
+      INTERVIEW_DECK_ANKI_KEY=secret interview-deck push content/
+    """
+    from exporter.cli.ankiconnect import client_for, push_report
+    from exporter.pipeline import PushRequest, run_push
+
+    now = _clock()
+    client = client_for(anki_url, anki_key)
+    request, filters = _build_request(sources, output, check=False, record=True, **build)
+    asked = PushRequest(request, client, prune, and_sync, prefer_yaml=prefer == "yaml")
+    with terminal_hooks("Reading questions") as hooks:
+        outcome = run_push(asked, now, hooks)
+    emit(push_report(outcome, client, filters))
 
 
 cli.add_command(schema)

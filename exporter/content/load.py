@@ -4,10 +4,9 @@ a whole (ids unique across files). Every problem becomes a ``ContentError``."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from exporter.content.check import check_file
 from exporter.content.media import MediaProblem, resolve
@@ -23,38 +22,20 @@ from exporter.content.model import (
 from exporter.content.sources import (
     SourceFile,
     Sources,
-    content_digest,
     decode,
     read_bytes,
     size_of,
 )
 from exporter.content.yamlnodes import alias_errors, compose, editor_lines
 from exporter.errors import ContentError, ContentErrors, ContentWarning
-from exporter.workers import ordered_map, worker_count
 
 Progress = Callable[[int, int], None]
 
 
-class FileMemo(Protocol):
-    """Files loaded by an earlier build (``exporter.state.workcache``), by a digest of their bytes
-    (``sources.content_digest``)."""
-
-    def loaded(self, source: SourceFile, digest: bytes) -> LoadedFile | None: ...
-
-    def remember(self, source: SourceFile, digest: bytes, loaded: LoadedFile) -> None: ...
-
-
-# Parse files in worker processes when at least this many bytes of YAML need parsing.
-PARALLEL_MIN_BYTES = 4 << 20
-
-
-def load_bank(
-    sources: Sources, *, progress: Progress | None = None, memo: FileMemo | None = None
-) -> Bank:
+def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     """Read every content file of ``sources``; raise ``ContentErrors`` with all problems.
 
-    ``progress(done, total)`` is told the bytes read so far after each file. A file ``memo``
-    knows by its bytes is not parsed again.
+    ``progress(done, total)`` is told the bytes read so far after each file.
     """
     errors = list(sources.errors)
     warnings: list[ContentWarning] = []
@@ -64,7 +45,7 @@ def load_bank(
     first_seen: dict[str, tuple[str, int]] = {}
     decks: dict[str, RoleFile] = {}
     with collector_paused():
-        every = _load_all(sources.files, sizes, memo)
+        every = map(load_file, sources.files)
         for source, size, loaded in zip(sources.files, sizes, every, strict=True):
             errors.extend(loaded.errors)
             warnings.extend(loaded.warnings)
@@ -164,41 +145,10 @@ class LoadedFile:
     warnings: tuple[ContentWarning, ...] = ()
 
 
-def _load_all(
-    files: Sequence[SourceFile], sizes: Sequence[int], memo: FileMemo | None
-) -> Iterator[LoadedFile]:
-    """Each file loaded, in order: from ``memo`` when it knows the bytes, else parsed (in
-    worker processes when there is enough YAML to parse, ``exporter.workers``)."""
-    known: dict[int, LoadedFile] = {}
-    if memo is not None:
-        for i, source in enumerate(files):
-            raw, err = read_bytes(source)
-            hit = memo.loaded(source, content_digest(raw)) if err is None else None
-            if hit is not None:
-                known[i] = hit
-    missed = [f for i, f in enumerate(files) if i not in known]
-    work = sum(size for i, size in enumerate(sizes) if i not in known)
-    count = min(len(missed), worker_count(work, PARALLEL_MIN_BYTES))
-    parsed = ordered_map(_parse, missed, count)
-    for i, source in enumerate(files):
-        if i in known:
-            yield known[i]
-            continue
-        loaded, digest = next(parsed)
-        if memo is not None and digest:
-            memo.remember(source, digest, loaded)
-        yield loaded
-
-
-def _parse(source: SourceFile) -> tuple[LoadedFile, bytes]:
-    """One file loaded, with the digest of the very bytes parsed (empty if unreadable)."""
-    raw, err = read_bytes(source)
-    return _load_file(source, raw, err), content_digest(raw) if err is None else b""
-
-
 def load_file(source: SourceFile) -> LoadedFile:
     """Parse and check one content file, and resolve the images its questions show."""
-    return _parse(source)[0]
+    raw, err = read_bytes(source)
+    return _load_file(source, raw, err)
 
 
 def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:

@@ -38,8 +38,11 @@ PURPOSE = {
     "questions": "The questions: a list of at least one.",
     "id": "The question's stable id: its Anki note keeps it across edits. Never reuse one.",
     "difficulty": "How hard the question is.",
-    "question": "The front of the card, in Markdown ($math$, `code`, images).",
-    "answer": "The back of the card: a sample answer, in Markdown.",
+    "question": "The front of the card, in Markdown ($math$, `code`, images, tables).",
+    "answer": (
+        "The back of the card: a sample answer, in Markdown (CommonMark with $math$, "
+        "fenced code, images, GFM pipe tables and ~~strikethrough~~)."
+    ),
     "tags": "Extra Anki tags, each a lowercase slug such as 'ci-cd'.",
     "guid": "Set by 'pull --add-new' for a note made in Anki; leave it as it is.",
 }

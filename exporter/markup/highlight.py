@@ -1,13 +1,21 @@
-"""Fenced code with a language -> HTML spans coloured by the note type's CSS (Pygments).
+"""A code block -> the ``<pre>`` a card shows: one span per source line, tokens coloured by
+the note type's CSS (Pygments) when the fence names a known language.
 
 Highlighting happens at build time, so no script runs on the card. Every token is put in
 one of a few classes (``hl-k`` keyword, ``hl-s`` string, …), each given a colour per theme
 in ``templates/style.css``; a token type outside them stays the text colour.
+
+Each source line is a ``<span class="iq-line">`` carrying its indent in columns
+(``style="--iq-indent:4"``), so the CSS can wrap a long line with a hanging indent: its
+continuation starts right of the line's first non-space character, not at the block's
+edge. The newlines stay in the text between the spans, so the block's text (copied,
+selected, or read back by ``pull``) is the source exactly.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -88,26 +96,91 @@ def _class_of(ttype: Any) -> str | None:
 # most of highlighting's cost, so the last few thousand blocks are remembered.
 @lru_cache(maxsize=4096)
 def highlight(code: str, language: str) -> str | None:
-    """``code`` as escaped HTML with ``<span class="hl-X">`` around coloured tokens, or
-    ``None`` when the language is unknown."""
+    """``code`` as escaped HTML, one ``iq-line`` span per line with ``<span class="hl-X">``
+    around coloured tokens, or ``None`` when the language is unknown."""
     lexer = _lexer(language.lower())
     if lexer is None:
         return None
-    out: list[str] = []
+    runs: list[tuple[str | None, str]] = []
     pending: list[str] = []
     current: str | None = None
     for ttype, value in lexer.get_tokens(code):
         name = _class_of(ttype) if value.strip() else None
         if name != current:
-            _flush(out, pending, current)
+            if pending:
+                runs.append((current, "".join(pending)))
             pending, current = [], name
         pending.append(value)
-    _flush(out, pending, current)
+    if pending:
+        runs.append((current, "".join(pending)))
+    return _lines(runs)
+
+
+def code_block_html(source: str, language: str | None) -> str:
+    """The whole ``<pre>`` of a fenced or indented code block: highlighted when ``language``
+    is known to Pygments and the block is short enough, else plain; lines as ``iq-line``
+    spans either way."""
+    lang = language or ""
+    long = len(source) > MAX_HIGHLIGHT_CHARS
+    body = highlight(source, lang) if lang and not long else None
+    name = html.escape(lang)
+    if body is not None:
+        return (
+            f'<pre class="iq-code" data-lang="{name}"><code class="language-{name}">'
+            f"{body}</code></pre>"
+        )
+    attrs = f' class="language-{name}"' if lang else ""
+    return f"<pre><code{attrs}>{_lines([(None, source)])}</code></pre>"
+
+
+TAB_SIZE = 4  # as ``tab-size`` in the note type's CSS
+HANG = 2  # columns a wrapped line's continuation starts past its indent, as in the CSS
+
+
+def indent_columns(line: str) -> int:
+    """How many columns the leading spaces and tabs of ``line`` take (tab stops every
+    ``TAB_SIZE``); 0 for a line of white space only (it has no text to hang under)."""
+    column = 0
+    for char in line:
+        if char == " ":
+            column += 1
+        elif char == "\t":
+            column += TAB_SIZE - column % TAB_SIZE
+        else:
+            return column
+    return 0
+
+
+def _lines(runs: Iterable[tuple[str | None, str]]) -> str:
+    """Runs of (class or None, text) as escaped HTML, one ``iq-line`` span per source line;
+    a token that spans lines is split, each part keeping its class. The newlines are kept
+    between the spans; a last line without one gets none."""
+    out: list[str] = []
+    parts: list[str] = []  # the current line's HTML
+    raw: list[str] = []  # and its text, for the indent
+
+    def end_line(newline: bool) -> None:
+        text = "".join(raw)
+        indent = indent_columns(text)
+        if "\t" in text:
+            # The browser measures tab stops from where continuations start, not from where
+            # the line does: keep that a whole number of tab stops from the line's start.
+            indent += -(indent + HANG) % TAB_SIZE
+        style = f' style="--iq-indent:{indent}"' if indent else ""
+        out.append(f'<span class="iq-line"{style}>{"".join(parts)}</span>')
+        if newline:
+            out.append("\n")
+        parts.clear()
+        raw.clear()
+
+    for name, text in runs:
+        for n, piece in enumerate(text.split("\n")):
+            if n:
+                end_line(newline=True)
+            if piece:
+                escaped = html.escape(piece, quote=False)
+                parts.append(f'<span class="hl-{name}">{escaped}</span>' if name else escaped)
+                raw.append(piece)
+    if parts:
+        end_line(newline=False)
     return "".join(out)
-
-
-def _flush(out: list[str], pending: list[str], name: str | None) -> None:
-    if not pending:
-        return
-    text = html.escape("".join(pending), quote=False)
-    out.append(f'<span class="hl-{name}">{text}</span>' if name else text)

@@ -1,153 +1,237 @@
-"""Question and answer text (CommonMark + math) -> the HTML that goes into a card field.
+"""Question and answer text (CommonMark + GFM tables and strikethrough + math) -> the HTML
+that goes into a card field.
 
-Markdown gives paragraphs, lists, emphasis, inline code, fenced code blocks and links; math
-between ``$…$``, ``\\(…\\)``, ``$$…$$`` or ``\\[…\\]`` reaches Anki's MathJax untouched
-(``exporter.markup.math``); a fence with a language is highlighted (``exporter.markup.highlight``);
-an image whose path was resolved to a media file (``exporter.content.media``) is shown from the
-package, any other image is a plain link, so a card never loads anything from the network.
-Raw HTML is never passed through: it is escaped. A single line break stays a line break.
+The parser is pulldown-cmark (through ``pyromark``, compiled); this module turns its events
+into our HTML and carries the rules CommonMark does not have:
+
+- Raw HTML is never passed through: it is text, escaped (``<div>`` starts no HTML block).
+- Math between ``$…$`` (pandoc's rule: "costs $5 and $10" stays text; a closing ``$``
+  followed by a digit closes nothing), ``$$…$$``, ``\\(…\\)`` or ``\\[…\\]`` reaches Anki's
+  MathJax untouched as ``\\(…\\)`` / ``\\[…\\]``; a display formula on lines of its own is a
+  block (``<div class="iq-math">``) and its lines are TeX, never Markdown. An opener never
+  closed in its paragraph is a problem, never a broken card.
+- A fence with a language is highlighted (``exporter.markup.highlight``).
+- An image whose path was resolved to a media file (``exporter.content.media``) is shown
+  from the package; any other image is a plain link, so a card never loads from the network.
+- A single line break stays a line break; Anki's own ``[sound:…]``-style syntax is made inert.
 
 ``scan`` finds, without rendering, what the loader must check: image paths, unclosed math
-and unknown code languages, each with its line in the text.
+and unknown code languages, each with its line in the text. The output equals markdown-it-py's
+(``commonmark``, ``html: False``, ``breaks: True``) wherever both read the text alike; the
+differences are listed in docs/content-format.md and guarded by tests/markup.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from typing import Any, cast
 
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-    from markdown_it.token import Token
+import pyromark
+
+from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, code_block_html, is_known
+
+_OPTIONS = (
+    pyromark.Options.ENABLE_MATH
+    | pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+)
+# Stand-ins written into the text before parsing, one byte for one so offsets hold, and
+# turned back after: YAML cannot carry these control characters, so no author types them.
+_LT = "\x01"  # a '<' that starts no HTML (CommonMark's html off, as markdown-it's html: False)
+_NL = "\x02"  # a line break inside a display formula of its own lines: its lines are TeX
+_DOLLAR = "\x03"  # the '$' of Anki's own [$]…[/$]: text, never our math
+_STAND_INS = re.compile("[\x01-\x03]")
 
 # Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
-# rendering it directly is much faster than parsing it (docs/BENCHMARKS.md).
+# rendering it directly is faster than parsing it (docs/BENCHMARKS.md).
 # White space other than ' ' and newline (tabs, no-break and ideographic spaces, odd line
 # breaks) is trimmed by CommonMark where plain splitting would not: leave it to the parser.
 _OTHER_SPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00" + _OTHER_SPACE + "]")
+_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00-\\x08" + _OTHER_SPACE + "]")
 _SPECIAL_START = re.compile(r"[-+= ]|\d+[.)]")  # a list, heading rule or indented line
 _SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
 # What ``scan`` looks for: math, images and fences. Text without any needs no parse.
 _RICH = re.compile(r"\$|\\[(\[]|!\[|```|~~~")
 
-
-@cache
-def _markdown() -> MarkdownIt:
-    from markdown_it import MarkdownIt  # imported only when some text needs it
-
-    from exporter.markup.math import math_plugin
-
-    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "xhtmlOut": False})
-    md.use(math_plugin)
-    md.add_render_rule("image", _image)
-    md.add_render_rule("fence", _fence)
-    md.add_render_rule("text", _text)
-    return md
-
-
+# A '<' that CommonMark reads as a link even with HTML off: an autolink, an email autolink,
+# a link destination in pointy brackets.
+_KEEP_LT = re.compile(
+    r"(?P<lt><)(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>"
+    r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>)"
+    r"|\]\((?P=lt)?(?P<lt2><)"
+    r"|\]:[ \t]*\n?[ \t]*(?P<lt3><)"
+)
+_ANKI_DOLLARS = re.compile(r"\[/?(\$\$?)\]")
+# A display formula on lines of its own starts with ``$$`` or ``\\[`` first on a line (after
+# white space or list markers), and closes at the end of a later line, within 100 lines.
+_DISPLAY_OPENER = re.compile(r"^(?:[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]+)*[ \t]*(\$\$|\\\[)", re.M)
+MAX_BLOCK_LINES = 100
+_PAIRS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
+_DANGEROUS_URL = re.compile(r"^(?:vbscript|javascript|file|data):")
+_SAFE_DATA_URL = re.compile(r"^data:image/(?:gif|png|jpeg|webp);")
+_URL_SAFE = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;/?:@&=+$,-_.!~*'()#"
+)
 _LITERAL_DELIMITER = re.compile(r"\\[(\[]")
+_ALIGN = {"Left": ' style="text-align:left"', "Right": ' style="text-align:right"'}
+_ALIGN["Center"] = ' style="text-align:center"'
 
 
-def _text(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    """Text, escaped; a literal ``\\(`` or ``\\[`` the author wrote (as ``\\\\(``) is kept
-    from Anki's MathJax, which would otherwise take it for the start of a formula."""
-    from markdown_it.common.utils import escapeHtml
-
-    text = escapeHtml(tokens[idx].content)
-    if "\\" not in text:
-        return text
-    return _LITERAL_DELIMITER.sub(
-        lambda m: f'<span class="tex2jax_ignore">{m.group()}</span>', text
-    )
-
-
-def _image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    from markdown_it.common.utils import escapeHtml
-
-    token = tokens[idx]
-    src = str(token.attrGet("src"))
-    alt = self.renderInlineAsText(token.children or [], options, env)
-    name = env.get("media", {}).get(src) if isinstance(env, dict) else None
-    if name is None:  # not a file of the bank (a web address): a link, never loaded
-        return f'<a href="{escapeHtml(src)}">{escapeHtml(alt or src)}</a>'
-    title = token.attrGet("title")
-    extra = f' title="{escapeHtml(str(title))}"' if title else ""
-    # The path as written, for the way back to YAML. Not "data-src": Anki's media scan before
-    # 24.x takes the last attribute ending in "src" and would miss the image.
-    return (
-        f'<img src="{escapeHtml(name)}" alt="{escapeHtml(alt)}"{extra} '
-        f'data-iq-path="{escapeHtml(src)}">'
-    )
+def escape(text: str) -> str:
+    """Text as HTML (``&``, ``<``, ``>`` and ``"``), as markdown-it escapes."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
-def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    from markdown_it.common.utils import escapeHtml
+def tex_html(tex: str, display: bool) -> str:
+    """TeX as it goes into a card field, inside Anki's MathJax delimiters: line breaks become
+    spaces, and only ``&``, ``<`` and ``>`` are escaped (the browser turns them back)."""
+    body = " ".join(tex.split("\n")).replace("&", "&amp;").replace("<", "&lt;")
+    body = body.replace(">", "&gt;")
+    return f"\\[{body}\\]" if display else f"\\({body}\\)"
 
-    from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, highlight
 
-    token = tokens[idx]
-    language = fence_language(token.info)
-    long = len(token.content) > MAX_HIGHLIGHT_CHARS
-    body = highlight(token.content, language) if language and not long else None
-    if body is None:
-        return str(self.fence(tokens, idx, options, env))
-    lang = escapeHtml(language)
-    return (
-        f'<pre class="iq-code" data-lang="{lang}"><code class="language-{lang}">'
-        f"{body}</code></pre>\n"
-    )
+def normalize_url(url: str) -> str:
+    """A link or image address as it is written into HTML: percent-encoded where a URL may
+    not hold the character, existing ``%XX`` kept (as markdown-it's ``normalizeLink``)."""
+    if url.isascii() and not re.search(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]", url):
+        return url
+    out: list[str] = []
+    raw = url.encode("utf-8", "surrogatepass")
+    i = 0
+    while i < len(raw):
+        byte = raw[i]
+        if byte == 0x25 and re.match(rb"%[0-9A-Fa-f]{2}", raw[i : i + 3]):
+            out.append(raw[i : i + 3].decode())
+            i += 3
+            continue
+        out.append(chr(byte) if byte in _URL_SAFE else f"%{byte:02X}")
+        i += 1
+    return "".join(out)
+
+
+def is_safe_url(url: str) -> bool:
+    """False for addresses no card may follow (``javascript:`` and the like), which CommonMark
+    renderers leave as text."""
+    url = url.strip().lower()
+    return bool(_SAFE_DATA_URL.match(url)) if _DANGEROUS_URL.match(url) else True
 
 
 def fence_language(info: str) -> str:
-    """The language a fence names: the first word of its info string, unescaped as
-    CommonMark does (so the scan and the renderer agree)."""
-    from markdown_it.common.utils import unescapeAll
-
-    words = unescapeAll(info).split(maxsplit=1)
+    """The language a fence names: the first word of its info string."""
+    words = info.split(maxsplit=1)
     return words[0] if words else ""
 
 
-def _plain(text: str) -> str:
-    """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
-    text = text.replace('"', "&quot;")
-    paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
-    return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+# --- reading: the parser's events, with our math resolved ---------------------------------
 
 
-def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
-    """Render content text as card HTML; ``media`` maps image paths as written (after
-    Markdown's URL normalisation) to the media file names they are shown from."""
-    text = text.strip()
-    if (
-        text
-        and not _SPECIAL_CHAR.search(text)
-        and not _SPECIAL_LINE.search(text)
-        and not _SPECIAL_START.match(text)
-    ):
-        return _plain(text)
-    return inert_anki_syntax(str(_markdown().render(text, {"media": media or {}})).rstrip("\n"))
+def _prepare(text: str) -> str:
+    """``text`` with the stand-ins written in: '<' that would start HTML, line breaks of
+    display formulas on lines of their own, the '$' of Anki's syntax (all one byte for one)."""
+    if _STAND_INS.search(text):
+        text = _STAND_INS.sub(" ", text)
+    if "<" in text:
+        text = _html_off(text)
+    if "[" in text and "$]" in text:
+        text = _ANKI_DOLLARS.sub(lambda m: m.group().replace("$", _DOLLAR), text)
+    if "\n" in text and ("$$" in text or "\\[" in text):
+        text = _join_display_blocks(text)
+    return text
 
 
-# Anki's own bracket syntax, which it would act on inside a field: a play button
-# ([sound:…]), text to speech ([anki:tts …]), LaTeX images ([latex], [$], [$$]).
-_ANKI_SYNTAX = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
+def _html_off(text: str) -> str:
+    """``text`` with each '<' that could start HTML written as ``_LT``; kept: autolinks,
+    pointy link destinations and escaped ``\\<``."""
+    angles = list(_ANGLE.finditer(text))
+    if not angles:
+        return text
+    kept = {m.start(group) for m in _KEEP_LT.finditer(text) for group in ("lt", "lt2", "lt3")}
+    out: list[str] = []
+    last = 0
+    for match in angles:
+        i = j = match.start()
+        while j and text[j - 1] == "\\":
+            j -= 1
+        if i not in kept and (i - j) % 2 == 0:
+            out += (text[last:i], _LT)
+            last = i + 1
+    out.append(text[last:])
+    return "".join(out)
 
 
-def inert_anki_syntax(html: str) -> str:
-    """``html`` with the ``[`` of Anki's own syntax written as ``&#91;``: the card shows the
-    same text, and Anki finds nothing to play, speak or typeset."""
-    return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
+_ANGLE = re.compile(r"<(?=[A-Za-z/!?])")  # only these start HTML
 
 
-def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
-    """``to_html`` always through the Markdown parser (tests compare the shortcut with it)."""
-    return inert_anki_syntax(
-        str(_markdown().render(text.strip(), {"media": media or {}})).rstrip("\n")
-    )
+def _join_display_blocks(text: str) -> str:
+    """Display formulas on lines of their own, each made one line (``_NL`` for its line
+    breaks) so that no TeX line is read as a list, heading or rule. Not inside code."""
+    spans = []
+    for match in _DISPLAY_OPENER.finditer(text):
+        span = _display_span(text, match.end(), _PAIRS[match.group(1)])
+        if span and not _quoted(text, match.start(), span):
+            spans.append((match.start(), span))
+    if not spans:
+        return text
+    code = _code_ranges(text)
+    out = list(text)
+    last = -1
+    for start, end in spans:
+        if start < last or any(cs < end and start < ce for cs, ce in code):
+            continue
+        for i in range(start, end):
+            if out[i] == "\n":
+                out[i] = _NL
+        last = end
+    return "".join(out)
+
+
+def _display_span(text: str, begin: int, closer: str) -> int | None:
+    """Where a display formula opened at ``begin`` (just after its opener) ends, when it
+    closes at the end of a later line (as markdown-it's block rule read it); else None."""
+    line_end = text.find("\n", begin)
+    if line_end < 0 or closer in text[begin:line_end]:
+        return None  # one line: the parser's own inline formula
+    for _ in range(MAX_BLOCK_LINES - 1):
+        start = line_end + 1
+        line_end = text.find("\n", start)
+        line = text[start:] if line_end < 0 else text[start:line_end]
+        if closer in line:
+            after = line.split(closer, 1)[1]
+            return None if after.strip() else start + line.index(closer) + len(closer)
+        if line_end < 0:
+            return None
+    return None
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """True when a line of the span is inside a block quote (its '>' would become TeX)."""
+    return any(line.lstrip().startswith(">") for line in text[start:end].split("\n")[1:])
+
+
+def _code_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of code blocks and code spans (a display formula is never there)."""
+    data = text.encode()
+    found = []
+    for event, span in pyromark.events_with_range(text, options=_OPTIONS):
+        start = event.get("Start") if type(event) is dict else None
+        if (type(event) is dict and "Code" in event) or (
+            type(start) is dict and "CodeBlock" in start
+        ):
+            found.append((len(data[: span["start"]].decode()), len(data[: span["end"]].decode())))
+    return found
 
 
 @dataclass(frozen=True)
@@ -170,79 +254,581 @@ class Scan:
 
 NOTHING = Scan()
 
+_Event = Any  # a pyromark event: a str ('SoftBreak') or a one-key dict
+_Span = dict[str, int]  # "start" and "end": byte offsets into the prepared text
+NO_SPAN: _Span = {"start": -1, "end": -1}  # offsets not asked of the parser
+
+
+class _NeedRanges(Exception):
+    """Rendering met something that needs the parser's offsets: render again with them."""
+
+
+class _Reader:
+    """The events of one text, with math resolved: ``\\(…\\)`` and ``\\[…\\]`` (which
+    CommonMark reads as escaped brackets) become math events, a ``$…$`` that pandoc's rule
+    rejects becomes text, and unclosed openers are recorded in ``problems`` (byte, message)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = _prepare(text)
+        self.data = self.text.encode()
+        self.problems: list[tuple[int, str]] = []
+        self.ranges = False  # offsets wanted for every text (a link left as text needs them)
+
+    def events(self) -> Iterable[tuple[_Event, _Span]]:
+        """The events; without offsets (``NO_SPAN``) for text with no math to resolve."""
+        if "$" not in self.text and "\\" not in self.text and not self.ranges:
+            return zip(pyromark.events(self.text, options=_OPTIONS), repeat(NO_SPAN))
+        return self._resolved()
+
+    def _resolved(self) -> Iterator[tuple[_Event, _Span]]:
+        data = self.data
+        math_brackets = b"\\(" in data or b"\\[" in data
+        containers: list[int] = []  # end offsets of the open inline containers
+        stream: Iterator[tuple[_Event, _Span]] = iter(
+            cast(Any, pyromark.events_with_range(self.text, options=_OPTIONS))
+        )
+        pending: tuple[_Event, _Span] | None = None
+        in_code = False
+        drop_ends = 0  # End events whose Start a formula swallowed
+        depth = 0  # nesting since the last swallow
+        while True:
+            item, pending = (pending, None) if pending is not None else (next(stream, None), None)
+            if item is None:
+                return
+            event, span = item
+            start, end = span["start"], span["end"]
+            if type(event) is dict:
+                if "Start" in event:
+                    if _is_container(event["Start"]):
+                        containers.append(end)
+                    elif type(event["Start"]) is dict and "CodeBlock" in event["Start"]:
+                        in_code = True
+                    depth += 1
+                elif "End" in event:
+                    if drop_ends and depth == 0:
+                        drop_ends -= 1
+                        continue
+                    depth = max(depth - 1, 0)
+                    if _is_container(event["End"]):
+                        containers.pop()
+                    in_code = in_code and event["End"] != "CodeBlock"
+                elif "Text" in event and not in_code:
+                    if math_brackets and start and data[start - 1] == 0x5C:
+                        opened = self._bracket_math(event["Text"], start, containers)
+                        if opened is not None:
+                            math, close = opened
+                            yield math
+                            pending, swallowed = self._skip(stream, close)
+                            drop_ends += swallowed
+                            depth = 0
+                            continue
+                    elif (
+                        event["Text"].startswith("$")
+                        and data[start : start + 2] == b"$$"
+                        and (start == 0 or data[start - 1] not in b"$\\")
+                    ):
+                        self.problems.append((start, _unclosed("$$")))
+                elif "InlineMath" in event and data[end : end + 1].isdigit():
+                    yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
+                    continue
+            yield event, span
+
+    def _bracket_math(
+        self, text: str, start: int, containers: list[int]
+    ) -> tuple[tuple[_Event, _Span], int] | None:
+        """A ``\\(`` or ``\\[`` escape at ``start - 1`` as a formula: (event, closer end)."""
+        if text[:1] not in "([":
+            return None
+        backslashes, i = 0, start - 1
+        while i >= 0 and self.data[i] == 0x5C:
+            backslashes, i = backslashes + 1, i - 1
+        if backslashes % 2 == 0:
+            return None  # '\\(' is a literal backslash before '('
+        opener = "\\" + text[0]
+        closer = _PAIRS[opener].encode()
+        limit = containers[-1] if containers else len(self.data)
+        close = self.data.find(closer, start + 1, limit)
+        if close < 0:
+            self.problems.append((start - 1, _unclosed(opener)))
+            return None
+        tex = self.data[start + 1 : close].decode()
+        if not tex.strip():
+            return None
+        kind = "DisplayMath" if opener == "\\[" else "InlineMath"
+        return ({kind: tex}, {"start": start - 1, "end": close + 2}), close + 2
+
+    def _skip(
+        self, stream: Iterator[tuple[_Event, _Span]], until: int
+    ) -> tuple[tuple[_Event, _Span] | None, int]:
+        """Drop the events a formula covers (up to byte ``until``): the first event after it
+        (the text after the formula, when an event straddles it), and how many Starts were
+        dropped unclosed."""
+        opened = 0
+        for event, span in stream:
+            start, end = span["start"], span["end"]
+            if type(event) is dict and "End" in event:
+                if end > until or opened == 0:
+                    return (event, span), opened  # a container that outlives the formula
+                opened -= 1
+                continue
+            if start >= until:
+                return (event, span), opened
+            if type(event) is dict and "Start" in event:
+                opened += 1
+            elif type(event) is dict and "Text" in event and end > until:
+                return (
+                    {"Text": self.data[until:end].decode()},
+                    {"start": until, "end": end},
+                ), opened
+        return None, opened
+
+
+def _is_container(tag: Any) -> bool:
+    """True for the blocks that hold a run of inline content (a formula stays inside one)."""
+    return tag in ("Paragraph", "Item", "TableCell") or (type(tag) is dict and "Heading" in tag)
+
+
+def _unclosed(opener: str) -> str:
+    closer = _PAIRS[opener]
+    hint = {
+        "$$": "write \\$ for a literal dollar sign",
+        "\\[": "write [ alone for a literal bracket",
+        "\\(": "write ( alone for a literal parenthesis",
+    }[opener]
+    return (
+        f"math opened with {opener} is never closed with {closer} in the same paragraph; "
+        f"close it (a blank line ends a paragraph), or {hint}"
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+_MATH = "\x00math:"  # marks a display formula among a run's parts (no text holds "\x00")
+_BREAK = "<br>\n"
+_INLINE_TAGS = {"Emphasis": "em", "Strong": "strong", "Strikethrough": "s"}
+
+
+class _Renderer:
+    """Events -> HTML, laid out as markdown-it lays out its output."""
+
+    def __init__(self, reader: _Reader, media: Mapping[str, str]) -> None:
+        self.reader = reader
+        self.media = media
+        self.out: list[str] = []
+        # The run of inline content being written: its parts, and whether a display formula
+        # alone on its lines becomes a block (in a paragraph or a list item, not a heading).
+        self.run: list[str] | None = None
+        self.run_splits = False
+        self.run_paragraph = False
+        self.run_math = False  # the run holds a display formula (it may become a block)
+        self.align: tuple[str, ...] = ()
+        self.cell = 0
+        self.in_head = False
+        self.body_open = False
+        self.links: list[bool] = []  # per open link: written as a link (not left as text)
+        self.image: list[Any] | None = None  # [dest, title, alt parts, depth]
+        self.code: list[str] | None = None
+        self.code_lang = ""
+        self.indented = False
+        self.items = 0  # open list items
+        self.heading = ("1", "")  # the open heading's level and setext underline
+
+    def render(self) -> str:
+        put = self._put
+        for event, span in self.reader.events():
+            if self.image is not None:
+                self._image_part(event)
+            elif type(event) is str:
+                if event == "Rule":
+                    self._block("<hr>\n")
+                else:
+                    put(_BREAK)
+            elif "Text" in event:
+                text = event["Text"]
+                if self.code is not None:
+                    self.code.append(text)
+                elif self.run is not None:
+                    self.run.append(_text_html(text) if "\\" in text else escape(text))
+                else:
+                    put(_text_html(text))
+            elif "Start" in event:
+                self._start(event["Start"], span)
+            elif "End" in event:
+                self._end(event["End"], span)
+            elif "Code" in event:
+                self._put(f"<code>{escape(event['Code'])}</code>")
+            elif "InlineMath" in event:
+                self._put(tex_html(event["InlineMath"].replace(_NL, "\n"), False))
+            elif "DisplayMath" in event:
+                # On a line indented as code (outside lists) it continues the paragraph.
+                line = self.reader.data.rfind(b"\n", 0, span["start"]) + 1
+                indent = len(self.reader.data[line : span["start"]])
+                inline = indent >= 4 and not self.items and self.run is not None
+                self._put(("\x00inline:" if inline else _MATH) + event["DisplayMath"])
+                self.run_math = True
+            elif "InlineHtml" in event or "Html" in event:
+                html = _text_html(event.get("InlineHtml") or event["Html"])
+                self._put(html.replace("\n", _BREAK))
+        self._flush()
+        html = "".join(self.out).rstrip("\n")
+        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$")
+
+    def _open_run(self, *, splits: bool, paragraph: bool) -> None:
+        self._flush()
+        self.run, self.run_splits, self.run_paragraph = [], splits, paragraph
+
+    def _put(self, piece: str) -> None:
+        if self.run is None:  # text straight in a tight list item
+            self.run, self.run_splits, self.run_paragraph = [], True, False
+        self.run.append(piece)
+
+    def _block(self, piece: str) -> None:
+        """A block tag: inline content before it is written, and it starts a new line."""
+        self._flush()
+        if self.out and not self.out[-1].endswith("\n"):
+            self.out.append("\n")
+        if piece:
+            self.out.append(piece)
+
+    def _flush(self) -> None:
+        """Write the open run: a paragraph, a tight item's text, a heading's or a cell's."""
+        parts, self.run = self.run, None
+        if parts is None:
+            return
+        wrap = ("<p>", "</p>\n") if self.run_paragraph else ("", "")
+        if not self.run_math:
+            if parts:
+                self.out.append(wrap[0] + "".join(parts) + wrap[1])
+            return
+        self.run_math = False
+        text: list[str] = []
+        for i, part in enumerate(parts):
+            if part.startswith("\x00inline:"):
+                text.append(tex_html(_tex_lines(part[len("\x00inline:") :]), True))
+                continue
+            if not part.startswith(_MATH):
+                if not (part == _BREAK and not text and i and parts[i - 1].startswith(_MATH)):
+                    text.append(part)
+                continue
+            tex = _tex_lines(part[len(_MATH) :])
+            if not (self.run_splits and self._alone(parts, i)):
+                text.append(tex_html(tex, True))
+                continue
+            if text and text[-1] == _BREAK:
+                text.pop()
+            if text:
+                self.out.append(wrap[0] + "".join(text) + wrap[1])
+                text = []
+            if self.out and self.out[-1].endswith("<li>"):
+                self.out.append("\n")  # (after an item's text markdown-it wrote none)
+            self.out.append(f'<div class="iq-math">{tex_html(tex.strip(chr(10)), True)}</div>\n')
+        if text:
+            self.out.append(wrap[0] + "".join(text) + wrap[1])
+
+    def _start(self, tag: Any, span: _Span) -> None:
+        value: Any
+        kind, value = next(iter(tag.items())) if type(tag) is dict else (tag, None)
+        if kind in _INLINE_TAGS:
+            self._put(f"<{_INLINE_TAGS[kind]}>")
+        elif kind == "Paragraph" or kind == "HtmlBlock":
+            self._block("")
+            self._open_run(splits=True, paragraph=True)
+        elif kind == "Heading":
+            source = b"" if span is NO_SPAN else self.reader.data[span["start"] : span["end"]]
+            source = source.rstrip()
+            underline = source[source.rfind(b"\n") + 1 :].strip() if b"\n" in source else b""
+            self._block("")
+            self._open_run(splits=False, paragraph=False)
+            self.heading = (value["level"][1], underline.decode())
+        elif kind == "BlockQuote":
+            self._block("<blockquote>\n")
+        elif kind == "List":
+            self._block(
+                "<ul>\n" if value is None else "<ol>\n" if value == 1 else f'<ol start="{value}">\n'
+            )
+        elif kind == "Item":
+            self.items += 1
+            self._block("<li>")
+        elif kind == "CodeBlock":
+            if self.run and not self.run_paragraph:
+                self._flush()  # after a tight item's text: no line break, as markdown-it has it
+            else:
+                self._block("")
+            self.code = []
+            self.code_lang = fence_language(value["Fenced"]) if type(value) is dict else ""
+            self.indented = type(value) is not dict
+        elif kind == "Table":
+            self.align, self.body_open = tuple(value), False
+            self._block("<table>\n")
+        elif kind == "TableHead":
+            self.in_head, self.cell = True, 0
+            self.out.append("<thead>\n<tr>\n")
+        elif kind == "TableRow":
+            self.cell = 0
+            if not self.body_open:
+                self.out.append("<tbody>\n")
+                self.body_open = True
+            self.out.append("<tr>\n")
+        elif kind == "TableCell":
+            align = self.align[self.cell] if self.cell < len(self.align) else "None"
+            self.out.append(f"<{'th' if self.in_head else 'td'}{_ALIGN.get(align, '')}>")
+            self._open_run(splits=False, paragraph=False)
+        elif kind == "Link":
+            self._link_start(value, span)
+        elif kind == "Image":
+            self.image = [value["dest_url"], value["title"], [], 0]
+
+    def _end(self, tag: Any, span: _Span) -> None:
+        kind = next(iter(tag)) if type(tag) is dict else tag
+        if kind in _INLINE_TAGS:
+            self._put(f"</{_INLINE_TAGS[kind]}>")
+        elif kind in ("Paragraph", "HtmlBlock"):
+            self._flush()
+        elif kind == "Heading":
+            self._end_heading()
+        elif kind == "BlockQuote":
+            self._flush()
+            if self.out and self.out[-1] == "<blockquote>\n":
+                self.out[-1] = "<blockquote></blockquote>\n"  # empty, as markdown-it has it
+            else:
+                self._block("</blockquote>\n")
+        elif kind == "List":
+            self._block("</ol>\n" if tag["List"] else "</ul>\n")
+        elif kind == "Item":
+            self.items -= 1
+            self._flush()
+            self.out.append("</li>\n")
+        elif kind == "CodeBlock":
+            source = "".join(self.code or []).replace(_LT, "<").replace(_DOLLAR, "$")
+            if self.indented and source and not source.endswith("\n"):
+                source += "\n"  # the last line of the text: a code line ends with its break
+            self.code = None
+            self.out.append(code_block_html(source, self.code_lang) + "\n")
+        elif kind == "Table":
+            self.out.append("</tbody>\n</table>\n" if self.body_open else "</table>\n")
+        elif kind == "TableHead":
+            self.in_head = False
+            self.out.append("</tr>\n</thead>\n")
+        elif kind == "TableRow":
+            self.out.append("</tr>\n")
+        elif kind == "TableCell":
+            self._flush()
+            self.out.append("</th>\n" if self.in_head else "</td>\n")
+            self.cell += 1
+        elif kind == "Link":
+            self._link_end(span)
+
+    def _end_heading(self) -> None:
+        """A heading; a setext one whose text holds a display formula alone on its lines is
+        what markdown-it made of it: the formula ends the paragraph before the underline."""
+        level, underline = self.heading
+        parts = self.run or []
+        last = max(
+            (i for i, p in enumerate(parts) if p.startswith(_MATH) and self._alone(parts, i)),
+            default=-1,
+        )
+        if not underline or last < 0:
+            self.run, self.run_splits, self.run_paragraph = parts, False, False
+            self.run_math = True
+            self.out.append(f"<h{level}>")
+            self._flush()
+            self.out.append(f"</h{level}>\n")
+            return
+        self.run, self.run_splits, self.run_paragraph = parts[: last + 1], True, True
+        self.run_math = True
+        self._flush()
+        rest = parts[last + 2 :]
+        if rest:
+            self.run, self.run_splits, self.run_paragraph = rest, False, False
+            self.run_math = True
+            self.out.append(f"<h{level}>")
+            self._flush()
+            self.out.append(f"</h{level}>\n")
+        elif underline.startswith("---"):
+            self.out.append("<hr>\n")
+        elif underline == "-":
+            self.out.append("<ul>\n<li></li>\n</ul>\n")
+        else:
+            self.out.append(f"<p>{escape(underline)}</p>\n")
+
+    @staticmethod
+    def _alone(parts: list[str], i: int) -> bool:
+        return (i == 0 or parts[i - 1] == _BREAK) and (
+            i == len(parts) - 1 or parts[i + 1] == _BREAK
+        )
+
+    def _link_start(self, value: dict[str, Any], span: _Span) -> None:
+        dest = value["dest_url"].replace(_LT, "<")
+        if value["link_type"] == "Email":
+            dest = "mailto:" + dest
+        safe = is_safe_url(dest)
+        self.links.append(safe)
+        if not safe:  # an address no card may follow: the link stays text, as written
+            self._put("&lt;" if value["link_type"] in ("Autolink", "Email") else "[")
+            return
+        title = value["title"]
+        extra = f' title="{escape(title)}"' if title else ""
+        self._put(f'<a href="{escape(normalize_url(dest))}"{extra}>')
+
+    def _link_end(self, span: _Span) -> None:
+        if self.links.pop():
+            self._put("</a>")
+            return
+        if span is NO_SPAN:
+            raise _NeedRanges
+        source = self.reader.data[span["start"] : span["end"]].decode()
+        if source.startswith(_LT) or source.startswith("<"):
+            self._put("&gt;")
+        else:
+            self._put(escape(source[source.rfind("](") :] if "](" in source else "]"))
+
+    def _image_part(self, event: _Event) -> None:
+        """Collect an image's alt text (its text only, as markdown-it does) until it ends."""
+        image = self.image
+        assert image is not None
+        if type(event) is str:
+            if event in ("SoftBreak", "HardBreak"):
+                image[2].append("\n")
+        elif "Start" in event:
+            image[3] += 1
+        elif "End" in event:
+            if image[3]:
+                image[3] -= 1
+            else:
+                self.image = None
+                self._put(self._image_html(image[0], image[1], "".join(image[2])))
+        elif "Text" in event:
+            image[2].append(event["Text"])
+
+    def _image_html(self, dest: str, title: str, alt: str) -> str:
+        dest = dest.replace(_LT, "<")
+        alt = alt.replace(_LT, "<").replace(_DOLLAR, "$")
+        if not is_safe_url(dest):
+            return escape(f"![{alt}]({dest})")
+        src = normalize_url(dest)
+        name = self.media.get(src)
+        if name is None:  # not a file of the bank (a web address): a link, never loaded
+            return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
+        extra = f' title="{escape(title)}"' if title else ""
+        # The path as written, for the way back to YAML. Not "data-src": Anki's media scan
+        # before 24.x takes the last attribute ending in "src" and would miss the image.
+        return f'<img src="{escape(name)}" alt="{escape(alt)}"{extra} data-iq-path="{escape(src)}">'
+
+
+def _tex_lines(tex: str) -> str:
+    """A formula's TeX with its line breaks back, each line's indent removed."""
+    if _NL not in tex:
+        return tex
+    first, *rest = tex.split(_NL)
+    return "\n".join([first, *(line.lstrip(" \t") for line in rest)])
+
+
+def _text_html(text: str) -> str:
+    """Text, escaped; a literal ``\\(`` or ``\\[`` the author wrote (as ``\\\\(``) is kept
+    from Anki's MathJax, which would otherwise take it for the start of a formula."""
+    text = escape(text)
+    if "\\" not in text:
+        return text
+    return _LITERAL_DELIMITER.sub(
+        lambda m: f'<span class="tex2jax_ignore">{m.group()}</span>', text
+    )
+
+
+def _plain(text: str) -> str:
+    """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
+    text = text.replace('"', "&quot;")
+    paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
+    return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
+
+
+def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
+    """Render content text as card HTML; ``media`` maps image paths as written (after URL
+    normalisation) to the media file names they are shown from."""
+    text = text.strip()
+    if (
+        text
+        and not _SPECIAL_CHAR.search(text)
+        and not _SPECIAL_LINE.search(text)
+        and not _SPECIAL_START.match(text)
+    ):
+        return _plain(text)
+    return to_html_by_parsing(text, media)
+
+
+def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
+    """``to_html`` always through the parser (tests compare the shortcut with it)."""
+    reader = _Reader(text.strip())
+    try:
+        html = _Renderer(reader, media or {}).render()
+    except _NeedRanges:
+        reader.ranges = True
+        html = _Renderer(reader, media or {}).render()
+    return inert_anki_syntax(html)
+
+
+# Anki's own bracket syntax, which it would act on inside a field: a play button
+# ([sound:…]), text to speech ([anki:tts …]), LaTeX images ([latex], [$], [$$]).
+_ANKI_SYNTAX = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
+
+
+def inert_anki_syntax(html: str) -> str:
+    """``html`` with the ``[`` of Anki's own syntax written as ``&#91;``: the card shows the
+    same text, and Anki finds nothing to play, speak or typeset."""
+    return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
+
 
 def scan(text: str) -> Scan:
     """Find images, unclosed math and unknown code languages in ``text``."""
     if not _RICH.search(text):
         return NOTHING
-    from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, is_known
-    from exporter.markup.math import PROBLEMS
-
     stripped = text.strip()
     lead = text[: len(text) - len(text.lstrip())].count("\n")
-    env: dict[str, Any] = {}
-    tokens = (
-        _markdown().parse(stripped, env)
-        if _INLINE_RICH.search(text)
-        else _blocks(stripped, env)  # fences only: they are blocks, the inline pass can wait
-    )
+    reader = _Reader(stripped)
+    reader.ranges = True  # every finding has its line
+    data = reader.data
+    breaks = [m.start() for m in re.finditer(rb"\n|\x02", data)]
+
+    def line(offset: int) -> int:
+        return lead + bisect_right(breaks, offset - 1)
+
     images: list[tuple[str, int]] = []
     warnings: list[Finding] = []
-    inline_line: dict[int, int] = {}
-    for token in tokens:
-        first = lead + (token.map[0] if token.map else 0)
-        if token.type == "inline":
-            inline_line[id(token.content)] = first
-            images += [(src, first + n) for src, n in _images(token.children or [])]
-        elif token.type == "fence":
-            language = fence_language(token.info)
-            if language and len(token.content) > MAX_HIGHLIGHT_CHARS:
+    code_start = -1
+    code: list[str] = []
+    language = ""
+    for event, span in reader.events():
+        if type(event) is not dict:
+            continue
+        start = event.get("Start")
+        if type(start) is dict:
+            if "Image" in start:
+                dest = start["Image"]["dest_url"].replace(_LT, "<")
+                images.append((normalize_url(dest), line(span["start"])))
+            elif "CodeBlock" in start:
+                value = start["CodeBlock"]
+                language = fence_language(value["Fenced"]) if type(value) is dict else ""
+                code_start, code = span["start"], []
+        elif "Text" in event and code_start >= 0:
+            code.append(event["Text"])
+        elif event.get("End") == "CodeBlock":
+            size = len("".join(code))
+            if language and size > MAX_HIGHLIGHT_CHARS:
                 warnings.append(
                     Finding(
-                        first,
-                        f"this code block has {len(token.content):,} characters; blocks over "
+                        line(code_start),
+                        f"this code block has {size:,} characters; blocks over "
                         f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting",
                     )
                 )
             elif language and not is_known(language):
                 warnings.append(
                     Finding(
-                        first,
+                        line(code_start),
                         f"unknown code language '{language}': the block is shown without "
                         "highlighting (use a Pygments name such as python, sql, bash, yaml)",
                     )
                 )
-    problems = [
-        Finding(inline_line.get(id(src), lead) + src.count("\n", 0, pos), message)
-        for src, pos, message in env.get(PROBLEMS, [])
-    ]
+            code_start = -1
+    problems = [Finding(line(offset), message) for offset, message in reader.problems]
     return Scan(tuple(images), tuple(problems), tuple(warnings))
-
-
-_INLINE_RICH = re.compile(r"\$|\\[(\[]|!\[")  # math and images: found by the inline pass
-
-
-def _blocks(text: str, env: dict[str, Any]) -> list[Token]:
-    """The block tokens of ``text``, as ``parse`` makes them before its inline pass (a
-    quarter of the time): fences are found, inline tokens have no children yet."""
-    from markdown_it.rules_core import block, normalize
-    from markdown_it.rules_core.state_core import StateCore
-
-    state = StateCore(text, _markdown(), env)
-    normalize(state)
-    block(state)
-    return state.tokens
-
-
-def _images(children: Sequence[Token]) -> list[tuple[str, int]]:
-    """Each image's path and its line within the inline run (counted by line breaks)."""
-    found: list[tuple[str, int]] = []
-    line = 0
-    for child in children:
-        if child.type in ("softbreak", "hardbreak"):
-            line += 1
-        elif child.type.startswith("math"):
-            line += child.content.count("\n")
-        elif child.type == "image":
-            found.append((str(child.attrGet("src")), line))
-    return found

@@ -28,7 +28,7 @@ from exporter.markup.markdown import to_html
 from exporter.package.apkg import Rendered, build_apkg
 from exporter.package.collection import DeckRow
 from exporter.package.history import History, HistoryAhead, HistoryFull, advance, dumps
-from exporter.render.notes import KnownNote, NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.render.notes import NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.render.notetype import NoteType, note_type
 
 Clock = Callable[[], int]
@@ -108,10 +108,9 @@ def provenance(fingerprint: str, count: int) -> str:
 
 @dataclass(frozen=True)
 class Reuse:
-    """What a build may take from earlier ones: by question id, notes made from the very
-    same text and code; fields by note fingerprint; and who to tell about each note."""
+    """What a build may take from earlier ones: fields by note fingerprint; and who to
+    tell about each note rendered."""
 
-    known: Mapping[str, KnownNote] = field(default_factory=dict)
     by_fingerprint: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     on_rendered: Rendered | None = None
 
@@ -136,7 +135,7 @@ def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, re
     if not bank.files:
         raise SelectionError("the filters leave no questions to build")
     notetype = note_type(tts_lang=options.tts_lang)
-    notes = notes_for(bank, reuse.known, reuse.by_fingerprint)
+    notes = notes_for(bank, reuse.by_fingerprint)
     deck_texts = decks_for(bank)
     fingerprint = content_fingerprint(notetype, deck_texts, notes)
     made_by = provenance(fingerprint, len(notes))

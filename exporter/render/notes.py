@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
@@ -22,21 +21,9 @@ from exporter.content.model import (
 )
 from exporter.markup.highlight import plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, to_html
-from exporter.workers import ordered_map, worker_count
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-
-@dataclass(frozen=True, slots=True)
-class KnownNote:
-    """What an earlier build found for a note made from the very same text and code
-    (``exporter.state.workcache``): its fingerprint, and its Question and Answer HTML when that
-    build rendered them, and its GUID."""
-
-    fingerprint: str
-    html: tuple[str, str]
-    guid: str
 
 
 @dataclass(frozen=True)
@@ -50,8 +37,8 @@ class NoteSpec:
     question: Question = field(repr=False)
     tags: tuple[str, ...]
     difficulty: Difficulty
-    # What an earlier build found for this very note (``exporter.state.workcache``), if anything.
-    known_fingerprint: str = field(default="", repr=False, compare=False)
+    # The Question and Answer an earlier build rendered for this very note, if any
+    # (``exporter.state.fieldcache``).
     known_html: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -71,8 +58,6 @@ class NoteSpec:
         """A hash of everything the note is made from, and of the code that renders it:
         changes exactly when Anki should update the note, without rendering its fields (a
         build renders each field once, when it writes the package)."""
-        if self.known_fingerprint:
-            return self.known_fingerprint
         q = self.question
         payload = json.dumps(
             [
@@ -81,7 +66,7 @@ class NoteSpec:
                 [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
                 sorted(q.media_names().items()),
                 self.tags,
-                renderer_identity(),
+                renderer_identity(_has_fence(q.question) or _has_fence(q.answer)),
             ],
             ensure_ascii=False,
         )
@@ -92,17 +77,26 @@ class NoteSpec:
 # to (the golden test in tests/render fails until it is), so that Anki updates exactly the
 # notes whose fields changed. A change that keeps the HTML (a refactor, a moved module)
 # keeps the number, so it never makes every note look edited.
-RENDER_REVISION = 1
-_LIBRARIES = ("markdown_it", "pygments")
+RENDER_REVISION = 2
 
 
 @cache
-def renderer_identity() -> str:
-    """A hash of how fields are rendered: ``RENDER_REVISION``, the versions of the libraries
-    that render, and Pygments' plugin lexers (a change of any is a change to every note)."""
-    versions = [getattr(importlib.import_module(n), "__version__", None) for n in _LIBRARIES]
-    parts = [RENDER_REVISION, list(zip(_LIBRARIES, versions, strict=True)), plugin_lexers()]
+def renderer_identity(highlighted: bool = True) -> str:
+    """A hash of how fields are rendered: ``RENDER_REVISION`` and the renderer's version;
+    for a note with fenced code also Pygments' version and plugin lexers (a change of any
+    is a change to every note it renders; prose never depends on Pygments)."""
+    import pyromark
+
+    parts: list[object] = [RENDER_REVISION, ["pyromark", pyromark.__version__]]
+    if highlighted:
+        import pygments
+
+        parts += [["pygments", pygments.__version__], list(plugin_lexers())]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def _has_fence(text: str) -> bool:
+    return "```" in text or "~~~" in text
 
 
 def deck_id_for(name: str) -> int:
@@ -111,18 +105,16 @@ def deck_id_for(name: str) -> int:
     return (1 << 40) + int.from_bytes(digest[:6], "big") % ((1 << 52) - (1 << 40))
 
 
-def note_for(role_file: RoleFile, question: Question, known: KnownNote | None = None) -> NoteSpec:
-    """The note for one question of a role file (``known``: what an earlier build found)."""
+def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
+    """The note for one question of a role file."""
     return NoteSpec(
         question_id=question.id,
-        guid=known.guid if known else question.guid or guid_for(question.id),
+        guid=question.guid or guid_for(question.id),
         deck=role_file.deck,
         role_file=role_file,
         question=question,
         tags=(f"difficulty::{question.difficulty}", f"role::{role_file.slug}", *question.tags),
         difficulty=question.difficulty,
-        known_fingerprint=known.fingerprint if known else "",
-        known_html=known.html if known else None,
     )
 
 
@@ -143,24 +135,18 @@ def fields_for(
 
 
 def notes_for(
-    bank: Bank,
-    known: Mapping[str, KnownNote] | None = None,
-    by_fingerprint: Mapping[str, tuple[str, str]] | None = None,
+    bank: Bank, by_fingerprint: Mapping[str, tuple[str, str]] | None = None
 ) -> tuple[NoteSpec, ...]:
-    """Every note of the bank, in bank order. ``known``: by question id, what an earlier
-    build found for the very same note; ``by_fingerprint``: fields rendered earlier."""
-    if not known and not by_fingerprint:
-        return tuple(note_for(f, q) for f in bank.files for q in f.questions)
-    known = known or {}
-    notes = []
-    for f in bank.files:
-        for q in f.questions:
-            note = note_for(f, q, known.get(q.id))
-            html = by_fingerprint.get(note.fingerprint) if by_fingerprint else None
-            if note.known_html is None and html is not None:
-                note = note_for(f, q, KnownNote(note.fingerprint, html, note.guid))
-            notes.append(note)
-    return tuple(notes)
+    """Every note of the bank, in bank order; ``by_fingerprint``: fields rendered earlier."""
+    notes = tuple(note_for(f, q) for f in bank.files for q in f.questions)
+    if not by_fingerprint:
+        return notes
+    return tuple(
+        replace(note, known_html=by_fingerprint[note.fingerprint])
+        if note.fingerprint in by_fingerprint
+        else note
+        for note in notes
+    )
 
 
 def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:
@@ -171,36 +157,10 @@ def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:
     return tuple(seen.items())
 
 
-# Below this many notes to render, workers cost more than they save (docs/BENCHMARKS.md).
-PARALLEL_MIN_NOTES = 1_500
-_CHUNK = 32  # notes per task: enough to hide the messaging, small enough to keep order cheap
-_Job = tuple[str, str, Mapping[str, str]]
-
-
-def fields_in_order(
-    notes: Sequence[NoteSpec], workers: int | None = None
-) -> Iterator[tuple[str, ...]]:
-    """The fields of each of ``notes``, in order. ``workers``: how many processes may
-    render (default: one per core when worth it; 1 renders here)."""
-    todo = [n for n in notes if n.known_html is None]
-    count = worker_count(len(todo), PARALLEL_MIN_NOTES, workers)
-    rendered = ordered_map(_render, map(_job, todo), count, _CHUNK)
+def fields_in_order(notes: Sequence[NoteSpec]) -> Iterator[tuple[str, ...]]:
+    """The fields of each of ``notes``, in order (rendered now, or known from earlier)."""
     for note in notes:
-        if note.known_html is not None:
-            yield note.fields
-        else:
-            yield fields_for(note.role_file, note.question, next(rendered))
-    rendered.close()
-
-
-def _job(note: NoteSpec) -> _Job:
-    q = note.question
-    return q.question, q.answer, q.media_names()
-
-
-def _render(job: _Job) -> tuple[str, str]:
-    question, answer, media = job
-    return to_html(question, media), to_html(answer, media)
+        yield note.fields
 
 
 def media_of(notes: Sequence[NoteSpec]) -> list[MediaFile]:

@@ -3,7 +3,9 @@
 The cards are rendered from the very templates and CSS that go into the package, with the
 two template features they use: ``{{Field}}`` (the field's HTML, as Anki inserts it) and
 ``{{FrontSide}}`` (the rendered front). Anything else in a template is refused rather than
-guessed at, so the preview cannot quietly differ from what Anki shows.
+guessed at, so the preview cannot quietly differ from what Anki shows. The page's own CSS
+styles only its own ``pv-`` elements, never a card's, and formulas are typeset by the
+MathJax Anki ships (``exporter.render.mathjax``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from exporter.render import mathjax
 from exporter.render.notes import NoteSpec
 from exporter.render.notetype import NoteType
 
@@ -94,55 +97,72 @@ def render_page(
 ) -> str:
     """The preview page: every card's front and back, decks sorted by name, cards in bank
     order, with theme and width switches, images inlined from ``media`` (name -> bytes).
-    Self-contained: no request leaves the page. Math shows as its TeX source (Anki typesets
-    it with its own MathJax)."""
+    Self-contained: no request leaves the page. When a card holds math, MathJax 3.2.2 (as
+    Anki ships it) is inlined to typeset it, about 1.8 MB; a page without math goes without."""
     decks: dict[str, list[CardView]] = {}
     for note in notes:
         view = card_view(notetype, note)
         decks.setdefault(view.deck, []).append(view)
     total = sum(len(v) for v in decks.values())
+    math = any(mathjax.has_math(v.back) for views in decks.values() for v in views)
+    typeset = f" Formulas are typeset by MathJax {mathjax.VERSION}, as in Anki." if math else ""
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        "<html>",  # no language: a card inherits none in Anki either (it picks fonts by it)
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # The page may run its own inline script and styles, and load nothing at all.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
+        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; font-src data:\">",
         f"<title>{html.escape(title)}</title>",
         f'<style id="card-css">\n{notetype.css}</style>',
-        f"<style>{_PAGE_CSS}</style>",
+        f'<style id="page-css">{_PAGE_CSS}</style>',
+    ]
+    if math:
+        parts += [
+            f"<script>{mathjax.page_config(_CARD)}</script>",
+            f'<script id="mathjax">{mathjax.script()}</script>',
+        ]
+    parts += [
         "</head>",
-        "<body>",
-        '<header class="pv-bar">',
-        f"<h1>{html.escape(title)}</h1>",
+        '<body class="pv-page">',
+        '<header class="pv-bar" lang="en">',
+        f'<h1 class="pv-title">{html.escape(title)}</h1>',
         f'<p class="pv-count">{total} card{"s" if total != 1 else ""} in {len(decks)} '
         f"deck{'s' if len(decks) != 1 else ''}, rendered with the package's templates and CSS."
-        "</p>",
+        f"{typeset}</p>",
         '<div class="pv-controls">',
-        '<button type="button" id="pv-theme" aria-pressed="false">Dark cards</button>',
-        '<button type="button" id="pv-width" aria-pressed="false">Phone width</button>',
+        '<button type="button" class="pv-button" id="pv-theme" aria-pressed="false">'
+        "Dark cards</button>",
+        '<button type="button" class="pv-button" id="pv-width" aria-pressed="false">'
+        "Phone width</button>",
         "</div>",
         "</header>",
-        "<main>",
+        '<main class="pv-main">',
     ]
     for deck, views in sorted(decks.items()):  # as Anki's deck list orders them
         parts.append('<section class="pv-deck">')
-        parts.append(f"<h2>{html.escape(deck)} <small>({len(views)})</small></h2>")
+        parts.append(
+            f'<h2 class="pv-deck-name">{html.escape(deck)} '
+            f'<small class="pv-deck-count">({len(views)})</small></h2>'
+        )
         for view in views:
             parts.append(f'<article class="pv-note" id="card-{html.escape(view.question_id)}">')
             tags = " ".join(view.tags)
             parts.append(
-                f'<p class="pv-caption"><code>{html.escape(view.question_id)}</code> '
-                f"<span>{html.escape(tags)}</span></p>"
+                f'<p class="pv-caption"><code class="pv-id">{html.escape(view.question_id)}'
+                f"</code> <span>{html.escape(tags)}</span></p>"
             )
             parts.append('<div class="pv-sides">')
             for side, markup in (("front", view.front), ("back", view.back)):
-                parts.append(f'<figure class="pv-side"><figcaption>{side.title()}</figcaption>')
+                parts.append(
+                    f'<figure class="pv-side"><figcaption class="pv-label">{side.title()}'
+                    '</figcaption><div class="pv-screen">'
+                )
                 markup = with_inline_media(markup, media or {})
                 parts.append(card_frame(markup, qid=view.question_id, side=side))
-                parts.append("</figure>")
+                parts.append("</div></figure>")
             parts.append("</div>")
             parts.append("</article>")
         parts.append("</section>")
@@ -150,34 +170,38 @@ def render_page(
     return "\n".join(parts)
 
 
-# The page's own chrome. Only .pv-* elements are styled, so nothing leaks into the cards.
+_CARD = ".pv-screen > .card"  # the stand-ins for Anki's <body class="card">
+
+# The page's own chrome. Every selector names a pv- class and reaches no further down than
+# the frame around a card, so nothing here matches a card's content (a test checks it):
+# a card in the page computes the very styles it has in Anki.
 _PAGE_CSS = """
-body { margin: 0; background: #eceef1; color: #1f2328;
+.pv-page { margin: 0; background: #eceef1; color: #1f2328;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; }
-body.pv-dark { background: #0d0e10; color: #e6e8eb; }
+.pv-page.pv-dark { background: #0d0e10; color: #e6e8eb; }
 .pv-bar { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap;
   align-items: center; gap: 4px 16px; padding: 10px 16px; background: #ffffff;
   border-bottom: 1px solid #d0d7de; }
 .pv-dark .pv-bar { background: #1c1d21; border-color: #3d424a; }
-.pv-bar h1 { margin: 0; font-size: 18px; }
+.pv-title { margin: 0; font-size: 18px; }
 .pv-count { margin: 0; font-size: 14px; flex: 1 1 16em; }
 .pv-controls { display: flex; gap: 8px; }
-.pv-controls button { font: inherit; font-size: 14px; padding: 6px 12px; border-radius: 6px;
+.pv-button { font: inherit; font-size: 14px; padding: 6px 12px; border-radius: 6px;
   border: 1px solid #57606a; background: #ffffff; color: #1f2328; cursor: pointer; }
-.pv-controls button[aria-pressed="true"] { background: #1f2328; color: #ffffff; }
-.pv-dark .pv-controls button { background: #1c1d21; color: #e6e8eb; border-color: #aab1ba; }
-.pv-dark .pv-controls button[aria-pressed="true"] { background: #e6e8eb; color: #1c1d21; }
-main { padding: 8px 16px 48px; }
-.pv-deck h2 { font-size: 20px; margin: 24px 0 8px; }
-.pv-deck h2 small { font-weight: 400; }
+.pv-button[aria-pressed="true"] { background: #1f2328; color: #ffffff; }
+.pv-dark .pv-button { background: #1c1d21; color: #e6e8eb; border-color: #aab1ba; }
+.pv-dark .pv-button[aria-pressed="true"] { background: #e6e8eb; color: #1c1d21; }
+.pv-main { padding: 8px 16px 48px; }
+.pv-deck-name { font-size: 20px; margin: 24px 0 8px; }
+.pv-deck-count { font-weight: 400; }
 .pv-note { margin: 0 0 28px; }
 .pv-caption { margin: 0 0 6px; font-size: 13px; overflow-wrap: anywhere; }
 .pv-sides { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .pv-side { margin: 0; flex: 1 1 420px; min-width: 0; max-width: 100%; }
-.pv-side figcaption { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em;
+.pv-label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em;
   margin: 0 0 4px; }
-.pv-side > .card { box-shadow: 0 0 0 1px #d0d7de; border-radius: 8px; }
-.pv-dark .pv-side > .card { box-shadow: 0 0 0 1px #3d424a; }
+.pv-screen { box-shadow: 0 0 0 1px #d0d7de; }
+.pv-dark .pv-screen { box-shadow: 0 0 0 1px #3d424a; }
 .pv-phone .pv-side { flex: 0 0 360px; max-width: 100%; }
 """
 
@@ -190,7 +214,7 @@ _PAGE_SCRIPT = """
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) {} }
   function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function setTheme(dark) {
-    document.querySelectorAll(".pv-side > .card").forEach(function (card) {
+    document.querySelectorAll(".pv-screen > .card").forEach(function (card) {
       night.forEach(function (name) { card.classList.toggle(name, dark); });
     });
     document.body.classList.toggle("pv-dark", dark);

@@ -34,7 +34,7 @@ from exporter.files import read_regular, write_files
 CACHE_DIR = ".interview-deck-cache"
 RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
-_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "markdown_it", "mdurl", "pygments")
+_PACKAGES = ("exporter", "genanki", "chevron", "yaml", "pyromark", "pygments")
 _CHUNK = 1 << 20
 _RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big bank
 
@@ -167,10 +167,10 @@ def _code_identity() -> list[object]:
     """Python, SQLite and zlib versions, and every file of the packages that shape a build."""
     import sqlite3  # only a build needs it, not validate
 
-    from exporter.markup.highlight import plugin_lexers
-
     parts: list[object] = [sys.version, sqlite3.sqlite_version, zlib.ZLIB_RUNTIME_VERSION]
-    parts.append(["pygments plugin lexers", list(plugin_lexers())])
+    # What is installed beside us (a Pygments plugin lexer changes what a fence renders to):
+    # the distributions on the path, by name, a listing rather than reading every entry point.
+    parts.append(["installed", _distributions()])
     for name in _PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
@@ -180,6 +180,17 @@ def _code_identity() -> list[object]:
         files = [Path(spec.origin)] if root is None else sorted(_walk(root))
         parts.append([name, [(str(p), *_size_mtime(p)) for p in files]])
     return parts
+
+
+def _distributions() -> list[str]:
+    """The ``*.dist-info`` and ``*.egg-info`` names in every folder of ``sys.path``."""
+    names = []
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            names += [
+                f"{folder}/{n}" for n in os.listdir(folder or ".") if n.endswith(("-info", ".pth"))
+            ]
+    return sorted(names)
 
 
 def _walk(root: Path) -> list[Path]:

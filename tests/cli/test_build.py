@@ -8,6 +8,8 @@ import html
 import re
 from pathlib import Path
 
+import pytest
+
 from helpers import CONTENT, DECK, SOURCE_PAGE, Anki, Builder
 
 
@@ -69,3 +71,24 @@ def test_build_prints_counts_per_deck_and_difficulty(build: Builder, tmp_path: P
     assert f"{DECK}: 10 notes (2 easy, 5 medium, 3 hard)" in result.stdout
     assert out.exists()
     assert out.with_name("deck.lock.json").exists()
+
+
+def test_a_build_needs_no_thread_or_process(
+    build: Builder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no thread or process can be started (`ulimit -u`, a container's pids limit), a
+    build still writes the very same package: it runs in one thread of one process."""
+    import os
+    import subprocess
+    import threading
+
+    reference = build(CONTENT, output=tmp_path / "a" / "deck.apkg").output.read_bytes()
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    monkeypatch.setattr(os, "fork", refused)
+    monkeypatch.setattr(subprocess.Popen, "__init__", refused)
+    out = build(CONTENT, output=tmp_path / "b" / "deck.apkg", fresh=True).output
+    assert out.read_bytes() == reference

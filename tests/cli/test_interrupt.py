@@ -7,10 +7,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from helpers import ROOT, bank, child_env
 

@@ -93,7 +93,10 @@ def test_markdown_answer_renders_lists_and_code_in_anki(
     (note,) = anki.notes()
     back = note.cards()[0].answer()
     assert "<ul>\n<li>check the <strong>history</strong></li>" in back
-    assert '<pre class="iq-code" data-lang="bash"><code class="language-bash">kubectl' in back
+    assert (
+        '<pre class="iq-code" data-lang="bash"><code class="language-bash">'
+        '<span class="iq-line">kubectl'
+    ) in back
     assert '<span class="hl-b">echo</span>' in back
     assert "&lt;done&gt;" in back
     assert '<a href="https://kubernetes.io/docs/">the docs</a>' in back
@@ -121,46 +124,3 @@ def test_images_become_plain_links_with_escaped_text() -> None:
         '<p>See <a href="https://e.com/x.png?a=1&amp;b=%222%22">a &lt;b&gt; &amp; c</a> and '
         '<a href="https://e.com/y.png">https://e.com/y.png</a></p>'
     )
-
-
-FENCED = st.lists(
-    st.sampled_from(
-        [
-            "```python",
-            "```",
-            "~~~sql",
-            "```nosuchlang",
-            "    ```x",
-            "> ```py",
-            "- ```py",
-            "x = 1",
-            "",
-            "text *em*",
-            "1. item",
-            "<b>",
-            "`code`",
-            "````",
-            "  ~~~",
-        ]
-    ),
-    min_size=1,
-    max_size=12,
-).map("\n".join)
-
-
-@settings(max_examples=300, deadline=None)
-@given(FENCED)
-def test_fence_only_scan_equals_a_full_parse(text: str) -> None:
-    """Text whose only rich content is fences is scanned with the block pass alone; what it
-    finds (unknown languages, long blocks, at their lines) equals a full parse's findings."""
-    import re
-
-    from exporter.markup import markdown as module
-
-    found = module.scan(text)
-    real = module._INLINE_RICH
-    module._INLINE_RICH = re.compile("")  # every text takes the full parse
-    try:
-        assert module.scan(text) == found
-    finally:
-        module._INLINE_RICH = real

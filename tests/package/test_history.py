@@ -294,3 +294,36 @@ def test_edit_made_in_anki_wins_over_an_older_package(
     log = anki.import_package(out)
     assert len(log.updated) == 1
     assert "Revised upstream. I would monitor" in anki.note_by_id_field(TARGET)["Answer"]
+
+
+def test_the_renderer_migration_updates_notes_in_place_keeping_reviews(
+    build: Builder, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built by 0.5's renderer (markdown-it-py, revision 1), imported and reviewed; rebuilt
+    by pyromark's (revision 2) with a table added: Anki updates the notes in place, one note
+    type, scheduling and review log unchanged, and the table renders."""
+    import exporter.render.notes as notes
+    from reference import markdown_it_render
+
+    content = copy_content(tmp_path)
+    out = tmp_path / "dist" / "deck.apkg"
+    with monkeypatch.context() as old:
+        old.setattr(notes, "to_html", markdown_it_render.to_html)
+        old.setattr(notes, "RENDER_REVISION", 1)
+        notes.renderer_identity.cache_clear()
+        build(content, output=out)
+    notes.renderer_identity.cache_clear()
+    anki.import_package(out)
+    review_some(anki)
+    before = scheduling(anki)
+    table = "| metric | alert |\n      |:--|--:|\n      | PSI | 0.25 |\n\n     "
+    edit_answer(content, TARGET, table)
+    build(content, output=out)
+    log = anki.import_package(out)
+    assert len(log.updated) == 10  # every note: the renderer is part of each fingerprint
+    assert len(log.new) == 0
+    assert len(anki.notes()) == 10
+    assert len(anki.notetypes()) == 1
+    assert scheduling(anki) == before
+    answer = anki.note_by_id_field(TARGET)["Answer"]
+    assert '<th style="text-align:left">metric</th>' in answer

@@ -13,9 +13,10 @@ from helpers import ROOT
 # any stage below it; stages on one rank do not import each other. The modules directly in
 # exporter/ are the shared base (errors, files, version) unless named here.
 RANKS: dict[str, int] = {
-    "__main__": 10,
-    "cli": 9,
-    "pipeline": 8,
+    "__main__": 11,
+    "cli": 10,
+    "pipeline": 9,
+    "connect": 8,
     "state": 7,
     "authoring": 7,
     "reading": 6,
@@ -77,8 +78,8 @@ def upward_imports(package: Path = PACKAGE) -> list[str]:
 
 
 def test_stages_import_only_the_stages_below_them() -> None:
-    """Imports point one way: cli -> pipeline -> state/authoring -> reading -> package ->
-    render -> content -> markup -> the shared base."""
+    """Imports point one way: cli -> pipeline -> connect -> state/authoring -> reading ->
+    package -> render -> content -> markup -> the shared base."""
     assert upward_imports() == []
 
 

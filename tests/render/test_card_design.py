@@ -117,7 +117,7 @@ def test_code_blocks_wrap_inside_the_card(card_page: CardPage) -> None:
     notetype = note_type()
     view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
     assert '<pre class="iq-code" data-lang="bash">' in view.back
-    assert "<pre><code>kubectl" in view.back
+    assert '<pre><code><span class="iq-line">kubectl' in view.back
     card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)
     measured = card_page.measure()
     assert measured["scrollWidth"] <= measured["clientWidth"]

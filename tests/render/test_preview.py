@@ -1,21 +1,34 @@
 """`interview-deck preview`: one self-contained HTML page shows every card exactly as Anki
-renders it, grouped by deck, readable in a browser (phone width, light and dark); content
-errors write nothing."""
+renders it, grouped by deck, readable in a browser (phone width, light and dark), styled as
+in Anki (the page's own CSS touches no card) with formulas typeset by Anki's MathJax;
+content errors write nothing."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from browser import DESKTOP, PHONE, CardPage
+from browser import DESKTOP, MATHJAX_DIR, PHONE, CardPage, card_document, missing_mathjax
 from exporter.pipeline import run_load
-from exporter.render.notes import notes_for
+from exporter.render import mathjax
+from exporter.render.notes import media_of, notes_for
 from exporter.render.notetype import note_type
-from exporter.render.preview import TemplateError, card_frame, card_view, render_template
+from exporter.render.preview import (
+    TemplateError,
+    card_frame,
+    card_view,
+    render_page,
+    render_template,
+)
 from helpers import (
     CONTENT,
+    ROOT,
     RenderedCard,
     make_bank,
     problems_in,
@@ -66,9 +79,11 @@ def test_preview_markup_is_what_anki_renders(
 def test_preview_groups_cards_by_deck(preview_file: Path) -> None:
     """Each deck is a section headed by its name, holding its own cards."""
     page = preview_file.read_text(encoding="utf-8")
-    sections = re.findall(r'<section class="pv-deck">\n<h2>(.*?) <small>\((\d+)\)', page)
+    sections = re.findall(
+        r'<section class="pv-deck">\n<h2 class="pv-deck-name">(.*?) <small[^>]*>\((\d+)\)', page
+    )
     assert sections == [("Interview Questions::MLOps Engineer", "10"), ("Stress", "1")]
-    assert page.index('data-card="stress-card"') > page.index("<h2>Stress")
+    assert page.index('data-card="stress-card"') > page.index('<h2 class="pv-deck-name">Stress')
 
 
 def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> None:
@@ -76,19 +91,19 @@ def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> No
     page = card_page.page
     card_page.open_file(preview_file, DESKTOP)
     assert card_page.requests == [preview_file.resolve().as_uri()]
-    assert page.locator(".pv-side > .card").count() == 22
+    assert page.locator(".pv-screen > .card").count() == 22
     assert problems_in(card_page.measure(), "preview light desktop") == []
 
     page.click("#pv-width")
     assert page.evaluate("document.body.classList.contains('pv-phone')")
     widths = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.pv-side > .card'), (c) => c.clientWidth)"
+        "() => Array.from(document.querySelectorAll('.pv-screen > .card'), (c) => c.clientWidth)"
     )
     assert set(widths) == {PHONE["width"]}
     card_page.page.set_viewport_size(PHONE)
     assert problems_in(card_page.measure(), "preview light phone") == []
     cards_fit = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.pv-side > .card'))"
+        "() => Array.from(document.querySelectorAll('.pv-screen > .card'))"
         ".every((c) => c.scrollWidth <= c.clientWidth)"
     )
     assert cards_fit
@@ -96,7 +111,7 @@ def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> No
     light = page.evaluate("getComputedStyle(document.querySelector('.card')).backgroundColor")
     page.click("#pv-theme")
     night = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.pv-side > .card'))"
+        "() => Array.from(document.querySelectorAll('.pv-screen > .card'))"
         ".every((c) => c.classList.contains('nightMode') && c.classList.contains('night_mode'))"
     )
     assert night
@@ -135,3 +150,192 @@ def test_renderer_refuses_what_it_does_not_implement() -> None:
     for template in ("{{#Question}}x{{/Question}}", "{{text:Question}}", "{{Nope}}"):
         with pytest.raises(TemplateError):
             render_template(template, fields)
+
+
+EXAMPLE = ROOT / "docs" / "examples"
+
+
+@pytest.fixture(scope="module")
+def example_preview(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The preview page of the documented example (math, code, a diagram) and of the
+    technical bank (long code lines, tall formulas)."""
+    from test_technical_answers import technical_bank
+
+    folder = tmp_path_factory.mktemp("example-preview")
+    bank = technical_bank(folder / "content")
+    out = folder / "preview.html"
+    result = run_cli(["preview", str(EXAMPLE), str(bank), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def need_mathjax() -> None:
+    reason = missing_mathjax()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def show_preview(card_page: CardPage, path: Path, *, phone: bool, night: bool) -> None:
+    """Open the page in a desktop window with the width and theme switches set."""
+    card_page.open_file(path, DESKTOP)
+    page = card_page.page
+    for switch, wanted in (("#pv-width", phone), ("#pv-theme", night)):
+        if (page.get_attribute(switch, "aria-pressed") == "true") != wanted:
+            page.click(switch)
+    page.evaluate("document.fonts.ready")
+
+
+# Every computed property of every element of one card, the card's own element first: as a
+# digest per element, or (``full``) the values of the elements at the given indexes.
+STYLES_JS = """
+([root, full]) => {
+  const card = document.querySelector(root);
+  const elements = [card, ...card.querySelectorAll("*")].filter((e) => e.tagName !== "STYLE");
+  const values = (e) => {
+    const style = getComputedStyle(e), out = {};
+    for (const name of style) out[name] = style.getPropertyValue(name);
+    return out;
+  };
+  const tag = (e) => (e === card ? "card" : e.tagName.toLowerCase())
+    + (e.className ? "." + e.getAttribute("class") : "");
+  if (full) return full.map((i) => [tag(elements[i]), values(elements[i])]);
+  return elements.map((e) => {
+    let hash = 2166136261;
+    const all = values(e);
+    for (const name of Object.keys(all).sort()) {
+      if (e === card && name === "unicode-bidi") continue;
+      const text = name + ":" + all[name] + ";";
+      for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+    }
+    return [tag(e), hash >>> 0];
+  });
+}
+"""
+# The card's own element is <body> in Anki and a <div> here: the user agent gives a div
+# 'unicode-bidi: isolate', which does nothing to a card of no declared direction.
+_ROOT_ONLY = {"unicode-bidi"}
+
+
+def style_differences(ours: list[Any], anki: list[Any]) -> list[str]:
+    """Each property whose value differs, element by element ([tag, values] lists)."""
+    out = []
+    for (tag, mine), (_, theirs) in zip(ours, anki, strict=True):
+        out += [
+            f"{tag}: {name} is {mine[name]!r}, in Anki {theirs.get(name)!r}"
+            for name in mine
+            if mine[name] != theirs.get(name)
+            and not (tag.startswith("card") and name in _ROOT_ONLY)
+        ]
+    return out
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+def test_preview_styles_cards_as_anki_does(
+    card_page: CardPage, tmp_path: Path, night: bool
+) -> None:
+    """At phone width, every element of a card in the preview computes the very same styles
+    (all properties, sizes included) as the same card alone in the AnkiDroid-like view at
+    360 px, formulas typeset in both. One card a page: MathJax adds the CSS of each kind of
+    box when a formula first needs it, so a formula can lay out a pixel differently beside
+    other cards' formulas, in the preview as on any page that holds more than one card."""
+    need_mathjax()
+    from test_technical_answers import technical_bank
+
+    notetype = note_type()
+    bank = technical_bank(tmp_path / "content")
+    notes = notes_for(run_load([str(EXAMPLE), str(bank)]))
+    media = {file.name: file.path.read_bytes() for file in media_of(notes)}
+    assert media
+    compared = 0
+    for note in notes:
+        page = tmp_path / f"{note.question_id}.html"
+        page.write_text(render_page(notetype, [note], title="t", media=media), encoding="utf-8")
+        frame = f'.pv-screen > .card[data-card="{note.question_id}"][data-side="back"]'
+        document = card_document(
+            f"<style>{notetype.css}</style>{card_view(notetype, note).back}",
+            night=night,
+            mathjax=True,
+        )
+
+        def preview_styles(full: list[int] | None, page: Path = page, frame: str = frame) -> Any:
+            show_preview(card_page, page, phone=True, night=night)
+            return card_page.page.evaluate(STYLES_JS, [frame, full])
+
+        def anki_styles(full: list[int] | None, document: str = document) -> Any:
+            card_page.show(document, PHONE, media)
+            card_page.page.evaluate("document.fonts.ready")
+            return card_page.page.evaluate(STYLES_JS, ["body", full])
+
+        ours, anki = preview_styles(None), anki_styles(None)
+        assert [tag for tag, _ in ours] == [tag for tag, _ in anki], note.question_id
+        differing = [i for i, (a, b) in enumerate(zip(ours, anki, strict=True)) if a != b][:5]
+        if differing:
+            found = style_differences(preview_styles(differing), anki_styles(differing))
+            pytest.fail(f"{note.question_id}:\n" + "\n".join(found))
+        compared += len(ours)
+    assert compared > 1000
+
+
+def test_page_css_never_matches_a_card(card_page: CardPage, example_preview: Path) -> None:
+    """No rule of the page's own style sheet selects a card or anything in it (the card's
+    "Sample answer" heading is 0.8 em, as in Anki, not the page's 20 px deck heading)."""
+    show_preview(card_page, example_preview, phone=False, night=False)
+    matches = card_page.page.evaluate(
+        """() => [...document.getElementById("page-css").sheet.cssRules].flatMap((rule) =>
+             [...document.querySelectorAll(rule.selectorText)]
+               .filter((e) => e.closest(".card"))
+               .map((e) => rule.selectorText + " -> " + e.tagName))"""
+    )
+    assert matches == []
+    sizes = card_page.page.evaluate(
+        """() => [...document.querySelectorAll(".card .iq-heading, .pv-deck-name")]
+             .map((e) => getComputedStyle(e).fontSize)"""
+    )
+    assert set(sizes) == {"14.4px", "20px"}
+
+
+def test_preview_typesets_formulas_offline(card_page: CardPage, example_preview: Path) -> None:
+    """Formulas in the page are typeset by the MathJax it carries, fonts included, with no
+    TeX error and no request leaving the page."""
+    page_html = example_preview.read_text(encoding="utf-8")
+    show_preview(card_page, example_preview, phone=True, night=False)
+    assert card_page.requests == [example_preview.resolve().as_uri()]
+    cards = page_html.split('<div class="card card1"')[1:]
+    formulas = sum(len(re.findall(r'(?<!tex2jax_ignore">)\\[(\[]', c)) for c in cards)
+    typeset = card_page.page.evaluate(
+        """async () => { await document.fonts.ready; return [
+             document.querySelectorAll(".card mjx-container").length,
+             document.querySelectorAll("mjx-merror, .pv-bar mjx-container").length,
+             [...document.fonts].filter((f) => f.status === "error").length,
+             [...document.fonts].filter((f) => f.status === "loaded").length]; }"""
+    )
+    assert typeset[:3] == [formulas, 0, 0]
+    assert formulas > 20
+    assert typeset[3] >= 3  # MathJax's main, italic and size fonts, from data: URIs
+    assert "Formulas are typeset by MathJax 3.2.2" in page_html
+    assert problems_in(card_page.measure(), "preview with math") == []
+
+
+def test_a_page_without_math_carries_no_mathjax(preview_file: Path) -> None:
+    """MathJax (about 1.8 MB inlined) is only in a page that has a formula to typeset."""
+    page = preview_file.read_text(encoding="utf-8")
+    assert '<script id="mathjax">' not in page
+    assert "window.MathJax" not in page
+    assert len(page.encode()) < 200_000
+
+
+def test_the_shipped_mathjax_is_npm_s_3_2_2() -> None:
+    """The MathJax in the package is mathjax@3.2.2's tex-chtml-full.js and its fonts,
+    unchanged (compared with npm's copy when ./scripts/test has installed it)."""
+    script = gzip.decompress((mathjax.FOLDER / "tex-chtml-full.js.gz").read_bytes())
+    digest = hashlib.sha256(script).hexdigest()
+    assert digest in (mathjax.FOLDER / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(rb"MathJax_[\w-]+\.woff", script))
+    assert {p.name.encode() for p in (mathjax.FOLDER / "fonts").iterdir()} == named
+    if missing_mathjax() is None:
+        assert script == (MATHJAX_DIR / "tex-chtml-full.js").read_bytes()
+        for font in (mathjax.FOLDER / "fonts").iterdir():
+            npm = MATHJAX_DIR / "output" / "chtml" / "fonts" / "woff-v2" / font.name
+            assert font.read_bytes() == npm.read_bytes()

@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-import markdown_it
 import pygments
+import pyromark
 
 from exporter.pipeline import run_load
 from exporter.render.notes import RENDER_REVISION, notes_for
@@ -29,7 +29,7 @@ def rendered_digest(sources: list[str] = SOURCES) -> str:
 
 
 def _libraries() -> dict[str, str]:
-    return {"markdown_it": markdown_it.__version__, "pygments": pygments.__version__}
+    return {"pyromark": pyromark.__version__, "pygments": pygments.__version__}
 
 
 def test_html_changes_only_with_the_render_revision() -> None:

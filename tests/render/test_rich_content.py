@@ -208,7 +208,9 @@ def test_unknown_code_language_is_a_warning(tmp_path: Path) -> None:
     built = run_cli(["build", str(bank), "-o", str(tmp_path / "d.apkg")])
     assert built.exit_code == 0
     assert f"{bank}:9: warning: unknown code language 'klingon'" in built.stderr
-    assert '<pre><code class="language-klingon">qapla\'' in to_html("```klingon\nqapla'\n```")
+    assert to_html("```klingon\nqapla'\n```") == (
+        '<pre><code class="language-klingon"><span class="iq-line">qapla\'</span>\n</code></pre>'
+    )
 
 
 def test_remote_images_stay_links(tmp_path: Path, anki: Anki) -> None:
@@ -427,7 +429,9 @@ def test_a_very_long_code_block_is_shown_plain_with_a_warning() -> None:
     text = f"```python\n{code}```"
     (warning,) = scan(text).warnings
     assert "shown without highlighting" in warning.message
-    assert to_html(text).startswith('<pre><code class="language-python">x = 1')
+    assert to_html(text).startswith(
+        '<pre><code class="language-python"><span class="iq-line">x = 1'
+    )
 
 
 def test_a_windows_path_is_an_error_not_a_link(tmp_path: Path) -> None:

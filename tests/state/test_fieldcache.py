@@ -1,13 +1,15 @@
-"""A build that reuses the last one's work (exporter.state.workcache) writes exactly what a build
-from scratch writes, and really does reuse it: one edited file is the only one parsed, and
-only its notes are rendered."""
+"""A build that reuses the last one's fields (exporter.state.fieldcache) writes exactly what a
+build from scratch writes, and really does reuse them: after one edit only that note is
+rendered; the cache can be damaged, edited or shared without changing a card."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,9 +25,10 @@ from hypothesis import strategies as st
 import exporter.content.load
 import exporter.markup.markdown
 import exporter.render.notetype
+import exporter.state.fieldcache
 import exporter.state.record
 from exporter.content.model import Question
-from exporter.state.workcache import WorkCache, work_root
+from exporter.state.fieldcache import FOLDER, cache_root
 from helpers import EPOCH, build_deck, make_bank, question, write
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="{}"/></svg>'
@@ -182,20 +185,23 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return counts
 
 
-def test_one_edited_file_is_the_only_one_parsed_and_rendered(
+def test_one_edited_answer_is_the_only_note_rendered(
     tmp_path: Path, counted: dict[str, int]
 ) -> None:
+    """Editing one answer renders that note alone: every other note's fields come from the
+    cache (the one showing an image too: its fingerprint names the image's bytes)."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
     assert counted == {"parsed": 3, "rendered": 16}  # 8 notes, 2 fields each
     edit(bank, ("answer", 1, 0, "new words"))  # b.yaml
-    counts = dict.fromkeys(counted, 0)
-    counted.update(counts)
+    counted.update(dict.fromkeys(counted, 0))
     build_deck(bank.folder, output=out, epoch=EPOCH + 60)
-    # b.yaml again, and c.yaml, whose image could have changed without its YAML; only the
-    # edited note and c.yaml's are rendered again (two fields each)
-    assert counted == {"parsed": 2, "rendered": 2 + 2}
+    assert counted == {"parsed": 3, "rendered": 2}
+    edit(bank, ("image", 5))  # the image's bytes: its note is rendered again
+    counted.update(dict.fromkeys(counted, 0))
+    build_deck(bank.folder, output=out, epoch=EPOCH + 120)
+    assert counted == {"parsed": 3, "rendered": 2}
 
 
 def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> None:
@@ -207,47 +213,91 @@ def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> Non
     assert counted == {"parsed": 3, "rendered": 16}
 
 
-def test_damaged_entries_are_misses(tmp_path: Path) -> None:
-    """Entries that are not JSON, of another format, or of the wrong shape are ignored,
-    and the build writes what it would without them."""
+def entry_of(out: Path) -> Path:
+    (entry,) = (Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER).glob("fields-*.json")
+    return entry
+
+
+def rebuilt(bank: Bank, out: Path) -> dict[str, bytes]:
+    for path in out.parent.iterdir():
+        if path.is_file():
+            path.unlink()
+    build_deck(bank.folder, output=out)
+    return outputs(out.parent)
+
+
+def test_damaged_edited_or_huge_entries_are_misses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: dict[str, int]
+) -> None:
+    """An entry cut short, edited by hand (a script put in a field), of another format or
+    shape, or over the size cap is not used: the build renders every note and writes what
+    a build without the cache writes."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
     expected = outputs(out.parent)
-    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
-    entries = sorted(folder.glob("*.json"))
-    assert len(entries) == 2  # a.yaml and b.yaml: c.yaml shows an image
-    good = json.loads(entries[0].read_text("utf-8"))
+    entry = entry_of(out)
+    good = entry.read_bytes()
+    digest, body = good.split(b"\n", 1)
+    data = json.loads(body)
+    poisoned = {k: ["<script>alert(1)</script>", a] for k, (_q, a) in data["fields"].items()}
     damage = [
+        good[: len(good) // 2],
         b"{not json",
-        json.dumps({"format": 999}).encode(),
-        json.dumps({**good, "questions": 5}).encode(),  # the right key, the wrong shape
-        json.dumps({**good, "questions": [good["questions"][0][:5]]}).encode(),
-        json.dumps({**good, "key": "other", "questions": [[1]]}).encode(),  # an old entry
+        digest + b"\n" + json.dumps({**data, "fields": poisoned}).encode(),  # edited
+        digest + b"\n" + body.replace(b"<p>", b"<p onclick=x>"),
+        b"0" * 64 + b"\n" + body,
     ]
+    for shape in ({**data, "format": 999}, {**data, "fields": 5}, {**data, "fields": {"x": 1}}):
+        shaped = json.dumps(shape).encode()
+        damage.append(hashlib.sha256(shaped).hexdigest().encode() + b"\n" + shaped)
     for bad in damage:
-        entries[0].write_bytes(bad)
-        for path in out.parent.iterdir():
-            if path.is_file():
-                path.unlink()
-        build_deck(bank.folder, output=out)
-        assert outputs(out.parent) == expected
+        entry.write_bytes(bad)
+        counted.update(dict.fromkeys(counted, 0))
+        assert rebuilt(bank, out) == expected
+        assert counted["rendered"] == 16, bad[:80]
+    entry.write_bytes(good)
+    monkeypatch.setattr(exporter.state.fieldcache, "MAX_ENTRY_BYTES", len(good) - 1)
+    counted.update(dict.fromkeys(counted, 0))
+    assert rebuilt(bank, out) == expected
+    assert counted["rendered"] == 16
 
 
-def test_work_is_kept_in_the_users_cache_and_pruned(tmp_path: Path) -> None:
-    """Entries live under the user's cache folder, never beside the package (a checkout must
-    not be able to hand a build HTML for its cards); entries of files gone are removed."""
+def test_fields_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path) -> None:
+    """The entry is under the user's cache root, in the tool's own 0700 folder with a
+    CACHEDIR.TAG, never beside the package (a checkout must not hand a build card HTML)."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
-    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
-    assert folder.is_relative_to(os.environ["INTERVIEW_DECK_CACHE"])
-    assert not any(p.suffix == ".json" and len(p.stem) == 40 for p in tmp_path.rglob("*"))
-    assert len(list(folder.glob("*.json"))) == 2
-    del bank.files["a.yaml"]
-    bank.write()
-    build_deck(bank.folder, output=out, epoch=EPOCH + 60)
-    assert len(list(folder.glob("*.json"))) == 1
+    folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
+    assert entry_of(out).parent == folder
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(entry_of(out).stat().st_mode) == 0o600
+    assert (folder / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172")
+    assert not any(p.name.startswith("fields-") for p in tmp_path.rglob("*.json"))
+
+
+def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> None:
+    """With the cache root set to a folder of other data, a build touches nothing there but
+    its own folder: not a folder named like an old work folder, not its files, modes or
+    times, however old."""
+    bank = start(tmp_path / "content")
+    root = Path(os.environ["INTERVIEW_DECK_CACHE"])
+    other = root / ("c" * 32)
+    other.mkdir(mode=0o755)
+    (other / ("e" * 40 + ".json")).write_text("{}")
+    (other / ".settings.123.tmp").write_text("another program's file")
+    (root / "fields-notes.json").write_text("the user's own file")
+    month = time.time() - 31 * 86_400
+    for path in (*other.iterdir(), other, root / "fields-notes.json"):
+        os.utime(path, (month, month))
+    before = {p: (p.stat().st_mode, p.stat().st_mtime) for p in root.rglob("*")}
+    build_deck(bank.folder, output=tmp_path / "out" / "deck.apkg")
+    after = {p: (p.stat().st_mode, p.stat().st_mtime) for p in before}
+    assert after == before
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [other.name, FOLDER, "fields-notes.json"]
+    )
 
 
 def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
@@ -264,43 +314,25 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
     assert a.output.read_bytes() == b.output.read_bytes()
 
 
-def test_stale_work_is_removed(tmp_path: Path) -> None:
-    """Temp files of killed builds go after an hour, and the folders of outputs not built
-    for 30 days go with their entries; anything not ours is left alone."""
+def test_only_our_stale_files_are_removed(tmp_path: Path) -> None:
+    """In the tool's folder, entries not written for 30 days and temp files of builds killed
+    an hour ago go; fresh ones and anything not named as ours stay."""
     bank = start(tmp_path / "content")
-    out = tmp_path / "out" / "deck.apkg"
-    root = Path(os.environ["INTERVIEW_DECK_CACHE"])
-    folder = WorkCache.for_output(root, out, "").folder
-    entry = "e" * 40 + ".json"
-    old, fresh_tmp = folder / f".{'1' * 40}.123.tmp", folder / f".{'2' * 40}.456.tmp"
-    stale, recent, shared = root / ("a" * 32), root / ("b" * 32), root / ("c" * 32)
-    for path in (stale, recent, shared):
-        path.mkdir(parents=True, exist_ok=True)
-        (path / entry).write_text("{}")
-    (shared / "settings.json").write_text("another program's file")
-    folder.mkdir(parents=True, exist_ok=True)
-    old.write_text("")
-    fresh_tmp.write_text("")
-    month = time.time() - 31 * 86_400
-    for path in (old, stale, shared):
-        os.utime(path, (month, month))
-    build_deck(bank.folder, output=out)
-    assert not old.exists()
-    assert fresh_tmp.exists()
+    folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
+    build_deck(bank.folder, output=tmp_path / "first" / "deck.apkg")
+    stale, recent = folder / "fields-stale.json", folder / "fields-recent.json"
+    dead_tmp, live_tmp = folder / ".fields-x.json.1.tmp", folder / ".fields-y.json.2.tmp"
+    foreign = folder / "notes.txt"
+    for path in (stale, recent, dead_tmp, live_tmp, foreign):
+        path.write_text("")
+    month, hours = time.time() - 31 * 86_400, time.time() - 7200
+    os.utime(stale, (month, month))
+    os.utime(foreign, (month, month))
+    os.utime(dead_tmp, (hours, hours))
+    build_deck(bank.folder, output=tmp_path / "out" / "deck.apkg")
     assert not stale.exists()
-    assert (recent / entry).exists()
-    assert not (shared / entry).exists()
-    assert (shared / "settings.json").read_text() == "another program's file"
-    assert folder.exists()
-
-
-def poisoned(folder: Path) -> None:
-    """Every entry in ``folder`` with a script in each note's Answer field."""
-    for path in folder.glob("*.json"):
-        data = json.loads(path.read_text("utf-8"))
-        for row in data["questions"]:
-            row[10] = "<img src=x onerror=alert(1)>"
-        path.write_text(json.dumps(data), "utf-8")
+    assert not dead_tmp.exists()
+    assert all(p.exists() for p in (recent, live_tmp, foreign))
 
 
 def fields_of(package: Path) -> str:
@@ -313,45 +345,54 @@ def fields_of(package: Path) -> str:
         return "\n".join(row[0] for row in conn.execute("SELECT flds FROM notes"))
 
 
+def poison(entry: Path) -> None:
+    """The entry with a script in every Answer, its digest made to match."""
+    data = json.loads(entry.read_bytes().split(b"\n", 1)[1])
+    data["fields"] = {
+        k: [q, "<img src=x onerror=alert(1)>"] for k, (q, _a) in data["fields"].items()
+    }
+    body = json.dumps(data).encode()
+    entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+
+
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership and modes")
 @pytest.mark.parametrize("how", ["writable by others", "a link"])
-def test_a_work_folder_not_ours_alone_is_not_used(tmp_path: Path, how: str) -> None:
-    """A work folder others can write to, or a link in its place, is never read: another
+def test_a_cache_folder_not_ours_alone_is_not_used(tmp_path: Path, how: str) -> None:
+    """A cache folder others can write to, or a link in its place, is never read: another
     user sharing the cache root cannot put HTML into our cards."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
-    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
+    folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
+    poison(entry_of(out))
     if how == "a link":
         elsewhere = tmp_path / "elsewhere"
         folder.rename(elsewhere)
         folder.symlink_to(elsewhere, target_is_directory=True)
-        poisoned(elsewhere)
     else:
-        poisoned(folder)
         folder.chmod(0o777)
-    edit(bank, ("answer", 2, 0, "c changed"))  # c.yaml: a.yaml and b.yaml are unchanged
+    edit(bank, ("answer", 2, 0, "c changed"))
     build_deck(bank.folder, output=out, epoch=EPOCH + 60)
     assert "onerror" not in fields_of(out)
 
 
 def test_no_home_folder_is_no_cache() -> None:
-    """Without a home folder (a container's made-up user) there is simply no work cache."""
+    """Without a home folder (a container's made-up user) there is simply no cache."""
 
     def no_home() -> Path:
         raise RuntimeError("Could not determine home directory.")
 
-    assert work_root({}, no_home) is None
-    assert work_root({"XDG_CACHE_HOME": "/x"}, no_home) == Path("/x/interview-deck/work")
-    assert work_root({"INTERVIEW_DECK_CACHE": "/y"}, no_home) == Path("/y")
+    assert cache_root({}, no_home) is None
+    assert cache_root({"XDG_CACHE_HOME": "/x"}, no_home) == Path("/x/interview-deck")
+    assert cache_root({"INTERVIEW_DECK_CACHE": "/y"}, no_home) == Path("/y")
 
 
 def test_after_a_code_change_no_old_field_is_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A program or library that renders differently (a new version, a Pygments plugin) is
-    a new code digest: no entry of the old code is used, not even for its fields, even
-    where the note fingerprints stay the same."""
+    a new code digest: no field of the old code is used, even where the note fingerprints
+    stay the same."""
     bank = start(tmp_path / "content")
     reused, scratch = tmp_path / "reused" / "deck.apkg", tmp_path / "scratch" / "deck.apkg"
     build_deck(bank.folder, output=reused)
@@ -362,23 +403,10 @@ def test_after_a_code_change_no_old_field_is_reused(
 
     monkeypatch.setattr(exporter.state.record, "code_digest", lambda: real_digest() + "new")
     monkeypatch.setattr("exporter.render.notes.to_html", render)
-    edit(bank, ("answer", 1, 0, "b changed"))  # b.yaml changed: its old entry is a miss
+    edit(bank, ("answer", 1, 0, "b changed"))
     scratch.parent.mkdir()
     shutil.copy(reused.with_suffix(".lock.json"), scratch.with_suffix(".lock.json"))
     build_deck(bank.folder, output=reused, epoch=EPOCH + 60)
     build_deck(bank.folder, output=scratch, epoch=EPOCH + 60, fresh=True)
     assert outputs(reused.parent) == outputs(scratch.parent)
     assert fields_of(reused).count('<p class="new">') >= 8
-
-
-def test_a_build_skipped_as_up_to_date_keeps_its_work_folder_fresh(tmp_path: Path) -> None:
-    """An output rebuilt only as "up to date" for a month is still in use: its work folder
-    is marked used, so another output's build does not prune it."""
-    bank = start(tmp_path / "content")
-    out = tmp_path / "out" / "deck.apkg"
-    build_deck(bank.folder, output=out)
-    folder = WorkCache.for_output(Path(os.environ["INTERVIEW_DECK_CACHE"]), out, "").folder
-    month = time.time() - 31 * 86_400
-    os.utime(folder, (month, month))
-    build_deck(bank.folder, output=out, expect="up-to-date")
-    assert folder.stat().st_mtime > time.time() - 3600

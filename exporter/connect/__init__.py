@@ -1,0 +1,1 @@
+"""A running Anki, through the AnkiConnect add-on: ``push`` and ``pull --from-anki``."""

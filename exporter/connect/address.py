@@ -1,0 +1,58 @@
+"""Where AnkiConnect listens: an ``http://HOST:PORT`` address, checked before anything is
+sent, and whether it is this machine. Kept apart from the protocol so that the command line
+can name the default without loading an HTTP client."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from exporter.errors import AnkiError
+
+DEFAULT_URL = "http://127.0.0.1:8765"  # where AnkiConnect listens unless configured otherwise
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where AnkiConnect listens: ``http://HOST:PORT/PATH``."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str = "/"
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{'' if self.path == '/' else self.path}"
+
+    @property
+    def loopback(self) -> bool:
+        """True when the host is this machine (``localhost`` or a loopback address)."""
+        if self.host.lower().rstrip(".") == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def parse_address(text: str) -> Address:
+    """``text`` as an address; ``AnkiError`` unless it is an ``http://`` (or ``https://``)
+    URL with a host, an optional port (default 8765) and path, and nothing else."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise _bad_url(text, str(exc)) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad_url(text, "expected http://HOST:PORT, e.g. " + DEFAULT_URL)
+    if parts.username is not None or parts.password is not None:
+        raise _bad_url(text, "a user or password in the address is never sent; use --anki-key")
+    if parts.query or parts.fragment:
+        raise _bad_url(text, "an address with '?' or '#' is not AnkiConnect's")
+    return Address(parts.scheme, parts.hostname, 8765 if port is None else port, parts.path or "/")
+
+
+def _bad_url(text: str, why: str) -> AnkiError:
+    return AnkiError(f"the Anki address {text!r} is not usable: {why}", code="anki-url-invalid")

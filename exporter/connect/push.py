@@ -1,0 +1,253 @@
+"""``push`` and ``pull --from-anki`` against a running Anki, around the package a build wrote.
+
+Before a push, ``look``: which of the bank's notes were edited in Anki since the last build
+(a note's ``mod`` newer than the build history's stamp, with content ``pull`` would bring
+home). Anki's importer keeps a note whose copy in the collection is newer, so such a note
+stays as it is in Anki, unless the YAML changed it too since that build: a conflict, which
+``push`` refuses to import over. Notes of the bank's decks whose ID is no longer a question
+of SOURCES are listed (``--prune`` suspends and tags them; nothing is ever deleted). After
+the import, ``deliver`` tells what Anki now holds: each note added, updated or unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exporter.authoring.pull import plan_pull
+from exporter.connect.client import Client
+from exporter.connect.collection import (
+    AnkiNote,
+    bank_notes,
+    export_deck,
+    import_package,
+    note_ids,
+    suspend,
+    sync,
+    tag,
+)
+from exporter.content.model import Bank, Question, RoleFile
+from exporter.content.sources import SourceFile
+from exporter.errors import AnkiError, ContentError, ContentErrors
+from exporter.files import scratch_folder
+from exporter.package.history import History
+from exporter.reading.exports import ExportedNote, read_export
+from exporter.render.notes import note_for
+
+REMOVED_TAG = "interview-deck::removed"  # set by --prune on notes no longer in the bank
+ANKI = Path("Anki")  # how ``pull``'s messages name the running Anki
+
+
+@dataclass(frozen=True)
+class Edited:
+    """A question whose note was edited in Anki since the last build."""
+
+    role_file: RoleFile
+    question: Question
+    note: AnkiNote
+
+
+@dataclass(frozen=True)
+class Look:
+    """What Anki holds of the bank before an import."""
+
+    notes: tuple[AnkiNote, ...]  # our note type's notes in the bank's decks
+    kept: tuple[Edited, ...] = ()  # edited in Anki only: the importer keeps them as they are
+    conflicts: tuple[Edited, ...] = ()  # edited in Anki and in the YAML since the last build
+    removed: tuple[AnkiNote, ...] = ()  # their ID is no question of SOURCES; not pruned yet
+    pruned: tuple[AnkiNote, ...] = ()  # no longer in the bank, already suspended and tagged
+    returned: tuple[AnkiNote, ...] = ()  # pruned once, back in the bank: unsuspended after
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """What a push did in Anki: each of the package's questions added, updated or unchanged
+    (``missing``: not found in the bank's decks afterwards), and what was pruned or restored."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    made_in_anki: int = 0  # notes of the bank's decks with no ID: questions written in Anki
+    pruned: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+    synced: bool = False
+    look: Look = field(default_factory=lambda: Look(()))
+
+
+def bank_decks(bank: Bank, history: History | None) -> set[str]:
+    """The decks the bank builds, and the decks its last build put notes in (Anki keeps a
+    note's cards where they are when its question moves to another deck)."""
+    decks = {f.deck for f in bank.files}
+    if history is not None:
+        decks |= {s.deck for s in history.notes.values() if s.deck}
+    return decks
+
+
+def by_question(notes: Iterable[AnkiNote], history: History | None) -> dict[str, AnkiNote]:
+    """Each question id's note; of two notes with one ID, the one the history built (its
+    note id), else the older."""
+    found: dict[str, AnkiNote] = {}
+    for note in sorted(notes, key=lambda n: n.id, reverse=True):
+        qid = note.question_id
+        stamp = history.notes.get(qid) if history is not None else None
+        if qid and (qid not in found or stamp is None or found[qid].id != stamp.id):
+            found[qid] = note
+    return found
+
+
+def look(
+    client: Client,
+    bank: Bank,
+    selected: Bank,
+    files: Sequence[SourceFile],
+    history: History | None,
+) -> Look:
+    """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
+    imported, told from the build history as it stands (the last build)."""
+    notes = bank_notes(client, bank_decks(bank, history))
+    held = by_question(notes, history)
+    kept: list[Edited] = []
+    conflicts: list[Edited] = []
+    for role_file in selected.files:
+        for q in role_file.questions:
+            note = held.get(q.id)
+            stamp = history.notes.get(q.id) if history is not None else None
+            if note is None or stamp is None or note.mod <= stamp.mod:
+                continue  # new to Anki, no history to tell by, or not edited there
+            if not _differs(bank, files, note, history):
+                continue  # edited, but to what the YAML says: nothing to lose
+            edited = Edited(role_file, q, note)
+            yaml_changed = note_for(role_file, q).fingerprint != stamp.fingerprint
+            (conflicts if yaml_changed else kept).append(edited)
+    ids = {q.id for q in bank.questions}
+    chosen = {q.id for q in selected.questions}
+    gone = [n for n in notes if n.question_id and n.question_id not in ids]
+    return Look(
+        notes,
+        tuple(kept),
+        tuple(conflicts),
+        removed=tuple(n for n in gone if not n.has_tag(REMOVED_TAG)),
+        pruned=tuple(n for n in gone if n.has_tag(REMOVED_TAG)),
+        returned=tuple(n for n in notes if n.question_id in chosen and n.has_tag(REMOVED_TAG)),
+    )
+
+
+def conflicts(found: Look) -> ContentErrors:
+    """Each conflict at its question's ``PATH:LINE``, saying how to settle it."""
+    return ContentErrors(
+        ContentError(
+            e.role_file.display_path,
+            e.question.line,
+            0,
+            f"'{e.question.id}': edited in Anki and in the YAML since the last build; "
+            "importing would replace the Anki edit, so nothing was built or imported. See "
+            "both with 'interview-deck pull --from-anki', then keep Anki's with "
+            "'pull --from-anki --prefer anki --apply', or the YAML's with 'push --prefer yaml'",
+            code="push-conflict",
+        )
+        for e in found.conflicts
+    )
+
+
+def _differs(
+    bank: Bank, files: Sequence[SourceFile], note: AnkiNote, history: History | None
+) -> bool:
+    """True when ``pull`` would bring something of ``note`` home (or cannot: an edit that
+    does not fit the YAML, such as a pasted image, is an edit all the same)."""
+    try:
+        found = plan_pull(bank, files, [note.exported()], history, ANKI)
+    except ContentErrors:
+        return True
+    return bool(found.pulled)
+
+
+def deliver(
+    client: Client,
+    package: Path,
+    before: Look,
+    bank: Bank,
+    selected: Bank,
+    history: History | None,
+    *,
+    prune: bool = False,
+    and_sync: bool = False,
+) -> Pushed:
+    """Import ``package`` into Anki, restore the notes of questions back in the bank, prune
+    (``prune``) and sync (``and_sync``); what Anki then holds of the ``selected`` questions."""
+    import_package(client, package)
+    after = bank_notes(client, bank_decks(bank, history))
+    held = by_question(after, history)
+    old = {n.id: n for n in before.notes}
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    missing: list[str] = []
+    for q in selected.questions:
+        note = held.get(q.id)
+        if note is None:
+            missing.append(q.id)
+        elif note.id not in old:
+            added.append(q.id)
+        elif old[note.id].mod != note.mod or old[note.id].fields != note.fields:
+            updated.append(q.id)
+        else:
+            unchanged.append(q.id)
+    restored = [n for n in before.returned if n.question_id in held]
+    suspend(client, [c for n in restored for c in n.cards], undo=True)
+    tag(client, [n.id for n in restored], REMOVED_TAG, undo=True)
+    pruned: tuple[AnkiNote, ...] = ()
+    if prune:
+        pruned = before.removed
+        suspend(client, [c for n in pruned for c in n.cards])
+        tag(client, [n.id for n in pruned], REMOVED_TAG)
+    if and_sync:
+        sync(client)
+    return Pushed(
+        tuple(added),
+        tuple(updated),
+        tuple(unchanged),
+        tuple(missing),
+        made_in_anki=sum(1 for n in after if not n.question_id),
+        pruned=tuple(n.question_id for n in pruned),
+        restored=tuple(n.question_id for n in restored),
+        synced=and_sync,
+        look=before,
+    )
+
+
+def roots(decks: Iterable[str]) -> list[str]:
+    """``decks`` without those inside another of them (an export of a deck holds its
+    subdecks), sorted."""
+    names = sorted(set(decks))
+    return [d for d in names if not any(d.lower().startswith(o.lower() + "::") for o in names)]
+
+
+def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, ...]:
+    """The notes of our note type in ``decks``, as exports made by Anki itself
+    (``exportPackage`` with scheduling, one per deck, into a private temp folder removed
+    afterwards) read them; ``AnkiError`` when Anki holds none of them."""
+    wanted = [d for d in roots(decks) if note_ids(client, [d])]
+    if not wanted:
+        shown = ", ".join(roots(decks))
+        raise AnkiError(
+            f"Anki at {client.address} holds no notes of the bank's decks ({shown}): push "
+            "them first (interview-deck push)",
+            code="anki-decks-missing",
+        )
+    notes: dict[int, ExportedNote] = {}
+    with scratch_folder() as folder:
+        for number, deck in enumerate(wanted):
+            path = folder / f"deck-{number}.apkg"
+            if not export_deck(client, deck, path):
+                continue  # removed since it was asked about
+            if not path.is_file():
+                raise AnkiError(
+                    f"Anki at {client.address} says it exported '{deck}' but {path} is not "
+                    "there: does Anki run in a sandbox (Flatpak, Snap) or on another machine?",
+                    code="anki-failed",
+                )
+            for note in read_export(path):
+                notes.setdefault(note.id, note)
+    return tuple(notes[i] for i in sorted(notes))

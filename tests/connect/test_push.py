@@ -1,0 +1,506 @@
+"""`push` and `pull --from-anki` against a running Anki: the stand-in AnkiConnect of
+``tests/ankiconnect_server.py`` over a real collection, doing what the add-on does on Anki
+26.x. Build, import, edit on either side, import again: notes updated in place, reviews kept,
+edits made in Anki never replaced without being told, nothing ever deleted."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from ankiconnect_server import Settings, ankiconnect, serving
+from exporter.connect.push import REMOVED_TAG
+from helpers import (
+    DECK,
+    EPOCH,
+    TARGET,
+    Anki,
+    build_deck,
+    copy_content,
+    edit_answer,
+    make_bank,
+    one_error,
+    question,
+    review_some,
+    run_cli,
+    scheduling,
+)
+
+EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
+REBUILT_AT = EPOCH + 7200  # a later build: newer than that edit
+
+
+@pytest.fixture
+def addon(anki: Anki) -> Iterator[tuple[str, Settings]]:
+    """The stand-in AnkiConnect over the test's fresh collection: its URL and settings."""
+    with ankiconnect(anki.col) as served:
+        yield served
+
+
+def push(
+    url: str,
+    *args: str | Path,
+    out: Path,
+    epoch: int = EPOCH,
+    env: Mapping[str, str] | None = None,
+) -> Any:
+    """``interview-deck push ARGS -o OUT --anki-url URL`` at SOURCE_DATE_EPOCH ``epoch``."""
+    given = {"SOURCE_DATE_EPOCH": str(epoch), **(env or {})}
+    return run_cli(["push", *args, "-o", out, "--anki-url", url], env=given)
+
+
+def pull_from_anki(url: str, *args: str | Path, out: Path) -> Any:
+    return run_cli(["pull", "--from-anki", *args, "-o", out, "--anki-url", url])
+
+
+def imported(result: Result) -> str:
+    """The line saying what Anki holds after the import."""
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    return next(line for line in lines if line.startswith("Imported into"))
+
+
+def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> None:
+    """Rewrite a note's answer as Anki's editor would, its mod time pinned to ``at``."""
+    note = anki.note_by_id_field(qid)
+    note["Answer"] = answer
+    anki.col.update_note(note)
+    anki.col.db.execute("update notes set mod=? where id=?", at, note.id)
+
+
+def test_push_into_an_empty_collection(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A push builds exactly what `build` builds (same bytes, same history) and imports it:
+    every question added, one note type, Anki's own importer asked through AnkiConnect."""
+    url, settings = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    result = push(url, content, out=out)
+    assert imported(result).endswith("10 notes of this package, 10 added, 0 updated, 0 unchanged.")
+    assert result.stdout.startswith(f"Wrote {out} (10 notes")
+    twin = build_deck(content, output=tmp_path / "twin" / "deck.apkg", fresh=True)
+    assert out.read_bytes() == twin.output.read_bytes()
+    assert out.with_name("deck.lock.json").read_text() == twin.history.read_text()
+    assert len(anki.notes()) == 10
+    assert len(anki.notetypes()) == 1
+    assert "importPackage" in settings.asked
+    assert settings.synced == 0
+
+
+def test_an_edit_pushed_again_updates_the_note_in_place(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """An answer edited in the YAML and pushed again updates its note: no note added, the
+    card's reviews and scheduling kept, the other notes untouched."""
+    url, _ = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    review_some(anki)
+    before = scheduling(anki)
+    ids = [n.id for n in anki.notes()]
+    edit_answer(content, TARGET, "Pushed.")
+    line = imported(push(url, content, out=out, epoch=REBUILT_AT))
+    assert line.endswith("10 notes of this package, 0 added, 1 updated, 9 unchanged.")
+    assert scheduling(anki) == before
+    assert [n.id for n in anki.notes()] == ids
+    assert anki.note_by_id_field(TARGET)["Answer"].startswith("<p>Pushed. ")
+    assert len(anki.notetypes()) == 1
+
+
+def test_an_edit_made_in_anki_stays_and_comes_home(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A note edited in Anki since the last build stays as it is there when the bank is
+    pushed again (push says so), and `pull --from-anki --apply` writes it into the YAML;
+    then nothing is left to pull and the next push replaces nothing."""
+    url, settings = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    edit_in_anki(anki, TARGET, "Three layers: <b>system</b>, data and model.")
+    again = push(url, content, out=out, epoch=REBUILT_AT)
+    assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
+    assert (
+        f"Edited in Anki since the last build, kept as they are there: 1 question ({TARGET}). "
+        "Bring the edits home with: interview-deck pull --from-anki --apply"
+    ) in again.stdout
+    assert anki.note_by_id_field(TARGET)["Answer"].startswith("Three layers")
+
+    shown = pull_from_anki(url, content, out=out)
+    assert shown.exit_code == 1
+    assert f"'{TARGET}': answer edited in Anki" in shown.stdout
+    assert "exportPackage" in settings.asked
+    applied = pull_from_anki(url, content, "--apply", out=out)
+    assert applied.exit_code == 0, applied.stderr
+    yaml = (content / "mlops-engineer.yaml").read_text(encoding="utf-8")
+    assert "Three layers: **system**, data and model." in yaml
+
+    home = push(url, content, out=out, epoch=REBUILT_AT)
+    assert "Edited in Anki" not in home.stdout
+    assert imported(home).endswith("0 added, 1 updated, 9 unchanged.")
+    done = pull_from_anki(url, content, out=out)
+    assert done.exit_code == 0, done.stdout
+    assert done.stdout.strip().endswith("holds what SOURCES build.")
+
+
+def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """push hands Anki the built package's absolute path (no copy); pull --from-anki has
+    Anki write its export into a private folder (mode 0700) that is gone afterwards."""
+    url, settings = addon
+    folder = make_bank(tmp_path / "content").parent
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    assert settings.paths == [(str(out.resolve()), settings.paths[0][1])]
+    result = pull_from_anki(url, folder, out=out)
+    assert result.exit_code == 0, result.stderr
+    (export, mode) = settings.paths[1]
+    assert mode == 0o700
+    assert Path(export).name == "deck-0.apkg"
+    assert not Path(export).parent.exists()
+
+
+def test_an_edit_on_both_sides_is_never_replaced_silently(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A question edited both in Anki and in the YAML since the last build: push builds and
+    imports nothing (exit 1, at the question's line); `--prefer yaml` imports over it."""
+    url, settings = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    package, history = out.read_bytes(), out.with_name("deck.lock.json").read_bytes()
+    edit_in_anki(anki, TARGET, "Edited on the phone.")
+    edit_answer(content, TARGET, "Edited in git.")
+    settings.asked.clear()
+    refused = push(url, content, out=out, epoch=REBUILT_AT)
+    line = one_error(refused)
+    assert line.startswith(f"{content / 'mlops-engineer.yaml'}:14: ")
+    assert f"'{TARGET}': edited in Anki and in the YAML since the last build" in line
+    assert "'push --prefer yaml'" in line
+    assert "importPackage" not in settings.asked
+    assert out.read_bytes() == package
+    assert out.with_name("deck.lock.json").read_bytes() == history
+    assert anki.note_by_id_field(TARGET)["Answer"] == "Edited on the phone."
+
+    taken = push(url, content, "--prefer", "yaml", out=out, epoch=REBUILT_AT)
+    assert imported(taken).endswith("0 added, 1 updated, 9 unchanged.")
+    assert f"the YAML's taken (--prefer yaml): 1 question ({TARGET})" in taken.stdout
+    assert anki.note_by_id_field(TARGET)["Answer"].startswith("<p>Edited in git. ")
+
+
+def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A question no longer in the bank is listed and left alone; `--prune` suspends its
+    cards and tags it interview-deck::removed, never deleting it or its reviews; when the
+    question comes back, its note is updated and unsuspended."""
+    url, _ = addon
+    folder = tmp_path / "content"
+    both = [question("one"), question("two")]
+    make_bank(folder, both)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    review_some_of(anki, "Interview Questions::Tester")
+    reviews = anki.col.db.all("select id, cid from revlog order by id")
+    assert reviews
+    make_bank(folder, [question("one")])
+
+    listed = push(url, folder, out=out, epoch=REBUILT_AT)
+    assert imported(listed).endswith("1 note of this package, 0 added, 0 updated, 1 unchanged.")
+    assert (
+        "No longer in the bank: 1 note in Anki (two); Anki keeps them. --prune suspends their "
+        "cards and tags them interview-deck::removed."
+    ) in listed.stdout
+    two = anki.note_by_id_field("two")
+    assert [c.queue for c in two.cards()] != [-1]
+
+    pruned = push(url, folder, "--prune", out=out, epoch=REBUILT_AT)
+    assert (
+        "Suspended and tagged interview-deck::removed: 1 note (two); nothing deleted, their "
+        "reviews are kept."
+    ) in pruned.stdout
+    two = anki.note_by_id_field("two")
+    assert [c.queue for c in two.cards()] == [-1]
+    assert REMOVED_TAG in two.tags
+    assert anki.col.db.all("select id, cid from revlog order by id") == reviews
+    assert len(anki.notes()) == 2
+
+    later = push(url, folder, out=out, epoch=REBUILT_AT)
+    assert "Pruned by an earlier push: 1 note" in later.stdout
+    assert "No longer in the bank" not in later.stdout
+
+    make_bank(folder, both)
+    back_at = int(time.time()) + 3600  # newer than the prune, which Anki stamped with its clock
+    returned = push(url, folder, out=out, epoch=back_at)
+    assert "Back in the bank, unsuspended: 1 note (two)." in returned.stdout
+    two = anki.note_by_id_field("two")
+    assert [c.queue for c in two.cards()] != [-1]
+    assert REMOVED_TAG not in two.tags
+    assert len(anki.notes()) == 2
+
+
+def review_some_of(anki: Anki, deck: str, count: int = 2) -> None:
+    """Answer ``count`` queued cards of ``deck`` 'Good' with the real scheduler."""
+    anki.col.decks.select(anki.col.decks.id_for_name(deck))
+    for _ in range(count):
+        queued = anki.col.sched.get_queued_cards().cards[0]
+        card = anki.col.get_card(queued.card.id)
+        card.start_timer()
+        answer = anki.col.sched.build_answer(card=card, states=queued.states, rating=3)
+        anki.col.sched.answer_card(answer)
+
+
+def test_sync_asks_anki_to_sync(tmp_path: Path, anki: Anki, addon: tuple[str, Settings]) -> None:
+    """`--sync` asks Anki to sync with AnkiWeb once the import is done."""
+    url, settings = addon
+    result = push(url, make_bank(tmp_path / "content"), "--sync", out=tmp_path / "deck.apkg")
+    assert "Asked Anki to sync with AnkiWeb." in result.stdout
+    assert settings.synced == 1
+    assert settings.asked.index("importPackage") < settings.asked.index("sync")
+
+
+def test_the_address_and_key_come_from_the_environment(tmp_path: Path, anki: Anki) -> None:
+    """INTERVIEW_DECK_ANKI_URL and INTERVIEW_DECK_ANKI_KEY say where Anki is and its key."""
+    with ankiconnect(anki.col, Settings(api_key="s3cret")) as (url, _):
+        env = {"INTERVIEW_DECK_ANKI_URL": url, "INTERVIEW_DECK_ANKI_KEY": "s3cret"}
+        result = run_cli(
+            ["push", make_bank(tmp_path / "content"), "-o", tmp_path / "deck.apkg"], env=env
+        )
+    assert imported(result).endswith("1 added, 0 updated, 0 unchanged.")
+
+
+def test_notes_written_in_anki_are_pointed_at_add_new(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A note written in Anki in the bank's deck (no ID) is counted, pointing at --add-new."""
+    url, _ = addon
+    folder = make_bank(tmp_path / "content").parent
+    imported(push(url, folder, out=tmp_path / "deck.apkg"))
+    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
+    new["Question"], new["Answer"] = "Mine?", "Yes."
+    new.tags = ["difficulty::easy"]
+    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+    result = push(url, folder, out=tmp_path / "deck.apkg")
+    assert (
+        "Written in Anki in the bank's decks: 1 note; bring them home with: interview-deck "
+        "pull --from-anki --apply --add-new"
+    ) in result.stdout
+
+
+def test_an_edit_pull_cannot_take_home_still_counts(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """An answer edited in Anki with a pasted image (which pull cannot bring home) is an
+    edit all the same: kept in Anki, and push says so."""
+    url, _ = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    edit_in_anki(anki, TARGET, 'See <img src="pasted.png">')
+    result = push(url, content, out=out, epoch=REBUILT_AT)
+    assert f"kept as they are there: 1 question ({TARGET})" in result.stdout
+
+
+def test_a_note_moved_out_of_the_bank_decks_is_named(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A note moved to another deck in Anki is still updated by the import (Anki matches it
+    by GUID) but is no longer among the bank's decks: push names it."""
+    url, _ = addon
+    folder = make_bank(tmp_path / "content").parent
+    imported(push(url, folder, out=tmp_path / "deck.apkg"))
+    elsewhere = anki.col.decks.id("Elsewhere")
+    anki.col.set_deck([c.id for c in anki.note_by_id_field("one").cards()], elsewhere)
+    result = push(url, folder, out=tmp_path / "deck.apkg")
+    assert imported(result).endswith("0 notes of this package, 0 added, 0 updated, 0 unchanged.")
+    assert (
+        "Not in the bank's decks after the import: 1 question (one); were their notes moved to "
+        "another deck in Anki?"
+    ) in result.stdout
+
+
+def test_deck_names_are_searched_literally(tmp_path: Path, anki: Anki) -> None:
+    """A deck name with Anki's search wildcards and quotes finds its own notes only."""
+    with ankiconnect(anki.col) as (url, _):
+        odd = make_bank(tmp_path / "odd", [question("odd")], deck='Q_A*"x\\y')
+        plain = make_bank(tmp_path / "plain", [question("plain")], deck="QxAyz")
+        imported(push(url, plain, out=tmp_path / "plain.apkg"))
+        result = push(url, odd, out=tmp_path / "odd.apkg")
+    assert imported(result).endswith("1 note of this package, 1 added, 0 updated, 0 unchanged.")
+    assert "No longer in the bank" not in result.stdout
+
+
+# --- When Anki cannot be asked: one line saying what to do, exit 1, the package kept ---
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound but not listening: connecting is refused (no Anki there)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def failed_push(tmp_path: Path, url: str, *extra: str) -> str:
+    """Push a one-question bank to ``url``: the one error line; the package was built and is
+    what `build` writes."""
+    folder = make_bank(tmp_path / "content").parent
+    out = tmp_path / "out" / "deck.apkg"
+    result = push(url, folder, *extra, out=out)
+    line = one_error(result)
+    assert result.stdout.startswith(f"Wrote {out} (1 note,")
+    twin = build_deck(folder, output=tmp_path / "twin" / "deck.apkg", fresh=True)
+    assert out.read_bytes() == twin.output.read_bytes()
+    return line
+
+
+def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
+    """Nothing listening (Anki not running, or without AnkiConnect): start Anki with it."""
+    line = failed_push(tmp_path, f"http://127.0.0.1:{closed_port}")
+    assert line == (
+        f"error: nothing answers at http://127.0.0.1:{closed_port} (Anki is not running, or "
+        "has no AnkiConnect): start Anki with the AnkiConnect add-on (code 2055492159)"
+    )
+
+
+class NotAnkiConnect:
+    """Another web program on the port: 404 and a page of HTML."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = b"<html><body>Not here</body></html>"
+                self.send_response(404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.handler = Handler
+
+
+def test_ankiconnect_missing(tmp_path: Path) -> None:
+    """Something else answers on the port: said, with how to get AnkiConnect."""
+    with serving(NotAnkiConnect().handler) as url:
+        line = failed_push(tmp_path, url)
+    assert line.startswith(f"error: {url} answered 'version' with HTTP 404, not as AnkiConnect")
+    assert line.endswith("Start Anki with the AnkiConnect add-on (code 2055492159)")
+
+
+@pytest.mark.parametrize(
+    ("settings", "what"),
+    [
+        (Settings(api_version=5, missing=frozenset({"requestPermission"})), "speaks version 5"),
+        (Settings(api_version=5), "speaks version 5"),
+    ],
+)
+def test_an_old_ankiconnect(tmp_path: Path, anki: Anki, settings: Settings, what: str) -> None:
+    """An AnkiConnect older than API version 6: update it."""
+    with ankiconnect(anki.col, settings) as (url, _):
+        line = failed_push(tmp_path, url)
+    assert line.startswith(f"error: the AnkiConnect at {url} is too old: it {what} of its API")
+    assert line.endswith(
+        "update AnkiConnect in Anki (Tools → Add-ons → Check for Updates) and restart Anki"
+    )
+    assert anki.notes() == []
+
+
+def test_an_ankiconnect_that_does_not_tell_note_mod_times(tmp_path: Path, anki: Anki) -> None:
+    """A release whose notesInfo has no 'mod' cannot tell edits made in Anki: update it."""
+    folder = make_bank(tmp_path / "content").parent
+    with ankiconnect(anki.col) as (url, settings):
+        imported(push(url, folder, out=tmp_path / "deck.apkg"))
+        settings.note_mod = False
+        line = one_error(push(url, folder, out=tmp_path / "deck.apkg"))
+    assert "does not say when a note last changed (notesInfo's 'mod')" in line
+    assert line.startswith("error: the AnkiConnect at ")
+
+
+def test_an_ankiconnect_without_import(tmp_path: Path, anki: Anki) -> None:
+    """An add-on that lacks importPackage: update it (the package is built and kept)."""
+    with ankiconnect(anki.col, Settings(missing=frozenset({"importPackage"}))) as (url, _):
+        line = failed_push(tmp_path, url)
+    assert "does not know the action 'importPackage'" in line
+
+
+def test_a_refused_permission(tmp_path: Path, anki: Anki) -> None:
+    """AnkiConnect refuses this program: where to allow it."""
+    with ankiconnect(anki.col, Settings(refuse=True)) as (url, settings):
+        line = failed_push(tmp_path, url)
+    assert line == (
+        f"error: AnkiConnect at {url} refused this program permission: allow it in Tools → "
+        "Add-ons → AnkiConnect → Config (webCorsOriginList, ignoreOriginList)"
+    )
+    assert settings.asked == ["requestPermission"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ((), "asks for an API key: set INTERVIEW_DECK_ANKI_KEY (or pass --anki-key)"),
+        (("--anki-key", "wrong"), "refused the API key given: use the apiKey of its config"),
+    ],
+)
+def test_a_key_required(tmp_path: Path, anki: Anki, extra: Sequence[str], expected: str) -> None:
+    """AnkiConnect with an API key: none given, or the wrong one."""
+    with ankiconnect(anki.col, Settings(api_key="s3cret")) as (url, _):
+        line = failed_push(tmp_path, url, *extra)
+    assert line.startswith(f"error: AnkiConnect at {url} {expected}")
+    assert anki.notes() == []
+
+
+def test_pull_from_anki_not_running(tmp_path: Path, closed_port: int) -> None:
+    """`pull --from-anki` with no Anki: the same one line, nothing written."""
+    folder = make_bank(tmp_path / "content").parent
+    before = (folder / "bank.yaml").read_bytes()
+    result = pull_from_anki(f"http://127.0.0.1:{closed_port}", folder, out=tmp_path / "d.apkg")
+    assert one_error(result).startswith("error: nothing answers at http://127.0.0.1:")
+    assert (folder / "bank.yaml").read_bytes() == before
+
+
+def test_pull_from_anki_without_the_bank(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """`pull --from-anki` when Anki holds none of the bank's notes: push first."""
+    url, _ = addon
+    folder = make_bank(tmp_path / "content").parent
+    line = one_error(pull_from_anki(url, folder, out=tmp_path / "deck.apkg"))
+    assert line == (
+        f"error: Anki at {url} holds no notes of the bank's decks (Interview Questions::Tester): "
+        "push them first (interview-deck push)"
+    )
+
+
+def test_pull_needs_an_export_or_from_anki(tmp_path: Path) -> None:
+    """`pull` with neither EXPORT nor --from-anki is a usage mistake (exit 2)."""
+    result = run_cli(["pull"])
+    assert result.exit_code == 2
+    assert "Missing argument 'EXPORT' (or pass --from-anki)" in result.stderr
+
+
+def test_pull_from_anki_reads_the_first_argument_as_a_source(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """With --from-anki there is no EXPORT: every argument is a source."""
+    url, _ = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    result = run_cli(["pull", str(content), "--from-anki", "-o", out, "--anki-url", url])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"Nothing to pull: Anki at {url} holds what SOURCES build.\n"
+    assert DECK in {d.name for d in anki.col.decks.all_names_and_ids()}
