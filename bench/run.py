@@ -577,7 +577,9 @@ def main() -> None:
     print("\n".join(body))
     if not args.no_report:
         write_report(args.report, body)
-        write_report(ROOT / "docs" / "speed.md", readme_table(results, startup, incremental), "speed")
+        write_report(
+            ROOT / "docs" / "speed.md", readme_table(results, startup, incremental), "speed"
+        )
 
 
 if __name__ == "__main__":
