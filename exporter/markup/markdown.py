@@ -273,6 +273,7 @@ class _Reader:
         self.data = self.text.encode()
         self.problems: list[tuple[int, str]] = []
         self.ranges = False  # offsets wanted for every text (a link left as text needs them)
+        self._last: dict[tuple[bytes, int], int] = {}
 
     def events(self) -> Iterable[tuple[_Event, _Span]]:
         """The events; without offsets (``NO_SPAN``) for text with no math to resolve."""
@@ -347,7 +348,12 @@ class _Reader:
         opener = "\\" + text[0]
         closer = _PAIRS[opener].encode()
         limit = containers[-1] if containers else len(self.data)
-        close = self.data.find(closer, start + 1, limit)
+        # The last closer before the container's end, found once: many unclosed openers
+        # are then linear, not quadratic, to reject.
+        last = self._last.get((closer, limit))
+        if last is None:
+            last = self._last[closer, limit] = self.data.rfind(closer, 0, limit)
+        close = self.data.find(closer, start + 1, limit) if last > start else -1
         if close < 0:
             self.problems.append((start - 1, _unclosed(opener)))
             return None
