@@ -32,7 +32,9 @@ from exporter.render.notes import NoteSpec
 
 FORMAT = 1
 FOLDER = "fields"
-MAX_ENTRY_BYTES = 256 << 20  # ~2 KiB of HTML a note: some 100k notes
+# ~2.5 KiB of HTML a note: some 25,000 notes. A bigger bank keeps no entry: holding every
+# field of 100k notes for it would double the build's memory (docs/BENCHMARKS.md).
+MAX_ENTRY_BYTES = 64 << 20
 STALE_DAYS = 30  # an entry not written for this long is removed (only ours, only there)
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# interview-deck's field cache\n"
 _PREFIX = "fields-"
@@ -61,7 +63,8 @@ class FieldCache:
         self.name = name
         self.code = code
         self.fields: dict[str, tuple[str, str]] = {}
-        self._new: dict[str, tuple[str, str]] = {}
+        self._new: dict[str, tuple[str, str]] | None = {}  # None: over the cap, not kept
+        self._size = 0
 
     @classmethod
     def open(cls, root: Path, output: Path, code: str) -> FieldCache:
@@ -72,12 +75,19 @@ class FieldCache:
         return cache
 
     def rendered(self, note: NoteSpec, fields: tuple[str, ...]) -> None:
-        """Keep a note's Question and Answer under its fingerprint."""
+        """Keep a note's Question and Answer under its fingerprint (until the entry would
+        pass its cap: then nothing is kept, and the old entry is left to age out)."""
+        if self._new is None:
+            return
+        self._size += len(fields[0]) + len(fields[1]) + 100
+        if self._size > MAX_ENTRY_BYTES:
+            self._new = None
+            return
         self._new[note.fingerprint] = (fields[0], fields[1])
 
     def save(self) -> None:
         """Write this build's fields as the entry (and remove our own stale files)."""
-        if self.folder is None:
+        if self.folder is None or self._new is None:
             return
         body = json.dumps(
             {"format": FORMAT, "code": self.code, "fields": self._new},
