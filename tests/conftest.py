@@ -16,12 +16,13 @@ from helpers import (
     Builder,
     RenderedCard,
     build_deck,
+    rendered_cards,
     write_stress_bank,
 )
 
 
 @pytest.fixture(autouse=True)
-def work_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def field_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's builds keep their reusable fields (``exporter.state.fieldcache``) in a folder
     of that test alone, never in the user's cache nor another test's; child processes
     inherit it."""
@@ -82,17 +83,7 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     folder = tmp_path_factory.mktemp("anki-cards")
     stress = write_stress_bank(folder / "stress")
     package = build_deck(CONTENT, stress, output=folder / "deck.apkg").output
-    collection = Anki(folder / "collection.anki2")
-    try:
-        collection.import_package(package)
-        cards = []
-        for note in collection.notes():
-            (card,) = note.cards()
-            cards.append(
-                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
-            )
-    finally:
-        collection.close()
+    cards, _media = rendered_cards(package, folder / "collection.anki2")
     assert len(cards) == 11
     return cards
 

@@ -353,6 +353,27 @@ class RenderedCard:
     answer: str
 
 
+def rendered_cards(
+    package: Path, collection_path: Path
+) -> tuple[list[RenderedCard], dict[str, bytes]]:
+    """``package`` imported into a new collection: each note's one card as Anki renders
+    it, and the media files the import put in the collection's media folder."""
+    collection = Anki(collection_path)
+    try:
+        collection.import_package(package)
+        cards = []
+        for note in collection.notes():
+            (card,) = note.cards()
+            cards.append(
+                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
+            )
+        media_folder = Path(collection.col.media.dir())
+        media = {p.name: p.read_bytes() for p in media_folder.iterdir() if p.is_file()}
+    finally:
+        collection.close()
+    return cards, media
+
+
 def copy_content(tmp_path: Path) -> Path:
     """A private copy of the shipped bank to edit."""
     target = tmp_path / "content"
@@ -370,9 +391,10 @@ def edit_answer(content: Path, qid: str, new_first_words: str) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def review_some(anki: Anki, count: int = 3) -> None:
-    """Answer ``count`` cards of the shipped deck 'Good' with the real scheduler."""
-    anki.col.decks.select(anki.col.decks.id_for_name(DECK))
+def review_some(anki: Anki, count: int = 3, deck: str = DECK) -> None:
+    """Answer ``count`` queued cards of ``deck`` (the shipped deck) 'Good' with the real
+    scheduler."""
+    anki.col.decks.select(anki.col.decks.id_for_name(deck))
     for _ in range(count):
         queued = anki.col.sched.get_queued_cards().cards[0]
         card = anki.col.get_card(queued.card.id)

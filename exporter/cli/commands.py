@@ -168,9 +168,9 @@ def _build_request(
 
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)
-    work = None if no_cache else cache_root(os.environ, Path.home)
+    cache = None if no_cache else cache_root(os.environ, Path.home)
     use_record = record and not no_cache
-    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, use_record, work)
+    request = BuildRequest(sources or DEFAULT_SOURCES, options, check, use_record, cache)
     filters = [
         f"--{name} {value}"
         for name, values in (("difficulty", difficulties), ("role", roles), ("tag", tags))

@@ -328,7 +328,7 @@ class _Reader:
                         and data[start : start + 2] == b"$$"
                         and (start == 0 or data[start - 1] not in b"$\\")
                     ):
-                        self.problems.append((start, _unclosed("$$")))
+                        self.problems.append((start, unclosed_message("$$")))
                 elif "InlineMath" in event and data[end : end + 1].isdigit():
                     yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
                     continue
@@ -355,7 +355,7 @@ class _Reader:
             last = self._last[closer, limit] = self.data.rfind(closer, 0, limit)
         close = self.data.find(closer, start + 1, limit) if last > start else -1
         if close < 0:
-            self.problems.append((start - 1, _unclosed(opener)))
+            self.problems.append((start - 1, unclosed_message(opener)))
             return None
         tex = self.data[start + 1 : close].decode()
         if not tex.strip():
@@ -394,7 +394,8 @@ def _is_container(tag: Any) -> bool:
     return tag in ("Paragraph", "Item", "TableCell") or (type(tag) is dict and "Heading" in tag)
 
 
-def _unclosed(opener: str) -> str:
+def unclosed_message(opener: str) -> str:
+    """The problem of a formula opened with ``opener`` and never closed in its paragraph."""
     closer = _PAIRS[opener]
     hint = {
         "$$": "write \\$ for a literal dollar sign",
@@ -741,7 +742,17 @@ def _text_html(text: str) -> str:
     )
 
 
-def _plain(text: str) -> str:
+def is_plain(text: str) -> bool:
+    """True for (stripped) text that can hold no Markdown syntax: ``plain_html`` renders it."""
+    return bool(
+        text
+        and not _SPECIAL_CHAR.search(text)
+        and not _SPECIAL_LINE.search(text)
+        and not _SPECIAL_START.match(text)
+    )
+
+
+def plain_html(text: str) -> str:
     """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
     text = text.replace('"', "&quot;")
     paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
@@ -752,14 +763,7 @@ def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
     """Render content text as card HTML; ``media`` maps image paths as written (after URL
     normalisation) to the media file names they are shown from."""
     text = text.strip()
-    if (
-        text
-        and not _SPECIAL_CHAR.search(text)
-        and not _SPECIAL_LINE.search(text)
-        and not _SPECIAL_START.match(text)
-    ):
-        return _plain(text)
-    return to_html_by_parsing(text, media)
+    return plain_html(text) if is_plain(text) else to_html_by_parsing(text, media)
 
 
 def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:

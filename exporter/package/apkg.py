@@ -20,7 +20,7 @@ from exporter.content.model import MediaFile
 from exporter.files import scratch_folder
 from exporter.package.collection import DeckRow, NoteRow, write_collection
 from exporter.package.history import Stamp
-from exporter.render.notes import NoteSpec, fields_in_order, media_of
+from exporter.render.notes import NoteSpec, media_of
 from exporter.render.notetype import NoteType
 
 Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
@@ -41,15 +41,11 @@ def build_apkg(
     by_deck: dict[str, list[int]] = {}
     for i, spec in enumerate(notes):
         by_deck.setdefault(spec.deck, []).append(i)
-    # The order the database asks for the notes in: deck by deck.
-    order = [i for deck in decks for i in by_deck.get(deck.name, ())]
-    fields_stream = zip(order, fields_in_order([notes[i] for i in order]), strict=True)
 
     def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
         for i in indices:
-            j, fields = next(fields_stream)
-            assert i == j, "notes asked for out of order"
             spec = notes[i]
+            fields = spec.fields  # rendered now (or known from the field cache)
             stamp = stamps[spec.question_id]
             if on_rendered is not None:
                 on_rendered(spec, fields)

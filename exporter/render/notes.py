@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
 
 from exporter.content.model import (
     GUID_NAMESPACE,
@@ -21,9 +20,6 @@ from exporter.content.model import (
 )
 from exporter.markup.highlight import plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, to_html
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -155,12 +151,6 @@ def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:
     for role_file in bank.files:
         seen.setdefault(role_file.deck, role_file.description)
     return tuple(seen.items())
-
-
-def fields_in_order(notes: Sequence[NoteSpec]) -> Iterator[tuple[str, ...]]:
-    """The fields of each of ``notes``, in order (rendered now, or known from earlier)."""
-    for note in notes:
-        yield note.fields
 
 
 def media_of(notes: Sequence[NoteSpec]) -> list[MediaFile]:

@@ -210,7 +210,7 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     make_bank(folder, both)
     out = tmp_path / "out" / "deck.apkg"
     imported(push(url, folder, out=out))
-    review_some_of(anki, "Interview Questions::Tester")
+    review_some(anki, 2, "Interview Questions::Tester")
     reviews = anki.col.db.all("select id, cid from revlog order by id")
     assert reviews
     make_bank(folder, [question("one")])
@@ -247,17 +247,6 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     assert [c.queue for c in two.cards()] != [-1]
     assert REMOVED_TAG not in two.tags
     assert len(anki.notes()) == 2
-
-
-def review_some_of(anki: Anki, deck: str, count: int = 2) -> None:
-    """Answer ``count`` queued cards of ``deck`` 'Good' with the real scheduler."""
-    anki.col.decks.select(anki.col.decks.id_for_name(deck))
-    for _ in range(count):
-        queued = anki.col.sched.get_queued_cards().cards[0]
-        card = anki.col.get_card(queued.card.id)
-        card.start_timer()
-        answer = anki.col.sched.build_answer(card=card, states=queued.states, rating=3)
-        anki.col.sched.answer_card(answer)
 
 
 def test_sync_asks_anki_to_sync(tmp_path: Path, anki: Anki, addon: tuple[str, Settings]) -> None:

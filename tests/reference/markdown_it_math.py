@@ -26,6 +26,8 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from exporter.markup.markdown import tex_html, unclosed_message
+
 PROBLEMS = "math_problems"  # env key: list of (source text, offset, message)
 _LAST = "math_last_closer"  # env key: memo of the last closer in a run of text
 MAX_BLOCK_LINES = 100  # a display formula on lines of its own closes within this many
@@ -45,13 +47,6 @@ def math_plugin(md: MarkdownIt) -> None:
     md.add_render_rule("math_inline", _render_inline)
     md.add_render_rule("math_display", _render_inline)
     md.add_render_rule("math_block", _render_block)
-
-
-def tex_html(tex: str, display: bool) -> str:
-    """TeX as it goes into a card field, inside Anki's MathJax delimiters."""
-    body = " ".join(tex.split("\n")).replace("&", "&amp;").replace("<", "&lt;")
-    body = body.replace(">", "&gt;")
-    return f"\\[{body}\\]" if display else f"\\({body}\\)"
 
 
 def _problem(env: Any, src: str, pos: int, message: str) -> None:
@@ -78,7 +73,7 @@ def _inline(state: StateInline, silent: bool) -> bool:
     end = src.find(closer, start, state.posMax) if last >= start else -1
     if end < 0:
         if not silent:
-            _problem(state.env, src, pos, _unclosed(opener))
+            _problem(state.env, src, pos, unclosed_message(opener))
         return False
     if not src[start:end].strip():
         return False
@@ -129,19 +124,6 @@ def _dollar(state: StateInline, silent: bool) -> bool:
         token.markup = "$"
     state.pos = end + 1
     return True
-
-
-def _unclosed(opener: str) -> str:
-    closer = _PAIRS[opener]
-    hint = {
-        "$$": "write \\$ for a literal dollar sign",
-        "\\[": "write [ alone for a literal bracket",
-        "\\(": "write ( alone for a literal parenthesis",
-    }[opener]
-    return (
-        f"math opened with {opener} is never closed with {closer} in the same paragraph; "
-        f"close it (a blank line ends a paragraph), or {hint}"
-    )
 
 
 def _block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:

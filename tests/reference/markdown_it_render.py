@@ -21,19 +21,19 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from exporter.markup.markdown import (
+    NOTHING,
+    Finding,
+    Scan,
+    inert_anki_syntax,
+    is_plain,
+    plain_html,
+)
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-# Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
-# rendering it directly is much faster than parsing it (docs/BENCHMARKS.md).
-# White space other than ' ' and newline (tabs, no-break and ideographic spaces, odd line
-# breaks) is trimmed by CommonMark where plain splitting would not: leave it to the parser.
-_OTHER_SPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00" + _OTHER_SPACE + "]")
-_SPECIAL_START = re.compile(r"[-+= ]|\d+[.)]")  # a list, heading rule or indented line
-_SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
-# What ``scan`` looks for: math, images and fences. Text without any needs no parse.
 _RICH = re.compile(r"\$|\\[(\[]|!\[|```|~~~")
 
 
@@ -105,36 +105,12 @@ def fence_language(info: str) -> str:
     return words[0] if words else ""
 
 
-def _plain(text: str) -> str:
-    """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
-    text = text.replace('"', "&quot;")
-    paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
-    return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
-
-
 def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
     """Render content text as card HTML; ``media`` maps image paths as written (after
     Markdown's URL normalisation) to the media file names they are shown from."""
-    text = text.strip()
-    if (
-        text
-        and not _SPECIAL_CHAR.search(text)
-        and not _SPECIAL_LINE.search(text)
-        and not _SPECIAL_START.match(text)
-    ):
-        return _plain(text)
+    if is_plain(text.strip()):
+        return plain_html(text.strip())
     return inert_anki_syntax(str(_markdown().render(text, {"media": media or {}})).rstrip("\n"))
-
-
-# Anki's own bracket syntax, which it would act on inside a field: a play button
-# ([sound:…]), text to speech ([anki:tts …]), LaTeX images ([latex], [$], [$$]).
-_ANKI_SYNTAX = re.compile(r"\[(?=/?(?:sound:|anki:|latex\]|\$\$?\]))", re.IGNORECASE)
-
-
-def inert_anki_syntax(html: str) -> str:
-    """``html`` with the ``[`` of Anki's own syntax written as ``&#91;``: the card shows the
-    same text, and Anki finds nothing to play, speak or typeset."""
-    return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
 
 
 def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
@@ -142,9 +118,6 @@ def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str
     return inert_anki_syntax(
         str(_markdown().render(text.strip(), {"media": media or {}})).rstrip("\n")
     )
-
-
-from exporter.markup.markdown import NOTHING, Finding, Scan  # noqa: E402  (shared)
 
 
 def scan(text: str) -> Scan:

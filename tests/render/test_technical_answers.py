@@ -23,7 +23,7 @@ from browser import (
     missing_mathjax,
 )
 from exporter.markup.highlight import indent_columns
-from helpers import ROOT, Anki, RenderedCard, build_deck, problems_in, write
+from helpers import ROOT, RenderedCard, build_deck, problems_in, rendered_cards, write
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 EXAMPLE = ROOT / "docs" / "examples"
@@ -132,19 +132,7 @@ def technical_cards(
     folder = tmp_path_factory.mktemp("technical")
     bank = technical_bank(folder / "content")
     package = build_deck(bank, EXAMPLE, output=folder / "deck.apkg").output
-    collection = Anki(folder / "collection.anki2")
-    try:
-        collection.import_package(package)
-        cards = []
-        for note in collection.notes():
-            (card,) = note.cards()
-            cards.append(
-                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
-            )
-        media_folder = Path(collection.col.media.dir())
-        media = {p.name: p.read_bytes() for p in media_folder.iterdir() if p.is_file()}
-    finally:
-        collection.close()
+    cards, media = rendered_cards(package, folder / "collection.anki2")
     assert sorted(c.question_id for c in cards) == [
         "detect-data-drift-psi",
         "long-code",
