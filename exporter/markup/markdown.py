@@ -63,7 +63,7 @@ _KEEP_LT = re.compile(
     r"(?P<lt><)(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>"
     r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>)"
-    r"|\]\((?P=lt)?(?P<lt2><)"
+    r"|\]\((?P<lt2><)"
     r"|\]:[ \t]*\n?[ \t]*(?P<lt3><)"
 )
 _ANKI_DOLLARS = re.compile(r"\[/?(\$\$?)\]")
@@ -78,8 +78,11 @@ _URL_SAFE = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;/?:@&=+$,-_.!~*'()#"
 )
 _LITERAL_DELIMITER = re.compile(r"\\[(\[]")
-_ALIGN = {"Left": ' style="text-align:left"', "Right": ' style="text-align:right"'}
-_ALIGN["Center"] = ' style="text-align:center"'
+_ALIGN = {
+    "Left": ' style="text-align:left"',
+    "Center": ' style="text-align:center"',
+    "Right": ' style="text-align:right"',
+}
 
 
 def escape(text: str) -> str:
