@@ -217,7 +217,10 @@ def scratch_folder() -> Iterator[Path]:
 
 
 def write_files(
-    files: Sequence[tuple[Path, bytes]], *, unchanged: Mapping[Path, bytes] | None = None
+    files: Sequence[tuple[Path, bytes]],
+    *,
+    unchanged: Mapping[Path, bytes] | None = None,
+    new_mode: int = 0o644,
 ) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``).
 
@@ -230,9 +233,9 @@ def write_files(
     ``unchanged`` names files being edited (a user's documents) with the bytes each must
     still hold: one that changed meanwhile, or is read-only, is refused and nothing is
     written; one with other hard links, or whose owner cannot be kept, is rewritten in
-    place so that it stays the same file.
+    place so that it stays the same file. A file that does not exist yet gets ``new_mode``.
     """
-    with _staged(files, unchanged or {}) as staged, _signals_held():
+    with _staged(files, unchanged or {}, new_mode) as staged, _signals_held():
         _commit(staged)
 
 
@@ -374,7 +377,7 @@ def _keep_owner(fd: int, info: os.stat_result) -> bool:
 
 @contextlib.contextmanager
 def _staged(
-    files: Sequence[tuple[Path, bytes]], unchanged: Mapping[Path, bytes]
+    files: Sequence[tuple[Path, bytes]], unchanged: Mapping[Path, bytes], new_mode: int
 ) -> Iterator[list[_Stage]]:
     staged: list[_Stage] = []
     made: list[tuple[int, str]] = []  # every temp file made: (its open fd, its name)
@@ -400,7 +403,7 @@ def _staged(
             try:
                 if fcntl is not None:  # held until the write ends: a sweeper leaves it be
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o777 if info else 0o644)
+                os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o777 if info else new_mode)
                 owner_kept = info is None or _keep_owner(fd, info)
                 view = memoryview(data)
                 while view:

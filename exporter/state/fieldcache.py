@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from exporter.errors import OutputError
+from exporter.files import read_regular, sweep_staged, write_files
 from exporter.render.notes import NoteSpec
 
 FORMAT = 1
@@ -95,54 +97,38 @@ class FieldCache:
             sort_keys=True,
         ).encode("utf-8")
         data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        if len(data) > MAX_ENTRY_BYTES:
-            return
-        temp = self.folder / f".{self.name}.{os.getpid()}.tmp"
-        with contextlib.suppress(OSError):
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o600)
-            with open(fd, "wb") as out:
-                out.write(data)
-            os.replace(temp, self.folder / self.name)
-        with contextlib.suppress(OSError):
-            temp.unlink()
+        if len(data) <= MAX_ENTRY_BYTES:
+            with contextlib.suppress(OSError, OutputError):
+                write_files([(self.folder / self.name, data)], new_mode=0o600)
         self._sweep(time.time())
 
     def _read(self) -> dict[str, tuple[str, str]]:
         if self.folder is None:
             return {}
         try:
-            fd = os.open(self.folder / self.name, os.O_RDONLY | _NOFOLLOW)
+            data = read_regular(self.folder / self.name, MAX_ENTRY_BYTES)
         except OSError:
             return {}
-        with open(fd, "rb") as entry:
-            try:
-                info = os.fstat(entry.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-                    return {}
-                data = entry.read(MAX_ENTRY_BYTES + 1)
-            except OSError:
-                return {}
         return _decode(data, self.code)
 
     def _sweep(self, now: float) -> None:
-        """Remove our own entries not written for ``STALE_DAYS`` and temp files of builds
-        killed an hour ago or more; nothing else."""
+        """Remove our own entries not written for ``STALE_DAYS``, and what killed builds
+        staged beside any of our entries (``files.sweep_staged``); nothing else."""
         assert self.folder is not None
         try:
-            entries = list(os.scandir(self.folder))
+            names = os.listdir(self.folder)
         except OSError:
             return
-        for entry in entries:
-            name = entry.name
-            ours = name.startswith(_PREFIX) and name.endswith(".json")
-            temp = name.startswith("." + _PREFIX) and name.endswith(".tmp")
-            with contextlib.suppress(OSError):
-                age = now - entry.stat(follow_symlinks=False).st_mtime
-                if (ours and age > STALE_DAYS * 86_400) or (temp and age > 3600):
-                    os.unlink(entry.path)
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+        targets = {self.name}
+        for name in names:
+            if name.startswith(_PREFIX) and name.endswith(".json"):
+                targets.add(name)
+                with contextlib.suppress(OSError):
+                    if now - os.lstat(self.folder / name).st_mtime > STALE_DAYS * 86_400:
+                        os.unlink(self.folder / name)
+            elif name.startswith("." + _PREFIX) and ".json." in name:
+                targets.add(name[1 : name.index(".json.") + len(".json")])
+        sweep_staged(*(self.folder / target for target in sorted(targets)))
 
 
 def _own_folder(folder: Path) -> Path | None:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -315,20 +316,23 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
 
 
 def test_only_our_stale_files_are_removed(tmp_path: Path) -> None:
-    """In the tool's folder, entries not written for 30 days and temp files of builds killed
-    an hour ago go; fresh ones and anything not named as ours stay."""
+    """In the tool's folder, entries not written for 30 days and what killed builds staged
+    (``files.sweep_staged``: the writer's pid gone) go; fresh entries, a live writer's temp
+    file and anything not named as ours stay, however old."""
     bank = start(tmp_path / "content")
     folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
     build_deck(bank.folder, output=tmp_path / "first" / "deck.apkg")
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
     stale, recent = folder / "fields-stale.json", folder / "fields-recent.json"
-    dead_tmp, live_tmp = folder / ".fields-x.json.1.tmp", folder / ".fields-y.json.2.tmp"
+    dead_tmp = folder / f".fields-x.json.{dead_pid.pid}.k1.tmp"
+    live_tmp = folder / f".fields-y.json.{os.getpid()}.k2.tmp"
     foreign = folder / "notes.txt"
     for path in (stale, recent, dead_tmp, live_tmp, foreign):
         path.write_text("")
-    month, hours = time.time() - 31 * 86_400, time.time() - 7200
-    os.utime(stale, (month, month))
-    os.utime(foreign, (month, month))
-    os.utime(dead_tmp, (hours, hours))
+    month = time.time() - 31 * 86_400
+    for path in (stale, foreign, live_tmp):
+        os.utime(path, (month, month))
     build_deck(bank.folder, output=tmp_path / "out" / "deck.apkg")
     assert not stale.exists()
     assert not dead_tmp.exists()
