@@ -79,6 +79,12 @@ def write_zip(out: BinaryIO, members: Iterator[tuple[str, BinaryIO]]) -> None:
         for name, data in members:
             info = zipfile.ZipInfo(name, date_time=_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
+            # ``open(info)`` reads the level from the entry, not the archive: unset, it is
+            # zlib's default 6, 3.5x slower than 1 (named compress_level from Python 3.13).
+            if hasattr(zipfile.ZipInfo, "compress_level"):
+                info.compress_level = LEVEL  # type: ignore[attr-defined]
+            else:
+                info._compresslevel = LEVEL  # type: ignore[attr-defined]
             info.create_system = 3  # Unix, so the mode below is read
             info.external_attr = 0o100644 << 16
             size = data.seek(0, io.SEEK_END)
