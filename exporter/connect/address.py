@@ -4,7 +4,6 @@ can name the default without loading an HTTP client."""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,6 +31,8 @@ class Address:
         if self.host.lower().rstrip(".") == "localhost":
             return True
         try:
+            import ipaddress  # here: the command line names DEFAULT_URL at every start
+
             return ipaddress.ip_address(self.host).is_loopback
         except ValueError:
             return False

@@ -7,7 +7,6 @@ code; the schema walk (``exporter.content.check``) reads the nodes and their lin
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -222,6 +221,8 @@ def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list
 
 
 def _closest(key: str, allowed: Sequence[str]) -> str:
+    import difflib  # only for a misspelt key's suggestion
+
     match = difflib.get_close_matches(key.lower(), allowed, n=1, cutoff=0.6)
     hint = f": did you mean '{match[0]}'?" if match else ""
     return f"{hint} (allowed: {', '.join(allowed)})"

@@ -69,6 +69,14 @@ def plugin_lexers() -> tuple[str, ...]:
 
 
 @cache
+def builtin_languages() -> frozenset[str]:
+    """Every alias of Pygments' built-in lexers (the plugins' are not read)."""
+    from pygments.lexers import get_all_lexers
+
+    return frozenset(a for _name, aliases, *_ in get_all_lexers(plugins=False) for a in aliases)
+
+
+@cache
 def is_known(language: str) -> bool:
     """True when Pygments has a lexer for this fence language (``python``, ``sql``, …),
     found without making one (a lexer compiles its regular expressions when first made)."""

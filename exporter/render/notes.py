@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
@@ -18,7 +19,7 @@ from exporter.content.model import (
     RoleFile,
     guid_for,
 )
-from exporter.markup.highlight import plugin_lexers
+from exporter.markup.highlight import builtin_languages, plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, to_html
 
 
@@ -45,6 +46,12 @@ class NoteSpec:
         return fields_for(self.role_file, self.question)
 
     @property
+    def has_code(self) -> bool:
+        """True when the note shows a fenced block: the one part Pygments renders, about
+        100 times the cost of prose (what the field cache keeps)."""
+        return has_fence(self.question.question) or has_fence(self.question.answer)
+
+    @property
     def media(self) -> tuple[MediaFile, ...]:
         """The media files this note's fields show."""
         return tuple(i.file for i in self.question.images if i.file is not None)
@@ -62,7 +69,7 @@ class NoteSpec:
                 [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
                 sorted(q.media_names().items()),
                 self.tags,
-                renderer_identity(_has_fence(q.question) or _has_fence(q.answer)),
+                _renderer_of(q.question + "\n" + q.answer),
             ],
             ensure_ascii=False,
         )
@@ -77,22 +84,39 @@ RENDER_REVISION = 2
 
 
 @cache
-def renderer_identity(highlighted: bool = True) -> str:
+def renderer_identity(highlighted: bool = True, plugins: bool = True) -> str:
     """A hash of how fields are rendered: ``RENDER_REVISION`` and the renderer's version;
-    for a note with fenced code also Pygments' version and plugin lexers (a change of any
-    is a change to every note it renders; prose never depends on Pygments)."""
+    for a note with fenced code also Pygments' version, and the plugin lexers when a fence
+    could reach one (a change of any is a change to every note it renders; prose never
+    depends on Pygments)."""
     import pyromark
 
     parts: list[object] = [RENDER_REVISION, ["pyromark", pyromark.__version__]]
     if highlighted:
         import pygments
 
-        parts += [["pygments", pygments.__version__], list(plugin_lexers())]
+        parts += [["pygments", pygments.__version__], list(plugin_lexers()) if plugins else []]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
-def _has_fence(text: str) -> bool:
+# A fence and the first word after it: a superset of the languages fences name (the word
+# is taken raw, so an escaped or quoted name is never a built-in and counts as unknown).
+_FENCE_WORD = re.compile(r"(?:`{3,}|~{3,})[ \t]*(\S*)")
+
+
+def has_fence(text: str) -> bool:
+    """True when ``text`` may hold a fenced code block."""
     return "```" in text or "~~~" in text
+
+
+def _renderer_of(text: str) -> str:
+    """``renderer_identity`` for a note's text: highlighted when it has a fence; plugin
+    lexers counted only if a fence names a language no built-in lexer has, since built-ins
+    win Pygments' lookup (reading the plugins' entry points costs ~15 ms)."""
+    if not has_fence(text):
+        return renderer_identity(False)
+    words = {w.lower() for w in _FENCE_WORD.findall(text)} - {""}
+    return renderer_identity(True, not words <= builtin_languages())
 
 
 def deck_id_for(name: str) -> int:

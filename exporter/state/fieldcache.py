@@ -1,5 +1,7 @@
-"""Fields a build can take from the last one: each note's rendered Question and Answer, by
-the note's fingerprint, so that editing one answer renders (and highlights) one note.
+"""Fields a build can take from the last one: each code-showing note's rendered Question and
+Answer, by the note's fingerprint, so that editing one answer highlights one note. Only
+notes with a fenced block are kept: Pygments costs ~1.3 ms a block, while prose renders in
+~20 µs a field, less than keeping it costs (docs/BENCHMARKS.md, "Field cache").
 
 The fingerprint covers everything a note is rendered from, the rendering code included
 (``exporter.render.notes``), so a field is reused only for a note made from exactly the
@@ -34,8 +36,8 @@ from exporter.render.notes import NoteSpec
 
 FORMAT = 1
 FOLDER = "fields"
-# ~2.5 KiB of HTML a note: some 25,000 notes. A bigger bank keeps no entry: holding every
-# field of 100k notes for it would double the build's memory (docs/BENCHMARKS.md).
+# ~2.5 KiB of HTML a note: some 25,000 notes with code. A bigger entry is not kept: holding
+# every field of 100k such notes would double the build's memory (docs/BENCHMARKS.md).
 MAX_ENTRY_BYTES = 64 << 20
 STALE_DAYS = 30  # an entry not written for this long is removed (only ours, only there)
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# interview-deck's field cache\n"
@@ -77,9 +79,10 @@ class FieldCache:
         return cache
 
     def rendered(self, note: NoteSpec, fields: tuple[str, ...]) -> None:
-        """Keep a note's Question and Answer under its fingerprint (until the entry would
-        pass its cap: then nothing is kept, and the old entry is left to age out)."""
-        if self._new is None:
+        """Keep a note's Question and Answer under its fingerprint, if it shows code (until
+        the entry would pass its cap: then nothing is kept, and the old entry is left to age
+        out). Prose is rendered again each time: faster than keeping it."""
+        if self._new is None or not note.has_code:
             return
         self._size += len(fields[0]) + len(fields[1]) + 100
         if self._size > MAX_ENTRY_BYTES:

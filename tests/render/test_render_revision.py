@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pygments
 import pyromark
+import pytest
 
 from exporter.pipeline import run_load
 from exporter.render.notes import RENDER_REVISION, notes_for
@@ -58,3 +59,44 @@ def test_the_digest_sees_a_changed_field(tmp_path: Path) -> None:
     text = (CONTENT / "mlops-engineer.yaml").read_text(encoding="utf-8")
     (bank / "mlops-engineer.yaml").write_text(text.replace("drift", "drfit", 1), "utf-8")
     assert rendered_digest([str(bank), str(ROOT / "docs" / "examples")]) != before
+
+
+def _fingerprint(answer: str, tmp_path: Path) -> str:
+    folder = tmp_path / f"bank-{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    body = "\n".join("      " + line for line in answer.splitlines())
+    (folder / "a.yaml").write_text(
+        "role: R\nquestions:\n  - id: q1\n    difficulty: easy\n    question: Q?\n"
+        f"    answer: |-\n{body}\n",
+        encoding="utf-8",
+    )
+    (note,) = notes_for(run_load([str(folder)]))
+    return note.fingerprint
+
+
+def test_plugin_lexers_count_only_where_a_fence_could_reach_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Pygments plugin can only render a fence whose language no built-in lexer names
+    (built-ins win the lookup): such a note's fingerprint changes when plugins do; a note
+    whose fences all name built-ins never asks which plugins are installed (reading the
+    entry points costs a small build a tenth of its time)."""
+    from exporter.markup import highlight
+    from exporter.render import notes
+
+    builtin = "```python\nx = 1\n```\n\n~~~ SQL extra words\nselect 1\n~~~"
+    unknown = "```python\nx = 1\n```\n\n```mylang\nfoo\n```"
+    installed: list[tuple[str, ...]] = [()]
+
+    def plugins() -> tuple[str, ...]:
+        return installed[0]
+
+    monkeypatch.setattr(highlight, "plugin_lexers", plugins)
+    monkeypatch.setattr(notes, "plugin_lexers", plugins)
+    before = (_fingerprint(builtin, tmp_path), _fingerprint(unknown, tmp_path))
+    notes.renderer_identity.cache_clear()
+    installed[0] = ("mylang=mylang_lexer:MyLexer",)
+    after = (_fingerprint(builtin, tmp_path), _fingerprint(unknown, tmp_path))
+    notes.renderer_identity.cache_clear()
+    assert before[0] == after[0]
+    assert before[1] != after[1]
