@@ -129,7 +129,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
         }
         inputs.remember(
             result.package,
-            result.history_text,
+            result.history_data,
             len(result.notes),
             result.content_fingerprint,
             sorted(images),
@@ -175,7 +175,7 @@ def read_history(path: Path) -> History | None:
 def is_current(plan: Plan) -> bool:
     """True when the output and its history on disk are exactly what this build writes
     (sizes compared first, so a wrong file is never read whole)."""
-    history = plan.history_text.encode("utf-8")
+    history = plan.history_data
     for path, data in ((plan.output, plan.package), (plan.history_path, history)):
         if regular_size(path) != len(data):
             return False

@@ -55,7 +55,7 @@ class Plan:
     output: Path
     history_path: Path
     package: bytes
-    history_text: str
+    history_data: bytes  # the history file's bytes (UTF-8 JSON), encoded once
     notes: tuple[NoteSpec, ...]
     content_fingerprint: str
     removed: tuple[str, ...] = ()
@@ -79,7 +79,7 @@ class Plan:
 
     def files(self) -> list[tuple[Path, bytes]]:
         """The files this build writes, with their bytes."""
-        return [(self.output, self.package), (self.history_path, self.history_text.encode())]
+        return [(self.output, self.package), (self.history_path, self.history_data)]
 
 
 def history_path_for(output: Path) -> Path:
@@ -194,7 +194,7 @@ def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, re
         output=options.output,
         history_path=history_path,
         package=package,
-        history_text=dumps(history),
+        history_data=dumps(history).encode("utf-8"),
         notes=notes,
         content_fingerprint=fingerprint,
         removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),

@@ -62,18 +62,20 @@ class NoteSpec:
         changes exactly when Anki should update the note, without rendering its fields (a
         build renders each field once, when it writes the package)."""
         q = self.question
-        payload = json.dumps(
+        payload = _json(
             [
                 self.guid,
                 self.deck,
                 [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
                 sorted(q.media_names().items()),
                 self.tags,
-                _renderer_of(q.question + "\n" + q.answer),
-            ],
-            ensure_ascii=False,
+                _renderer_of(q.question, q.answer),
+            ]
         )
         return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(x, ensure_ascii=False), made once
 
 
 # How fields are rendered, as a number: raised with every change to the HTML a text renders
@@ -109,13 +111,13 @@ def has_fence(text: str) -> bool:
     return "```" in text or "~~~" in text
 
 
-def _renderer_of(text: str) -> str:
-    """``renderer_identity`` for a note's text: highlighted when it has a fence; plugin
+def _renderer_of(*texts: str) -> str:
+    """``renderer_identity`` for a note's texts: highlighted when one has a fence; plugin
     lexers counted only if a fence names a language no built-in lexer has, since built-ins
     win Pygments' lookup (reading the plugins' entry points costs ~15 ms)."""
-    if not has_fence(text):
+    if not any(map(has_fence, texts)):
         return renderer_identity(False)
-    words = {w.lower() for w in _FENCE_WORD.findall(text)} - {""}
+    words = {w.lower() for text in texts for w in _FENCE_WORD.findall(text)} - {""}
     return renderer_identity(True, not words <= builtin_languages())
 
 

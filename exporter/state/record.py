@@ -89,7 +89,7 @@ class Inputs:
     def remember(
         self,
         package: bytes,
-        history_text: str,
+        history_data: bytes,
         notes: int,
         content: str,
         media: Sequence[tuple[str, str, str]] = (),
@@ -101,7 +101,7 @@ class Inputs:
         record = Record(
             inputs=self.digest,
             package=_digest(package),
-            history=_digest(history_text.encode("utf-8")),
+            history=_digest(history_data),
             notes=notes,
             content=content,
             media=tuple(media),
