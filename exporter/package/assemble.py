@@ -194,7 +194,7 @@ def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, re
         output=options.output,
         history_path=history_path,
         package=package,
-        history_data=dumps(history).encode("utf-8"),
+        history_data=dumps(history),
         notes=notes,
         content_fingerprint=fingerprint,
         removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
