@@ -445,7 +445,7 @@ class _Renderer:
         self.heading = ("1", "")  # the open heading's level and setext underline
 
     def render(self) -> str:
-        put = self._put
+        put, start, end = self._put, self._start, self._end
         for event, span in self.reader.events():
             if self.image is not None:
                 self._image_part(event)
@@ -454,7 +454,7 @@ class _Renderer:
                     self._block("<hr>\n")
                 else:
                     put(_BREAK)
-            elif "Text" in event:
+            elif "Text" in event:  # the most common event, then Start and End
                 text = event["Text"]
                 if self.code is not None:
                     self.code.append(text)
@@ -463,9 +463,9 @@ class _Renderer:
                 else:
                     put(_text_html(text))
             elif "Start" in event:
-                self._start(event["Start"], span)
+                start(event["Start"], span)
             elif "End" in event:
-                self._end(event["End"], span)
+                end(event["End"], span)
             elif "Code" in event:
                 self._put(f"<code>{escape(event['Code'])}</code>")
             elif "InlineMath" in event:

@@ -103,7 +103,7 @@ def renderer_identity(highlighted: bool = True, plugins: bool = True) -> str:
 
 # A fence and the first word after it: a superset of the languages fences name (the word
 # is taken raw, so an escaped or quoted name is never a built-in and counts as unknown).
-_FENCE_WORD = re.compile(r"(?:`{3,}|~{3,})[ \t]*(\S*)")
+_FENCE_WORD = re.compile(r"([`~])\1\1+[ \t]*(\S*)")
 
 
 def has_fence(text: str) -> bool:
@@ -117,7 +117,7 @@ def _renderer_of(*texts: str) -> str:
     win Pygments' lookup (reading the plugins' entry points costs ~15 ms)."""
     if not any(map(has_fence, texts)):
         return renderer_identity(False)
-    words = {w.lower() for text in texts for w in _FENCE_WORD.findall(text)} - {""}
+    words = {w.lower() for text in texts for _, w in _FENCE_WORD.findall(text)} - {""}
     return renderer_identity(True, not words <= builtin_languages())
 
 

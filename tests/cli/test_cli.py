@@ -74,11 +74,13 @@ def test_progress_is_quiet_when_not_a_terminal(build: Builder, tmp_path: Path) -
     assert result.stderr == ""
 
 
-def _modules_after(code: str) -> list[str]:
+BUILD_LIBRARIES = ("yaml", "genanki", "sqlite3", "asyncio", "cached_property", "zipfile")
+
+
+def _modules_after(code: str, candidates: tuple[str, ...] = BUILD_LIBRARIES) -> list[str]:
     probe = (
         "import sys\n" + code + "\nprint(' '.join(sorted(m for m in "
-        "('yaml', 'genanki', 'sqlite3', 'asyncio', 'cached_property', 'zipfile') "
-        "if m in sys.modules)))"
+        f"{candidates!r} if m in sys.modules)))"
     )
     # Without coverage's own start-up hooks, which import modules of their own (sqlite3).
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE")}
@@ -102,3 +104,33 @@ def test_validate_imports_no_package_writer(tmp_path: Path) -> None:
         f"    cli(['validate', {str(bank)!r}])\nexcept SystemExit:\n    pass"
     )
     assert _modules_after(code) == ["yaml"]
+
+
+def test_a_build_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """A build of prose loads no highlighter, no package metadata (Pygments' plugin lexers
+    are read only for a fence no built-in lexer names), no HTTP, pull or reference-renderer
+    code; a Python fence loads Pygments and still no metadata. (difflib is not listed: click
+    imports it to parse ``-o``.)"""
+    unused = (
+        "pygments",
+        "importlib.metadata",
+        "http.client",
+        "markdown_it",
+        "exporter.connect.client",
+        "exporter.authoring.pull",
+        "exporter.reading.packagefile",
+    )
+    prose = make_bank(tmp_path / "prose", [question("one", answer="Plain *words* & more.")])
+    code = make_bank(tmp_path / "code", [question("two", answer="Run:\n\n```python\nx = 1\n```")])
+
+    def build(bank: Path) -> str:
+        return (
+            "import os\nos.environ['INTERVIEW_DECK_CACHE'] = "
+            + repr(str(tmp_path / "cache"))
+            + "\nfrom exporter.cli.commands import cli\ntry:\n"
+            f"    cli(['build', {str(bank)!r}, '-o', {str(tmp_path / 'out' / bank.name / 'd.apkg')!r}])\n"
+            "except SystemExit:\n    pass"
+        )
+
+    assert _modules_after(build(prose), unused) == []
+    assert _modules_after(build(code), unused) == ["pygments"]
