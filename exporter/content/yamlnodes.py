@@ -242,6 +242,10 @@ class NodeWalk:
 
     def once(self, node: Node) -> bool:
         """True for a node met for the first time and of a tag content files may use."""
+        key = id(node)
+        if key not in self.seen and node.tag in ALLOWED_TAGS:  # every node of a good file
+            self.seen.add(key)
+            return True
         return self._first_visit(node) and self._allowed_tag(node)
 
     def _first_visit(self, node: Node) -> bool:
