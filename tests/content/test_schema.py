@@ -230,3 +230,20 @@ def test_patterns_mean_the_same_in_every_editor() -> None:
         assert shorthand not in text
     role = {**BASE, "role": "Инженер данных"}
     assert schema_errors(role) == []
+
+
+def test_the_ascii_shortcut_finds_what_the_character_class_finds() -> None:
+    """``forbidden_char`` answers ASCII text from its bytes: for every character (and in
+    mixed text), the same answer as the full class."""
+    import re
+
+    from exporter.content.model import FORBIDDEN_CHARS, forbidden_char
+
+    def slow(text: str) -> str | None:
+        match = FORBIDDEN_CHARS.search(text)
+        return f"U+{ord(match.group()):04X}" if match else None
+
+    samples = [f"a{chr(c)}b\n\tc" for c in range(0x250)] + ["", "plain", "\x7f", "é\x01"]
+    samples += [chr(0xD800) + "x", "x\ufffe", "tab\there\r", re.escape("a+b")]
+    for text in samples:
+        assert forbidden_char(text) == slow(text), repr(text)
