@@ -139,7 +139,7 @@ def test_genankis_scan_for_unescaped_text_is_not_run_on_our_html(
     out = tmp_path / "a" / "deck.apkg"
     build_deck(CONTENT, output=out)
     calls: list[str] = []
-    real = genanki.Note._find_invalid_html_tags_in_field.__func__  # type: ignore[attr-defined]
+    real = genanki.Note._find_invalid_html_tags_in_field.__func__
 
     def counted(cls: type, field: str) -> list[str]:
         calls.append(field)
