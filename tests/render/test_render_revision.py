@@ -15,7 +15,7 @@ import pytest
 
 from exporter.pipeline import run_load
 from exporter.render.notes import RENDER_REVISION, notes_for
-from helpers import CONTENT, ROOT
+from helpers import CONTENT, ROOT, clear_lexer_caches, install_plugin_lexer
 
 GOLDEN = ROOT / "tests" / "data" / "golden" / "render-revision.json"
 SOURCES = [str(CONTENT), str(ROOT / "docs" / "examples")]
@@ -102,50 +102,6 @@ def test_plugin_lexers_count_only_where_a_fence_could_reach_one(
     assert before[1] != after[1]
 
 
-_PLUGIN_MODULE = """
-from pygments.lexer import RegexLexer
-from pygments.token import Keyword, Text
-
-
-class MyLexer(RegexLexer):
-    name = "MyLang"
-    aliases = ["mylang"]
-    mimetypes = ["text/x-mylang"]
-    tokens = {"root": [(r"\\w+", Keyword), (r"\\s+", Text), (r".", Text)]}
-"""
-
-
-def _clear_lexer_caches() -> None:
-    import pygments.plugin
-
-    from exporter.markup import highlight
-    from exporter.render import notes
-
-    # Pygments caches its entry points (recent versions do): read them again.
-    getattr(pygments.plugin.iter_entry_points, "cache_clear", lambda: None)()
-    for cached in (
-        highlight._lexer,
-        highlight.is_known,
-        highlight.highlight,
-        highlight.plugin_lexers,
-        notes.renderer_identity,
-    ):
-        cached.cache_clear()
-
-
-def _install_plugin_lexer(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A real Pygments plugin lexer (alias ``mylang``, MIME type ``text/x-mylang``) put on
-    ``sys.path`` as an installed distribution with its entry point."""
-    site.mkdir()
-    (site / "mylang_lexer.py").write_text(_PLUGIN_MODULE, encoding="utf-8")
-    info = site / "mylang_lexer-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mylang-lexer\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[pygments.lexers]\nmylang = mylang_lexer:MyLexer\n")
-    monkeypatch.syspath_prepend(str(site))
-    _clear_lexer_caches()
-
-
 def _note(answer: str, tmp_path: Path) -> tuple[str, tuple[str, ...]]:
     folder = tmp_path / f"bank-{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
@@ -187,14 +143,14 @@ def test_a_fence_a_plugin_lexer_renders_counts_the_plugins(
     """Installing a plugin lexer that changes a note's fields changes its fingerprint (else
     Anki keeps the old fields: the note's mod time only moves with its fingerprint)."""
     (tmp_path / "banks").mkdir()
-    _clear_lexer_caches()
+    clear_lexer_caches()
     try:
         before = _note(answer, tmp_path / "banks")
-        _install_plugin_lexer(tmp_path / "site", monkeypatch)
+        install_plugin_lexer(tmp_path / "site", monkeypatch)
         after = _note(answer, tmp_path / "banks")
     finally:
         monkeypatch.undo()
-        _clear_lexer_caches()
+        clear_lexer_caches()
     assert before[1] != after[1], "the plugin renders this fence (else the case proves nothing)"
     assert before[0] != after[0]
 
