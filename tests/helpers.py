@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
 from click.testing import CliRunner, Result
 
 from exporter.authoring.yamlwrite import dump_role_file
@@ -553,3 +554,48 @@ def hang_guard(seconds: int = 120) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_PLUGIN_MODULE = """
+from pygments.lexer import RegexLexer
+from pygments.token import Keyword, Text
+
+
+class MyLexer(RegexLexer):
+    name = "MyLang"
+    aliases = ["mylang"]
+    mimetypes = ["text/x-mylang"]
+    tokens = {"root": [(r"\\w+", Keyword), (r"\\s+", Text), (r".", Text)]}
+"""
+
+
+def clear_lexer_caches() -> None:
+    """Forget every lexer, entry point and renderer identity read so far (in-process)."""
+    import pygments.plugin
+
+    from exporter.markup import highlight
+    from exporter.render import notes
+
+    # Pygments caches its entry points (recent versions do): read them again.
+    getattr(pygments.plugin.iter_entry_points, "cache_clear", lambda: None)()
+    for cached in (
+        highlight._lexer,
+        highlight.is_known,
+        highlight.highlight,
+        highlight.plugin_lexers,
+        notes.renderer_identity,
+    ):
+        cached.cache_clear()
+
+
+def install_plugin_lexer(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real Pygments plugin lexer (alias ``mylang``, MIME type ``text/x-mylang``) put on
+    ``sys.path`` as an installed distribution with its entry point."""
+    site.mkdir()
+    (site / "mylang_lexer.py").write_text(_PLUGIN_MODULE, encoding="utf-8")
+    info = site / "mylang_lexer-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mylang-lexer\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pygments.lexers]\nmylang = mylang_lexer:MyLexer\n")
+    monkeypatch.syspath_prepend(str(site))
+    clear_lexer_caches()

@@ -19,7 +19,7 @@ from exporter.content.model import (
     RoleFile,
     guid_for,
 )
-from exporter.markup.highlight import builtin_languages, plugin_lexers
+from exporter.markup.highlight import plugin_free_languages, plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, to_html
 
 
@@ -103,7 +103,9 @@ def renderer_identity(highlighted: bool = True, plugins: bool = True) -> str:
 
 # A fence and the first word after it: a superset of the languages fences name (the word
 # is taken raw, so an escaped or quoted name is never a built-in and counts as unknown).
-_FENCE_WORD = re.compile(r"([`~])\1\1+[ \t]*(\S*)")
+# Any white space but a line break is skipped before it: pulldown-cmark trims only spaces
+# and tabs from an info string, and ``fence_language`` skips the rest (U+00A0, U+3000, …).
+_FENCE_WORD = re.compile(r"([`~])\1\1+[^\S\n]*(\S*)")
 
 
 def has_fence(text: str) -> bool:
@@ -113,12 +115,13 @@ def has_fence(text: str) -> bool:
 
 def _renderer_of(*texts: str) -> str:
     """``renderer_identity`` for a note's texts: highlighted when one has a fence; plugin
-    lexers counted only if a fence names a language no built-in lexer has, since built-ins
-    win Pygments' lookup (reading the plugins' entry points costs ~15 ms)."""
+    lexers counted only if a fence names a language no built-in lexer has (built-ins win
+    Pygments' lookup) or a built-in that looks other lexers up (reading the plugins' entry
+    points costs ~15 ms)."""
     if not any(map(has_fence, texts)):
         return renderer_identity(False)
     words = {w.lower() for text in texts for _, w in _FENCE_WORD.findall(text)} - {""}
-    return renderer_identity(True, not words <= builtin_languages())
+    return renderer_identity(True, not words <= plugin_free_languages())
 
 
 def deck_id_for(name: str) -> int:

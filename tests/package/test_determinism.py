@@ -136,8 +136,8 @@ def test_genankis_scan_for_unescaped_text_is_not_run_on_our_html(
     same as with it."""
     import genanki
 
-    out = tmp_path / "a" / "deck.apkg"
-    build_deck(CONTENT, output=out)
+    import exporter.package.collection
+
     calls: list[str] = []
     real = genanki.Note._find_invalid_html_tags_in_field.__func__
 
@@ -146,6 +146,12 @@ def test_genankis_scan_for_unescaped_text_is_not_run_on_our_html(
         return list(real(cls, field))
 
     monkeypatch.setattr(genanki.Note, "_find_invalid_html_tags_in_field", classmethod(counted))
+    out = tmp_path / "a" / "deck.apkg"
+    with monkeypatch.context() as plain:  # genanki's own Note: its scan is run
+        plain.setattr(exporter.package.collection, "_note_class", lambda: genanki.Note)
+        build_deck(CONTENT, output=out)
+    assert calls  # the reference package really went through the scan
+    calls.clear()
     again = tmp_path / "b" / "deck.apkg"
     again.parent.mkdir()
     shutil.copy(out.with_suffix(".lock.json"), again.with_suffix(".lock.json"))

@@ -30,7 +30,15 @@ import exporter.state.fieldcache
 import exporter.state.record
 from exporter.content.model import Question
 from exporter.state.fieldcache import FOLDER, cache_root
-from helpers import EPOCH, build_deck, make_bank, question, write
+from helpers import (
+    EPOCH,
+    build_deck,
+    clear_lexer_caches,
+    install_plugin_lexer,
+    make_bank,
+    question,
+    write,
+)
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="{}"/></svg>'
 TEXT = st.text(alphabet="ab c*_`<>&\"'\n-1.$\\[]#()!:", min_size=1, max_size=30).filter(
@@ -419,3 +427,36 @@ def test_after_a_code_change_no_old_field_is_reused(
     build_deck(bank.folder, output=scratch, epoch=EPOCH + 60, fresh=True)
     assert outputs(reused.parent) == outputs(scratch.parent)
     assert fields_of(reused).count('<p class="new">') >= 8
+
+
+def test_a_plugin_lexer_the_code_digest_misses_still_writes_what_a_full_build_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin lexer the code digest does not see (an entry point added to a distribution
+    already installed: the digest lists distributions, not entry points) changes the
+    fingerprint of each note it renders, so no field of before is reused for it."""
+    folder = tmp_path / "content"
+    answers = {
+        "nbsp": "Run:\n\n```\u00a0mylang\nfoo bar\n```",
+        "http": "Reply:\n\n```http\nHTTP/1.1 200 OK\nContent-Type: text/x-mylang\n\nfoo bar\n```",
+        "prose": "Plain words.",
+    }
+    questions = [question(qid, answer=answer) for qid, answer in answers.items()]
+    make_bank(folder, questions)
+    reused, scratch = tmp_path / "reused" / "deck.apkg", tmp_path / "scratch" / "deck.apkg"
+    clear_lexer_caches()
+    digest = exporter.state.record.code_digest()
+    try:
+        build_deck(folder, output=reused)
+        install_plugin_lexer(tmp_path / "site", monkeypatch)
+        monkeypatch.setattr(exporter.state.record, "code_digest", lambda: digest)
+        make_bank(folder, [*questions, question("new")])  # the inputs change: a build runs
+        scratch.parent.mkdir()
+        shutil.copy(reused.with_suffix(".lock.json"), scratch.with_suffix(".lock.json"))
+        build_deck(folder, output=reused, epoch=EPOCH + 60)
+        build_deck(folder, output=scratch, epoch=EPOCH + 60, fresh=True)
+    finally:
+        monkeypatch.undo()
+        clear_lexer_caches()
+    assert outputs(reused.parent) == outputs(scratch.parent)
+    assert fields_of(scratch).count('class="hl-k">foo</span>') == 2  # the plugin's work
