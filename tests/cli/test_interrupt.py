@@ -18,6 +18,9 @@ from helpers import ROOT, bank, child_env
 # entry point is called the way pip's console-script wrapper calls it.
 INTERRUPTED_IMPORT = """
 import os, signal, sys
+# Ctrl-C as a terminal delivers it, even when the test run was started in the background
+# (a shell's background jobs inherit SIGINT ignored, and Python then keeps it ignored).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 class Interrupt:
     def find_spec(self, name, path=None, target=None):
         if name == {target!r}:
