@@ -417,9 +417,6 @@ def unclosed_message(opener: str) -> str:
 _MATH = "\x00math:"  # marks a display formula among a run's parts (no text holds "\x00")
 _BREAK = "<br>\n"
 _INLINE_TAGS = {"Emphasis": "em", "Strong": "strong", "Strikethrough": "s"}
-# A third of a realistic answer's events open or close emphasis: their tags, written at once.
-_OPEN = {kind: f"<{tag}>" for kind, tag in _INLINE_TAGS.items()}
-_CLOSE = {kind: f"</{tag}>" for kind, tag in _INLINE_TAGS.items()}
 
 
 class _Renderer:
@@ -466,17 +463,9 @@ class _Renderer:
                 else:
                     put(_text_html(text))
             elif "Start" in event:
-                tag = event["Start"]
-                if type(tag) is str and tag in _OPEN:
-                    put(_OPEN[tag])
-                else:
-                    start(tag, span)
+                start(event["Start"], span)
             elif "End" in event:
-                tag = event["End"]
-                if type(tag) is str and tag in _CLOSE:
-                    put(_CLOSE[tag])
-                else:
-                    end(tag, span)
+                end(event["End"], span)
             elif "Code" in event:
                 self._put(f"<code>{escape(event['Code'])}</code>")
             elif "InlineMath" in event:
