@@ -61,7 +61,8 @@ def test_the_digest_sees_a_changed_field(tmp_path: Path) -> None:
     assert rendered_digest([str(bank), str(ROOT / "docs" / "examples")]) != before
 
 
-def _fingerprint(answer: str, tmp_path: Path) -> str:
+def _note(answer: str, tmp_path: Path) -> tuple[str, tuple[str, ...]]:
+    """The fingerprint and fields of a one-question bank whose answer is ``answer``."""
     folder = tmp_path / f"bank-{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     body = "\n".join("      " + line for line in answer.splitlines())
@@ -71,7 +72,7 @@ def _fingerprint(answer: str, tmp_path: Path) -> str:
         encoding="utf-8",
     )
     (note,) = notes_for(run_load([str(folder)]))
-    return note.fingerprint
+    return note.fingerprint, note.fields
 
 
 def test_plugin_lexers_count_only_where_a_fence_could_reach_one(
@@ -93,26 +94,13 @@ def test_plugin_lexers_count_only_where_a_fence_could_reach_one(
 
     monkeypatch.setattr(highlight, "plugin_lexers", plugins)
     monkeypatch.setattr(notes, "plugin_lexers", plugins)
-    before = (_fingerprint(builtin, tmp_path), _fingerprint(unknown, tmp_path))
+    before = (_note(builtin, tmp_path)[0], _note(unknown, tmp_path)[0])
     notes.renderer_identity.cache_clear()
     installed[0] = ("mylang=mylang_lexer:MyLexer",)
-    after = (_fingerprint(builtin, tmp_path), _fingerprint(unknown, tmp_path))
+    after = (_note(builtin, tmp_path)[0], _note(unknown, tmp_path)[0])
     notes.renderer_identity.cache_clear()
     assert before[0] == after[0]
     assert before[1] != after[1]
-
-
-def _note(answer: str, tmp_path: Path) -> tuple[str, tuple[str, ...]]:
-    folder = tmp_path / f"bank-{len(list(tmp_path.iterdir()))}"
-    folder.mkdir()
-    body = "\n".join("      " + line for line in answer.splitlines())
-    (folder / "a.yaml").write_text(
-        "role: R\nquestions:\n  - id: q1\n    difficulty: easy\n    question: Q?\n"
-        f"    answer: |-\n{body}\n",
-        encoding="utf-8",
-    )
-    (note,) = notes_for(run_load([str(folder)]))
-    return note.fingerprint, note.fields
 
 
 # Fences whose rendering a plugin lexer changes although no fence word, as the regex reads
