@@ -79,6 +79,18 @@ def missing_mathjax() -> str | None:
     return None
 
 
+def need_mathjax() -> None:
+    """Skip a test that typesets formulas when MathJax is missing; fail it in CI, where
+    ./scripts/test installs MathJax (a skip there would hide a broken setup)."""
+    import pytest
+
+    reason = missing_mathjax()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def card_document(anki_html: str, *, night: bool, mathjax: bool = False) -> str:
     """Card HTML from Anki's backend, wrapped as the Anki apps wrap it in their web view
     (with their MathJax when ``mathjax``)."""

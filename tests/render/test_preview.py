@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser import DESKTOP, MATHJAX_DIR, PHONE, CardPage, card_document, missing_mathjax
+from browser import (
+    DESKTOP,
+    MATHJAX_DIR,
+    PHONE,
+    CardPage,
+    card_document,
+    missing_mathjax,
+    need_mathjax,
+)
 from exporter.pipeline import run_load
 from exporter.render import mathjax
 from exporter.render.notes import media_of, notes_for
@@ -167,14 +174,6 @@ def example_preview(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli(["preview", str(EXAMPLE), str(bank), "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
-
-
-def need_mathjax() -> None:
-    reason = missing_mathjax()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def show_preview(card_page: CardPage, path: Path, *, phone: bool, night: bool) -> None:

@@ -5,7 +5,6 @@ box, and the page never scrolls sideways."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from browser import (
     SELECT_JS,
     CardPage,
     card_document,
-    missing_mathjax,
+    need_mathjax,
 )
 from exporter.markup.highlight import indent_columns
 from helpers import ROOT, RenderedCard, build_deck, problems_in, rendered_cards, write
@@ -140,14 +139,6 @@ def technical_cards(
         "tall-math",
     ]
     return cards, media
-
-
-def need_mathjax() -> None:
-    reason = missing_mathjax()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def hang_problems(pres: list[dict[str, Any]], where: str) -> tuple[list[str], int]:
