@@ -355,13 +355,15 @@ class RenderedCard:
 
 
 def rendered_cards(
-    package: Path, collection_path: Path
+    package: Path, collection_path: Path, *more: Path
 ) -> tuple[list[RenderedCard], dict[str, bytes]]:
-    """``package`` imported into a new collection: each note's one card as Anki renders
-    it, and the media files the import put in the collection's media folder."""
+    """``package`` (and ``more`` packages after it) imported into a new collection: each
+    note's one card as Anki renders it, and the media files the imports put in the
+    collection's media folder."""
     collection = Anki(collection_path)
     try:
-        collection.import_package(package)
+        for imported in (package, *more):
+            collection.import_package(imported)
         cards = []
         for note in collection.notes():
             (card,) = note.cards()

@@ -20,7 +20,7 @@ import pytest
 from browser import DESKTOP, PHONE, CardPage, card_document, need_mathjax
 from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS
 from exporter.markup.markdown import scan, to_html
-from helpers import EPOCH, ROOT, Anki, RenderedCard, problems_in, run_cli, write
+from helpers import EPOCH, ROOT, Anki, RenderedCard, problems_in, rendered_cards, run_cli, write
 
 EXAMPLE = ROOT / "docs" / "examples" / "ml-monitoring"
 TEX = r"PSI = \sum_{i=1}^{k} (a_i - e_i) \ln \frac{a_i}{e_i}"
@@ -300,19 +300,7 @@ def rich_cards(
     out = folder / "rich.apkg"
     build_to(EXAMPLE, out.with_name("example.apkg"))
     build_to(src, out)
-    collection = Anki(folder / "collection.anki2")
-    try:
-        collection.import_package(out.with_name("example.apkg"))
-        collection.import_package(out)
-        cards = []
-        for note in collection.notes():
-            (card,) = note.cards()
-            cards.append(
-                RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())
-            )
-        media = media_files(collection)
-    finally:
-        collection.close()
+    cards, media = rendered_cards(out.with_name("example.apkg"), folder / "collection.anki2", out)
     assert len(cards) == 4
     return cards, media
 
