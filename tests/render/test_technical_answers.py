@@ -116,7 +116,8 @@ def technical_bank(folder: Path) -> Path:
         "  - id: tall-math\n    difficulty: medium\n    question: Show the math.\n"
         f"    answer: |\n{formulas}"
         "  - id: tables\n    difficulty: easy\n    question: Show the tables.\n"
-        f"    answer: |\n      Narrow:\n\n{_block(NARROW)}\n      Prose:\n\n{_block(PROSE)}\n"
+        f"    answer: |\n      Narrow:\n\n{_block(NARROW)}\n      Prose, ~~one line~~ wrapped:\n\n"
+        f"{_block(PROSE)}\n"
         f"      Wide:\n\n{_block(WIDE)}"
     )
     write(folder / "technical.yaml", text)
@@ -272,13 +273,15 @@ def test_inline_formulas_sit_where_mathjax_puts_them(
         assert ours == pytest.approx(theirs, abs=0.5)
 
 
-def table(head: list[str], rows: list[list[str]]) -> str:
-    """A GFM table in Markdown."""
-    lines = [head, ["---"] * len(head), *rows]
+def table(head: list[str], rows: list[list[str]], rule: list[str] | None = None) -> str:
+    """A GFM table in Markdown (``rule``: the delimiter row's cells, for alignment)."""
+    lines = [head, rule or ["---"] * len(head), *rows]
     return "".join("| " + " | ".join(cells) + " |\n" for cells in lines)
 
 
-NARROW = table(["Metric", "Alert at"], [["PSI", "0.25"], ["KL", "0.1"], ["Nulls", "5 %"]])
+NARROW = table(
+    ["Metric", "Alert at"], [["PSI", "0.25"], ["KL", "0.1"], ["Nulls", "5 %"]], [":--", "--:"]
+)
 PROSE = table(
     ["Rollout", "What happens"],
     [
@@ -351,3 +354,20 @@ def test_tables_fit_or_scroll_in_their_own_box(
         assert t["minRule"] >= 3
         assert len(set(t["rows"][0::2])) == len(set(t["rows"][1::2])) == 1
         assert t["rows"][0] != t["rows"][1]  # zebra
+
+
+def test_struck_text_and_aligned_columns_reach_the_card(
+    technical_cards: tuple[list[RenderedCard], dict[str, bytes]], card_page: CardPage
+) -> None:
+    """GFM strikethrough and column alignment, as Anki renders the card: the text is struck
+    through and the right-aligned column is right-aligned on the page."""
+    cards, _ = technical_cards
+    card = next(c for c in cards if c.question_id == "tables")
+    assert "<s>one line</s>" in card.answer
+    card_page.show(card_document(card.answer, night=False), PHONE)
+    struck, align = card_page.page.evaluate(
+        """() => [getComputedStyle(document.querySelector("s")).textDecorationLine,
+                  getComputedStyle(document.querySelector("table td:last-child")).textAlign]"""
+    )
+    assert struck == "line-through"
+    assert align == "right"
