@@ -152,7 +152,7 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
 
 
 def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
-    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], own_env: Path
 ) -> None:
     """push hands Anki the built package's absolute path (no copy); pull --from-anki has
     Anki write its export into a private folder (mode 0700) that is gone afterwards."""
@@ -166,6 +166,7 @@ def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
     (export, mode) = settings.paths[1]
     assert mode == 0o700
     assert Path(export).name == "deck-0.apkg"
+    assert Path(export).parent.parent == own_env
     assert not Path(export).parent.exists()
 
 
