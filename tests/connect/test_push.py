@@ -6,7 +6,6 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ from helpers import (
 
 EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
 REBUILT_AT = EPOCH + 7200  # a later build: newer than that edit
+PRUNED_AT = EPOCH + 10800  # a prune in Anki after that build
+RETURNED_AT = EPOCH + 14400  # a build after the prune
 
 
 @pytest.fixture
@@ -66,12 +67,17 @@ def imported(result: Result) -> str:
     return next(line for line in lines if line.startswith("Imported into"))
 
 
+def changed_at(anki: Anki, qid: str, at: int) -> None:
+    """Pin the note's mod time to ``at``: Anki stamps a change with its clock, not ours."""
+    anki.col.db.execute("update notes set mod=? where id=?", at, anki.note_by_id_field(qid).id)
+
+
 def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> None:
     """Rewrite a note's answer as Anki's editor would, its mod time pinned to ``at``."""
     note = anki.note_by_id_field(qid)
     note["Answer"] = answer
     anki.col.update_note(note)
-    anki.col.db.execute("update notes set mod=? where id=?", at, note.id)
+    changed_at(anki, qid, at)
 
 
 def test_push_into_an_empty_collection(
@@ -233,6 +239,7 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     two = anki.note_by_id_field("two")
     assert [c.queue for c in two.cards()] == [-1]
     assert REMOVED_TAG in two.tags
+    changed_at(anki, "two", PRUNED_AT)
     assert anki.col.db.all("select id, cid from revlog order by id") == reviews
     assert len(anki.notes()) == 2
 
@@ -241,8 +248,7 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     assert "No longer in the bank" not in later.stdout
 
     make_bank(folder, both)
-    back_at = int(time.time()) + 3600  # newer than the prune, which Anki stamped with its clock
-    returned = push(url, folder, out=out, epoch=back_at)
+    returned = push(url, folder, out=out, epoch=RETURNED_AT)
     assert "Back in the bank, unsuspended: 1 note (two)." in returned.stdout
     two = anki.note_by_id_field("two")
     assert [c.queue for c in two.cards()] != [-1]
