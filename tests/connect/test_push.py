@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from ankiconnect_server import Settings, ankiconnect, serving
+from ankiconnect_server import Settings, ankiconnect, answering, own_env, serving
 from exporter.connect.push import REMOVED_TAG
 from helpers import (
     DECK,
@@ -35,6 +35,12 @@ EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
 REBUILT_AT = EPOCH + 7200  # a later build: newer than that edit
 PRUNED_AT = EPOCH + 10800  # a prune in Anki after that build
 RETURNED_AT = EPOCH + 14400  # a build after the prune
+
+
+@pytest.fixture(autouse=True)
+def own_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No Anki address or key from the caller's shell; a temp folder of the test's own."""
+    return own_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -158,7 +164,7 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
 
 
 def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
-    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], own_env: Path
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], own_temp: Path
 ) -> None:
     """push hands Anki the built package's absolute path (no copy); pull --from-anki has
     Anki write its export into a private folder (mode 0700) that is gone afterwards."""
@@ -172,7 +178,7 @@ def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
     (export, mode) = settings.paths[1]
     assert mode == 0o700
     assert Path(export).name == "deck-0.apkg"
-    assert Path(export).parent.parent == own_env
+    assert Path(export).parent.parent == own_temp
     assert not Path(export).parent.exists()
 
 
@@ -369,29 +375,9 @@ def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
     )
 
 
-class NotAnkiConnect:
-    """Another web program on the port: 404 and a page of HTML."""
-
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = b"<html><body>Not here</body></html>"
-                self.send_response(404)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.handler = Handler
-
-
 def test_ankiconnect_missing(tmp_path: Path) -> None:
     """Something else answers on the port: said, with how to get AnkiConnect."""
-    with serving(NotAnkiConnect().handler) as url:
+    with serving(answering(404, b"<html><body>Not here</body></html>")) as url:
         line = failed_push(tmp_path, url)
     assert line.startswith(f"error: {url} answered 'version' with HTTP 404, not as AnkiConnect")
     assert line.endswith("Start Anki with the AnkiConnect add-on (code 2055492159)")
