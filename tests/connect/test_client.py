@@ -10,7 +10,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -202,23 +202,35 @@ def test_answers_that_are_not_ankiconnect(status: int, body: bytes, expected: st
     assert f"answered 'version' {expected}, not as AnkiConnect does" in message
 
 
-def test_garbage_that_is_not_http() -> None:
-    """A server speaking something other than HTTP."""
+def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, str]:
+    """``code_of`` a loopback port whose one connection ``serve`` handles: the port, the
+    code and the message."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
+        sock.settimeout(60)  # a client that never connects fails the test, never hangs it
         port = sock.getsockname()[1]
 
-        def reply() -> None:
+        def accept() -> None:
             conn, _ = sock.accept()
             with conn:
-                conn.recv(65536)
-                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+                serve(conn)
 
-        thread = threading.Thread(target=reply)
+        thread = threading.Thread(target=accept)
         thread.start()
         code, message = code_of(f"http://127.0.0.1:{port}")
         thread.join()
+    return port, code, message
+
+
+def test_garbage_that_is_not_http() -> None:
+    """A server speaking something other than HTTP."""
+
+    def reply(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    _, code, message = one_connection(reply)
     assert code == "anki-not-ankiconnect"
     assert "no valid HTTP answer" in message
 
@@ -261,8 +273,17 @@ def test_errors_anki_reports(error: str, code: str, expected: str) -> None:
     assert "\n" not in message
 
 
-def test_an_unknown_host() -> None:
-    """A host name that does not resolve is named."""
+def test_an_unknown_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host name that does not resolve is named (the resolver answers as for any name
+    under .invalid, without asking the machine's DNS)."""
+    resolve = socket.getaddrinfo
+
+    def unknown(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
     code, message = code_of("http://no-such-host.invalid:8765")
     assert code == "anki-unreachable"
     assert "cannot find the host 'no-such-host.invalid'" in message
@@ -359,21 +380,13 @@ def test_an_export_answer_that_is_not_true_or_false() -> None:
 
 def test_a_reset_connection() -> None:
     """A connection reset while waiting for the answer: said, with how to start Anki."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1)
-        port = sock.getsockname()[1]
 
-        def reset() -> None:
-            conn, _ = sock.accept()
-            conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+    def reset(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
 
-        thread = threading.Thread(target=reset)
-        thread.start()
-        code, message = code_of(f"http://127.0.0.1:{port}")
-        thread.join()
+    port, code, message = one_connection(reset)
     assert code == "anki-unreachable"
     assert message == (
         f"cannot talk to Anki at http://127.0.0.1:{port} (Connection reset by peer): start "
