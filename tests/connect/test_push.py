@@ -86,6 +86,15 @@ def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> None
     changed_at(anki, qid, at)
 
 
+def pushed_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:
+    """A private copy of the shipped bank, pushed once into the Anki at ``url``: the copy's
+    folder and the package."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    return content, out
+
+
 def test_push_into_an_empty_collection(
     tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
 ) -> None:
@@ -112,9 +121,7 @@ def test_an_edit_pushed_again_updates_the_note_in_place(
     """An answer edited in the YAML and pushed again updates its note: no note added, the
     card's reviews and scheduling kept, the other notes untouched."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     review_some(anki)
     before = scheduling(anki)
     ids = [n.id for n in anki.notes()]
@@ -134,9 +141,7 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
     pushed again (push says so), and `pull --from-anki --apply` writes it into the YAML;
     then nothing is left to pull and the next push replaces nothing."""
     url, settings = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     edit_in_anki(anki, TARGET, "Three layers: <b>system</b>, data and model.")
     again = push(url, content, out=out, epoch=REBUILT_AT)
     assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
@@ -188,9 +193,7 @@ def test_an_edit_on_both_sides_is_never_replaced_silently(
     """A question edited both in Anki and in the YAML since the last build: push builds and
     imports nothing (exit 1, at the question's line); `--prefer yaml` imports over it."""
     url, settings = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     package, history = out.read_bytes(), out.with_name("deck.lock.json").read_bytes()
     edit_in_anki(anki, TARGET, "Edited on the phone.")
     edit_answer(content, TARGET, "Edited in git.")
@@ -305,9 +308,7 @@ def test_an_edit_pull_cannot_take_home_still_counts(
     """An answer edited in Anki with a pasted image (which pull cannot bring home) is an
     edit all the same: kept in Anki, and push says so."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     edit_in_anki(anki, TARGET, 'See <img src="pasted.png">')
     result = push(url, content, out=out, epoch=REBUILT_AT)
     assert f"kept as they are there: 1 question ({TARGET})" in result.stdout
@@ -479,9 +480,7 @@ def test_pull_from_anki_reads_the_first_argument_as_a_source(
 ) -> None:
     """With --from-anki there is no EXPORT: every argument is a source."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     result = run_cli(["pull", str(content), "--from-anki", "-o", out, "--anki-url", url])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"Nothing to pull: Anki at {url} holds what SOURCES build.\n"
