@@ -14,7 +14,9 @@ import pytest
 from click.testing import Result
 
 from ankiconnect_server import Settings, ankiconnect, answering, own_env, serving
+from exporter.connect.client import Client
 from exporter.connect.push import REMOVED_TAG
+from exporter.errors import AnkiError
 from helpers import (
     DECK,
     EPOCH,
@@ -374,6 +376,25 @@ def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
         f"error: nothing answers at http://127.0.0.1:{closed_port} (Anki is not running, or "
         "has no AnkiConnect): start Anki with the AnkiConnect add-on (code 2055492159)"
     )
+
+
+def test_the_default_address_is_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --anki-url or INTERVIEW_DECK_ANKI_URL, push asks AnkiConnect's own default
+    on this machine only (nothing is sent: the client is stopped at its first call)."""
+    asked: list[str] = []
+
+    def call(self: Client, action: str, params: object = None, *, slow: bool = False) -> object:
+        asked.append(f"{self.address} {action}")
+        raise AnkiError("stopped here", code="anki-unreachable")
+
+    monkeypatch.setattr(Client, "call", call)
+    folder = make_bank(tmp_path / "content").parent
+    result = run_cli(["push", folder, "-o", tmp_path / "deck.apkg"])
+    assert one_error(result) == "error: stopped here"
+    assert asked == ["http://127.0.0.1:8765 requestPermission"]
+    assert "not on this machine" not in result.stderr
 
 
 def test_ankiconnect_missing(tmp_path: Path) -> None:
