@@ -35,11 +35,17 @@ import contextlib
 import importlib
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from exporter.cli.ankiconnect import KEY_ENV, URL_ENV
 
 # Resolved once here: Anki prints its deprecation notice on each lookup of these names.
 _IMPORTER: Any = importlib.import_module("anki.importing").AnkiPackageImporter
@@ -169,8 +175,24 @@ class AnkiConnect:
         self.settings.synced += 1
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing, with one way to answer."""
+
+    def answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """HTTP ``status`` with ``headers`` (default: only Content-Length) and ``body``."""
+        self.send_response(status)
+        sent = {"Content-Length": str(len(body))} if headers is None else headers
+        for name, value in sent.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet, as the add-on
+
+
 def _handler_class(addon: AnkiConnect) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         """The add-on's web layer: JSON in, JSON out, the origin check, HTTP 403."""
 
         def do_POST(self) -> None:
@@ -201,8 +223,23 @@ def _handler_class(addon: AnkiConnect) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet, as the add-on
+    return Handler
+
+
+def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> type[Any]:
+    """A server that is not AnkiConnect, answering every POST with ``status`` and ``body``
+    (Content-Length unless a header list is given without it: then the body ends with the
+    connection); the paths it was asked are its ``asked``."""
+    seen: list[str] = []
+
+    class Handler(QuietHandler):
+        asked = seen
+
+        def do_POST(self) -> None:
+            seen.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.answer(status, body, headers)
+            self.close_connection = True
 
     return Handler
 
@@ -227,3 +264,16 @@ def ankiconnect(col: Any, settings: Settings | None = None) -> Iterator[tuple[st
     chosen = settings or Settings()
     with serving(_handler_class(AnkiConnect(col, chosen))) as url:
         yield url, chosen
+
+
+def own_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A test's environment of its own: no Anki address or key from the caller's shell
+    (INTERVIEW_DECK_ANKI_URL, INTERVIEW_DECK_ANKI_KEY), and TMPDIR, where Anki's exports
+    go, in the test's folder rather than the shared system one; that folder."""
+    monkeypatch.delenv(URL_ENV, raising=False)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    return temp

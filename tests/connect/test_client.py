@@ -10,14 +10,13 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ankiconnect_server import Settings, ankiconnect, serving
+from ankiconnect_server import QuietHandler, Settings, ankiconnect, answering, own_env, serving
 from exporter.cli.ankiconnect import client_for
 from exporter.connect.address import DEFAULT_URL, Address, parse_address
 from exporter.connect.client import Client
@@ -28,29 +27,10 @@ from exporter.package.history import History, Stamp
 from helpers import Anki
 
 
-def answering(status: int, body: bytes, headers: dict[str, str] | None = None) -> type[Any]:
-    """A server answering every POST with ``status`` and ``body`` (Content-Length unless a
-    header list is given without it: then the body ends with the connection)."""
-    sent = {"Content-Length": str(len(body))} if headers is None else headers
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        asked = seen
-
-        def do_POST(self) -> None:
-            seen.append(self.path)
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(status)
-            for name, value in sent.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
+@pytest.fixture(autouse=True)
+def own_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No Anki address or key from the caller's shell; a temp folder of the test's own."""
+    return own_env(tmp_path, monkeypatch)
 
 
 UNSUPPORTED = b'{"result": null, "error": "unsupported action"}'
@@ -59,17 +39,10 @@ UNSUPPORTED = b'{"result": null, "error": "unsupported action"}'
 def scripted(replies: dict[str, bytes]) -> type[Any]:
     """A server answering each action with its reply (others: unsupported action)."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            body = replies.get(request["action"], UNSUPPORTED)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.answer(200, replies.get(request["action"], UNSUPPORTED))
 
     return Handler
 
@@ -160,7 +133,7 @@ def test_every_request_has_a_timeout(silent_port: int) -> None:
 def test_a_slow_drip_is_a_timeout_too() -> None:
     """The timeout bounds the whole answer, not each read."""
 
-    class Drip(BaseHTTPRequestHandler):
+    class Drip(QuietHandler):
         def do_POST(self) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "1000000")
@@ -172,9 +145,6 @@ def test_a_slow_drip_is_a_timeout_too() -> None:
                     time.sleep(0.05)
             except OSError:
                 pass  # the client gave up, as it should
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
     with serving(Drip) as url:
         assert code_of(url, timeout=0.3)[0] == "anki-timeout"
@@ -194,12 +164,15 @@ def test_every_answer_has_a_size_cap(with_length: bool) -> None:
 
 def test_redirects_are_not_followed() -> None:
     """A redirect is not AnkiConnect's answer, and its target is never asked."""
-    with serving(answering(200, b'{"result": 6, "error": null}')) as target:
+    handler = answering(200, b'{"result": 6, "error": null}')
+    with serving(handler) as target:
         elsewhere = answering(307, b"", {"Location": target + "/", "Content-Length": "0"})
         with serving(elsewhere) as url:
             code, message = code_of(url)
         assert code == "anki-not-ankiconnect"
         assert "HTTP 307 (redirects are not followed)" in message
+    assert elsewhere.asked == ["/"]
+    assert handler.asked == []
 
 
 def test_no_proxy_is_used(monkeypatch: pytest.MonkeyPatch, anki: Anki) -> None:
@@ -229,23 +202,35 @@ def test_answers_that_are_not_ankiconnect(status: int, body: bytes, expected: st
     assert f"answered 'version' {expected}, not as AnkiConnect does" in message
 
 
-def test_garbage_that_is_not_http() -> None:
-    """A server speaking something other than HTTP."""
+def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, str]:
+    """``code_of`` a loopback port whose one connection ``serve`` handles: the port, the
+    code and the message."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
+        sock.settimeout(60)  # a client that never connects fails the test, never hangs it
         port = sock.getsockname()[1]
 
-        def reply() -> None:
+        def accept() -> None:
             conn, _ = sock.accept()
             with conn:
-                conn.recv(65536)
-                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+                serve(conn)
 
-        thread = threading.Thread(target=reply)
+        thread = threading.Thread(target=accept)
         thread.start()
         code, message = code_of(f"http://127.0.0.1:{port}")
         thread.join()
+    return port, code, message
+
+
+def test_garbage_that_is_not_http() -> None:
+    """A server speaking something other than HTTP."""
+
+    def reply(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    _, code, message = one_connection(reply)
     assert code == "anki-not-ankiconnect"
     assert "no valid HTTP answer" in message
 
@@ -288,8 +273,17 @@ def test_errors_anki_reports(error: str, code: str, expected: str) -> None:
     assert "\n" not in message
 
 
-def test_an_unknown_host() -> None:
-    """A host name that does not resolve is named."""
+def test_an_unknown_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host name that does not resolve is named (the resolver answers as for any name
+    under .invalid, without asking the machine's DNS)."""
+    resolve = socket.getaddrinfo
+
+    def unknown(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
     code, message = code_of("http://no-such-host.invalid:8765")
     assert code == "anki-unreachable"
     assert "cannot find the host 'no-such-host.invalid'" in message
@@ -386,21 +380,13 @@ def test_an_export_answer_that_is_not_true_or_false() -> None:
 
 def test_a_reset_connection() -> None:
     """A connection reset while waiting for the answer: said, with how to start Anki."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(1)
-        port = sock.getsockname()[1]
 
-        def reset() -> None:
-            conn, _ = sock.accept()
-            conn.recv(65536)
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
+    def reset(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
 
-        thread = threading.Thread(target=reset)
-        thread.start()
-        code, message = code_of(f"http://127.0.0.1:{port}")
-        thread.join()
+    port, code, message = one_connection(reset)
     assert code == "anki-unreachable"
     assert message == (
         f"cannot talk to Anki at http://127.0.0.1:{port} (Connection reset by peer): start "

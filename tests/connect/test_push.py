@@ -6,7 +6,6 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from ankiconnect_server import Settings, ankiconnect, serving
+from ankiconnect_server import Settings, ankiconnect, answering, own_env, serving
+from exporter.connect.client import Client
 from exporter.connect.push import REMOVED_TAG
+from exporter.errors import AnkiError
 from helpers import (
     DECK,
     EPOCH,
@@ -34,6 +35,14 @@ from helpers import (
 
 EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
 REBUILT_AT = EPOCH + 7200  # a later build: newer than that edit
+PRUNED_AT = EPOCH + 10800  # a prune in Anki after that build
+RETURNED_AT = EPOCH + 14400  # a build after the prune
+
+
+@pytest.fixture(autouse=True)
+def own_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No Anki address or key from the caller's shell; a temp folder of the test's own."""
+    return own_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -66,12 +75,26 @@ def imported(result: Result) -> str:
     return next(line for line in lines if line.startswith("Imported into"))
 
 
+def changed_at(anki: Anki, qid: str, at: int) -> None:
+    """Pin the note's mod time to ``at``: Anki stamps a change with its clock, not ours."""
+    anki.col.db.execute("update notes set mod=? where id=?", at, anki.note_by_id_field(qid).id)
+
+
 def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> None:
     """Rewrite a note's answer as Anki's editor would, its mod time pinned to ``at``."""
     note = anki.note_by_id_field(qid)
     note["Answer"] = answer
     anki.col.update_note(note)
-    anki.col.db.execute("update notes set mod=? where id=?", at, note.id)
+    changed_at(anki, qid, at)
+
+
+def pushed_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:
+    """A private copy of the shipped bank, pushed once into the Anki at ``url``: the copy's
+    folder and the package."""
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, content, out=out))
+    return content, out
 
 
 def test_push_into_an_empty_collection(
@@ -100,9 +123,7 @@ def test_an_edit_pushed_again_updates_the_note_in_place(
     """An answer edited in the YAML and pushed again updates its note: no note added, the
     card's reviews and scheduling kept, the other notes untouched."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     review_some(anki)
     before = scheduling(anki)
     ids = [n.id for n in anki.notes()]
@@ -122,9 +143,7 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
     pushed again (push says so), and `pull --from-anki --apply` writes it into the YAML;
     then nothing is left to pull and the next push replaces nothing."""
     url, settings = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     edit_in_anki(anki, TARGET, "Three layers: <b>system</b>, data and model.")
     again = push(url, content, out=out, epoch=REBUILT_AT)
     assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
@@ -152,7 +171,7 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
 
 
 def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
-    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], own_temp: Path
 ) -> None:
     """push hands Anki the built package's absolute path (no copy); pull --from-anki has
     Anki write its export into a private folder (mode 0700) that is gone afterwards."""
@@ -166,6 +185,7 @@ def test_anki_imports_the_package_itself_and_exports_into_a_private_folder(
     (export, mode) = settings.paths[1]
     assert mode == 0o700
     assert Path(export).name == "deck-0.apkg"
+    assert Path(export).parent.parent == own_temp
     assert not Path(export).parent.exists()
 
 
@@ -175,9 +195,7 @@ def test_an_edit_on_both_sides_is_never_replaced_silently(
     """A question edited both in Anki and in the YAML since the last build: push builds and
     imports nothing (exit 1, at the question's line); `--prefer yaml` imports over it."""
     url, settings = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     package, history = out.read_bytes(), out.with_name("deck.lock.json").read_bytes()
     edit_in_anki(anki, TARGET, "Edited on the phone.")
     edit_answer(content, TARGET, "Edited in git.")
@@ -232,6 +250,7 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     two = anki.note_by_id_field("two")
     assert [c.queue for c in two.cards()] == [-1]
     assert REMOVED_TAG in two.tags
+    changed_at(anki, "two", PRUNED_AT)
     assert anki.col.db.all("select id, cid from revlog order by id") == reviews
     assert len(anki.notes()) == 2
 
@@ -240,8 +259,7 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     assert "No longer in the bank" not in later.stdout
 
     make_bank(folder, both)
-    back_at = int(time.time()) + 3600  # newer than the prune, which Anki stamped with its clock
-    returned = push(url, folder, out=out, epoch=back_at)
+    returned = push(url, folder, out=out, epoch=RETURNED_AT)
     assert "Back in the bank, unsuspended: 1 note (two)." in returned.stdout
     two = anki.note_by_id_field("two")
     assert [c.queue for c in two.cards()] != [-1]
@@ -292,9 +310,7 @@ def test_an_edit_pull_cannot_take_home_still_counts(
     """An answer edited in Anki with a pasted image (which pull cannot bring home) is an
     edit all the same: kept in Anki, and push says so."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     edit_in_anki(anki, TARGET, 'See <img src="pasted.png">')
     result = push(url, content, out=out, epoch=REBUILT_AT)
     assert f"kept as they are there: 1 question ({TARGET})" in result.stdout
@@ -362,29 +378,28 @@ def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
     )
 
 
-class NotAnkiConnect:
-    """Another web program on the port: 404 and a page of HTML."""
+def test_the_default_address_is_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --anki-url or INTERVIEW_DECK_ANKI_URL, push asks AnkiConnect's own default
+    on this machine only (nothing is sent: the client is stopped at its first call)."""
+    asked: list[str] = []
 
-    def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler
+    def call(self: Client, action: str, params: object = None, *, slow: bool = False) -> object:
+        asked.append(f"{self.address} {action}")
+        raise AnkiError("stopped here", code="anki-unreachable")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = b"<html><body>Not here</body></html>"
-                self.send_response(404)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.handler = Handler
+    monkeypatch.setattr(Client, "call", call)
+    folder = make_bank(tmp_path / "content").parent
+    result = run_cli(["push", folder, "-o", tmp_path / "deck.apkg"])
+    assert one_error(result) == "error: stopped here"
+    assert asked == ["http://127.0.0.1:8765 requestPermission"]
+    assert "not on this machine" not in result.stderr
 
 
 def test_ankiconnect_missing(tmp_path: Path) -> None:
     """Something else answers on the port: said, with how to get AnkiConnect."""
-    with serving(NotAnkiConnect().handler) as url:
+    with serving(answering(404, b"<html><body>Not here</body></html>")) as url:
         line = failed_push(tmp_path, url)
     assert line.startswith(f"error: {url} answered 'version' with HTTP 404, not as AnkiConnect")
     assert line.endswith("Start Anki with the AnkiConnect add-on (code 2055492159)")
@@ -486,9 +501,7 @@ def test_pull_from_anki_reads_the_first_argument_as_a_source(
 ) -> None:
     """With --from-anki there is no EXPORT: every argument is a source."""
     url, _ = addon
-    content = copy_content(tmp_path)
-    out = tmp_path / "out" / "deck.apkg"
-    imported(push(url, content, out=out))
+    content, out = pushed_copy(tmp_path, url)
     result = run_cli(["pull", str(content), "--from-anki", "-o", out, "--anki-url", url])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"Nothing to pull: Anki at {url} holds what SOURCES build.\n"
