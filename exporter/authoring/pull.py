@@ -13,7 +13,6 @@ is a conflict: it may be the YAML's text that is newer.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ from exporter.content.spec import SLUG_RE
 from exporter.errors import ContentError, ContentErrors, PackageReadError
 from exporter.markup.markdown import to_html
 from exporter.package.history import History
-from exporter.reading.exports import ExportedNote
+from exporter.reading.exports import ExportedNote, field_text
 from exporter.render.notes import fields_for, note_for
 
 Prefer = Literal["anki", "yaml"]
@@ -120,7 +119,7 @@ class _Planner:
         new: list[NewNote] = []
         unknown: list[tuple[ExportedNote, str]] = []
         for note in notes:
-            qid = _plain(note.fields.get("ID", ""))
+            qid = note.question_id
             if qid and not SLUG_RE.match(qid):
                 self.error(
                     note,
@@ -165,7 +164,7 @@ class _Planner:
 
     def foreign(self, notes: Sequence[ExportedNote]) -> str:
         """Why an export that holds none of the bank's questions is refused."""
-        ids = sorted({qid for n in notes if (qid := _plain(n.fields.get("ID", "")))})
+        ids = sorted({qid for n in notes if (qid := n.question_id)})
         some = f", with ids such as {', '.join(ids[:3])}" if ids else ""
         count = f"{len(notes)} note{'s' if len(notes) != 1 else ''}"
         return (
@@ -302,7 +301,7 @@ class _Planner:
                 return NewNote(note, role_file, None, f"its {name.lower()}: {problem}")
             texts.append(converted.markdown)
         difficulty = self.difficulty(note, "medium", None)
-        field_value = _plain(note.fields.get("Difficulty", "")).lower()
+        field_value = field_text(note.fields.get("Difficulty", "")).lower()
         if not any(t.lower().startswith("difficulty::") for t in note.tags):
             if field_value not in DIFFICULTIES:
                 return NewNote(
@@ -318,10 +317,6 @@ class _Planner:
         tags = self.tags(note, (), (self.export, 0))
         question = Question(qid, difficulty, texts[0], texts[1], tags, guid=note.guid)
         return NewNote(note, role_file, question)
-
-
-def _plain(value: str) -> str:  # a field's text: tags dropped, entities decoded
-    return html.unescape(re.sub(r"<[^>]*>", "", value)).replace("\xa0", " ").strip()
 
 
 def _fresh_id(question: str, taken: set[str]) -> str:

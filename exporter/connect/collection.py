@@ -9,7 +9,6 @@ add-on gives before anything is read from them.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from exporter.connect.client import Client
 from exporter.errors import AnkiError
-from exporter.reading.exports import ExportedNote
+from exporter.reading.exports import ExportedNote, field_text
 from exporter.render.notetype import FIELDS, MODEL_NAME
 
 BATCH = 500  # notes asked per notesInfo: each answer stays small, however big the bank
@@ -36,8 +35,7 @@ class AnkiNote:
     @property
     def question_id(self) -> str:
         """The question the note is (its ``ID`` field as text; '' for a note made in Anki)."""
-        raw = re.sub(r"<[^>]*>", "", self.fields.get("ID", ""))
-        return html.unescape(raw).replace("\xa0", " ").strip()
+        return field_text(self.fields.get("ID", ""))
 
     def has_tag(self, tag: str) -> bool:
         """True when the note carries ``tag`` (Anki's tags ignore case)."""

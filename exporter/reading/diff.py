@@ -4,8 +4,6 @@ GUID when it is empty), so a question keeps its identity across edits and deck m
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +49,7 @@ class PackageDiff:
 
 def _key(note: ExportedNote) -> str:
     """The question's id (the ID field as plain text), else ``guid:`` and its GUID."""
-    plain = html.unescape(re.sub(r"<[^>]*>", "", note.fields.get("ID", ""))).strip()
-    return plain or f"guid:{note.guid}"
+    return note.question_id or f"guid:{note.guid}"
 
 
 def _by_key(notes: tuple[ExportedNote, ...]) -> dict[str, ExportedNote]:

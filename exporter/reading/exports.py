@@ -20,6 +20,14 @@ from exporter.files import display
 from exporter.reading.packagefile import damaged_as, field_names, open_collection
 from exporter.render.notetype import FIELDS, MODEL_ID, MODEL_NAME
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def field_text(value: str) -> str:
+    """A field's text as a person reads it: tags dropped, entities decoded, no-break spaces
+    as spaces, trimmed (how a note's ID field is matched to a question, everywhere)."""
+    return html.unescape(_TAG.sub("", value)).replace("\xa0", " ").strip()
+
 
 @dataclass(frozen=True)
 class ExportedNote:
@@ -33,10 +41,14 @@ class ExportedNote:
     deck: str  # the deck of its card ('' when it has none)
 
     @property
+    def question_id(self) -> str:
+        """The question the note is (its ``ID`` field as text; '' for a note made in Anki)."""
+        return field_text(self.fields.get("ID", ""))
+
+    @property
     def label(self) -> str:
         """How a message names the note: its id and the start of its question."""
-        raw = html.unescape(re.sub(r"<[^>]*>", "", self.fields.get("Question", "")))
-        text = " ".join(raw.split())
+        text = " ".join(field_text(self.fields.get("Question", "")).split())
         short = text if len(text) <= 40 else text[:39] + "…"
         return f"note {self.id} ({short!r})" if short else f"note {self.id}"
 

@@ -95,3 +95,16 @@ def test_diff_refuses_what_is_not_a_package(tmp_path: Path) -> None:
     result = run_cli(["diff", bogus, bogus])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {bogus}: ")
+
+
+def test_pull_push_and_diff_read_an_id_field_alike() -> None:
+    """One rule reads a note's ID field everywhere (pull, push, diff): tags dropped,
+    entities decoded, no-break spaces as spaces, trimmed."""
+    from exporter.connect.collection import AnkiNote
+    from exporter.reading.exports import ExportedNote, field_text
+
+    raw = " <b>drift&nbsp;psi</b>&amp;co\xa0"
+    assert field_text(raw) == "drift psi&co"
+    exported = ExportedNote(1, "g", 0, {"ID": raw}, (), "d")
+    live = AnkiNote(1, 0, {"ID": raw}, (), ())
+    assert exported.question_id == live.question_id == "drift psi&co"
