@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -325,17 +324,17 @@ def test_one_change_that_cannot_be_made_does_not_block_the_others(
     assert "id: mine" not in bank.read_text("utf-8")
 
 
-# A sitecustomize for the child only: pause after staging the first file (its first fsync)
-# until the test says go, so that a build can run while pull --apply is writing.
+# A sitecustomize for the child only: after staging the first file (its first fsync), say so
+# on one pipe and wait on another until the test says go, so that a build runs while pull
+# --apply is writing. Pipes, not polled files: each side blocks until the other acts.
 PAUSE_AFTER_STAGING = """
-import os, time
+import os
 _real = os.fsync
 def _fsync(fd):
     _real(fd)
     os.fsync = _real
-    open({marker!r}, "w").close()
-    while not os.path.exists({go!r}):
-        time.sleep(0.01)
+    os.write({staged}, b"s")
+    os.read({go}, 1)
 os.fsync = _fsync
 """
 
@@ -344,27 +343,39 @@ def test_a_build_while_pull_writes_leaves_the_pull_alone(tmp_path: Path, anki: A
     """A build that runs while pull --apply is writing (its temp copy staged beside the
     bank) neither removes the pull's files nor sees half a file; the pull then finishes."""
     bank, package, exported = _pulled_edit(tmp_path, anki)
-    marker, go = tmp_path / "staged", tmp_path / "go"
+    staged_r, staged_w = os.pipe()
+    go_r, go_w = os.pipe()
     hooks = write(
         tmp_path / "hooks" / "sitecustomize.py",
-        PAUSE_AFTER_STAGING.format(marker=str(marker), go=str(go)),
+        PAUSE_AFTER_STAGING.format(staged=staged_w, go=go_r),
     ).parent
     env = child_env({"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])})
     args = exporter_command("pull", exported, bank.parent, "--apply", "-o", package)
-    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        child = subprocess.Popen(
+            args,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(staged_w, go_r),
+        )
+    finally:
+        os.close(staged_w)  # the child's copies remain: its exit ends the read below
+        os.close(go_r)
     try:
         with hang_guard():
-            while not marker.exists():
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.02)
+            said = os.read(staged_r, 1)  # b"" when the child ended without staging
+        assert said == b"s", child.communicate()
         staged = _leftovers(bank.parent)
         assert len(staged) == 1
         built = build_deck(bank.parent, output=tmp_path / "meanwhile.apkg")
         assert built.status == "written"
         assert _leftovers(bank.parent) == staged  # a live writer's file: left alone
-        go.touch()
+        os.write(go_w, b"g")
         _out, err = child.communicate(timeout=120)
     finally:
+        os.close(staged_r)
+        os.close(go_w)
         if child.poll() is None:
             child.kill()
             child.wait()
