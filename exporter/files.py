@@ -241,9 +241,9 @@ def write_files(
 
 @dataclass(frozen=True)
 class _Stage:
-    """One file staged: its complete temp copy (``fd`` held open and locked until the write
-    ends), what the target must still hold (``None``: anything) and whether the target is
-    rewritten in place (keeping its inode: hard links, owner)."""
+    """One file staged: its complete temp copy (held open and locked by ``_staged`` until the
+    write ends), what the target must still hold (``None``: anything) and whether the target
+    is rewritten in place (keeping its inode: hard links, owner)."""
 
     tmp: str
     final: Path
@@ -301,13 +301,18 @@ def _overwrite(path: Path, data: bytes) -> None:
     """Rewrite ``path``'s own content (same inode: its hard links and owner stay)."""
     fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, data)
         os.ftruncate(fd, len(data))
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _backup(final: Path) -> str | None:
@@ -405,9 +410,7 @@ def _staged(
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o777 if info else new_mode)
                 owner_kept = info is None or _keep_owner(fd, info)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_all(fd, data)
                 os.fsync(fd)
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write ({exc.strerror})") from None

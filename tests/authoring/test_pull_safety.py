@@ -9,7 +9,7 @@ import os
 import signal
 import stat
 import subprocess
-import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +47,25 @@ def pull(*args: str | Path) -> Any:
     return run_cli(["pull", *map(str, args)])
 
 
+# The same as test_pull.py's two helpers of these names (candidates for helpers.py).
+def built_and_imported(content: Path, tmp_path: Path, anki: Anki) -> Path:
+    """Build ``content`` to ``tmp_path/deck.apkg`` and import it into ``anki``."""
+    package = build_deck(content, output=tmp_path / "deck.apkg").output
+    anki.import_package(package)
+    return package
+
+
+def add_own_note(anki: Anki, deck: str, tags: Sequence[str] = ()) -> None:
+    """A note of our note type made in Anki ("Mine?" / "Yes."), in ``deck``."""
+    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
+    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", list(tags)
+    anki.col.add_note(new, anki.col.decks.id_for_name(deck))
+
+
 def bank_built_and_imported(tmp_path: Path, anki: Anki) -> tuple[Path, Path]:
     """A two-question bank built to ``tmp_path/out/deck.apkg`` and imported: (bank, package)."""
     bank = make_bank(tmp_path / "c", [question("one"), question("two")])
-    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
-    anki.import_package(package)
-    return bank, package
+    return bank, built_and_imported(bank.parent, tmp_path / "out", anki)
 
 
 def test_without_history_a_yaml_edit_is_never_replaced(tmp_path: Path, anki: Anki) -> None:
@@ -247,11 +260,20 @@ def test_what_a_killed_pull_left_is_removed_by_the_next_run(
     assert bank.read_bytes() == before
 
 
-def _own_note(anki: Anki, question_text: str = "Mine?") -> None:
-    model = anki.col.models.by_name("Interview Question")
-    new = anki.col.new_note(model)
-    new["Question"], new["Answer"], new.tags = question_text, "Yes.", ["difficulty::easy"]
-    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+def _edited_and_added(tmp_path: Path, anki: Anki, bank: Path) -> tuple[Path, Path]:
+    """``bank`` built and imported; in Anki, 'one' edited and a note 'Mine?' added; then
+    exported: (package, export)."""
+    package = built_and_imported(bank.parent, tmp_path / "out", anki)
+    edit(anki, "one", "Edited in Anki.")
+    add_own_note(anki, "Interview Questions::Tester", ["difficulty::easy"])
+    return package, export(anki, tmp_path / "x.apkg")
+
+
+# Two questions, the last written in flow style ({…}): it cannot be edited or appended after.
+FLOW_LAST = (
+    "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: one?\n"
+    "    answer: one.\n  - {id: two, difficulty: easy, question: two?, answer: two.}\n"
+)
 
 
 def test_a_list_laid_out_with_a_wide_dash_takes_edits_and_new_notes(
@@ -265,11 +287,7 @@ def test_a_list_laid_out_with_a_wide_dash_takes_edits_and_new_notes(
         "    answer: two.\n"
     )
     bank = write(tmp_path / "c" / "bank.yaml", text)
-    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
-    anki.import_package(package)
-    edit(anki, "one", "Edited in Anki.")
-    _own_note(anki)
-    exported = export(anki, tmp_path / "x.apkg")
+    package, exported = _edited_and_added(tmp_path, anki, bank)
     shown = pull(exported, bank.parent, "-o", package)
     assert shown.exit_code == 1, shown.stderr
     assert "+-   id: mine\n" in shown.stdout
@@ -288,16 +306,8 @@ def test_one_change_that_cannot_be_made_does_not_block_the_others(
     """A note added in Anki cannot be appended (the last question is written in flow
     style): the edit of another question is still shown and written; the note is named
     with the reason, and --add-new exits 1."""
-    text = (
-        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: one?\n"
-        "    answer: one.\n  - {id: two, difficulty: easy, question: two?, answer: two.}\n"
-    )
-    bank = write(tmp_path / "c" / "bank.yaml", text)
-    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
-    anki.import_package(package)
-    edit(anki, "one", "Edited in Anki.")
-    _own_note(anki)
-    exported = export(anki, tmp_path / "x.apkg")
+    bank = write(tmp_path / "c" / "bank.yaml", FLOW_LAST)
+    package, exported = _edited_and_added(tmp_path, anki, bank)
     shown = pull(exported, bank.parent, "-o", package)
     assert shown.exit_code == 1
     assert (
@@ -314,17 +324,17 @@ def test_one_change_that_cannot_be_made_does_not_block_the_others(
     assert "id: mine" not in bank.read_text("utf-8")
 
 
-# A sitecustomize for the child only: pause after staging the first file (its first fsync)
-# until the test says go, so that a build can run while pull --apply is writing.
+# A sitecustomize for the child only: after staging the first file (its first fsync), say so
+# on one pipe and wait on another until the test says go, so that a build runs while pull
+# --apply is writing. Pipes, not polled files: each side blocks until the other acts.
 PAUSE_AFTER_STAGING = """
-import os, time
+import os
 _real = os.fsync
 def _fsync(fd):
     _real(fd)
     os.fsync = _real
-    open({marker!r}, "w").close()
-    while not os.path.exists({go!r}):
-        time.sleep(0.01)
+    os.write({staged}, b"s")
+    os.read({go}, 1)
 os.fsync = _fsync
 """
 
@@ -333,27 +343,39 @@ def test_a_build_while_pull_writes_leaves_the_pull_alone(tmp_path: Path, anki: A
     """A build that runs while pull --apply is writing (its temp copy staged beside the
     bank) neither removes the pull's files nor sees half a file; the pull then finishes."""
     bank, package, exported = _pulled_edit(tmp_path, anki)
-    marker, go = tmp_path / "staged", tmp_path / "go"
+    staged_r, staged_w = os.pipe()
+    go_r, go_w = os.pipe()
     hooks = write(
         tmp_path / "hooks" / "sitecustomize.py",
-        PAUSE_AFTER_STAGING.format(marker=str(marker), go=str(go)),
+        PAUSE_AFTER_STAGING.format(staged=staged_w, go=go_r),
     ).parent
     env = child_env({"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])})
     args = exporter_command("pull", exported, bank.parent, "--apply", "-o", package)
-    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        child = subprocess.Popen(
+            args,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(staged_w, go_r),
+        )
+    finally:
+        os.close(staged_w)  # the child's copies remain: its exit ends the read below
+        os.close(go_r)
     try:
         with hang_guard():
-            while not marker.exists():
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.02)
+            said = os.read(staged_r, 1)  # b"" when the child ended without staging
+        assert said == b"s", child.communicate()
         staged = _leftovers(bank.parent)
         assert len(staged) == 1
         built = build_deck(bank.parent, output=tmp_path / "meanwhile.apkg")
         assert built.status == "written"
         assert _leftovers(bank.parent) == staged  # a live writer's file: left alone
-        go.touch()
+        os.write(go_w, b"g")
         _out, err = child.communicate(timeout=120)
     finally:
+        os.close(staged_r)
+        os.close(go_w)
         if child.poll() is None:
             child.kill()
             child.wait()
@@ -386,8 +408,7 @@ def test_a_multi_line_edit_into_a_cr_only_file(tmp_path: Path, anki: Anki, endin
     keeps its own line ends on every line."""
     bank = make_bank(tmp_path / "c", [question("one"), question("two")])
     bank.write_bytes(bank.read_bytes().replace(b"\n", ending.encode()))
-    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
-    anki.import_package(package)
+    package = built_and_imported(bank.parent, tmp_path / "out", anki)
     edit(anki, "one", "<div>First line.</div><div>Second line.</div>")
     result = pull(export(anki, tmp_path / "x.apkg"), bank.parent, "--apply", "-o", package)
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -399,13 +420,8 @@ def test_a_multi_line_edit_into_a_cr_only_file(tmp_path: Path, anki: Anki, endin
 def test_an_edit_into_a_flow_style_question_is_refused_alone(tmp_path: Path, anki: Anki) -> None:
     """Two questions edited in Anki, one written in flow style ({…}): that one is shown and
     refused with the reason (exit 1), the other is written."""
-    text = (
-        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: one?\n"
-        "    answer: one.\n  - {id: two, difficulty: easy, question: two?, answer: two.}\n"
-    )
-    bank = write(tmp_path / "c" / "bank.yaml", text)
-    package = build_deck(bank.parent, output=tmp_path / "out" / "deck.apkg").output
-    anki.import_package(package)
+    bank = write(tmp_path / "c" / "bank.yaml", FLOW_LAST)
+    package = built_and_imported(bank.parent, tmp_path / "out", anki)
     edit(anki, "one", "Edited in Anki.")
     edit(anki, "two", "Also edited.")
     exported = export(anki, tmp_path / "x.apkg")

@@ -13,6 +13,15 @@ from helpers import run_cli, write
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
 
 
+def one_question(path: Path, *, qid: str = "one", answer: str = "a", more: str = "") -> Path:
+    """A content file at ``path`` of one easy question (its answer, then ``more`` lines)."""
+    return write(
+        path,
+        f"role: Tester\nquestions:\n  - id: {qid}\n    difficulty: easy\n    question: q\n"
+        f"    answer: {answer}\n{more}",
+    )
+
+
 def test_image_problems_are_reported_with_every_other_problem(tmp_path: Path) -> None:
     """A file with a structural mistake still has each of its image problems reported, all
     in one run, each image of one answer on its own."""
@@ -48,11 +57,7 @@ def test_image_problems_are_reported_with_every_other_problem(tmp_path: Path) ->
 def test_a_value_starting_with_bang_is_named_as_a_yaml_tag(tmp_path: Path, value: str) -> None:
     """`answer: ![y](img/a.png)` as a plain value: YAML reads the '!' as a tag; the message
     says so and how to fix it (quotes, or a block with |), not 'while scanning a tag'."""
-    bank = write(
-        tmp_path / "bank.yaml",
-        f"role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: q\n"
-        f"    answer: {value}\n",
-    )
+    bank = one_question(tmp_path / "bank.yaml", answer=value)
     result = run_cli(["validate", bank])
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
@@ -73,11 +78,7 @@ def test_a_value_starting_with_bang_is_named_as_a_yaml_tag(tmp_path: Path, value
 )
 def test_a_tag_one_edit_from_valid_gets_the_fix(tmp_path: Path, line: str, hint: str) -> None:
     """A tag that is a slug but for case, '_' or spaces: the message gives the slug."""
-    bank = write(
-        tmp_path / "bank.yaml",
-        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: q\n"
-        f"    answer: a\n{line}\n",
-    )
+    bank = one_question(tmp_path / "bank.yaml", more=f"{line}\n")
     assert hint in run_cli(["validate", bank]).stderr
 
 
@@ -92,11 +93,7 @@ def test_a_tag_one_edit_from_valid_gets_the_fix(tmp_path: Path, line: str, hint:
 )
 def test_an_id_one_edit_from_valid_gets_the_fix(tmp_path: Path, qid: str, hint: str) -> None:
     """An id that is a slug but for case, '_' or stray dashes: the message gives the slug."""
-    bank = write(
-        tmp_path / "bank.yaml",
-        f"role: Tester\nquestions:\n  - id: {qid}\n    difficulty: easy\n    question: q\n"
-        "    answer: a\n",
-    )
+    bank = one_question(tmp_path / "bank.yaml", qid=qid)
     assert hint in run_cli(["validate", bank]).stderr
 
 
@@ -123,9 +120,5 @@ def test_not_what_it_claims_names_what_the_bytes_are(
     """'not a JPEG file' says what the bytes are instead, and the fix when it is a rename."""
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / name).write_bytes(data)
-    bank = write(
-        tmp_path / "c" / "bank.yaml",
-        "role: Tester\nquestions:\n  - id: one\n    difficulty: easy\n    question: q\n"
-        f"    answer: See ![x]({name}).\n",
-    )
+    bank = one_question(tmp_path / "c" / "bank.yaml", answer=f"See ![x]({name}).")
     assert says in run_cli(["validate", bank]).stderr
