@@ -354,6 +354,20 @@ class RenderedCard:
     answer: str
 
 
+def built_and_imported(content: Path, tmp_path: Path, anki: Anki) -> Path:
+    """Build ``content`` to ``tmp_path/deck.apkg`` and import it into ``anki``."""
+    package = build_deck(content, output=tmp_path / "deck.apkg").output
+    anki.import_package(package)
+    return package
+
+
+def add_own_note(anki: Anki, deck: str, tags: Sequence[str] = ()) -> None:
+    """A note of our note type made in Anki ("Mine?" / "Yes."), in ``deck``."""
+    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
+    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", list(tags)
+    anki.col.add_note(new, anki.col.decks.id_for_name(deck))
+
+
 def rendered_cards(
     package: Path, collection_path: Path, *more: Path
 ) -> tuple[list[RenderedCard], dict[str, bytes]]:

@@ -9,7 +9,6 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,9 @@ from helpers import (
     ROOT,
     TARGET,
     Anki,
+    add_own_note,
     build_deck,
+    built_and_imported,
     copy_content,
     export,
     make_bank,
@@ -46,20 +47,6 @@ EDITOR_ANSWER = (
     "<ul><li>alerts</li><li>dashboards</li></ul>"
 )
 PULLED_ANSWER = "I watch **latency** and *drift*.\nThen I page the owner.\n\n- alerts\n- dashboards"
-
-
-def built_and_imported(content: Path, tmp_path: Path, anki: Anki) -> Path:
-    """Build ``content`` to ``tmp_path/deck.apkg`` and import it into ``anki``."""
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
-    return package
-
-
-def add_own_note(anki: Anki, deck: str, tags: Sequence[str] = ()) -> None:
-    """A note of our note type made in Anki ("Mine?" / "Yes."), in ``deck``."""
-    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
-    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", list(tags)
-    anki.col.add_note(new, anki.col.decks.id_for_name(deck))
 
 
 def edit(anki: Anki, note: Any, at: int) -> None:

@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ from helpers import (
     EPOCH,
     ROOT,
     Anki,
+    add_own_note,
     build_deck,
+    built_and_imported,
     child_env,
     export,
     exporter_command,
@@ -48,20 +49,6 @@ def pull(*args: str | Path) -> Any:
 
 
 # The same as test_pull.py's two helpers of these names (candidates for helpers.py).
-def built_and_imported(content: Path, tmp_path: Path, anki: Anki) -> Path:
-    """Build ``content`` to ``tmp_path/deck.apkg`` and import it into ``anki``."""
-    package = build_deck(content, output=tmp_path / "deck.apkg").output
-    anki.import_package(package)
-    return package
-
-
-def add_own_note(anki: Anki, deck: str, tags: Sequence[str] = ()) -> None:
-    """A note of our note type made in Anki ("Mine?" / "Yes."), in ``deck``."""
-    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
-    new["Question"], new["Answer"], new.tags = "Mine?", "Yes.", list(tags)
-    anki.col.add_note(new, anki.col.decks.id_for_name(deck))
-
-
 def bank_built_and_imported(tmp_path: Path, anki: Anki) -> tuple[Path, Path]:
     """A two-question bank built to ``tmp_path/out/deck.apkg`` and imported: (bank, package)."""
     bank = make_bank(tmp_path / "c", [question("one"), question("two")])

@@ -22,6 +22,7 @@ from helpers import (
     EPOCH,
     TARGET,
     Anki,
+    add_own_note,
     build_deck,
     copy_content,
     edit_answer,
@@ -293,10 +294,7 @@ def test_notes_written_in_anki_are_pointed_at_add_new(
     url, _ = addon
     folder = make_bank(tmp_path / "content").parent
     imported(push(url, folder, out=tmp_path / "deck.apkg"))
-    new = anki.col.new_note(anki.col.models.by_name("Interview Question"))
-    new["Question"], new["Answer"] = "Mine?", "Yes."
-    new.tags = ["difficulty::easy"]
-    anki.col.add_note(new, anki.col.decks.id_for_name("Interview Questions::Tester"))
+    add_own_note(anki, "Interview Questions::Tester", ["difficulty::easy"])
     result = push(url, folder, out=tmp_path / "deck.apkg")
     assert (
         "Written in Anki in the bank's decks: 1 note; bring them home with: interview-deck "
