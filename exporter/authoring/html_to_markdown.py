@@ -299,13 +299,13 @@ def _carried(result: Converted) -> None:
     rendered = to_html(result.markdown, result.images)
     if result.tables > rendered.count("<table"):
         result.problems.append(
-            "a table would be shown as literal text by this version's renderer (it has no "
-            "tables yet); remove the table in Anki"
+            "a table would be shown as literal text by the renderer (it does not read it as a "
+            "table where it stands); remove the table in Anki"
         )
     if result.struck > rendered.count("<del>") + rendered.count("<s>"):
         result.problems.append(
-            "struck-through text would be shown as literal '~~' by this version's renderer; "
-            "remove the strikethrough in Anki"
+            "struck-through text would be shown as literal '~~' by the renderer where it "
+            "stands; remove the strikethrough in Anki"
         )
 
 

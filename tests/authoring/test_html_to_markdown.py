@@ -137,25 +137,10 @@ def test_a_line_break_in_a_code_block_stays_a_line_break(line_end: str) -> None:
 # Tables and strikethrough: GFM pipe tables (alignment from style="text-align:…") and ~~x~~.
 
 
-@pytest.fixture
-def gfm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A renderer with GFM tables and strikethrough: the real one once it has them, else
-    the present parser with its own table and strikethrough rules turned on."""
-    import exporter.markup.markdown as markdown
-
-    if "<table" in markdown.to_html("| a |\n| - |\n| b |") and "~~" not in markdown.to_html(
-        "~~x~~"
-    ):
-        return
-    parser = vars(markdown)["_markdown"].__wrapped__()  # by name: the renderer may change
-    parser.enable(["table", "strikethrough"])
-    monkeypatch.setattr(markdown, "_markdown", lambda: parser)
-
-
 TABLE = "| Metric | Alert at | Owner |\n| :--- | :---: | ---: |\n| p99 | 300 ms | `sre` |\n| drift \\| PSI | 0.2 | **ml** |"
 
 
-def test_a_table_the_renderer_made_comes_back_as_the_same_table(gfm: None) -> None:
+def test_a_table_the_renderer_made_comes_back_as_the_same_table() -> None:
     """Our own table's HTML (alignment, inline code, bold, an escaped pipe) comes back as a
     GFM pipe table that renders the same HTML."""
     rendered = to_html(TABLE)
@@ -165,7 +150,7 @@ def test_a_table_the_renderer_made_comes_back_as_the_same_table(gfm: None) -> No
     assert markdown.splitlines()[1].replace(" ", "") == "|:---|:---:|---:|"
 
 
-def test_a_pasted_table_becomes_a_pipe_table(gfm: None) -> None:
+def test_a_pasted_table_becomes_a_pipe_table() -> None:
     """A table pasted into Anki's editor (no header row, alignment in styles, a trailing
     <br> in a cell, text after it in a <div>) becomes a pipe table, the first row its
     header, and the line after it stays a paragraph."""
@@ -180,7 +165,7 @@ def test_a_pasted_table_becomes_a_pipe_table(gfm: None) -> None:
 
 
 @pytest.mark.parametrize("tag", ["s", "del", "strike"])
-def test_struck_text_becomes_tildes(gfm: None, tag: str) -> None:
+def test_struck_text_becomes_tildes(tag: str) -> None:
     """<s>, <del> and <strike> become ~~x~~, which the renderer shows struck through."""
     markdown = convert(f"it is <{tag}>wrong</{tag}> right")
     assert markdown == "it is ~~wrong~~ right"
@@ -188,7 +173,7 @@ def test_struck_text_becomes_tildes(gfm: None, tag: str) -> None:
     assert to_html(markdown) != to_html("it is wrong right")
 
 
-def test_literal_tildes_and_pipes_stay_text(gfm: None) -> None:
+def test_literal_tildes_and_pipes_stay_text() -> None:
     """Tildes and pipes a person typed stay text: escaped only where they would be syntax."""
     for text in ("~~not struck~~", "a | b\n--- | ---", "~5 minutes", "x | y"):
         shown = to_html(markdown_literal(text))
@@ -207,7 +192,7 @@ def test_literal_tildes_and_pipes_stay_text(gfm: None) -> None:
     ],
     ids=["colspan", "rowspan", "list", "br", "two-lines", "nested"],
 )
-def test_what_a_pipe_table_cannot_carry_is_refused(gfm: None, table: str, why: str) -> None:
+def test_what_a_pipe_table_cannot_carry_is_refused(table: str, why: str) -> None:
     """Merged cells, block content in a cell and nested tables have no pipe-table form: a
     problem (pull names the note and its question), never a guess."""
     converted = html_to_markdown(table, lambda src, path: path)
@@ -216,13 +201,17 @@ def test_what_a_pipe_table_cannot_carry_is_refused(gfm: None, table: str, why: s
     assert "cannot be written as a Markdown table" in converted.problems[0]
 
 
-def test_without_gfm_in_the_renderer_a_table_is_refused() -> None:
-    """With a renderer that shows a pipe table as literal text, a table is refused rather
-    than written as text the card would show as a jumble of pipes."""
-    import exporter.markup.markdown as markdown
+def test_what_the_renderer_would_show_as_text_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each converted table and struck phrase is checked against the renderer: where it
+    would show one as literal pipes or tildes, the change is refused, never written as text
+    the card would show as a jumble."""
+    import exporter.authoring.html_to_markdown as converter
+    from exporter.markup.markdown import escape
 
-    if "<table" in markdown.to_html("| a |\n| - |\n| b |"):
-        pytest.skip("the renderer shows GFM tables")
-    converted = html_to_markdown("<table><tr><td>a</td></tr></table>", lambda s, p: p)
-    assert len(converted.problems) == 1
-    assert "shown as literal text" in converted.problems[0]
+    monkeypatch.setattr(converter, "to_html", lambda text, media=None: f"<p>{escape(text)}</p>")
+    converted = html_to_markdown("<table><tr><td>a</td></tr></table> <s>b</s>", lambda s, p: p)
+    assert len(converted.problems) == 2, converted.problems
+    assert "a table would be shown as literal text" in converted.problems[0]
+    assert "shown as literal '~~'" in converted.problems[1]
