@@ -167,6 +167,7 @@ CODES: dict[str, str] = {
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
     "output-inside-content": "The output lies inside a content folder.",
+    "output-named-collection": "The output is named collection.apkg or *.colpkg.",
     "output-locked": "Another build is writing the same output.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
     # Other commands

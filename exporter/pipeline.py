@@ -328,9 +328,11 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
 
     options = request.build.options
     sources = discover(request.build.sources)
+    history_path = history_path_for(options.output)
+    check_outputs([options.output, history_path], request.build.sources, sources)  # before Anki
     bank = load_bank(sources)
     selected, _left_out = select(bank, options.slice)
-    history = read_history(history_path_for(options.output))
+    history = read_history(history_path)
     try:
         request.anki.connect()
         before = look(request.anki, bank, selected, sources.files, history)
