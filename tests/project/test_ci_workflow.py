@@ -4,6 +4,7 @@ over its scripts; the linter is shown to catch a broken copy, and the README lin
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter import __version__
 from helpers import ROOT
 
 WORKFLOW = ROOT / "docs" / "ci" / "question-bank.yml"
@@ -54,3 +56,11 @@ def test_readme_links_the_recipe() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/ci/question-bank.yml)" in readme
     assert ".pre-commit-config.yaml" in readme
+
+
+def test_recipe_pins_the_current_version() -> None:
+    """The recipe installs the release this tool is (a copy pinned to an older one reports
+    every package built by this version stale for ever)."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    pins = re.findall(r"interview-deck @ git\+\S+@v([0-9][^\s\"']*)", text)
+    assert pins == [__version__]
