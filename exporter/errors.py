@@ -59,12 +59,16 @@ class ExporterError(Exception):
 
 
 class ContentErrors(ExporterError):
-    """Every problem found in the content, sorted by path and line."""
+    """Every problem found in the content, sorted by path and line; and the ``warnings``
+    found in the same run (reported with them, never held back until the errors are fixed)."""
 
     code = "content"
 
-    def __init__(self, errors: Iterable[ContentError]) -> None:
+    def __init__(
+        self, errors: Iterable[ContentError], warnings: Iterable[ContentWarning] = ()
+    ) -> None:
         self.errors: tuple[ContentError, ...] = tuple(sorted(set(errors)))
+        self.warnings: tuple[ContentWarning, ...] = tuple(sorted(set(warnings)))
         super().__init__("\n".join(str(e) for e in self.errors))
 
 

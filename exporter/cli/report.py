@@ -31,9 +31,11 @@ def plural(n: int, word: str) -> str:
 
 
 def problems(exc: ExporterError) -> Report:
-    """A user-caused problem: every content problem at ``PATH:LINE``, then a count; exit 1."""
+    """A user-caused problem: every content problem (and warning) at ``PATH:LINE``, in
+    file and line order, then the count of problems; exit 1."""
     if isinstance(exc, ContentErrors):
-        lines = [str(e) for e in exc.errors]
+        found = sorted([*exc.errors, *exc.warnings], key=lambda p: (p.path, p.line))
+        lines = [str(e) for e in found]
         lines.append(f"{plural(len(exc.errors), 'problem')} found.")
         return Report(err=tuple(lines), exit_code=1)
     return Report(err=(f"error: {exc}",), exit_code=1)
