@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exporter.content.model import DIFFICULTIES, Bank
-from exporter.errors import ContentErrors, ExporterError
+from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
 
 if TYPE_CHECKING:
     from exporter.pipeline import BuildOutcome, PullOutcome
@@ -34,7 +34,8 @@ def problems(exc: ExporterError) -> Report:
     """A user-caused problem: every content problem (and warning) at ``PATH:LINE``, in
     file and line order, then the count of problems; exit 1."""
     if isinstance(exc, ContentErrors):
-        found = sorted([*exc.errors, *exc.warnings], key=lambda p: (p.path, p.line))
+        found: list[ContentError | ContentWarning] = [*exc.errors, *exc.warnings]
+        found.sort(key=lambda p: (p.path, p.line))
         lines = [str(e) for e in found]
         lines.append(f"{plural(len(exc.errors), 'problem')} found.")
         return Report(err=tuple(lines), exit_code=1)
