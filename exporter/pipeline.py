@@ -9,6 +9,7 @@ prints or exits: ``exporter.cli.commands`` does, from the outcome.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +30,15 @@ from exporter.files import (
     sweep_staged,
     write_files,
 )
-from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
+from exporter.package.assemble import (
+    HISTORY_SUFFIX,
+    Clock,
+    Options,
+    Plan,
+    Reuse,
+    history_path_for,
+    plan,
+)
 from exporter.package.history import History, loads
 from exporter.state import record as build_record
 from exporter.state.fieldcache import FieldCache
@@ -250,6 +259,7 @@ class PullRequest:
     apply: bool = False
     add_new: bool = False
     prefer: Literal["anki", "yaml"] | None = None
+    search: bool = False  # package is only the default: the history may be any beside it
 
 
 @dataclass(frozen=True)
@@ -261,12 +271,15 @@ class PullOutcome:
     shown: tuple[Shown, ...]
     written: tuple[FileChange, ...] = ()
     refused: tuple[str, ...] = ()  # changes --apply could not make, one line each
+    found_history: Path | None = None  # the history found beside the default package
+    fitting: tuple[Path, ...] = ()  # several histories fit: the packages to pass as -o
 
 
 def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     """Compare an Anki export with SOURCES (with ``anki``: the bank's decks, exported by the
-    running Anki); with ``apply``, write the edits into the YAML."""
-    from exporter.authoring.pull import plan_pull
+    running Anki); with ``apply``, write the edits into the YAML. With ``search``, the build
+    history is the one beside the package that stamped the export's notes."""
+    from exporter.authoring.pull import best_histories, plan_pull
     from exporter.authoring.pull_write import changes, shown
     from exporter.connect.push import bank_decks, exported_notes
     from exporter.reading.exports import read_export
@@ -277,9 +290,22 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     bank = load_bank(sources)
     history_path = history_path_for(request.package)
     history = read_history(history_path)
+    candidates = histories_beside(history_path, history) if request.search else []
     if anki is not None:
         anki.connect()
-        notes = exported_notes(anki, bank_decks(bank, history))
+        ids = {q.id for q in bank.questions}
+        decks = bank_decks(bank, history).union(
+            *(bank_decks(bank, h) for _p, h in candidates if not ids.isdisjoint(h.notes))
+        )
+        notes = exported_notes(anki, decks)
+    found_history: Path | None = None
+    fitting: tuple[Path, ...] = ()
+    best = best_histories(notes, candidates)
+    if len(best) == 1 and best[0][0] != history_path:
+        history_path, history = best[0]
+        found_history = history_path
+    elif len(best) > 1:
+        history, fitting = None, tuple(package_for(p) for p, _h in best)
     found = plan_pull(
         bank,
         sources.files,
@@ -291,11 +317,46 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     )
     diffs = shown(found, sources.files)
     if not request.apply:
-        return PullOutcome(found, diffs)
+        return PullOutcome(found, diffs, found_history=found_history, fitting=fitting)
     made = changes(found, sources.files, request.add_new)
     files = made.files
     write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
-    return PullOutcome(found, diffs, files, made.refused)
+    return PullOutcome(found, diffs, files, made.refused, found_history, fitting)
+
+
+MAX_SIBLING_HISTORIES = 64  # the histories beside a package that are read, by name
+
+
+def histories_beside(history_path: Path, history: History | None) -> list[tuple[Path, History]]:
+    """The build histories (``*.lock.json``) in ``history_path``'s folder, by name, the
+    first ``MAX_SIBLING_HISTORIES`` of them; ``history`` (already read) stands for
+    ``history_path``. One that cannot be read is left out (it cannot be the build's)."""
+    folder = history_path.parent
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(folder)
+            if e.name.endswith(HISTORY_SUFFIX) and not e.name.startswith(".")
+        )
+    except OSError:
+        names = []
+    found = [] if history is None else [(history_path, history)]
+    for name in names[:MAX_SIBLING_HISTORIES]:
+        path = folder / name
+        if path == history_path:
+            continue
+        try:
+            other = read_history(path)
+        except ContentErrors:
+            continue
+        if other is not None:
+            found.append((path, other))
+    return found
+
+
+def package_for(history_path: Path) -> Path:
+    """The package whose history is ``history_path`` (what to pass as ``-o``)."""
+    return history_path.with_name(history_path.name.removesuffix(HISTORY_SUFFIX) + ".apkg")
 
 
 @dataclass(frozen=True)

@@ -166,13 +166,29 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
         f"{note.label}: its ID '{qid}' is not a question of SOURCES; not pulled"
         for note, qid in found.unknown
     ]
-    if not found.history:
+    if outcome.fitting:
+        histories = ", ".join(str(p.with_name(p.stem + ".lock.json")) for p in outcome.fitting)
+        options = [f"-o {p}" for p in outcome.fitting]
+        err.insert(
+            0,
+            f"note: {len(options)} build histories stamp these notes ({histories}), so pull "
+            "cannot tell whether a difference is an edit in Anki or newer YAML: each one is a "
+            "conflict. Pass the package you build from SOURCES: "
+            f"{', '.join(options[:-1])} or {options[-1]}.",
+        )
+    elif not found.history:
         where = f" ({found.history_file})" if found.history_file else ""
         err.insert(
             0,
             f"note: no build history next to the package{where}, so pull cannot tell whether "
             "a difference is an edit in Anki or newer YAML: each one is a conflict. Pass -o "
             "with the package you build from SOURCES, or choose with --prefer anki|yaml.",
+        )
+    elif outcome.found_history is not None:
+        err.insert(
+            0,
+            f"note: using the build history {outcome.found_history}, which stamped these "
+            "notes (pass -o to use another)",
         )
     open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
     if not found.something:

@@ -82,11 +82,14 @@ class Plan:
         return [(self.output, self.package), (self.history_path, self.history_data)]
 
 
+HISTORY_SUFFIX = ".lock.json"
+
+
 def history_path_for(output: Path) -> Path:
     """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
     if not output.name or output.name in (".", ".."):
         raise OutputError(f"{output or '.'}: is not a file name; give one such as dist/deck.apkg")
-    return output.with_name(output.stem + ".lock.json")
+    return output.with_name(output.stem + HISTORY_SUFFIX)
 
 
 def content_fingerprint(
