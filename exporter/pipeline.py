@@ -37,9 +37,10 @@ from exporter.package.assemble import (
     Plan,
     Reuse,
     history_path_for,
+    package_for,
     plan,
 )
-from exporter.package.history import History, loads
+from exporter.package.history import History, Stamp, loads, notetype_stamp
 from exporter.state import record as build_record
 from exporter.state.fieldcache import FieldCache
 from exporter.state.lock import exclusive
@@ -110,8 +111,9 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     root = request.cache_root
     cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
     reuse = Reuse(cache.fields) if cache is not None else Reuse()
+    siblings = sibling_notetypes(history_path)
     if request.check:
-        result = plan(bank, options, now, read_history(history_path), reuse)
+        result = plan(bank, options, now, read_history(history_path), reuse, siblings)
         checked: BuildStatus = "current" if is_current(result) else "stale"
         return BuildOutcome(checked, options.output, result)
     sweep_staged(options.output, history_path, record_path_for(options.output))
@@ -123,6 +125,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
             now,
             read_history(history_path),
             replace(reuse, on_rendered=cache.rendered if cache else None),
+            siblings,
         )
         status: BuildStatus = "unchanged" if is_current(result) else "written"
         if status == "written":
@@ -152,15 +155,20 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
     if sources.errors:
         return None
     try:
-        return inputs_for(
-            [f.path for f in sources.files], options.output, history_path, options.identity()
-        )
+        identity = [*options.identity(), *_sibling_stats(history_path)]
+        return inputs_for([f.path for f in sources.files], options.output, history_path, identity)
     except OSError:
         return None  # the load will say what is wrong
 
 
 def read_history(path: Path) -> History | None:
     """The recorded history, or ``None`` when there is none yet."""
+    text = _history_text(path)
+    return None if text is None else loads(text, display(str(path)))
+
+
+def _history_text(path: Path) -> str | None:
+    """A history file's text, or ``None`` when there is none yet."""
     shown = display(str(path))
     try:
         text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
@@ -178,7 +186,7 @@ def read_history(path: Path) -> History | None:
                 )
             ]
         ) from None
-    return loads(text, shown)
+    return text
 
 
 def is_current(plan: Plan) -> bool:
@@ -290,7 +298,10 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     bank = load_bank(sources)
     history_path = history_path_for(request.package)
     history = read_history(history_path)
-    candidates = histories_beside(history_path, history) if request.search else []
+    candidates = []
+    if request.search:
+        candidates = [(history_path, history)] if history is not None else []
+        candidates += [(p, h) for p, h in histories_beside(history_path) if p != history_path]
     if anki is not None:
         anki.connect()
         ids = {q.id for q in bank.questions}
@@ -327,24 +338,12 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
 MAX_SIBLING_HISTORIES = 64  # the histories beside a package that are read, by name
 
 
-def histories_beside(history_path: Path, history: History | None) -> list[tuple[Path, History]]:
-    """The build histories (``*.lock.json``) in ``history_path``'s folder, by name, the
-    first ``MAX_SIBLING_HISTORIES`` of them; ``history`` (already read) stands for
-    ``history_path``. One that cannot be read is left out (it cannot be the build's)."""
-    folder = history_path.parent
-    try:
-        names = sorted(
-            e.name
-            for e in os.scandir(folder)
-            if e.name.endswith(HISTORY_SUFFIX) and not e.name.startswith(".")
-        )
-    except OSError:
-        names = []
-    found = [] if history is None else [(history_path, history)]
-    for name in names[:MAX_SIBLING_HISTORIES]:
-        path = folder / name
-        if path == history_path:
-            continue
+def histories_beside(history_path: Path) -> list[tuple[Path, History]]:
+    """The other build histories (``*.lock.json``) in ``history_path``'s folder, by name,
+    among the first ``MAX_SIBLING_HISTORIES`` names. One that cannot be read is left out
+    (it cannot be the build's)."""
+    found = []
+    for path in _sibling_paths(history_path):
         try:
             other = read_history(path)
         except ContentErrors:
@@ -354,9 +353,47 @@ def histories_beside(history_path: Path, history: History | None) -> list[tuple[
     return found
 
 
-def package_for(history_path: Path) -> Path:
-    """The package whose history is ``history_path`` (what to pass as ``-o``)."""
-    return history_path.with_name(history_path.name.removesuffix(HISTORY_SUFFIX) + ".apkg")
+def sibling_notetypes(history_path: Path) -> list[tuple[Path, Stamp]]:
+    """The note-type stamp of each other build history beside ``history_path`` (read from
+    the file's head, where it is written: a big bank's history is never parsed whole for
+    it); one that cannot be read is left out."""
+    found = []
+    for path in _sibling_paths(history_path):
+        try:
+            text = _history_text(path)
+            if text is not None:
+                found.append((path, notetype_stamp(text, display(str(path)))))
+        except ContentErrors:
+            continue
+    return found
+
+
+def _sibling_paths(history_path: Path) -> list[Path]:
+    """The other ``*.lock.json`` files beside ``history_path``, by name (at most
+    ``MAX_SIBLING_HISTORIES``)."""
+    folder = history_path.parent
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(folder)
+            if e.name.endswith(HISTORY_SUFFIX) and not e.name.startswith(".")
+        )
+    except OSError:
+        return []
+    return [folder / n for n in names[:MAX_SIBLING_HISTORIES] if folder / n != history_path]
+
+
+def _sibling_stats(history_path: Path) -> list[str]:
+    """Name, size and mtime of each other history beside ``history_path``: a build that
+    another output's build may have changed is never skipped by the local record."""
+    out = []
+    for path in _sibling_paths(history_path):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}")
+    return out
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
             f"{old} to {new}. Anki keeps existing cards where they are; to move them, find them "
             f"in the browser with: {search_for(ids)} then Change Deck to {new}."
         )
+    if result.outdates is not None:
+        lines.append(
+            f"Note type: differs from the one {result.outdates} was built with, so this "
+            f"build's is newer: import {output} to switch Anki to it."
+        )
     if result.removed:
         lines.append(
             f"Removed since the last build: {plural(len(result.removed), 'question')}. Anki "
