@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from exporter.content.model import DIFFICULTIES, Bank
 from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
+from exporter.files import display
 
 if TYPE_CHECKING:
     from exporter.pipeline import BuildOutcome, PullOutcome
@@ -87,8 +88,8 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
         )
     if result.outdates is not None:
         lines.append(
-            f"Note type: differs from the one {result.outdates} was built with, so this "
-            f"build's is newer: import {output} to switch Anki to it."
+            f"Note type: differs from the one {display(str(result.outdates))} was built with, "
+            f"so this build's is newer: import {output} to switch Anki to it."
         )
     if result.removed:
         lines.append(
@@ -172,8 +173,10 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
         for note, qid in found.unknown
     ]
     if outcome.fitting:
-        histories = ", ".join(str(p.with_name(p.stem + ".lock.json")) for p in outcome.fitting)
-        options = [f"-o {p}" for p in outcome.fitting]
+        histories = ", ".join(
+            display(str(p.with_name(p.stem + ".lock.json"))) for p in outcome.fitting
+        )
+        options = [f"-o {display(str(p))}" for p in outcome.fitting]
         err.insert(
             0,
             f"note: {len(options)} build histories stamp these notes ({histories}), so pull "
@@ -192,8 +195,8 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
     elif outcome.found_history is not None:
         err.insert(
             0,
-            f"note: using the build history {outcome.found_history}, which stamped these "
-            "notes (pass -o to use another)",
+            f"note: using the build history {display(str(outcome.found_history))}, which "
+            "stamped these notes (pass -o to use another)",
         )
     open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
     if not found.something:

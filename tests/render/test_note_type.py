@@ -153,3 +153,22 @@ def test_tts_switches_on_and_off_across_outputs_keeping_reviews(
     anki.import_package(build(CONTENT, output=practice, extra=tts).output)
     assert "{{tts en_US:Question}}" in qfmt()
     assert scheduling(anki) == before
+
+
+def test_hostile_siblings_neither_break_the_line_nor_the_build(
+    build: Builder, tmp_path: Path
+) -> None:
+    """A sibling history named with a line break is named on one escaped line; a damaged
+    or unreadable sibling (a FIFO) is passed over, never read, never a traceback."""
+    import os
+    import shutil
+
+    out = tmp_path / "dist"
+    practice = build(CONTENT, output=out / "practice.apkg", extra=["--tts", "en_US"])
+    evil = out / "evil\nname.lock.json"
+    shutil.move(practice.history, evil)
+    (out / "damaged.lock.json").write_text("{", encoding="utf-8")
+    os.mkfifo(out / "fifo.lock.json")
+    plain = build(CONTENT, output=out / "deck.apkg")
+    (line,) = [x for x in plain.stdout.splitlines() if x.startswith("Note type:")]
+    assert f"the one '{out}/evil\\nname.apkg' was built with" in line
