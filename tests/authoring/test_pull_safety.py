@@ -435,8 +435,8 @@ def _bank_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_pull_without_o_finds_the_history_of_a_build_made_with_o(
     tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Built with -o dist/deck.apkg (beside another bank's history and a later slice of this
-    one), edited in Anki, exported: `pull EXPORT` with no -o finds dist/deck.lock.json, the
+    """Built with -o dist/deck.apkg (beside another bank's history, a later build of a
+    bank with one of its questions and a damaged history), edited in Anki, exported: `pull EXPORT` with no -o finds dist/deck.lock.json, the
     history that stamped the export's notes, says so, and the edit is an edit, not a
     conflict; --apply writes it."""
     bank = _bank_in_cwd(tmp_path, monkeypatch)
@@ -444,6 +444,7 @@ def test_pull_without_o_finds_the_history_of_a_build_made_with_o(
     anki.import_package(build_deck(bank.parent, output=Path("dist/deck.apkg")).output)
     make_bank(tmp_path / "only-one", [question("one")])
     build_deck(tmp_path / "only-one", output=Path("dist/one.apkg"), epoch=EPOCH + 60)
+    (tmp_path / "dist" / "damaged.lock.json").write_text("{", encoding="utf-8")  # passed over
     edit(anki, "two", "Edited in Anki.")
     exported = export(anki, tmp_path / "x.apkg")
 

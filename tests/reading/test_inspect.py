@@ -211,3 +211,29 @@ def test_a_media_index_that_cannot_be_read_lists_numbers(tmp_path: Path, index: 
     shown = run_cli(["inspect", str(damaged)])
     assert shown.exit_code == 0, shown.stderr
     assert "  #0: " in shown.stdout
+
+
+def test_a_media_index_with_fields_of_other_kinds_is_still_read(tmp_path: Path) -> None:
+    """Fields the reader does not use (fixed 32/64-bit, unknown numbers) are skipped: the
+    names still come through."""
+    import zstandard
+
+    from helpers import make_bank, question
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    bank = make_bank(tmp_path / "c", [question("one", answer="![a](pic.svg)")])
+    out = tmp_path / "deck.apkg"
+    assert run_cli(["build", str(bank), "-o", str(out)]).exit_code == 0
+    entry = b"\x0a\x05a.svg" + b"\x21" + bytes(8) + b"\x2d" + bytes(4) + b"\x10\x07"
+    index = b"\x0a" + bytes([len(entry)]) + entry + b"\x15" + bytes(4)
+    damaged = tmp_path / "other.apkg"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "media":
+                data = zstandard.ZstdCompressor().compress(index)
+            dst.writestr(info, data)
+    shown = run_cli(["inspect", str(damaged)])
+    assert shown.exit_code == 0, shown.stderr
+    assert "  a.svg: 7 bytes" in shown.stdout
