@@ -59,12 +59,16 @@ class ExporterError(Exception):
 
 
 class ContentErrors(ExporterError):
-    """Every problem found in the content, sorted by path and line."""
+    """Every problem found in the content, sorted by path and line; and the ``warnings``
+    found in the same run (reported with them, never held back until the errors are fixed)."""
 
     code = "content"
 
-    def __init__(self, errors: Iterable[ContentError]) -> None:
+    def __init__(
+        self, errors: Iterable[ContentError], warnings: Iterable[ContentWarning] = ()
+    ) -> None:
         self.errors: tuple[ContentError, ...] = tuple(sorted(set(errors)))
+        self.warnings: tuple[ContentWarning, ...] = tuple(sorted(set(warnings)))
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
@@ -167,6 +171,7 @@ CODES: dict[str, str] = {
     "output-is-content": "The output path is one of the content files.",
     "output-named-like-content": "The output is named .yaml/.yml.",
     "output-inside-content": "The output lies inside a content folder.",
+    "output-named-collection": "The output is named collection.apkg or *.colpkg.",
     "output-locked": "Another build is writing the same output.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
     # Other commands

@@ -94,10 +94,25 @@ def regular_size(path: Path) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
+def collection_name(name: str) -> bool:
+    """True for a file name AnkiDroid opens as a whole collection, not a deck package:
+    ``collection.apkg`` or any ``*.colpkg`` (in any case)."""
+    lower = name.lower()
+    return lower == "collection.apkg" or lower.endswith(".colpkg")
+
+
 def check_target(path: Path, what: str = "output") -> None:
     """Refuse to write ``path`` unless it is a regular file or does not exist yet: never a
-    device, FIFO, socket, folder, or a link to one of those or into /proc, /dev or /sys."""
+    device, FIFO, socket, folder, or a link to one of those or into /proc, /dev or /sys;
+    nor a name AnkiDroid takes for a whole collection (``collection_name``)."""
     shown = display(str(path))
+    if collection_name(path.name):
+        raise OutputError(
+            f"{shown}: AnkiDroid offers a file named collection.apkg or *.colpkg as a "
+            "replacement of the whole collection (the user's reviews would go); choose "
+            "another name, such as deck.apkg",
+            code="output-named-collection",
+        )
     try:
         info = path.stat()
     except (FileNotFoundError, NotADirectoryError):

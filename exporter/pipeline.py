@@ -9,6 +9,7 @@ prints or exits: ``exporter.cli.commands`` does, from the outcome.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,8 +30,17 @@ from exporter.files import (
     sweep_staged,
     write_files,
 )
-from exporter.package.assemble import Clock, Options, Plan, Reuse, history_path_for, plan
-from exporter.package.history import History, loads
+from exporter.package.assemble import (
+    HISTORY_SUFFIX,
+    Clock,
+    Options,
+    Plan,
+    Reuse,
+    history_path_for,
+    package_for,
+    plan,
+)
+from exporter.package.history import History, Stamp, loads, notetype_stamp
 from exporter.state import record as build_record
 from exporter.state.fieldcache import FieldCache
 from exporter.state.lock import exclusive
@@ -101,8 +111,9 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     root = request.cache_root
     cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
     reuse = Reuse(cache.fields) if cache is not None else Reuse()
+    siblings = sibling_notetypes(history_path)
     if request.check:
-        result = plan(bank, options, now, read_history(history_path), reuse)
+        result = plan(bank, options, now, read_history(history_path), reuse, siblings)
         checked: BuildStatus = "current" if is_current(result) else "stale"
         return BuildOutcome(checked, options.output, result)
     sweep_staged(options.output, history_path, record_path_for(options.output))
@@ -114,6 +125,7 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
             now,
             read_history(history_path),
             replace(reuse, on_rendered=cache.rendered if cache else None),
+            siblings,
         )
         status: BuildStatus = "unchanged" if is_current(result) else "written"
         if status == "written":
@@ -143,15 +155,20 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
     if sources.errors:
         return None
     try:
-        return inputs_for(
-            [f.path for f in sources.files], options.output, history_path, options.identity()
-        )
+        identity = [*options.identity(), *_sibling_stats(history_path)]
+        return inputs_for([f.path for f in sources.files], options.output, history_path, identity)
     except OSError:
         return None  # the load will say what is wrong
 
 
 def read_history(path: Path) -> History | None:
     """The recorded history, or ``None`` when there is none yet."""
+    text = _history_text(path)
+    return None if text is None else loads(text, display(str(path)))
+
+
+def _history_text(path: Path) -> str | None:
+    """A history file's text, or ``None`` when there is none yet."""
     shown = display(str(path))
     try:
         text = read_regular(path, HISTORY_CAP).decode("utf-8-sig")
@@ -169,7 +186,7 @@ def read_history(path: Path) -> History | None:
                 )
             ]
         ) from None
-    return loads(text, shown)
+    return text
 
 
 def is_current(plan: Plan) -> bool:
@@ -250,6 +267,7 @@ class PullRequest:
     apply: bool = False
     add_new: bool = False
     prefer: Literal["anki", "yaml"] | None = None
+    search: bool = False  # package is only the default: the history may be any beside it
 
 
 @dataclass(frozen=True)
@@ -261,12 +279,15 @@ class PullOutcome:
     shown: tuple[Shown, ...]
     written: tuple[FileChange, ...] = ()
     refused: tuple[str, ...] = ()  # changes --apply could not make, one line each
+    found_history: Path | None = None  # the history found beside the default package
+    fitting: tuple[Path, ...] = ()  # several histories fit: the packages to pass as -o
 
 
 def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     """Compare an Anki export with SOURCES (with ``anki``: the bank's decks, exported by the
-    running Anki); with ``apply``, write the edits into the YAML."""
-    from exporter.authoring.pull import plan_pull
+    running Anki); with ``apply``, write the edits into the YAML. With ``search``, the build
+    history is the one beside the package that stamped the export's notes."""
+    from exporter.authoring.pull import best_histories, plan_pull
     from exporter.authoring.pull_write import changes, shown
     from exporter.connect.push import bank_decks, exported_notes
     from exporter.reading.exports import read_export
@@ -277,9 +298,25 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     bank = load_bank(sources)
     history_path = history_path_for(request.package)
     history = read_history(history_path)
+    candidates = []
+    if request.search:
+        candidates = [(history_path, history)] if history is not None else []
+        candidates += [(p, h) for p, h in histories_beside(history_path) if p != history_path]
     if anki is not None:
         anki.connect()
-        notes = exported_notes(anki, bank_decks(bank, history))
+        ids = {q.id for q in bank.questions}
+        decks = bank_decks(bank, history).union(
+            *(bank_decks(bank, h) for _p, h in candidates if not ids.isdisjoint(h.notes))
+        )
+        notes = exported_notes(anki, decks)
+    found_history: Path | None = None
+    fitting: tuple[Path, ...] = ()
+    best = best_histories(notes, candidates)
+    if len(best) == 1 and best[0][0] != history_path:
+        history_path, history = best[0]
+        found_history = history_path
+    elif len(best) > 1:
+        history, fitting = None, tuple(package_for(p) for p, _h in best)
     found = plan_pull(
         bank,
         sources.files,
@@ -291,11 +328,72 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     )
     diffs = shown(found, sources.files)
     if not request.apply:
-        return PullOutcome(found, diffs)
+        return PullOutcome(found, diffs, found_history=found_history, fitting=fitting)
     made = changes(found, sources.files, request.add_new)
     files = made.files
     write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
-    return PullOutcome(found, diffs, files, made.refused)
+    return PullOutcome(found, diffs, files, made.refused, found_history, fitting)
+
+
+MAX_SIBLING_HISTORIES = 64  # the histories beside a package that are read, by name
+
+
+def histories_beside(history_path: Path) -> list[tuple[Path, History]]:
+    """The other build histories (``*.lock.json``) in ``history_path``'s folder, by name,
+    among the first ``MAX_SIBLING_HISTORIES`` names. One that cannot be read is left out
+    (it cannot be the build's)."""
+    found = []
+    for path in _sibling_paths(history_path):
+        try:
+            other = read_history(path)
+        except ContentErrors:
+            continue
+        if other is not None:
+            found.append((path, other))
+    return found
+
+
+def sibling_notetypes(history_path: Path) -> list[tuple[Path, Stamp]]:
+    """The note-type stamp of each other build history beside ``history_path`` (read from
+    the file's head, where it is written: a big bank's history is never parsed whole for
+    it); one that cannot be read is left out."""
+    found = []
+    for path in _sibling_paths(history_path):
+        try:
+            text = _history_text(path)
+            if text is not None:
+                found.append((path, notetype_stamp(text, display(str(path)))))
+        except ContentErrors:
+            continue
+    return found
+
+
+def _sibling_paths(history_path: Path) -> list[Path]:
+    """The other ``*.lock.json`` files beside ``history_path``, by name (at most
+    ``MAX_SIBLING_HISTORIES``)."""
+    folder = history_path.parent
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(folder)
+            if e.name.endswith(HISTORY_SUFFIX) and not e.name.startswith(".")
+        )
+    except OSError:
+        return []
+    return [folder / n for n in names[:MAX_SIBLING_HISTORIES] if folder / n != history_path]
+
+
+def _sibling_stats(history_path: Path) -> list[str]:
+    """Name, size and mtime of each other history beside ``history_path``: a build that
+    another output's build may have changed is never skipped by the local record."""
+    out = []
+    for path in _sibling_paths(history_path):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -328,9 +426,11 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
 
     options = request.build.options
     sources = discover(request.build.sources)
+    history_path = history_path_for(options.output)
+    check_outputs([options.output, history_path], request.build.sources, sources)  # before Anki
     bank = load_bank(sources)
     selected, _left_out = select(bank, options.slice)
-    history = read_history(history_path_for(options.output))
+    history = read_history(history_path)
     try:
         request.anki.connect()
         before = look(request.anki, bank, selected, sources.files, history)

@@ -328,6 +328,37 @@ def _fresh_id(question: str, taken: set[str]) -> str:
     return candidate
 
 
+def best_histories(
+    notes: Sequence[ExportedNote], candidates: Sequence[tuple[Path, History]]
+) -> list[tuple[Path, History]]:
+    """The candidate histories that best account for ``notes`` (the build that stamped
+    them): most notes whose mod is the stamp's mod, then most whose note id is the stamp's
+    id (Anki keeps the id of the first import, and each build's newest mod). ``[]`` when
+    none stamps any note; one; or several that fit equally and disagree on some note's
+    stamp. Candidates that fit equally and agree are one (the first given)."""
+    scored = []
+    for path, history in candidates:
+        mods = ids = 0
+        for note in notes:
+            stamp = history.notes.get(note.question_id)
+            if stamp is not None:
+                mods += note.mod == stamp.mod
+                ids += note.id == stamp.id
+        if mods or ids:
+            scored.append(((mods, ids), path, history))
+    if not scored:
+        return []
+    best = max(score for score, _path, _history in scored)
+    fitting = [(path, history) for score, path, history in scored if score == best]
+    wanted = {n.question_id for n in notes}
+    distinct: list[tuple[Path, History]] = []
+    for path, history in fitting:
+        mine = {q: s for q, s in history.notes.items() if q in wanted}
+        if not any({q: s for q, s in h.notes.items() if q in wanted} == mine for _p, h in distinct):
+            distinct.append((path, history))
+    return distinct
+
+
 def plan_pull(
     bank: Bank,
     files: Sequence[SourceFile],

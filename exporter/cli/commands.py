@@ -364,7 +364,11 @@ def preview(sources: tuple[str, ...], output: Path) -> None:
 @click.option("--apply", is_flag=True, help="Write the edits into the content files.")
 @click.option("--add-new", is_flag=True, help="With --apply: add notes made in Anki as questions.")
 @click.option("--prefer", type=click.Choice(["anki", "yaml"]), help="Which side wins a conflict.")
-@output_option(DEFAULT_OUTPUT, "The package built from SOURCES, beside its build history.")
+@output_option(
+    DEFAULT_OUTPUT,
+    "The package built from SOURCES, beside its build history (without -o: the history in "
+    "its folder that stamped the export's notes).",
+)
 @anki_options
 def pull(
     export: Path | None,
@@ -390,15 +394,17 @@ def pull(
     from exporter.connect.push import ANKI
     from exporter.pipeline import PullRequest, run_pull
 
+    source = click.get_current_context().get_parameter_source("output")
+    search = source in (click.core.ParameterSource.DEFAULT, None)  # no -o: find the history
     if not from_anki:
         if export is None:
             raise click.UsageError("Missing argument 'EXPORT' (or pass --from-anki).")
-        request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags)
+        request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags, search=search)
         emit(pull_report(str(export), run_pull(request), request.apply))
         return
     given = (str(export), *sources) if export is not None else sources
     client = client_for(anki_url, anki_key)
-    request = PullRequest(ANKI, given or DEFAULT_SOURCES, output, **flags)
+    request = PullRequest(ANKI, given or DEFAULT_SOURCES, output, **flags, search=search)
     emit(pull_report(f"Anki at {client.address}", run_pull(request, client), request.apply))
 
 

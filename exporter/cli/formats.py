@@ -93,7 +93,10 @@ def problems_report(exc: ExporterError, fmt: Format, command: str) -> Report:
     else:
         records = [_exception_dict(exc)]
         summary = Report(exit_code=1)
-    return text if fmt == "text" else formatted(fmt, command, summary, problems=records)
+    warnings = exc.warnings if isinstance(exc, ContentErrors) else ()
+    if fmt == "text":
+        return text
+    return formatted(fmt, command, summary, problems=records, warnings=warnings)
 
 
 def stale_problem(path: str, message: str) -> dict[str, Any]:

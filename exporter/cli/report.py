@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exporter.content.model import DIFFICULTIES, Bank
-from exporter.errors import ContentErrors, ExporterError
+from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
+from exporter.files import display
 
 if TYPE_CHECKING:
     from exporter.pipeline import BuildOutcome, PullOutcome
@@ -31,9 +32,12 @@ def plural(n: int, word: str) -> str:
 
 
 def problems(exc: ExporterError) -> Report:
-    """A user-caused problem: every content problem at ``PATH:LINE``, then a count; exit 1."""
+    """A user-caused problem: every content problem (and warning) at ``PATH:LINE``, in
+    file and line order, then the count of problems; exit 1."""
     if isinstance(exc, ContentErrors):
-        lines = [str(e) for e in exc.errors]
+        found: list[ContentError | ContentWarning] = [*exc.errors, *exc.warnings]
+        found.sort(key=lambda p: (p.path, p.line))
+        lines = [str(e) for e in found]
         lines.append(f"{plural(len(exc.errors), 'problem')} found.")
         return Report(err=tuple(lines), exit_code=1)
     return Report(err=(f"error: {exc}",), exit_code=1)
@@ -81,6 +85,11 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
             f"Moved to another deck since the last build: {plural(len(ids), 'question')} from "
             f"{old} to {new}. Anki keeps existing cards where they are; to move them, find them "
             f"in the browser with: {search_for(ids)} then Change Deck to {new}."
+        )
+    if result.outdates is not None:
+        lines.append(
+            f"Note type: differs from the one {display(str(result.outdates))} was built with, "
+            f"so this build's is newer: import {output} to switch Anki to it."
         )
     if result.removed:
         lines.append(
@@ -163,13 +172,31 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
         f"{note.label}: its ID '{qid}' is not a question of SOURCES; not pulled"
         for note, qid in found.unknown
     ]
-    if not found.history:
+    if outcome.fitting:
+        histories = ", ".join(
+            display(str(p.with_name(p.stem + ".lock.json"))) for p in outcome.fitting
+        )
+        options = [f"-o {display(str(p))}" for p in outcome.fitting]
+        err.insert(
+            0,
+            f"note: {len(options)} build histories stamp these notes ({histories}), so pull "
+            "cannot tell whether a difference is an edit in Anki or newer YAML: each one is a "
+            "conflict. Pass the package you build from SOURCES: "
+            f"{', '.join(options[:-1])} or {options[-1]}.",
+        )
+    elif not found.history:
         where = f" ({found.history_file})" if found.history_file else ""
         err.insert(
             0,
             f"note: no build history next to the package{where}, so pull cannot tell whether "
             "a difference is an edit in Anki or newer YAML: each one is a conflict. Pass -o "
             "with the package you build from SOURCES, or choose with --prefer anki|yaml.",
+        )
+    elif outcome.found_history is not None:
+        err.insert(
+            0,
+            f"note: using the build history {display(str(outcome.found_history))}, which "
+            "stamped these notes (pass -o to use another)",
         )
     open_conflicts = sum(1 for p in found.pulled if p.conflict and p.taken is None)
     if not found.something:

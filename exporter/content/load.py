@@ -73,7 +73,7 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
                 progress(done, total)
     errors += _guid_clashes(files)
     if errors:
-        raise ContentErrors(errors)
+        raise ContentErrors(errors, warnings)
     return Bank(tuple(files), tuple(sorted(set(warnings))))
 
 

@@ -27,7 +27,16 @@ from exporter.files import display
 from exporter.markup.markdown import to_html
 from exporter.package.apkg import Rendered, build_apkg
 from exporter.package.collection import DeckRow
-from exporter.package.history import History, HistoryAhead, HistoryFull, advance, dumps
+from exporter.package.history import (
+    History,
+    HistoryAhead,
+    HistoryFull,
+    Stamp,
+    advance,
+    dumps,
+    rival_of,
+    switches,
+)
 from exporter.render.notes import NoteSpec, deck_id_for, decks_for, notes_for
 from exporter.render.notetype import NoteType, note_type
 
@@ -62,6 +71,7 @@ class Plan:
     left_out: int = 0
     warnings: tuple[ContentWarning, ...] = ()
     moved: tuple[tuple[str, str, str], ...] = ()  # (question id, old deck, new deck)
+    outdates: Path | None = None  # another output whose other note type this one's outdates
 
     def moves(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """(old deck, new deck) -> the ids of the questions that moved so since last build."""
@@ -82,11 +92,19 @@ class Plan:
         return [(self.output, self.package), (self.history_path, self.history_data)]
 
 
+HISTORY_SUFFIX = ".lock.json"
+
+
 def history_path_for(output: Path) -> Path:
     """The build history kept next to a package: ``NAME.apkg`` -> ``NAME.lock.json``."""
     if not output.name or output.name in (".", ".."):
         raise OutputError(f"{output or '.'}: is not a file name; give one such as dist/deck.apkg")
-    return output.with_name(output.stem + ".lock.json")
+    return output.with_name(output.stem + HISTORY_SUFFIX)
+
+
+def package_for(history_path: Path) -> Path:
+    """A package whose build history is ``history_path`` (``NAME.lock.json`` -> ``NAME.apkg``)."""
+    return history_path.with_name(history_path.name.removesuffix(HISTORY_SUFFIX) + ".apkg")
 
 
 def content_fingerprint(
@@ -121,15 +139,25 @@ def plan(
     now: Clock,
     previous: History | None = None,
     reuse: Reuse = Reuse(),
+    siblings: Sequence[tuple[Path, Stamp]] = (),
 ) -> Plan:
     """Everything a build writes, computed in memory from the bank, the options and the
     ``previous`` build history (read by the caller); nothing is read or written here.
+    ``siblings``: the note-type stamps of the other histories in the output's folder, by
+    history path (a note type newer than theirs when it differs: see ``advance``).
     ``now`` is called only if content changed."""
     with collector_paused():
-        return _plan(bank, options, now, previous, reuse)
+        return _plan(bank, options, now, previous, reuse, siblings)
 
 
-def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, reuse: Reuse) -> Plan:
+def _plan(
+    bank: Bank,
+    options: Options,
+    now: Clock,
+    previous: History | None,
+    reuse: Reuse,
+    siblings: Sequence[tuple[Path, Stamp]],
+) -> Plan:
     warnings = bank.warnings
     bank, left_out = select(bank, options.slice)
     if not bank.files:
@@ -161,12 +189,17 @@ def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, re
                 )
             ]
         )
+    rival = rival_of(notetype.fingerprint, (stamp for _path, stamp in siblings))
+    outdates = None
+    if rival is not None and switches(previous, rival):
+        outdates = package_for(next(path for path, stamp in siblings if stamp == rival))
     try:
         history = advance(
             previous,
             notetype.fingerprint,
             [(n.question_id, n.fingerprint, n.deck) for n in notes],
             now,
+            rival,
         )
     except HistoryAhead as ahead:
         raise ContentErrors(
@@ -201,6 +234,7 @@ def _plan(bank: Bank, options: Options, now: Clock, previous: History | None, re
         left_out=left_out,
         warnings=warnings,
         moved=moved,
+        outdates=outdates,
     )
 
 

@@ -9,7 +9,8 @@ its content changes (the edit reaches every collection that imports it).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from exporter.errors import ContentError, ContentErrors
@@ -72,6 +73,7 @@ def advance(
     notetype_fingerprint: str,
     notes: Sequence[tuple[str, str, str]],
     now: Callable[[], int],
+    rival: Stamp | None = None,
 ) -> History:
     """The history of a new build of ``notes`` (question id, fingerprint, deck), in bank
     order. ``HistoryAhead`` when a fresh mod is needed and the history is far in the future;
@@ -81,6 +83,11 @@ def advance(
     ``max(now(), highest previous mod + 1)``. ``now`` is called only when something changed.
     New notes get ids counting up from ``max(fresh * 1000, highest previous id + 1)``, so
     Anki's "Added" date is the build that first shipped them and never moves afterwards.
+
+    ``rival`` is the newest stamp of another note type in the other outputs' histories (the
+    user's Anki holds one note type for all of them): when this history's note-type stamp is
+    not newer (``switches``), the note type gets a fresh mod newer than the rival's, so that
+    importing this package switches Anki's note type to this build's.
     """
     fresh_cache: list[int] = []
 
@@ -88,13 +95,19 @@ def advance(
         if not fresh_cache:
             clock = int(now())
             floor = previous.highest_mod + 1 if previous else 0
+            if rival is not None and switches(previous, rival):
+                floor = max(floor, rival.mod + 1)
             if floor > clock + FUTURE_SLACK:
                 raise HistoryAhead(floor - 1, clock)
             fresh_cache.append(max(clock, floor))
         return fresh_cache[0]
 
     old_type = previous.notetype if previous else None
-    if old_type is not None and old_type.fingerprint == notetype_fingerprint:
+    if (
+        old_type is not None
+        and old_type.fingerprint == notetype_fingerprint
+        and not (rival is not None and switches(previous, rival))
+    ):
         notetype = old_type
     else:
         notetype = Stamp(notetype_fingerprint, fresh())
@@ -129,6 +142,19 @@ def advance(
     highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
     highest_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
     return History(notetype, stamps, highest_mod, highest_id)
+
+
+def rival_of(notetype_fingerprint: str, stamps: Iterable[Stamp]) -> Stamp | None:
+    """The newest of the note-type ``stamps`` of other outputs that is another note type."""
+    others = [s for s in stamps if s.fingerprint != notetype_fingerprint]
+    return max(others, key=lambda s: s.mod, default=None)
+
+
+def switches(previous: History | None, rival: Stamp) -> bool:
+    """True when this build's note type must outdate ``rival`` (another note type, stamped
+    by another output): this history's own note-type stamp, if any, is not newer than it
+    (Anki updates a note type only from a strictly newer one)."""
+    return previous is None or previous.notetype.mod <= rival.mod
 
 
 def dumps(history: History) -> bytes:
@@ -196,6 +222,22 @@ def loads(text: str, display_path: str) -> History:
 
 
 _DAMAGED = "build history is damaged ({}); delete it to start a new one"
+# The note type's line as ``dumps`` writes it, near the start of the file.
+_NOTETYPE_LINE = re.compile(r'^  "notetype": (\{[^\n]*\}),?\r?$', re.MULTILINE)
+_HEAD = 64 * 1024
+
+
+def notetype_stamp(text: str, display_path: str) -> Stamp:
+    """The note type's stamp of a history file: from its line in the file's head when it
+    is laid out as ``dumps`` writes it (no need to parse every note), else from the whole
+    file; a damaged one is a ``ContentErrors`` naming the file."""
+    found = _NOTETYPE_LINE.search(text, 0, _HEAD)
+    if found is not None:
+        try:
+            return _stamp(json.loads(found.group(1)))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            pass
+    return loads(text, display_path).notetype
 
 
 def _number(value: object, limit: int = MAX_ID) -> int:

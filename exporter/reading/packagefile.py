@@ -235,18 +235,92 @@ def _one_reading(archive: zipfile.ZipFile, shown: str) -> None:
 
 
 def _media(archive: zipfile.ZipFile) -> list[tuple[str, int]]:
-    """Each media file's name (from the legacy JSON index; ``#N`` when the index is Anki's
-    newer binary one) and its own size (as stats counts it, not compressed in the zip)."""
+    """Each media file's name and its own size (as stats counts it, not as stored in the
+    zip), from the package's ``media`` index: JSON (ours, legacy exports) or the
+    zstd-compressed protobuf of Anki's newer exports (whose files are zstd-compressed too,
+    so their size comes from the index). ``#N`` for a file the index does not name."""
     numbered = {i.filename: i.file_size for i in archive.infolist() if i.filename.isdigit()}
-    names: dict[str, str] = {}
-    if "media" in archive.namelist() and archive.getinfo("media").file_size <= 64 * MiB:
+    index: dict[str, tuple[str, int | None]] = {}
+    if "media" in archive.namelist() and archive.getinfo("media").file_size <= _MEDIA_INDEX_CAP:
+        data = archive.read("media")
         try:
-            index = json.loads(archive.read("media"))
-            if isinstance(index, dict):
-                names = {str(k): str(v) for k, v in index.items()}
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            pass  # the zstd protobuf index of newer exports: names unknown here
-    return [(names.get(n, f"#{n}"), size) for n, size in numbered.items()]
+            if data.startswith(_ZSTD_MAGIC):
+                index = {str(i): entry for i, entry in enumerate(_media_entries(data))}
+            else:
+                listed = json.loads(data)
+                if isinstance(listed, dict):
+                    index = {str(k): (str(v), None) for k, v in listed.items()}
+        except (ValueError, UnicodeDecodeError, RecursionError, _BadZstd, _TooBig):
+            pass  # an index we cannot read: the files are listed by number
+    out = []
+    for number, stored in numbered.items():
+        name, size = index.get(number, (f"#{number}", None))
+        out.append((name, stored if size is None else size))
+    return out
+
+
+_MEDIA_INDEX_CAP = 64 * MiB
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _media_entries(data: bytes) -> list[tuple[str, int | None]]:
+    """(name, size) of each entry of Anki's ``MediaEntries`` message (zstd-compressed):
+    ``repeated MediaEntry entries = 1``, each ``string name = 1; uint32 size = 2`` (other
+    fields skipped). ``ValueError`` for anything that is not such a message."""
+    import io
+
+    raw = io.BytesIO()
+    _inflate(io.BytesIO(data), raw, zstd=True, cap=_MEDIA_INDEX_CAP)
+    entries = []
+    for number, value in _protobuf_fields(raw.getvalue()):
+        if number != 1 or not isinstance(value, bytes):
+            continue
+        name, size = "", None
+        for inner, item in _protobuf_fields(value):
+            if inner == 1 and isinstance(item, bytes):
+                name = item.decode("utf-8")
+            elif inner == 2 and isinstance(item, int):
+                size = item
+        entries.append((name, size))
+    return entries
+
+
+def _protobuf_fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """The (field number, value) pairs of one protobuf message, in order: varints as ints,
+    length-delimited fields as bytes, fixed 32/64-bit ones skipped; ``ValueError`` when the
+    bytes are not a message."""
+    at = 0
+    while at < len(data):
+        key, at = _varint(data, at)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, at = _varint(data, at)
+            yield number, value
+        elif wire == 2:
+            length, at = _varint(data, at)
+            if at + length > len(data):
+                raise ValueError("a protobuf field runs past the end")
+            yield number, data[at : at + length]
+            at += length
+        elif wire in (1, 5):
+            at += 8 if wire == 1 else 4
+        else:
+            raise ValueError(f"protobuf wire type {wire} is not expected here")
+    if at != len(data):
+        raise ValueError("a protobuf field runs past the end")
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError("a protobuf varint runs past the end")
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
 
 
 class _TooBig(Exception):
@@ -266,8 +340,8 @@ def check_readable(path: Path, shown: str) -> None:
     raise PackageReadError(f"{shown}: is {kind_of(info.st_mode)}, not a package file")
 
 
-def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool) -> None:
-    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past the cap."""
+def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool, cap: int = COLLECTION_CAP) -> None:
+    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past ``cap``."""
     reader: IO[bytes] = entry
     if zstd:
         try:
@@ -279,7 +353,7 @@ def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool) -> None:
     try:
         while chunk := reader.read(1 << 20):
             total += len(chunk)
-            if total > COLLECTION_CAP:
+            if total > cap:
                 raise _TooBig
             out.write(chunk)
     except _TooBig:

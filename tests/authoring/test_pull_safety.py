@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from helpers import (
+    CONTENT,
     EPOCH,
     ROOT,
     Anki,
@@ -25,6 +26,7 @@ from helpers import (
     export,
     exporter_command,
     hang_guard,
+    history_for,
     make_bank,
     one_error,
     question,
@@ -422,3 +424,68 @@ def test_an_edit_into_a_flow_style_question_is_refused_alone(tmp_path: Path, ank
     after = bank.read_text("utf-8")
     assert "Edited in Anki." in after
     assert "Also edited." not in after
+
+
+def _bank_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A two-question bank at content/bank.yaml, the test's folder the working folder."""
+    monkeypatch.chdir(tmp_path)
+    return make_bank(tmp_path / "content", [question("one"), question("two")])
+
+
+def test_pull_without_o_finds_the_history_of_a_build_made_with_o(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built with -o dist/deck.apkg (beside another bank's history, a later build of a
+    bank with one of its questions and a damaged history), edited in Anki, exported: `pull EXPORT` with no -o finds dist/deck.lock.json, the
+    history that stamped the export's notes, says so, and the edit is an edit, not a
+    conflict; --apply writes it."""
+    bank = _bank_in_cwd(tmp_path, monkeypatch)
+    build_deck(CONTENT, output=Path("dist/interview-questions.apkg"))  # another bank's
+    anki.import_package(build_deck(bank.parent, output=Path("dist/deck.apkg")).output)
+    make_bank(tmp_path / "only-one", [question("one")])
+    build_deck(tmp_path / "only-one", output=Path("dist/one.apkg"), epoch=EPOCH + 60)
+    (tmp_path / "dist" / "damaged.lock.json").write_text("{", encoding="utf-8")  # passed over
+    edit(anki, "two", "Edited in Anki.")
+    exported = export(anki, tmp_path / "x.apkg")
+
+    shown = pull(exported)
+    assert shown.exit_code == 1, shown.stderr
+    assert "1 question edited in Anki, 0 conflicts" in shown.stdout
+    assert "CONFLICT" not in shown.stdout
+    assert shown.stderr.splitlines()[0] == (
+        f"note: using the build history {Path('dist/deck.lock.json')}, which stamped these "
+        "notes (pass -o to use another)"
+    )
+    applied = pull(exported, "--apply")
+    assert applied.exit_code == 0, applied.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
+
+
+def test_pull_without_o_names_the_o_when_two_histories_fit(
+    tmp_path: Path, anki: Anki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two histories that stamped the export's notes alike but disagree on a question: pull
+    cannot tell which is the build's, so every difference is a conflict (nothing written
+    without --prefer), and one line names the -o to pass; with it, the edit is an edit."""
+    bank = _bank_in_cwd(tmp_path, monkeypatch)
+    anki.import_package(build_deck(bank.parent, output=Path("dist/a.apkg")).output)
+    build_deck(bank.parent, output=Path("dist/b.apkg"))
+    bank.write_text(bank.read_text("utf-8").replace("one.", "Newer in the YAML."), "utf-8")
+    build_deck(bank.parent, output=Path("dist/b.apkg"), epoch=EPOCH + 60)
+    edit(anki, "one", "Edited in Anki.")
+    exported = export(anki, tmp_path / "x.apkg")
+    before = bank.read_bytes()
+
+    shown = pull(exported, "--apply")
+    assert shown.exit_code == 1
+    assert "CONFLICT " in shown.stdout
+    assert bank.read_bytes() == before
+    a, b = Path("dist/a.apkg"), Path("dist/b.apkg")
+    assert shown.stderr.splitlines()[0] == (
+        f"note: 2 build histories stamp these notes ({history_for(a)}, {history_for(b)}), "
+        "so pull cannot tell whether a difference is an edit in Anki or newer YAML: each one "
+        f"is a conflict. Pass the package you build from SOURCES: -o {a} or -o {b}."
+    )
+    chosen = pull(exported, "-o", b, "--apply")
+    assert chosen.exit_code == 0, chosen.stdout
+    assert "Edited in Anki." in bank.read_text("utf-8")

@@ -67,3 +67,44 @@ def test_preview_and_import_text_refuse_special_outputs(tmp_path: Path) -> None:
     )
     result = run_cli(["import-text", str(page), "-o", str(fifo)])
     assert "FIFO" in one_error(result)
+
+
+COLLECTION_NAMES = ["collection.apkg", "Collection.APKG", "deck.colpkg", "deck.ColPkg"]
+
+
+@pytest.mark.parametrize("name", COLLECTION_NAMES)
+def test_an_output_named_like_a_whole_collection_is_refused(tmp_path: Path, name: str) -> None:
+    """build, preview and import-text refuse an output named collection.apkg or *.colpkg (any
+    case): AnkiDroid offers such a file as a replacement of the whole collection; nothing
+    is written."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "out" / name
+    page = write(
+        tmp_path / "page.txt", "Role\n\nQuestion 1\nDifficulty: easy\nQ?\nSample answer\nA.\n"
+    )
+    for args in (
+        ["build", str(src), "-o", str(out)],
+        ["preview", str(src), "-o", str(out)],
+        ["import-text", str(page), "-o", str(out)],
+    ):
+        line = one_error(run_cli(args))
+        assert "AnkiDroid offers" in line, line
+        assert "whole collection" in line, line
+        assert line.startswith(f"error: {out}: "), line
+        assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["collection.apkg", "deck.COLPKG"])
+def test_push_refuses_a_collection_name_before_asking_anki(tmp_path: Path, name: str) -> None:
+    """push -o collection.apkg is refused before Anki is asked anything or a file written."""
+    from ankiconnect_server import answering, serving
+
+    handler = answering(200, b'{"result": 6, "error": null}')
+    with serving(handler) as url:
+        out = tmp_path / "out" / name
+        result = run_cli(["push", str(bank(tmp_path / "c")), "-o", str(out), "--anki-url", url])
+    line = one_error(result)
+    assert "AnkiDroid offers" in line, line
+    assert "whole collection" in line, line
+    assert handler.asked == []
+    assert not (tmp_path / "out").exists()

@@ -504,3 +504,19 @@ def test_pull_from_anki_reads_the_first_argument_as_a_source(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"Nothing to pull: Anki at {url} holds what SOURCES build.\n"
     assert DECK in {d.name for d in anki.col.decks.all_names_and_ids()}
+
+
+def test_pull_from_anki_without_o_finds_the_history_of_a_push_made_with_o(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pushed with -o dist/deck.apkg, edited in Anki: `pull --from-anki` with no -o finds
+    dist/deck.lock.json beside the default package, and the edit is an edit, not a conflict."""
+    url, _settings = addon
+    monkeypatch.chdir(tmp_path)
+    folder = make_bank(tmp_path / "content", [question("one"), question("two")]).parent
+    imported(push(url, folder, out=Path("dist/deck.apkg")))
+    edit_in_anki(anki, "two", "Edited in Anki.")
+    shown = run_cli(["pull", "--from-anki", "--anki-url", url])
+    assert shown.exit_code == 1, shown.stderr
+    assert "1 question edited in Anki, 0 conflicts" in shown.stdout
+    assert f"using the build history {Path('dist/deck.lock.json')}" in shown.stderr

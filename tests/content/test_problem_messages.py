@@ -122,3 +122,34 @@ def test_not_what_it_claims_names_what_the_bytes_are(
     (tmp_path / "c" / name).write_bytes(data)
     bank = one_question(tmp_path / "c" / "bank.yaml", answer=f"See ![x]({name}).")
     assert says in run_cli(["validate", bank]).stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_warnings_come_in_the_same_run_as_errors(tmp_path: Path, command: str) -> None:
+    """A warning (a fence in an unknown language) is shown in the run that reports errors,
+    in its file's line order, in text, json and github formats, in the same file and in
+    another one."""
+    import json
+
+    fence = "|\n      ```klingon\n      x\n      ```"
+    broken = one_question(tmp_path / "c" / "a.yaml", answer=fence, more="    anwser: typo\n")
+    other = one_question(tmp_path / "c" / "b.yaml", qid="two", answer=fence)
+    args = [command, str(tmp_path / "c")] + (
+        ["-o", str(tmp_path / "d.apkg")] * (command == "build")
+    )
+    text = run_cli(args)
+    assert text.exit_code == 1
+    lines = text.stderr.splitlines()
+    warned = ": warning: unknown code language 'klingon': the block is shown without highlighting"
+    assert [line.split(" (")[0] for line in lines] == [
+        f"{broken}:7{warned}",
+        f"{broken}:10: unknown key 'anwser' in a question: did you mean 'answer'?",
+        f"{other}:7{warned}",
+        "1 problem found.",
+    ], lines
+    body = json.loads(run_cli([*args, "--format", "json"]).stdout)
+    assert [p["code"] for p in body["problems"]] == ["unknown-key"]
+    assert [w["code"] for w in body["warnings"]] == ["code-language-unknown"] * 2
+    github = run_cli([*args, "--format", "github"]).stdout.splitlines()
+    assert sum(line.startswith("::warning ") for line in github) == 2
+    assert sum(line.startswith("::error ") for line in github) == 1

@@ -327,3 +327,42 @@ def test_the_renderer_migration_updates_notes_in_place_keeping_reviews(
     assert scheduling(anki) == before
     answer = anki.note_by_id_field(TARGET)["Answer"]
     assert '<th style="text-align:left">metric</th>' in answer
+
+
+def test_a_note_type_outdates_only_the_newest_other_note_type() -> None:
+    """Of the other outputs' note-type stamps, only the newest of another note type counts:
+    a history newer than it keeps its stamp (no clock read); one not newer gets a fresh mod
+    past it; a sibling of the same note type is no rival."""
+    from exporter.package.history import History, Stamp, advance, rival_of
+
+    def never() -> int:
+        raise AssertionError("the clock was read")
+
+    plain, tts = "sha256:plain", "sha256:tts"
+    notes = [("one", "f1", "D")]
+    own = History(Stamp(plain, EPOCH + 3), {"one": Stamp("f1", EPOCH, 5, "D")})
+    siblings = [Stamp(tts, EPOCH + 2), Stamp(plain, EPOCH + 9), Stamp(tts, EPOCH + 1)]
+    rival = rival_of(plain, siblings)
+    assert rival == Stamp(tts, EPOCH + 2)
+    assert advance(own, plain, notes, never, rival).notetype == own.notetype
+    later = Stamp(tts, EPOCH + 3)  # as new as ours: Anki would not switch back
+    bumped = advance(own, plain, notes, lambda: EPOCH, later)
+    assert bumped.notetype == Stamp(plain, EPOCH + 4)
+    assert bumped.notes == own.notes
+    assert rival_of(plain, [Stamp(plain, EPOCH + 99)]) is None
+
+
+def test_the_note_type_stamp_is_read_from_the_head_or_the_whole_file() -> None:
+    """A sibling's note-type stamp comes from its line near the start of a history as
+    written (never parsing every note), or from the whole file once reformatted (a merge
+    tool, a hand edit); a damaged one is a history-damaged error."""
+    from exporter.errors import ContentErrors
+    from exporter.package.history import History, Stamp, dumps, notetype_stamp
+
+    history = History(Stamp("sha256:nt", EPOCH), {"one": Stamp("f", EPOCH, 7, "D")})
+    text = dumps(history).decode()
+    assert notetype_stamp(text, "h") == history.notetype
+    assert notetype_stamp(json.dumps(json.loads(text)), "h") == history.notetype
+    with pytest.raises(ContentErrors) as damaged:
+        notetype_stamp(text.replace('"sha256:nt", "mod": ', '"sha256:nt", "mod": -'), "h")
+    assert damaged.value.errors[0].code == "history-damaged"

@@ -1,9 +1,11 @@
-"""The published CI recipe (docs/ci/question-bank.yml) passes actionlint, with shellcheck
-over its scripts; the linter is shown to catch a broken copy, and the README links it."""
+"""The published CI recipe (docs/ci/question-bank.yml) and the project's release workflow
+(.github/workflows/release.yml) pass actionlint, with shellcheck over their scripts; the
+linter is shown to catch a broken copy, and the README links the recipe and the release."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from exporter import __version__
 from helpers import ROOT
 
 WORKFLOW = ROOT / "docs" / "ci" / "question-bank.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 BIN = Path(sys.executable).parent
 
 
@@ -30,9 +34,10 @@ def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_workflow_passes_actionlint() -> None:
+@pytest.mark.parametrize("workflow", [WORKFLOW, RELEASE], ids=["recipe", "release"])
+def test_workflow_passes_actionlint(workflow: Path) -> None:
     """actionlint (and shellcheck, through it) finds nothing in the workflow."""
-    result = actionlint(WORKFLOW)
+    result = actionlint(workflow)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
@@ -54,3 +59,35 @@ def test_readme_links_the_recipe() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/ci/question-bank.yml)" in readme
     assert ".pre-commit-config.yaml" in readme
+
+
+def test_recipe_pins_the_current_version() -> None:
+    """The recipe installs the release this tool is (a copy pinned to an older one reports
+    every package built by this version stale for ever)."""
+    text = WORKFLOW.read_text(encoding="utf-8")
+    pins = re.findall(r"interview-deck @ git\+\S+@v([0-9][^\s\"']*)", text)
+    assert pins == [__version__]
+
+
+def test_release_attaches_the_wheel_the_sdist_and_the_package() -> None:
+    """On a tag v*, the release workflow builds the wheel and the sdist (into their own
+    folder, not dist/), checks the tag is the version and the committed package current,
+    and attaches all three to the tag's release."""
+    text = RELEASE.read_text(encoding="utf-8")
+    assert 'tags: ["v*"]' in text
+    assert "python -m build --sdist --wheel --outdir wheelhouse" in text
+    assert "exporter.__version__" in text
+    assert "interview-deck build --check" in text
+    assert 'gh release upload "$TAG" wheelhouse/*.whl wheelhouse/*.tar.gz "$PACKAGE"' in text
+
+
+def test_readme_installs_from_a_clone_or_a_wheel() -> None:
+    """The README's install section gives commands that work today (no placeholder URL):
+    from a clone, and from a wheel built there or downloaded from a release."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = readme.split("## Install", 1)[1].split("\n## ", 1)[0]
+    assert "your-org" not in install
+    assert "pip install ." in install
+    assert "python -m build" in install
+    assert "pip install wheelhouse/interview_deck-" in install
+    assert "(.github/workflows/release.yml)" in install

@@ -150,3 +150,90 @@ def test_an_anki_export_does_not_repeat_a_fingerprint_as_fact(anki: Anki, tmp_pa
         assert "\nBuilt by interview-deck " not in shown
         assert "The deck description says it was built by interview-deck " in shown
         assert "exported by Anki" in shown
+
+
+@pytest.mark.parametrize("kind", ["latest", "legacy", "colpkg"])
+def test_inspect_names_the_media_of_an_anki_export(anki: Anki, tmp_path: Path, kind: str) -> None:
+    """The media of an export made by Anki are listed by name (from its 'media' index: JSON
+    in legacy exports, zstd-compressed protobuf in today's), never as '#0'."""
+    from anki.collection import ExportAnkiPackageOptions
+    from anki.import_export_pb2 import ExportLimit
+
+    from helpers import make_bank, question
+
+    (tmp_path / "c").mkdir()
+    image = tmp_path / "c" / "pic.svg"
+    image.write_text("<svg xmlns='http://www.w3.org/2000/svg'>" + " " * 300 + "</svg>")
+    bank = make_bank(tmp_path / "c", [question("one", answer="![a](pic.svg)")])
+    out = tmp_path / "deck.apkg"
+    assert run_cli(["build", str(bank), "-o", str(out)]).exit_code == 0
+    anki.import_package(out)
+    (name,) = os.listdir(anki.col.media.dir())  # the name the package gave it in Anki
+    path = tmp_path / ("x.colpkg" if kind == "colpkg" else "x.apkg")
+    if kind == "colpkg":
+        anki.col.export_collection_package(str(path), include_media=True, legacy=False)
+        anki.col.reopen()
+    else:
+        anki.col.export_anki_package(
+            out_path=str(path),
+            options=ExportAnkiPackageOptions(
+                with_scheduling=True, with_media=True, legacy=kind == "legacy"
+            ),
+            limit=ExportLimit(),
+        )
+    shown = run_cli(["inspect", str(path)])
+    assert shown.exit_code == 0, shown.stderr
+    assert f"  {name}: {image.stat().st_size} bytes" in shown.stdout
+    assert "#0" not in shown.stdout
+
+
+@pytest.mark.parametrize(
+    "index",
+    [b"\x0a\xff\xff\xff\xff\x0f", b"\x0b", b"\x0a\x02\x0a\x05", b"\xff" * 20, b"not json"],
+)
+def test_a_media_index_that_cannot_be_read_lists_numbers(tmp_path: Path, index: bytes) -> None:
+    """A damaged media index (truncated or bad protobuf in zstd, or not JSON) lists the
+    files by number, with no traceback."""
+    import zstandard
+
+    from helpers import make_bank, question
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    bank = make_bank(tmp_path / "c", [question("one", answer="![a](pic.svg)")])
+    out = tmp_path / "deck.apkg"
+    assert run_cli(["build", str(bank), "-o", str(out)]).exit_code == 0
+    damaged = tmp_path / "damaged.apkg"
+    data = index if index == b"not json" else zstandard.ZstdCompressor().compress(index)
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, data if info.filename == "media" else src.read(info))
+    shown = run_cli(["inspect", str(damaged)])
+    assert shown.exit_code == 0, shown.stderr
+    assert "  #0: " in shown.stdout
+
+
+def test_a_media_index_with_fields_of_other_kinds_is_still_read(tmp_path: Path) -> None:
+    """Fields the reader does not use (fixed 32/64-bit, unknown numbers) are skipped: the
+    names still come through."""
+    import zstandard
+
+    from helpers import make_bank, question
+
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    bank = make_bank(tmp_path / "c", [question("one", answer="![a](pic.svg)")])
+    out = tmp_path / "deck.apkg"
+    assert run_cli(["build", str(bank), "-o", str(out)]).exit_code == 0
+    entry = b"\x0a\x05a.svg" + b"\x21" + bytes(8) + b"\x2d" + bytes(4) + b"\x10\x07"
+    index = b"\x0a" + bytes([len(entry)]) + entry + b"\x15" + bytes(4)
+    damaged = tmp_path / "other.apkg"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "media":
+                data = zstandard.ZstdCompressor().compress(index)
+            dst.writestr(info, data)
+    shown = run_cli(["inspect", str(damaged)])
+    assert shown.exit_code == 0, shown.stderr
+    assert "  a.svg: 7 bytes" in shown.stdout

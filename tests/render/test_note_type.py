@@ -114,3 +114,61 @@ def test_tts_rejects_a_bad_language_code(tmp_path: Path) -> None:
     result = run_cli(["build", str(CONTENT), "-o", str(tmp_path / "x.apkg"), "--tts", "en US"])
     assert result.exit_code == 2
     assert "is not a language code" in result.stderr
+
+
+def test_tts_switches_on_and_off_across_outputs_keeping_reviews(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """build (plain), build --tts -o practice, import practice: read aloud; build plain
+    again: a newer note-type mod, said in one line; import it: no {{tts}}, one note type,
+    reviews kept; a rebuild with nothing changed is byte-identical; build practice again:
+    read aloud again. All at one SOURCE_DATE_EPOCH, as CI builds."""
+    plain, practice = tmp_path / "dist" / "deck.apkg", tmp_path / "dist" / "practice.apkg"
+    tts = ["--tts", "en_US"]
+
+    def qfmt() -> str:
+        (model,) = anki.notetypes()  # never a second note type
+        return str(model["tmpls"][0]["qfmt"])
+
+    anki.import_package(build(CONTENT, output=plain).output)
+    review_some(anki, 3)
+    anki.import_package(build(CONTENT, output=practice, extra=tts).output)
+    assert "{{tts en_US:Question}}" in qfmt()
+    before = scheduling(anki)
+
+    again = build(CONTENT, output=plain)
+    assert (
+        f"Note type: differs from the one {practice} was built with, so this build's is "
+        f"newer: import {plain} to switch Anki to it." in again.stdout
+    )
+    anki.import_package(plain)
+    assert "{{tts" not in qfmt()
+    assert not anki.note_by_id_field("secure-ml-pipelines-model").cards()[0].question_av_tags()
+    assert scheduling(anki) == before
+    assert len(anki.notes()) == 10
+    kept = plain.read_bytes()
+    assert build(CONTENT, output=plain, fresh=True, expect="unchanged").output == plain
+    assert plain.read_bytes() == kept
+
+    anki.import_package(build(CONTENT, output=practice, extra=tts).output)
+    assert "{{tts en_US:Question}}" in qfmt()
+    assert scheduling(anki) == before
+
+
+def test_hostile_siblings_neither_break_the_line_nor_the_build(
+    build: Builder, tmp_path: Path
+) -> None:
+    """A sibling history named with a line break is named on one escaped line; a damaged
+    or unreadable sibling (a FIFO) is passed over, never read, never a traceback."""
+    import os
+    import shutil
+
+    out = tmp_path / "dist"
+    practice = build(CONTENT, output=out / "practice.apkg", extra=["--tts", "en_US"])
+    evil = out / "evil\nname.lock.json"
+    shutil.move(practice.history, evil)
+    (out / "damaged.lock.json").write_text("{", encoding="utf-8")
+    os.mkfifo(out / "fifo.lock.json")
+    plain = build(CONTENT, output=out / "deck.apkg")
+    (line,) = [x for x in plain.stdout.splitlines() if x.startswith("Note type:")]
+    assert f"the one '{out}/evil\\nname.apkg' was built with" in line
