@@ -15,9 +15,13 @@ What it stands in for, and how faithfully:
   ``unsupported action`` for an action it does not have (``missing`` removes actions, as
   older releases lack them), every exception turned into ``{"result": null, "error":
   str(e)}``.
+- **Two releases**, chosen with ``release``: ``"current"``, the add-on as AnkiWeb ships it
+  since it left GitHub (``notesInfo`` gives each note's ``mod`` and ``profile``), and
+  ``"4064fa1"``, its last commit on GitHub, which many people still run (``notesInfo``
+  without ``mod`` or ``profile``: ``plugin/__init__.py`` at that commit; every other action
+  push asks is the same there). ``RELEASES`` names both; the push tests run against each.
 - **The actions** ``version``, ``requestPermission`` (granted, or denied as when the user
-  clicks *No* in its prompt), ``deckNames``, ``findNotes``, ``notesInfo`` (``mod`` included,
-  as releases since 2023 do; ``note_mod=False`` for older ones), ``importPackage`` (the
+  clicks *No* in its prompt), ``deckNames``, ``findNotes``, ``notesInfo``, ``importPackage`` (the
   add-on's own ``AnkiPackageImporter(collection, path).run()``, which on 26.x is Anki's
   shim calling ``import_anki_package`` with ``merge_notetypes``, ``with_scheduling`` and
   ``with_deck_configs``), ``exportPackage`` (``AnkiPackageExporter`` with ``did`` and
@@ -52,6 +56,16 @@ _IMPORTER: Any = importlib.import_module("anki.importing").AnkiPackageImporter
 _EXPORTER: Any = importlib.import_module("anki.exporting").AnkiPackageExporter
 
 
+RELEASES = ("current", "4064fa1")  # the add-on on AnkiWeb today; its last GitHub commit
+_default_release = ["current"]  # what Settings() models when no release is named
+
+
+def default_release(name: str) -> None:
+    """Make ``Settings()`` model release ``name`` (one of ``RELEASES``) from now on."""
+    assert name in RELEASES, name
+    _default_release[0] = name
+
+
 @dataclass
 class Settings:
     """How the stand-in add-on is configured, and what it was asked."""
@@ -60,10 +74,16 @@ class Settings:
     api_version: int = 6  # what ``version`` answers (5 and below: an old release)
     refuse: bool = False  # the origin check refuses this client
     missing: frozenset[str] = frozenset()  # actions this release does not have
-    note_mod: bool = True  # notesInfo reports each note's mod (releases since 2023)
+    release: str = field(default_factory=lambda: _default_release[0])  # one of RELEASES
+    note_mod: bool | None = None  # notesInfo reports each note's mod (None: as the release)
     asked: list[str] = field(default_factory=list)  # every action, in order
     paths: list[tuple[str, int]] = field(default_factory=list)  # (path, its folder's mode)
     synced: int = 0
+
+    def __post_init__(self) -> None:
+        assert self.release in RELEASES, self.release
+        if self.note_mod is None:
+            self.note_mod = self.release == "current"
 
 
 class AnkiConnect:
@@ -121,7 +141,6 @@ class AnkiConnect:
             }
             entry: dict[str, Any] = {
                 "noteId": note.id,
-                "profile": "User 1",
                 "tags": note.tags,
                 "fields": fields,
                 "modelName": model["name"],
@@ -129,6 +148,8 @@ class AnkiConnect:
             }
             if self.settings.note_mod:
                 entry["mod"] = note.mod
+            if self.settings.release == "current":
+                entry["profile"] = "User 1"
             result.append(entry)
         return result
 

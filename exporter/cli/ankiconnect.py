@@ -129,5 +129,8 @@ def push_report(outcome: PushOutcome, client: Client, filters: Sequence[str]) ->
             "bring them home with: interview-deck pull --from-anki --apply --add-new"
         )
     if pushed.synced:
-        out.append("Asked Anki to sync with AnkiWeb.")
+        out.append(
+            "Asked Anki to sync with AnkiWeb: Anki syncs in the background, or first shows its "
+            "AnkiWeb login if this profile has none (AnkiConnect does not say which)."
+        )
     return Report(tuple(out), tuple(err))

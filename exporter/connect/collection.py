@@ -1,7 +1,8 @@
 """What a running Anki holds of a bank, and the few things ``push`` and ``pull`` ask of it.
 
 Only actions the AnkiConnect add-on has, with its parameters: ``findNotes {query}``,
-``notesInfo {notes}`` (each note's fields, tags, cards and ``mod``), ``importPackage {path}``,
+``notesInfo {notes}`` (each note's fields, tags and cards, and its ``mod`` in releases since
+the add-on left GitHub; ``None`` from those before), ``importPackage {path}``,
 ``exportPackage {deck, path, includeSched}``, ``suspend``/``unsuspend {cards}``,
 ``addTags``/``removeTags {notes, tags}`` and ``sync``. Answers are checked for the shape the
 add-on gives before anything is read from them.
@@ -27,7 +28,7 @@ class AnkiNote:
     """One note of our note type as the running Anki holds it."""
 
     id: int
-    mod: int
+    mod: int | None  # None: the add-on does not say (releases up to GitHub's last, 4064fa1)
     fields: dict[str, str]
     tags: tuple[str, ...]
     cards: tuple[int, ...]
@@ -43,7 +44,7 @@ class AnkiNote:
 
     def exported(self) -> ExportedNote:
         """The note as ``pull`` reads one from an export (matched by its ID field)."""
-        return ExportedNote(self.id, "", self.mod, dict(self.fields), self.tags, "")
+        return ExportedNote(self.id, "", self.mod or 0, dict(self.fields), self.tags, "")
 
 
 def search_text(value: str) -> str:
@@ -93,12 +94,11 @@ def _note(client: Client, raw: object) -> AnkiNote | None:
         return None
     if not isinstance(raw, dict):
         raise client.unexpected("notesInfo", "an entry that is not an object")
-    if "mod" not in raw:
-        raise client.too_old("does not say when a note last changed (notesInfo's 'mod')")
+    mod = raw.get("mod")
     fields, tags, cards = raw.get("fields"), raw.get("tags"), raw.get("cards")
     if not (
         _whole(raw.get("noteId"))
-        and _whole(raw["mod"])
+        and (mod is None or _whole(mod))
         and isinstance(raw.get("modelName"), str)
         and isinstance(fields, dict)
         and all(isinstance(v, dict) and isinstance(v.get("value"), str) for v in fields.values())
@@ -111,7 +111,13 @@ def _note(client: Client, raw: object) -> AnkiNote | None:
     if not raw["modelName"].startswith(MODEL_NAME) or set(fields) != set(FIELDS):
         return None
     values = {str(name): str(v["value"]) for name, v in fields.items()}
-    return AnkiNote(int(raw["noteId"]), int(raw["mod"]), values, tuple(tags), tuple(cards))
+    return AnkiNote(
+        int(raw["noteId"]),
+        None if mod is None else int(mod),
+        values,
+        tuple(tags),
+        tuple(cards),
+    )
 
 
 def import_package(client: Client, package: Path) -> None:

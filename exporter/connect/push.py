@@ -2,7 +2,8 @@
 
 Before a push, ``look``: which of the bank's notes were edited in Anki since the last build
 (a note's ``mod`` newer than the build history's stamp, with content ``pull`` would bring
-home). Anki's importer keeps a note whose copy in the collection is newer, so such a note
+home; the mod from ``notesInfo``, or from Anki's own export where an old add-on leaves it
+out). Anki's importer keeps a note whose copy in the collection is newer, so such a note
 stays as it is in Anki, unless the YAML changed it too since that build: a conflict, which
 ``push`` refuses to import over. Notes of the bank's decks whose ID is no longer a question
 of SOURCES are listed (``--prune`` suspends and tags them; nothing is ever deleted). After
@@ -12,7 +13,7 @@ the import, ``deliver`` tells what Anki now holds: each note added, updated or u
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exporter.authoring.pull import plan_pull
@@ -106,7 +107,8 @@ def look(
 ) -> Look:
     """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
     imported, told from the build history as it stands (the last build)."""
-    notes = bank_notes(client, bank_decks(bank, history))
+    decks = bank_decks(bank, history)
+    notes = with_mods(client, bank_notes(client, decks), decks)
     held = by_question(notes, history)
     kept: list[Edited] = []
     conflicts: list[Edited] = []
@@ -114,7 +116,7 @@ def look(
         for q in role_file.questions:
             note = held.get(q.id)
             stamp = history.notes.get(q.id) if history is not None else None
-            if note is None or stamp is None or note.mod <= stamp.mod:
+            if note is None or stamp is None or (note.mod or 0) <= stamp.mod:
                 continue  # new to Anki, no history to tell by, or not edited there
             if not _differs(bank, files, note, history):
                 continue  # edited, but to what the YAML says: nothing to lose
@@ -190,7 +192,7 @@ def deliver(
             missing.append(q.id)
         elif note.id not in old:
             added.append(q.id)
-        elif old[note.id].mod != note.mod or old[note.id].fields != note.fields:
+        elif _changed(old[note.id], note):
             updated.append(q.id)
         else:
             unchanged.append(q.id)
@@ -215,6 +217,26 @@ def deliver(
         synced=and_sync,
         look=before,
     )
+
+
+def with_mods(
+    client: Client, notes: tuple[AnkiNote, ...], decks: Iterable[str]
+) -> tuple[AnkiNote, ...]:
+    """``notes`` each with its mod time: an AnkiConnect released before it left GitHub
+    (4064fa1 and older) leaves ``mod`` out of ``notesInfo``, so the times are read from
+    Anki's own export of ``decks`` (``exportPackage``, which every release has), before
+    anything is imported. A note the export lacks (deleted meanwhile) keeps ``None``."""
+    if all(n.mod is not None for n in notes):
+        return notes
+    mods = {n.id: n.mod for n in exported_notes(client, decks)}
+    return tuple(replace(n, mod=mods.get(n.id)) if n.mod is None else n for n in notes)
+
+
+def _changed(before: AnkiNote, after: AnkiNote) -> bool:
+    """True when the import changed the note: its fields, its tags, or its mod where the
+    add-on tells it after the import too."""
+    moved = None not in (before.mod, after.mod) and before.mod != after.mod
+    return moved or before.fields != after.fields or before.tags != after.tags
 
 
 def roots(decks: Iterable[str]) -> list[str]:

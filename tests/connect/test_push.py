@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from ankiconnect_server import Settings, ankiconnect, answering, own_env, serving
+from ankiconnect_server import (
+    RELEASES,
+    Settings,
+    ankiconnect,
+    answering,
+    default_release,
+    own_env,
+    serving,
+)
 from exporter.connect.client import Client
 from exporter.connect.push import REMOVED_TAG
 from exporter.errors import AnkiError
@@ -44,6 +52,15 @@ RETURNED_AT = EPOCH + 14400  # a build after the prune
 def own_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No Anki address or key from the caller's shell; a temp folder of the test's own."""
     return own_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture(autouse=True, params=RELEASES)
+def release(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs against each AnkiConnect release people run: the one on AnkiWeb
+    and GitHub's last (4064fa1), whose notesInfo gives no note's mod."""
+    default_release(request.param)
+    yield request.param
+    default_release("current")
 
 
 @pytest.fixture
@@ -272,7 +289,10 @@ def test_sync_asks_anki_to_sync(tmp_path: Path, anki: Anki, addon: tuple[str, Se
     """`--sync` asks Anki to sync with AnkiWeb once the import is done."""
     url, settings = addon
     result = push(url, make_bank(tmp_path / "content"), "--sync", out=tmp_path / "deck.apkg")
-    assert "Asked Anki to sync with AnkiWeb." in result.stdout
+    assert (
+        "Asked Anki to sync with AnkiWeb: Anki syncs in the background, or first shows its AnkiWeb login"
+        in result.stdout
+    )
     assert settings.synced == 1
     assert settings.asked.index("importPackage") < settings.asked.index("sync")
 
@@ -422,14 +442,18 @@ def test_an_old_ankiconnect(tmp_path: Path, anki: Anki, settings: Settings, what
 
 
 def test_an_ankiconnect_that_does_not_tell_note_mod_times(tmp_path: Path, anki: Anki) -> None:
-    """A release whose notesInfo has no 'mod' cannot tell edits made in Anki: update it."""
-    folder = make_bank(tmp_path / "content").parent
-    with ankiconnect(anki.col) as (url, settings):
-        imported(push(url, folder, out=tmp_path / "deck.apkg"))
-        settings.note_mod = False
-        line = one_error(push(url, folder, out=tmp_path / "deck.apkg"))
-    assert "does not say when a note last changed (notesInfo's 'mod')" in line
-    assert line.startswith("error: the AnkiConnect at ")
+    """An add-on whose notesInfo has no 'mod' (4064fa1 and older): the first push imports,
+    an edit made in Anki is told from Anki's own export before anything is imported, and
+    stays; the mod times come from that export, never guessed."""
+    with ankiconnect(anki.col, Settings(release="4064fa1")) as (url, settings):
+        content, out = pushed_copy(tmp_path, url)
+        edit_in_anki(anki, TARGET, "Edited in Anki.")
+        settings.asked.clear()
+        again = push(url, content, out=out, epoch=REBUILT_AT)
+        assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
+        assert settings.asked.index("exportPackage") < settings.asked.index("importPackage")
+    assert f"kept as they are there: 1 question ({TARGET})" in again.stdout
+    assert anki.note_by_id_field(TARGET)["Answer"] == "Edited in Anki."
 
 
 def test_an_ankiconnect_without_import(tmp_path: Path, anki: Anki) -> None:
