@@ -193,6 +193,8 @@ CODES: dict[str, str] = {
     "pull-export-foreign": "pull: the export holds none of SOURCES' questions.",
     "content-changed": "pull --apply: a content file changed on disk while pull ran.",
     "content-read-only": "pull --apply: a content file to write is read-only.",
+    "content-hard-linked": "pull --apply: a content file to write has other hard links.",
+    "content-not-owned": "pull --apply: a content file to write is another user's.",
     # A running Anki through AnkiConnect (push, pull --from-anki)
     "anki-url-invalid": "--anki-url / INTERVIEW_DECK_ANKI_URL is not an http:// address.",
     "anki-unreachable": "Nothing answers there: Anki is not running, or has no AnkiConnect.",

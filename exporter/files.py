@@ -231,9 +231,10 @@ def write_files(
     keeps its permission bits (and its owner and group, where this process may set them).
 
     ``unchanged`` names files being edited (a user's documents) with the bytes each must
-    still hold: one that changed meanwhile, or is read-only, is refused and nothing is
-    written; one with other hard links, or whose owner cannot be kept, is rewritten in
-    place so that it stays the same file. A file that does not exist yet gets ``new_mode``.
+    still hold: one that changed meanwhile, is read-only, has other hard links or whose
+    owner cannot be given to its new copy is refused and nothing is written (a file is
+    never rewritten in place: a kill half-way would leave new text over the old tail). A
+    file that does not exist yet gets ``new_mode``.
     """
     with _staged(files, unchanged or {}, new_mode) as staged, _signals_held():
         _commit(staged)
@@ -242,14 +243,11 @@ def write_files(
 @dataclass(frozen=True)
 class _Stage:
     """One file staged: its complete temp copy (held open and locked by ``_staged`` until the
-    write ends), what the target must still hold (``None``: anything) and whether the target
-    is rewritten in place (keeping its inode: hard links, owner)."""
+    write ends) and what the target must still hold (``None``: anything)."""
 
     tmp: str
     final: Path
-    data: bytes
     expected: bytes | None
-    in_place: bool
 
 
 def _commit(staged: Sequence[_Stage]) -> None:
@@ -263,21 +261,14 @@ def _commit(staged: Sequence[_Stage]) -> None:
     done: list[tuple[_Stage, str | None, bool]] = []  # (stage, hard link to the old file, existed)
     try:
         for stage in staged:
-            if stage.in_place:
-                done.append((stage, None, True))
-                _overwrite(stage.final, stage.data)
-            else:
-                existed = stage.final.exists()
-                done.append((stage, _backup(stage.final) if existed else None, existed))
-                os.replace(stage.tmp, stage.final)
+            existed = stage.final.exists()
+            done.append((stage, _backup(stage.final) if existed else None, existed))
+            os.replace(stage.tmp, stage.final)
     except OSError as exc:
         failed = done[-1][0]
-        undo = done[:-1] + ([done[-1]] if failed.in_place else [])  # a failed replace did nothing
-        for stage, backup, existed in reversed(undo):
+        for stage, backup, existed in reversed(done[:-1]):  # a failed replace did nothing
             with contextlib.suppress(OSError):
-                if stage.in_place and stage.expected is not None:
-                    _overwrite(stage.final, stage.expected)
-                elif backup is not None:
+                if backup is not None:
                     os.replace(backup, stage.final)
                 elif not existed:
                     os.unlink(stage.final)
@@ -295,17 +286,6 @@ def _holds(path: Path, expected: bytes) -> bool:
         return read_regular(path, len(expected)) == expected
     except OSError:
         return False
-
-
-def _overwrite(path: Path, data: bytes) -> None:
-    """Rewrite ``path``'s own content (same inode: its hard links and owner stay)."""
-    fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        _write_all(fd, data)
-        os.ftruncate(fd, len(data))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -369,6 +349,28 @@ def _existing(final: Path, editing: bool) -> os.stat_result | None:
     return info
 
 
+def _replaceable(final: Path, info: os.stat_result, owner_kept: bool) -> None:
+    """Refuse to edit a document that a new file in its place would split from its other
+    hard links, or take from its owner (rewriting it in place instead is never all-or-nothing:
+    a kill between the write and the truncate leaves new text over the old tail)."""
+    shown = display(str(final))
+    if info.st_nlink > 1:
+        raise OutputError(
+            f"{shown}: has {info.st_nlink} hard links; pull --apply writes a new file and "
+            "moves it into place (never half a file), which would leave the other names with "
+            "the old text; nothing written: make it a file of its own (copy it, then move the "
+            "copy over it) and pull again",
+            code="content-hard-linked",
+        )
+    if not owner_kept:
+        raise OutputError(
+            f"{shown}: belongs to another user (uid {info.st_uid}), which a new file in its "
+            "place cannot keep, and rewriting it in place could leave it half-written; "
+            "nothing written: pull as its owner",
+            code="content-not-owned",
+        )
+
+
 def _keep_owner(fd: int, info: os.stat_result) -> bool:
     """Give the temp file the target's owner and group; False when that is not allowed."""
     if (info.st_uid, info.st_gid) == (os.geteuid(), os.getegid()):
@@ -414,10 +416,9 @@ def _staged(
                 os.fsync(fd)
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
-            in_place = (
-                expected is not None and info is not None and (info.st_nlink > 1 or not owner_kept)
-            )
-            staged.append(_Stage(tmp, final, data, expected, in_place))
+            if expected is not None and info is not None:
+                _replaceable(final, info, owner_kept)
+            staged.append(_Stage(tmp, final, expected))
         yield staged
     finally:
         for fd, tmp in made:

@@ -283,47 +283,35 @@ def test_output_that_is_a_content_file_is_refused(tmp_path: Path) -> None:
 # Editing a user's documents (what pull --apply does): write_files(..., unchanged=...).
 
 
-def test_an_edit_with_hard_links_rolls_back_in_place(
+def test_an_edit_of_a_shared_file_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A document with a second hard link is rewritten in place; when a later file of the
-    same write cannot be replaced, it gets its old bytes back (and stays the same file)."""
+    """A document with a second hard link, or another user's whose owner a new file cannot
+    keep, is never rewritten in place (a kill could leave it half-written): refused before
+    any file is replaced, every file untouched, no temp file left."""
     from exporter.errors import OutputError
     from exporter.files import write_files
 
     linked, other = write(tmp_path / "a.yaml", "old a"), write(tmp_path / "b.yaml", "old b")
     os.link(linked, tmp_path / "a-link.yaml")
-    inode = linked.stat().st_ino
-    monkeypatch.setattr(os, "replace", fail_on_call(1, os.replace, enospc()))
-    with pytest.raises(OutputError, match=r"b\.yaml: cannot write"):
+    with pytest.raises(OutputError, match=r"a\.yaml: has 2 hard links") as refused:
         write_files(
-            [(linked, b"new a"), (other, b"new b")],
+            [(other, b"new b"), (linked, b"new a")],
             unchanged={linked: b"old a", other: b"old b"},
         )
+    assert refused.value.code == "content-hard-linked"
     assert (linked.read_text(), other.read_text()) == ("old a", "old b")
-    assert (tmp_path / "a-link.yaml").read_text() == "old a"
-    assert linked.stat().st_ino == inode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-link.yaml", "a.yaml", "b.yaml"]
-
-
-def test_an_edit_whose_owner_cannot_be_kept_is_made_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A document owned by someone else (group-writable, say) is not replaced by a file of
-    ours: when its owner cannot be given to a new file, it is rewritten in place."""
-    from exporter.files import write_files
-
-    doc = write(tmp_path / "bank.yaml", "old")
-    if os.geteuid() == 0:
-        os.chown(doc, 4321, 4321)
-    elif doc.stat().st_uid == os.geteuid():
-        pytest.skip("needs a file of another owner (run as root)")
 
     def refuse(fd: int, uid: int, gid: int) -> None:
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "fchown", refuse)
-    inode = doc.stat().st_ino
-    write_files([(doc, b"new")], unchanged={doc: b"old"})
-    assert doc.read_text() == "new"
-    assert (doc.stat().st_ino, doc.stat().st_uid) == (inode, 4321)
+    if os.geteuid() == 0:
+        os.chown(other, 4321, 4321)
+    elif other.stat().st_uid == os.geteuid():
+        return  # another owner's file needs root to make
+    with pytest.raises(OutputError, match=r"b\.yaml: belongs to another user") as refused:
+        write_files([(other, b"new b")], unchanged={other: b"old b"})
+    assert refused.value.code == "content-not-owned"
+    assert other.read_text() == "old b"
