@@ -168,6 +168,7 @@ CODES: dict[str, str] = {
     "output-named-like-content": "The output is named .yaml/.yml.",
     "output-inside-content": "The output lies inside a content folder.",
     "output-locked": "Another build is writing the same output.",
+    "output-linked": "The build cache beside the output, or a file in it, is a symbolic link.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
     # Other commands
     "selection-empty": "The build's filters leave no questions.",

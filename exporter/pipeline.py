@@ -91,6 +91,8 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     history_path = history_path_for(options.output)
     sources = discover(request.sources)
     check_outputs([options.output, history_path], request.sources, sources)
+    if not request.check:
+        build_record.refuse_links(options.output)
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:

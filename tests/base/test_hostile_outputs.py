@@ -67,3 +67,77 @@ def test_preview_and_import_text_refuse_special_outputs(tmp_path: Path) -> None:
     )
     result = run_cli(["import-text", str(page), "-o", str(fifo)])
     assert "FIFO" in one_error(result)
+
+
+def _tree(folder: Path) -> dict[str, bytes | str]:
+    """Every path below ``folder``: a file's bytes, a link's target, a folder as '/'."""
+    out: dict[str, bytes | str] = {}
+    for p in sorted(folder.rglob("*")):
+        name = str(p.relative_to(folder))
+        if p.is_symlink():
+            out[name] = "-> " + os.readlink(p)
+        elif p.is_dir():
+            out[name] = "/"
+        else:
+            out[name] = p.read_bytes()
+    return out
+
+
+# (where the link is, below the output folder; what it points at)
+CACHE_LINKS = {
+    "cache-folder-to-a-folder": (".interview-deck-cache", "folder"),
+    "cache-folder-dangling": (".interview-deck-cache", "missing"),
+    "gitignore-dangling": (".interview-deck-cache/.gitignore", "missing"),
+    "gitignore-to-a-file": (".interview-deck-cache/.gitignore", "file"),
+    "lock-dangling": (".interview-deck-cache/deck.apkg.lock", "missing"),
+    "lock-to-a-file": (".interview-deck-cache/deck.apkg.lock", "file"),
+    "record-dangling": (".interview-deck-cache/deck.apkg.json", "missing"),
+    "record-to-a-file": (".interview-deck-cache/deck.apkg.json", "file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CACHE_LINKS))
+@pytest.mark.parametrize("fresh", [False, True], ids=["build", "no-cache"])
+def test_a_link_in_the_build_cache_is_refused_and_never_written_through(
+    tmp_path: Path, case: str, fresh: bool
+) -> None:
+    """The build cache beside the output, or a file the tool writes in it, that is a link
+    (git stores links: a cloned checkout can ship one, dangling or not): one line naming
+    it, exit 1, nothing written, nothing made or changed where it points."""
+    where, kind = CACHE_LINKS[case]
+    dist = tmp_path / "dist"
+    link = dist / where
+    link.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "file":
+        target.write_bytes(b"someone's file\n")
+    link.symlink_to(target)
+    before, before_dist = _tree(elsewhere), _tree(dist)
+    args = ["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")]
+    result = run_cli(args + (["--no-cache"] if fresh else []))
+    message = one_error(result)
+    assert f"{link}: is a symbolic link" in message
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert _tree(elsewhere) == before
+    assert _tree(dist) == before_dist
+
+
+@pytest.mark.parametrize("name", ["deck.apkg", "deck.lock.json"])
+def test_a_link_in_place_of_the_package_or_history_is_replaced_not_followed(
+    tmp_path: Path, name: str
+) -> None:
+    """A dangling link named like the package or its history is replaced by the new file:
+    nothing is made where it pointed."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (dist / name).symlink_to(elsewhere / "target")
+    result = run_cli(["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")])
+    assert result.exit_code == 0, result.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert not (dist / name).is_symlink()
