@@ -4,8 +4,10 @@ writer, and one temp-name scheme, swept by the code that made it.
 ``read_regular``: a file is opened without blocking (a FIFO cannot hang us), must be a
 regular file, and may not exceed its cap, checked before a byte is read. ``write_files``:
 each file is staged as a complete temp file beside its target (``.NAME.PID.….tmp``), then
-all are moved into place with ``os.replace`` while SIGINT and SIGTERM wait, and rolled back
-should a replace fail; ``sweep_staged`` removes what a killed writer left beside a target.
+all are moved into place with ``os.replace`` while SIGINT and SIGTERM wait (in a command's
+``write_session``, until the command ends: past that commit point it finishes and reports),
+and rolled back should a replace fail; ``sweep_staged`` removes what a killed writer left
+beside a target.
 ``scratch_folder`` is a private folder for one step's throwaway files, removed when the step
 ends; nothing ever scans the shared system temp folder.
 """
@@ -13,6 +15,7 @@ ends; nothing ever scans the shared system temp folder.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import re
 import signal
@@ -20,7 +23,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter.errors import OutputError
@@ -221,6 +224,7 @@ def write_files(
     *,
     unchanged: Mapping[Path, bytes] | None = None,
     new_mode: int = 0o644,
+    own_cache: bool = False,
 ) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``).
 
@@ -234,10 +238,14 @@ def write_files(
     still hold: one that changed meanwhile, is read-only, has other hard links or whose
     owner cannot be given to its new copy is refused and nothing is written (a file is
     never rewritten in place: a kill half-way would leave new text over the old tail). A
-    file that does not exist yet gets ``new_mode``.
+    file that does not exist yet gets ``new_mode``. ``own_cache``: files of the tool's own
+    caches, not named among what a command wrote (``Session.written``).
     """
     with _staged(files, unchanged or {}, new_mode) as staged, _signals_held():
         _commit(staged)
+    session = _SESSION.get()
+    if session is not None and not own_cache:
+        session.written.extend(final for final, _data in files)
 
 
 @dataclass(frozen=True)
@@ -309,18 +317,81 @@ def _backup(final: Path) -> str | None:
     return None
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@dataclass
+class Session:
+    """One command's writes (``write_session``): the files moved into place, and the signal
+    that arrived once they were on their way (``signum``; ``None``: none)."""
+
+    written: list[Path] = field(default_factory=list)
+    signum: int | None = None
+    mask: set[int | signal.Signals] | None = (
+        None  # to restore at the end, once a commit held signals
+    )
+
+    def release(self, *, deliver: bool = False) -> None:
+        """Stop holding SIGINT/SIGTERM back: one that waited is noted in ``signum`` (or, with
+        ``deliver``, raised now, as if it had just arrived)."""
+        if self.mask is None:
+            return
+        mask, self.mask = self.mask, None
+        if not deliver and hasattr(signal, "sigtimedwait"):
+            pending = signal.sigpending() & _HELD
+            for signum in sorted(pending):
+                if signal.sigtimedwait([signum], 0) is not None:
+                    self.signum = self.signum or int(signum)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+_SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "write_session", default=None
+)
+
+
+@contextlib.contextmanager
+def write_session() -> Iterator[Session]:
+    """For a command: once ``write_files`` has begun moving files into place, SIGINT and
+    SIGTERM wait until the block ends (the write is past its commit point: the command
+    finishes and reports it), and are then noted in ``signum`` rather than raised; a step
+    that must stay interruptible after a write calls ``interruptible``."""
+    session = Session()
+    token = _SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _SESSION.reset(token)
+        session.release()
+
+
+def interruptible() -> None:
+    """Let SIGINT and SIGTERM through again after a write of this session (one that waited
+    is raised now): for long work that follows a write, such as talking to Anki."""
+    session = _SESSION.get()
+    if session is not None:
+        session.release(deliver=True)
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Delay SIGINT/SIGTERM until the block ends, so the files are replaced all together."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """Delay SIGINT/SIGTERM until the block ends, so the files are replaced all together;
+    in a ``write_session``, until the session ends once the files are in place."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    session = _SESSION.get()
+    committed = False
     try:
         yield
+        committed = True
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if committed and session is not None:
+            if session.mask is None:  # (an earlier write of the session may hold them already)
+                session.mask = previous
+        else:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _blocking_file(folder: Path) -> Path | None:

@@ -24,6 +24,7 @@ from exporter.files import (
     InputError,
     check_target,
     display,
+    interruptible,
     read_regular,
     regular_size,
     sweep_staged,
@@ -341,6 +342,7 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     if before.conflicts and not request.prefer_yaml:
         raise conflicts(before)
     built = run_build(request.build, now, hooks)
+    interruptible()  # the build is written whole; Ctrl-C may stop the import into Anki
     try:
         pushed = deliver(
             request.anki,

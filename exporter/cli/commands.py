@@ -21,6 +21,7 @@ from exporter.cli.terminal import emit, say, terminal_hooks
 from exporter.content.model import DIFFICULTIES
 from exporter.content.slices import ORDERS
 from exporter.errors import ExporterError
+from exporter.files import display, write_session
 
 if TYPE_CHECKING:
     from exporter.cli.formats import Format
@@ -34,26 +35,49 @@ LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below
 
 
 class ExporterGroup(click.Group):
-    """A group whose commands may raise any ``ExporterError``: reported here, exit 1."""
+    """A group whose commands may raise any ``ExporterError``: reported here, exit 1. Ctrl-C
+    or SIGTERM once a command's files are moving into place waits for the command to finish
+    (``files.write_session``) and is then noted here."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except ExporterError as exc:
-            from exporter.cli.formats import problems_report
+            with write_session() as session:
+                try:
+                    return super().invoke(ctx)
+                except ExporterError as exc:
+                    from exporter.cli.formats import problems_report
 
-            emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
-        except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line, no traceback
-            raise Interrupted(getattr(exc, "signum", signal.SIGINT)) from None
+                    emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
+                except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line
+                    signum = getattr(exc, "signum", signal.SIGINT)
+                    raise Interrupted(signum, tuple(session.written)) from None
+        finally:
+            if session.signum is not None:
+                say(
+                    f"note: {signal.Signals(session.signum).name} arrived while the new files "
+                    "were moved into place: the write was finished first and is complete",
+                    err=True,
+                )
 
 
 class Interrupted(click.Abort):
     """Ctrl-C or SIGTERM during a command: ``signum`` says which (the exit code is
-    128 + signum when the program runs as itself)."""
+    128 + signum when the program runs as itself), ``written`` the files it had already
+    written in full."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, written: tuple[Path, ...] = ()) -> None:
         super().__init__()
         self.signum = int(signum)
+        self.written = written
+
+    @property
+    def message(self) -> str:
+        """'Aborted!', and what was written in full before, if anything was."""
+        if not self.written:
+            return "Aborted!"
+        names = ", ".join(display(str(p)) for p in self.written[:3])
+        more = f" and {len(self.written) - 3} more" if len(self.written) > 3 else ""
+        return f"Aborted! (already written in full: {names}{more})"
 
 
 class _Terminated(KeyboardInterrupt):
@@ -467,7 +491,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except Interrupted as exc:
-        click.echo("Aborted!", err=True)
+        click.echo(exc.message, err=True)
         sys.exit(128 + exc.signum)
     except click.Abort as exc:  # Ctrl-C while the options were read, or end of input
         click.echo("Aborted!", err=True)

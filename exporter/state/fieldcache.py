@@ -106,7 +106,7 @@ class FieldCache:
         data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
         if len(data) <= MAX_ENTRY_BYTES:
             with contextlib.suppress(OSError, OutputError):
-                write_files([(self.folder / self.name, data)], new_mode=0o600)
+                write_files([(self.folder / self.name, data)], new_mode=0o600, own_cache=True)
         self._sweep(time.time())
 
     def _read(self) -> dict[str, tuple[str, str]]:

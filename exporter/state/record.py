@@ -112,7 +112,7 @@ class Inputs:
         # (a record that cannot be written only costs the next build its shortcut)
         with contextlib.suppress(OutputError):
             if cache_folder(self.output) is not None:
-                write_files([(self.record_path, data.encode("utf-8"))])
+                write_files([(self.record_path, data.encode("utf-8"))], own_cache=True)
 
 
 def record_path_for(output: Path) -> Path:
@@ -139,7 +139,7 @@ def cache_folder(output: Path) -> Path | None:
     ignore = folder / ".gitignore"
     if not os.path.lexists(ignore):
         try:
-            write_files([(ignore, _IGNORE)])
+            write_files([(ignore, _IGNORE)], own_cache=True)
         except OutputError:
             return None
     return folder

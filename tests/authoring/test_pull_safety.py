@@ -500,3 +500,46 @@ def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
         assert done.returncode == 0, done.stderr
         assert b"Short." in new
         assert run_cli(["validate", bank]).exit_code == 0
+
+
+# Send ourselves the signal just before the first replace (the commit point of the write).
+SIGNAL_AT_THE_MOVE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
+    tmp_path: Path, anki: Anki, signum: int
+) -> None:
+    """Ctrl-C or SIGTERM as pull --apply moves its file into place (past the commit point):
+    the file is new, pull prints what it wrote, says the write completed, exits 0."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    hooks = write(
+        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
+    ).parent
+    done = run_exporter(
+        "pull",
+        exported,
+        bank.parent,
+        "--apply",
+        "-o",
+        package,
+        env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Aborted!" not in done.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
+    assert done.stdout.splitlines()[-1].endswith("bank.yaml (1 question changed, 0 added)")
+    assert done.stderr.splitlines()[-1] == (
+        f"note: {signal.Signals(signum).name} arrived while the new files were moved into "
+        "place: the write was finished first and is complete"
+    )
+    assert _leftovers(bank.parent) == []

@@ -5,6 +5,8 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from exporter.errors import AnkiError
 from helpers import (
     DECK,
     EPOCH,
+    ROOT,
     TARGET,
     Anki,
     add_own_note,
@@ -31,7 +34,9 @@ from helpers import (
     question,
     review_some,
     run_cli,
+    run_exporter,
     scheduling,
+    write,
 )
 
 EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
@@ -504,3 +509,51 @@ def test_pull_from_anki_reads_the_first_argument_as_a_source(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"Nothing to pull: Anki at {url} holds what SOURCES build.\n"
     assert DECK in {d.name for d in anki.col.decks.all_names_and_ids()}
+
+
+# A sitecustomize for the child only: send ourselves the signal just before the first replace.
+SIGNAL_AT_THE_MOVE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_while_push_writes_its_package_stops_before_anki(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], signum: int
+) -> None:
+    """Ctrl-C or SIGTERM as push's build moves its files into place: the package and its
+    history are written whole, then push stops before asking Anki to import, and says
+    what it had written: one line, exit 128 + the signal's number."""
+    url, settings = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    hooks = write(
+        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
+    ).parent
+    done = run_exporter(
+        "push",
+        content,
+        "-o",
+        out,
+        "--anki-url",
+        url,
+        env={
+            "SOURCE_DATE_EPOCH": str(EPOCH),
+            "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
+        },
+    )
+    assert done.returncode == 128 + signum, done.stderr
+    assert done.stderr.splitlines() == [
+        f"Aborted! (already written in full: {out}, {out.with_name('deck.lock.json')})"
+    ]
+    twin = build_deck(content, output=tmp_path / "twin" / "deck.apkg", fresh=True)
+    assert out.read_bytes() == twin.output.read_bytes()
+    assert "importPackage" not in settings.asked
+    assert anki.notes() == []
