@@ -170,6 +170,7 @@ CODES: dict[str, str] = {
     "output-locked": "Another build is writing the same output.",
     "output-linked": "The build cache beside the output, or a file in it, is a symbolic link.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
+    "too-many-open-files": "The process may not open enough files (ulimit -n): raise the limit.",
     # Other commands
     "selection-empty": "The build's filters leave no questions.",
     "package-unreadable": "A package given is not a readable Anki package.",

@@ -214,9 +214,45 @@ def _locked(path: str) -> bool:
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
     """A new private folder (mode 0700) in the system temp folder for one step's throwaway
-    files, removed with what it holds when the step ends, however it ends."""
-    with tempfile.TemporaryDirectory(prefix="interview-deck-") as tmp:
-        yield Path(tmp)
+    files, removed with what it holds when the step ends, however it ends: even out of
+    file descriptors (one is held for the removal from the start)."""
+    try:
+        path = tempfile.mkdtemp(prefix="interview-deck-")
+    except FileNotFoundError:  # tempfile's probe of the temp folder failed: say why
+        os.close(os.open(os.devnull, os.O_RDONLY))  # (EMFILE, when that was it)
+        raise
+    try:
+        spare = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        os.rmdir(path)
+        raise
+    try:
+        yield Path(path)
+    finally:
+        os.close(spare)
+        _remove_tree(path)
+
+
+def _remove_tree(top: str) -> None:
+    """Remove the folder ``top`` and all it holds, never following a link, one open file
+    descriptor at a time (``shutil.rmtree`` holds one per level, and one more to list)."""
+    folders = [top]
+    while folders:
+        folder = folders[-1]
+        names = os.listdir(folder)
+        inner = [
+            os.path.join(folder, name)
+            for name in names
+            if stat.S_ISDIR(os.lstat(os.path.join(folder, name)).st_mode)
+        ]
+        for name in names:
+            path = os.path.join(folder, name)
+            if path not in inner:
+                os.unlink(path)
+        if inner:
+            folders += inner
+        else:
+            os.rmdir(folders.pop())
 
 
 def write_files(

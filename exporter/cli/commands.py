@@ -3,6 +3,7 @@ environment or exits. Each command calls one library function and prints its out
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -42,15 +43,22 @@ class ExporterGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             with write_session() as session:
+                problem: ExporterError
                 try:
                     return super().invoke(ctx)
                 except ExporterError as exc:
-                    from exporter.cli.formats import problems_report
-
-                    emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
+                    out_of_files = _out_of_files(exc)
+                    problem = exc if out_of_files is None else too_many_open_files(out_of_files)
                 except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line
                     signum = getattr(exc, "signum", signal.SIGINT)
                     raise Interrupted(signum, tuple(session.written)) from None
+                except OSError as exc:
+                    if _out_of_files(exc) is None:
+                        raise
+                    problem = too_many_open_files(exc)  # (the frames that held files are gone)
+                from exporter.cli.formats import problems_report
+
+                emit(problems_report(problem, chosen_format(ctx), ctx.invoked_subcommand or ""))
         finally:
             if session.signum is not None:
                 say(
@@ -84,6 +92,30 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where it arrives so that it unwinds like Ctrl-C."""
 
     signum = signal.SIGTERM
+
+
+def _out_of_files(exc: BaseException | None) -> OSError | None:
+    """The EMFILE / ENFILE error that ``exc`` is, or was raised while handling."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def too_many_open_files(exc: OSError) -> ExporterError:
+    """The one-line problem for EMFILE / ENFILE: the limit, and how to raise it."""
+    try:
+        import resource
+
+        have = f"this process may have {resource.getrlimit(resource.RLIMIT_NOFILE)[0]} open"
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        have = "the limit is reached"
+    where = f" (opening {display(str(exc.filename))})" if exc.filename else ""
+    return ExporterError(
+        f"too many open files{where}: {have}; raise the limit (e.g. ulimit -n 1024) and run again",
+        code="too-many-open-files",
+    )
 
 
 def _clock() -> Callable[[], int]:

@@ -229,13 +229,13 @@ def _distributions() -> list[str]:
 
 def _walk(root: Path) -> list[Path]:
     out = []
-    for entry in os.scandir(root):
-        if entry.name == "__pycache__":
-            continue
-        if entry.is_dir():
-            out.extend(_walk(Path(entry.path)))
+    with os.scandir(root) as listing:  # closed before going deeper: one descriptor at a time
+        entries = [(entry.path, entry.is_dir()) for entry in listing if entry.name != "__pycache__"]
+    for path, is_dir in entries:
+        if is_dir:
+            out.extend(_walk(Path(path)))
         else:
-            out.append(Path(entry.path))
+            out.append(Path(path))
     return out
 
 
