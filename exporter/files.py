@@ -305,7 +305,7 @@ def _commit(staged: Sequence[_Stage]) -> None:
     done: list[tuple[_Stage, str | None, bool]] = []  # (stage, hard link to the old file, existed)
     try:
         for stage in staged:
-            existed = stage.final.exists()
+            existed = os.path.lexists(stage.final)  # a link, even dangling, is put back as one
             done.append((stage, _backup(stage.final) if existed else None, existed))
             os.replace(stage.tmp, stage.final)
     except OSError as exc:
@@ -340,15 +340,16 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _backup(final: Path) -> str | None:
-    """A hard link to ``final``'s current content (``None`` if the file system has none)."""
+    """A hard link to ``final`` itself (to a link, not where it points: nothing outside is
+    linked in); ``None`` if the file system has none."""
     for attempt in range(100):
         name = str(final.with_name(f"{staging_prefix(final)}{attempt}.bak.tmp"))
         try:
-            os.link(final, name)
+            os.link(final, name, follow_symlinks=False)
             return name
         except FileExistsError:
             continue
-        except OSError:  # a file system without hard links: no rollback, as before
+        except (OSError, NotImplementedError):  # no hard links here: no rollback, as before
             return None
     return None
 

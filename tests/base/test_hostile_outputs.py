@@ -141,3 +141,40 @@ def test_a_link_in_place_of_the_package_or_history_is_replaced_not_followed(
     assert result.exit_code == 0, result.stderr
     assert list(elsewhere.iterdir()) == []
     assert not (dist / name).is_symlink()
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to-a-file", "dangling"])
+def test_a_rolled_back_write_puts_a_linked_package_back_as_a_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dangling: bool
+) -> None:
+    """A package path that is a link (dangling or not), and a write that fails at the
+    history's replace: the link is put back as it was (never the file it points at
+    hard-linked into the output folder), and that file is untouched."""
+    import errno
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    target = tmp_path / "elsewhere" / "file"
+    target.parent.mkdir()
+    if not dangling:
+        target.write_bytes(b"someone's file\n")
+    (dist / "deck.apkg").symlink_to(target)
+    real, done = os.replace, []
+
+    def history_fails(src: str, dst: str | Path) -> None:
+        if str(dst).endswith("deck.lock.json"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(src, dst)
+        done.append(str(dst))
+
+    monkeypatch.setattr(os, "replace", history_fails)
+    result = run_cli(["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")])
+    assert "No space left on device" in one_error(result)
+    assert str(dist / "deck.apkg") in done  # replaced, then put back
+    assert os.readlink(dist / "deck.apkg") == str(target)
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == b"someone's file\n"
+        assert target.stat().st_nlink == 1
+    assert sorted(p.name for p in dist.iterdir() if p.name.endswith(".tmp")) == []
