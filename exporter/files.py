@@ -238,19 +238,15 @@ def _remove_tree(top: str) -> None:
     descriptor at a time (``shutil.rmtree`` holds one per level, and one more to list)."""
     folders = [top]
     while folders:
-        folder = folders[-1]
-        names = os.listdir(folder)
-        inner = [
-            os.path.join(folder, name)
-            for name in names
-            if stat.S_ISDIR(os.lstat(os.path.join(folder, name)).st_mode)
-        ]
-        for name in names:
-            path = os.path.join(folder, name)
-            if path not in inner:
+        inner = []
+        for name in os.listdir(folders[-1]):  # (listed whole, its descriptor closed)
+            path = os.path.join(folders[-1], name)
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                inner.append(path)
+            else:
                 os.unlink(path)
         if inner:
-            folders += inner
+            folders += inner  # emptied first; this folder is listed again, then removed
         else:
             os.rmdir(folders.pop())
 
@@ -364,9 +360,8 @@ class Session:
 
     written: list[Path] = field(default_factory=list)
     signum: int | None = None
-    mask: set[int | signal.Signals] | None = (
-        None  # to restore at the end, once a commit held signals
-    )
+    # The signal mask to restore when the session ends, once a commit has held signals back.
+    mask: set[int | signal.Signals] | None = None
 
     def release(self, *, deliver: bool = False) -> None:
         """Stop holding SIGINT/SIGTERM back: one that waited is noted in ``signum`` (or, with
