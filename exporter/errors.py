@@ -173,7 +173,9 @@ CODES: dict[str, str] = {
     "output-inside-content": "The output lies inside a content folder.",
     "output-named-collection": "The output is named collection.apkg or *.colpkg.",
     "output-locked": "Another build is writing the same output.",
+    "output-linked": "The build cache beside the output, or a file in it, is a symbolic link.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
+    "too-many-open-files": "The process may not open enough files (ulimit -n): raise the limit.",
     # Other commands
     "selection-empty": "The build's filters leave no questions.",
     "package-unreadable": "A package given is not a readable Anki package.",
@@ -198,6 +200,8 @@ CODES: dict[str, str] = {
     "pull-export-foreign": "pull: the export holds none of SOURCES' questions.",
     "content-changed": "pull --apply: a content file changed on disk while pull ran.",
     "content-read-only": "pull --apply: a content file to write is read-only.",
+    "content-hard-linked": "pull --apply: a content file to write has other hard links.",
+    "content-not-owned": "pull --apply: a content file to write is another user's.",
     # A running Anki through AnkiConnect (push, pull --from-anki)
     "anki-url-invalid": "--anki-url / INTERVIEW_DECK_ANKI_URL is not an http:// address.",
     "anki-unreachable": "Nothing answers there: Anki is not running, or has no AnkiConnect.",

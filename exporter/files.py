@@ -4,8 +4,10 @@ writer, and one temp-name scheme, swept by the code that made it.
 ``read_regular``: a file is opened without blocking (a FIFO cannot hang us), must be a
 regular file, and may not exceed its cap, checked before a byte is read. ``write_files``:
 each file is staged as a complete temp file beside its target (``.NAME.PID.….tmp``), then
-all are moved into place with ``os.replace`` while SIGINT and SIGTERM wait, and rolled back
-should a replace fail; ``sweep_staged`` removes what a killed writer left beside a target.
+all are moved into place with ``os.replace`` while SIGINT and SIGTERM wait (in a command's
+``write_session``, until the command ends: past that commit point it finishes and reports),
+and rolled back should a replace fail; ``sweep_staged`` removes what a killed writer left
+beside a target.
 ``scratch_folder`` is a private folder for one step's throwaway files, removed when the step
 ends; nothing ever scans the shared system temp folder.
 """
@@ -13,6 +15,7 @@ ends; nothing ever scans the shared system temp folder.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import re
 import signal
@@ -20,7 +23,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter.errors import OutputError
@@ -226,9 +229,41 @@ def _locked(path: str) -> bool:
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
     """A new private folder (mode 0700) in the system temp folder for one step's throwaway
-    files, removed with what it holds when the step ends, however it ends."""
-    with tempfile.TemporaryDirectory(prefix="interview-deck-") as tmp:
-        yield Path(tmp)
+    files, removed with what it holds when the step ends, however it ends: even out of
+    file descriptors (one is held for the removal from the start)."""
+    try:
+        path = tempfile.mkdtemp(prefix="interview-deck-")
+    except FileNotFoundError:  # tempfile's probe of the temp folder failed: say why
+        os.close(os.open(os.devnull, os.O_RDONLY))  # (EMFILE, when that was it)
+        raise
+    try:
+        spare = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        os.rmdir(path)
+        raise
+    try:
+        yield Path(path)
+    finally:
+        os.close(spare)
+        _remove_tree(path)
+
+
+def _remove_tree(top: str) -> None:
+    """Remove the folder ``top`` and all it holds, never following a link, one open file
+    descriptor at a time (``shutil.rmtree`` holds one per level, and one more to list)."""
+    folders = [top]
+    while folders:
+        inner = []
+        for name in os.listdir(folders[-1]):  # (listed whole, its descriptor closed)
+            path = os.path.join(folders[-1], name)
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                inner.append(path)
+            else:
+                os.unlink(path)
+        if inner:
+            folders += inner  # emptied first; this folder is listed again, then removed
+        else:
+            os.rmdir(folders.pop())
 
 
 def write_files(
@@ -236,6 +271,7 @@ def write_files(
     *,
     unchanged: Mapping[Path, bytes] | None = None,
     new_mode: int = 0o644,
+    own_cache: bool = False,
 ) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``).
 
@@ -246,25 +282,27 @@ def write_files(
     keeps its permission bits (and its owner and group, where this process may set them).
 
     ``unchanged`` names files being edited (a user's documents) with the bytes each must
-    still hold: one that changed meanwhile, or is read-only, is refused and nothing is
-    written; one with other hard links, or whose owner cannot be kept, is rewritten in
-    place so that it stays the same file. A file that does not exist yet gets ``new_mode``.
+    still hold: one that changed meanwhile, is read-only, has other hard links or whose
+    owner cannot be given to its new copy is refused and nothing is written (a file is
+    never rewritten in place: a kill half-way would leave new text over the old tail). A
+    file that does not exist yet gets ``new_mode``. ``own_cache``: files of the tool's own
+    caches, not named among what a command wrote (``Session.written``).
     """
     with _staged(files, unchanged or {}, new_mode) as staged, _signals_held():
         _commit(staged)
+    session = _SESSION.get()
+    if session is not None and not own_cache:
+        session.written.extend(final for final, _data in files)
 
 
 @dataclass(frozen=True)
 class _Stage:
     """One file staged: its complete temp copy (held open and locked by ``_staged`` until the
-    write ends), what the target must still hold (``None``: anything) and whether the target
-    is rewritten in place (keeping its inode: hard links, owner)."""
+    write ends) and what the target must still hold (``None``: anything)."""
 
     tmp: str
     final: Path
-    data: bytes
     expected: bytes | None
-    in_place: bool
 
 
 def _commit(staged: Sequence[_Stage]) -> None:
@@ -278,21 +316,14 @@ def _commit(staged: Sequence[_Stage]) -> None:
     done: list[tuple[_Stage, str | None, bool]] = []  # (stage, hard link to the old file, existed)
     try:
         for stage in staged:
-            if stage.in_place:
-                done.append((stage, None, True))
-                _overwrite(stage.final, stage.data)
-            else:
-                existed = stage.final.exists()
-                done.append((stage, _backup(stage.final) if existed else None, existed))
-                os.replace(stage.tmp, stage.final)
+            existed = os.path.lexists(stage.final)  # a link, even dangling, is put back as one
+            done.append((stage, _backup(stage.final) if existed else None, existed))
+            os.replace(stage.tmp, stage.final)
     except OSError as exc:
         failed = done[-1][0]
-        undo = done[:-1] + ([done[-1]] if failed.in_place else [])  # a failed replace did nothing
-        for stage, backup, existed in reversed(undo):
+        for stage, backup, existed in reversed(done[:-1]):  # a failed replace did nothing
             with contextlib.suppress(OSError):
-                if stage.in_place and stage.expected is not None:
-                    _overwrite(stage.final, stage.expected)
-                elif backup is not None:
+                if backup is not None:
                     os.replace(backup, stage.final)
                 elif not existed:
                     os.unlink(stage.final)
@@ -312,17 +343,6 @@ def _holds(path: Path, expected: bytes) -> bool:
         return False
 
 
-def _overwrite(path: Path, data: bytes) -> None:
-    """Rewrite ``path``'s own content (same inode: its hard links and owner stay)."""
-    fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        _write_all(fd, data)
-        os.ftruncate(fd, len(data))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_all(fd: int, data: bytes) -> None:
     """Write all of ``data`` to ``fd`` (``os.write`` may take only part of it)."""
     view = memoryview(data)
@@ -331,31 +351,94 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _backup(final: Path) -> str | None:
-    """A hard link to ``final``'s current content (``None`` if the file system has none)."""
+    """A hard link to ``final`` itself (to a link, not where it points: nothing outside is
+    linked in); ``None`` if the file system has none."""
     for attempt in range(100):
         name = str(final.with_name(f"{staging_prefix(final)}{attempt}.bak.tmp"))
         try:
-            os.link(final, name)
+            os.link(final, name, follow_symlinks=False)
             return name
         except FileExistsError:
             continue
-        except OSError:  # a file system without hard links: no rollback, as before
+        except (OSError, NotImplementedError):  # no hard links here: no rollback, as before
             return None
     return None
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@dataclass
+class Session:
+    """One command's writes (``write_session``): the files moved into place, and the signal
+    that arrived once they were on their way (``signum``; ``None``: none)."""
+
+    written: list[Path] = field(default_factory=list)
+    signum: int | None = None
+    # The signal mask to restore when the session ends, once a commit has held signals back.
+    mask: set[int | signal.Signals] | None = None
+
+    def release(self, *, deliver: bool = False) -> None:
+        """Stop holding SIGINT/SIGTERM back: one that waited is noted in ``signum`` (or, with
+        ``deliver``, raised now, as if it had just arrived)."""
+        if self.mask is None:
+            return
+        mask, self.mask = self.mask, None
+        if not deliver and hasattr(signal, "sigtimedwait"):
+            pending = signal.sigpending() & _HELD
+            for signum in sorted(pending):
+                if signal.sigtimedwait([signum], 0) is not None:
+                    self.signum = self.signum or int(signum)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+_SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "write_session", default=None
+)
+
+
+@contextlib.contextmanager
+def write_session() -> Iterator[Session]:
+    """For a command: once ``write_files`` has begun moving files into place, SIGINT and
+    SIGTERM wait until the block ends (the write is past its commit point: the command
+    finishes and reports it), and are then noted in ``signum`` rather than raised; a step
+    that must stay interruptible after a write calls ``interruptible``."""
+    session = Session()
+    token = _SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _SESSION.reset(token)
+        session.release()
+
+
+def interruptible() -> None:
+    """Let SIGINT and SIGTERM through again after a write of this session (one that waited
+    is raised now): for long work that follows a write, such as talking to Anki."""
+    session = _SESSION.get()
+    if session is not None:
+        session.release(deliver=True)
+
+
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Delay SIGINT/SIGTERM until the block ends, so the files are replaced all together."""
-    held = {signal.SIGINT, signal.SIGTERM}
+    """Delay SIGINT/SIGTERM until the block ends, so the files are replaced all together;
+    in a ``write_session``, until the session ends once the files are in place."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    session = _SESSION.get()
+    committed = False
     try:
         yield
+        committed = True
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if committed and session is not None:
+            if session.mask is None:  # (an earlier write of the session may hold them already)
+                session.mask = previous
+        else:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _blocking_file(folder: Path) -> Path | None:
@@ -382,6 +465,28 @@ def _existing(final: Path, editing: bool) -> os.stat_result | None:
             code="content-read-only",
         )
     return info
+
+
+def _replaceable(final: Path, info: os.stat_result, owner_kept: bool) -> None:
+    """Refuse to edit a document that a new file in its place would split from its other
+    hard links, or take from its owner (rewriting it in place instead is never all-or-nothing:
+    a kill between the write and the truncate leaves new text over the old tail)."""
+    shown = display(str(final))
+    if info.st_nlink > 1:
+        raise OutputError(
+            f"{shown}: has {info.st_nlink} hard links; pull --apply writes a new file and "
+            "moves it into place (never half a file), which would leave the other names with "
+            "the old text; nothing written: make it a file of its own (copy it, then move the "
+            "copy over it) and pull again",
+            code="content-hard-linked",
+        )
+    if not owner_kept:
+        raise OutputError(
+            f"{shown}: belongs to another user (uid {info.st_uid}), which a new file in its "
+            "place cannot keep, and rewriting it in place could leave it half-written; "
+            "nothing written: pull as its owner",
+            code="content-not-owned",
+        )
 
 
 def _keep_owner(fd: int, info: os.stat_result) -> bool:
@@ -429,10 +534,9 @@ def _staged(
                 os.fsync(fd)
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
-            in_place = (
-                expected is not None and info is not None and (info.st_nlink > 1 or not owner_kept)
-            )
-            staged.append(_Stage(tmp, final, data, expected, in_place))
+            if expected is not None and info is not None:
+                _replaceable(final, info, owner_kept)
+            staged.append(_Stage(tmp, final, expected))
         yield staged
     finally:
         for fd, tmp in made:

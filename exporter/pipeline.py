@@ -25,6 +25,7 @@ from exporter.files import (
     InputError,
     check_target,
     display,
+    interruptible,
     read_regular,
     regular_size,
     sweep_staged,
@@ -101,6 +102,8 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     history_path = history_path_for(options.output)
     sources = discover(request.sources)
     check_outputs([options.output, history_path], request.sources, sources)
+    if not request.check:
+        build_record.refuse_links(options.output)
     inputs = _inputs(sources, options, history_path) if request.use_record else None
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
@@ -439,6 +442,7 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     if before.conflicts and not request.prefer_yaml:
         raise conflicts(before)
     built = run_build(request.build, now, hooks)
+    interruptible()  # the build is written whole; Ctrl-C may stop the import into Anki
     try:
         pushed = deliver(
             request.anki,

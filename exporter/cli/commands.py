@@ -3,6 +3,7 @@ environment or exits. Each command calls one library function and prints its out
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from exporter.cli.terminal import emit, say, terminal_hooks
 from exporter.content.model import DIFFICULTIES
 from exporter.content.slices import ORDERS
 from exporter.errors import ExporterError
+from exporter.files import display, write_session
 
 if TYPE_CHECKING:
     from exporter.cli.formats import Format
@@ -34,32 +36,86 @@ LATEST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: note ids (ms) stay below
 
 
 class ExporterGroup(click.Group):
-    """A group whose commands may raise any ``ExporterError``: reported here, exit 1."""
+    """A group whose commands may raise any ``ExporterError``: reported here, exit 1. Ctrl-C
+    or SIGTERM once a command's files are moving into place waits for the command to finish
+    (``files.write_session``) and is then noted here."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except ExporterError as exc:
-            from exporter.cli.formats import problems_report
+            with write_session() as session:
+                problem: ExporterError
+                try:
+                    return super().invoke(ctx)
+                except ExporterError as exc:
+                    out_of_files = _out_of_files(exc)
+                    problem = exc if out_of_files is None else too_many_open_files(out_of_files)
+                except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line
+                    signum = getattr(exc, "signum", signal.SIGINT)
+                    raise Interrupted(signum, tuple(session.written)) from None
+                except OSError as exc:
+                    if _out_of_files(exc) is None:
+                        raise
+                    problem = too_many_open_files(exc)  # (the frames that held files are gone)
+                from exporter.cli.formats import problems_report
 
-            emit(problems_report(exc, chosen_format(ctx), ctx.invoked_subcommand or ""))
-        except KeyboardInterrupt as exc:  # 'Aborted!' (click's word), one line, no traceback
-            raise Interrupted(getattr(exc, "signum", signal.SIGINT)) from None
+                emit(problems_report(problem, chosen_format(ctx), ctx.invoked_subcommand or ""))
+        finally:
+            if session.signum is not None:
+                say(
+                    f"note: {signal.Signals(session.signum).name} arrived while the new files "
+                    "were moved into place: the write was finished first and is complete",
+                    err=True,
+                )
 
 
 class Interrupted(click.Abort):
     """Ctrl-C or SIGTERM during a command: ``signum`` says which (the exit code is
-    128 + signum when the program runs as itself)."""
+    128 + signum when the program runs as itself), ``written`` the files it had already
+    written in full."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, written: tuple[Path, ...] = ()) -> None:
         super().__init__()
         self.signum = int(signum)
+        self.written = written
+
+    @property
+    def message(self) -> str:
+        """'Aborted!', and what was written in full before, if anything was."""
+        if not self.written:
+            return "Aborted!"
+        names = ", ".join(display(str(p)) for p in self.written[:3])
+        more = f" and {len(self.written) - 3} more" if len(self.written) > 3 else ""
+        return f"Aborted! (already written in full: {names}{more})"
 
 
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where it arrives so that it unwinds like Ctrl-C."""
 
     signum = signal.SIGTERM
+
+
+def _out_of_files(exc: BaseException | None) -> OSError | None:
+    """The EMFILE / ENFILE error that ``exc`` is, or was raised while handling."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def too_many_open_files(exc: OSError) -> ExporterError:
+    """The one-line problem for EMFILE / ENFILE: the limit, and how to raise it."""
+    try:
+        import resource
+
+        have = f"this process may have {resource.getrlimit(resource.RLIMIT_NOFILE)[0]} open"
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not POSIX
+        have = "the limit is reached"
+    where = f" (opening {display(str(exc.filename))})" if exc.filename else ""
+    return ExporterError(
+        f"too many open files{where}: {have}; raise the limit (e.g. ulimit -n 1024) and run again",
+        code="too-many-open-files",
+    )
 
 
 def _clock() -> Callable[[], int]:
@@ -473,7 +529,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except Interrupted as exc:
-        click.echo("Aborted!", err=True)
+        click.echo(exc.message, err=True)
         sys.exit(128 + exc.signum)
     except click.Abort as exc:  # Ctrl-C while the options were read, or end of input
         click.echo("Aborted!", err=True)

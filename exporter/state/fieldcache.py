@@ -8,8 +8,9 @@ The fingerprint covers everything a note is rendered from, the rendering code in
 same input; the entry also names the code that wrote it (``record.code_digest``). One entry
 per output path, in the tool's own marked folder of the user's cache
 (``$INTERVIEW_DECK_CACHE``, else ``$XDG_CACHE_HOME/interview-deck``, else
-``~/.cache/interview-deck``; the folder is ``fields`` inside it, mode 0700, with a
-``CACHEDIR.TAG``): nothing else under that root is read, changed or removed. Not beside
+``~/.cache/interview-deck``; the folder is ``fields`` inside it, mode 0700, made with a
+``CACHEDIR.TAG`` already in it): nothing else under that root is read, changed or removed,
+and a ``fields`` folder without that tag was not made by the tool and is not used. Not beside
 the package: a checkout is not trusted to hold HTML that goes into cards as it is.
 
 An entry is capped in size and carries a SHA-256 of its own content: a missing, damaged,
@@ -26,6 +27,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,7 +43,9 @@ FOLDER = "fields"
 MAX_ENTRY_BYTES = 64 << 20
 STALE_DAYS = 30  # an entry not written for this long is removed (only ours, only there)
 _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# interview-deck's field cache\n"
+_TAG_NAME = "CACHEDIR.TAG"
 _PREFIX = "fields-"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def cache_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | None:
@@ -102,7 +106,7 @@ class FieldCache:
         data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
         if len(data) <= MAX_ENTRY_BYTES:
             with contextlib.suppress(OSError, OutputError):
-                write_files([(self.folder / self.name, data)], new_mode=0o600)
+                write_files([(self.folder / self.name, data)], new_mode=0o600, own_cache=True)
         self._sweep(time.time())
 
     def _read(self) -> dict[str, tuple[str, str]]:
@@ -135,13 +139,12 @@ class FieldCache:
 
 
 def _own_folder(folder: Path) -> Path | None:
-    """``folder``, made if missing (0700, tagged); ``None`` when it is not ours to use: not
-    a real folder, another user's, or open to others."""
+    """``folder``, made if missing; ``None`` when the tool did not make it: not a real
+    folder (a link), another user's, open to others, or without our ``CACHEDIR.TAG``."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-            (folder / "CACHEDIR.TAG").write_bytes(_TAG)
+        if not os.path.lexists(folder):
+            _make(folder)
         info = os.lstat(folder)
     except OSError:
         return None
@@ -149,7 +152,40 @@ def _own_folder(folder: Path) -> Path | None:
         return None
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         return None
-    return folder
+    return folder if _tagged(folder) else None
+
+
+def _make(folder: Path) -> None:
+    """Make ``folder`` (0700) with its tag already in it: a tagged temp folder beside it,
+    renamed, so a folder of that name without the tag was never the tool's."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", dir=folder.parent))
+    try:
+        tag = os.open(tmp / _TAG_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        try:
+            os.write(tag, _TAG)
+        finally:
+            os.close(tag)
+        os.rename(tmp, folder)
+    finally:
+        if tmp.exists():
+            with contextlib.suppress(OSError):
+                (tmp / _TAG_NAME).unlink(missing_ok=True)
+                tmp.rmdir()
+
+
+def _tagged(folder: Path) -> bool:
+    """True when ``folder`` holds our ``CACHEDIR.TAG``: a regular file (not a link) with
+    exactly the words the tool writes."""
+    try:
+        fd = os.open(folder / _TAG_NAME, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(_TAG) + 1) == _TAG
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _decode(data: bytes, code: str) -> dict[str, tuple[str, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from exporter.errors import OutputError
 from exporter.files import display
-from exporter.state.record import cache_folder
+from exporter.state.record import cache_folder, lock_path_for
 
 try:
     import fcntl
@@ -24,13 +24,14 @@ except ImportError:  # pragma: no cover - Windows: builds are not serialised the
 @contextlib.contextmanager
 def exclusive(output: Path) -> Iterator[None]:
     """Hold the build lock of ``output`` for the block; ``OutputError`` when another build
-    holds it. Without a usable cache folder (read-only), the block runs unlocked: writing
-    will then fail and say why."""
+    holds it, or when the cache folder or the lock is a link (``record.refuse_links``).
+    Without a usable cache folder (read-only), the block runs unlocked: writing will then
+    fail and say why."""
     folder = cache_folder(output)
     if fcntl is None or folder is None:
         yield
         return
-    path = folder / f"{output.name}.lock"
+    path = lock_path_for(output)
     flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:  # never through a link, never anything but a regular file: it is written to
         fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)

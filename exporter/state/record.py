@@ -29,7 +29,7 @@ from pathlib import Path
 
 from exporter.content.media import MAX_IMAGE_BYTES
 from exporter.errors import OutputError
-from exporter.files import read_regular, write_files
+from exporter.files import display, read_regular, write_files
 
 CACHE_DIR = ".interview-deck-cache"
 RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
@@ -37,6 +37,7 @@ RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as writte
 _PACKAGES = ("exporter", "genanki", "chevron", "yaml", "pyromark", "pygments")
 _CHUNK = 1 << 20
 _RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big bank
+_IGNORE = b"# interview-deck's build cache: never commit it\n*\n"
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,11 @@ class Inputs:
             media=tuple(media),
             warnings=tuple(warnings),
         )
-        folder = cache_folder(self.output)
-        if folder is None:
-            return
         data = json.dumps({"format": RECORD_FORMAT, **record.__dict__}, indent=1) + "\n"
         # (a record that cannot be written only costs the next build its shortcut)
         with contextlib.suppress(OutputError):
-            write_files([(self.record_path, data.encode("utf-8"))])
+            if cache_folder(self.output) is not None:
+                write_files([(self.record_path, data.encode("utf-8"))], own_cache=True)
 
 
 def record_path_for(output: Path) -> Path:
@@ -121,18 +120,53 @@ def record_path_for(output: Path) -> Path:
     return output.parent / CACHE_DIR / (output.name + ".json")
 
 
+def lock_path_for(output: Path) -> Path:
+    """Where the build lock of ``output`` lives."""
+    return output.parent / CACHE_DIR / (output.name + ".lock")
+
+
 def cache_folder(output: Path) -> Path | None:
-    """The folder of machine-local files beside ``output`` (made if needed, telling git to
-    ignore it), or ``None`` when it cannot be made."""
+    """The folder of machine-local files beside ``output`` (made if needed, with a
+    ``.gitignore`` telling git to ignore it), or ``None`` when it cannot be made (a
+    read-only folder). ``OutputError`` when it is a link (``refuse_links``)."""
     folder = output.parent / CACHE_DIR
+    refuse_links(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# interview-deck's build cache: never commit it\n*\n", "utf-8")
     except OSError:
         return None
+    refuse_links(output)  # (a link put there while the folder was made)
+    ignore = folder / ".gitignore"
+    if not os.path.lexists(ignore):
+        try:
+            write_files([(ignore, _IGNORE)], own_cache=True)
+        except OutputError:
+            return None
     return folder
+
+
+def refuse_links(output: Path) -> None:
+    """``OutputError`` when the build cache beside ``output``, or a file a build writes in it
+    (``.gitignore``, the lock, the record), is a symbolic link: git stores links, so a
+    checkout can ship one, and nothing is ever written through a link the tool did not make."""
+    folder = output.parent / CACHE_DIR
+    for path, what in (
+        (folder, "the build cache goes"),
+        (folder / ".gitignore", "the build cache's .gitignore goes"),
+        (lock_path_for(output), "the build lock goes"),
+        (record_path_for(output), "the build record goes"),
+    ):
+        try:
+            if not stat.S_ISLNK(os.lstat(path).st_mode):
+                continue
+            target = display(os.readlink(path))
+        except OSError:
+            continue  # not there (yet)
+        raise OutputError(
+            f"{display(str(path))}: is a symbolic link (to {target}) where {what}; a build "
+            "never writes through a link it did not make: remove the link and build again",
+            code="output-linked",
+        )
 
 
 def inputs_for(
@@ -195,13 +229,13 @@ def _distributions() -> list[str]:
 
 def _walk(root: Path) -> list[Path]:
     out = []
-    for entry in os.scandir(root):
-        if entry.name == "__pycache__":
-            continue
-        if entry.is_dir():
-            out.extend(_walk(Path(entry.path)))
+    with os.scandir(root) as listing:  # closed before going deeper: one descriptor at a time
+        entries = [(entry.path, entry.is_dir()) for entry in listing if entry.name != "__pycache__"]
+    for path, is_dir in entries:
+        if is_dir:
+            out.extend(_walk(Path(path)))
         else:
-            out.append(Path(entry.path))
+            out.append(Path(path))
     return out
 
 

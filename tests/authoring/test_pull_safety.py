@@ -1,6 +1,6 @@
 """`pull --apply` never loses a word: without a build history a difference is a conflict, a
-file changed while pull ran is not replaced, a file keeps its mode, links and owner, a
-read-only file is refused, and what a killed pull left behind is removed by the next run.
+file changed while pull ran is not replaced, a file keeps its mode and owner, a read-only or
+hard-linked file is refused, a kill at any point leaves each file old or new, and what a killed pull left behind is removed by the next run.
 Real Anki exports throughout."""
 
 from __future__ import annotations
@@ -158,20 +158,21 @@ def test_a_save_between_reading_and_splicing_is_never_lost(
     assert "Reworded?" in bank.read_text("utf-8")
 
 
-def test_apply_keeps_the_files_mode_and_links(tmp_path: Path, anki: Anki) -> None:
-    """A 0600 bank stays 0600 and a bank with a second hard link stays one file with it:
-    the edit shows under both names."""
+def test_a_hard_linked_bank_is_refused(tmp_path: Path, anki: Anki) -> None:
+    """A bank with a second hard link can be neither replaced (it would split from its twin)
+    nor rewritten in place all-or-nothing: one line saying so, exit 1, both names untouched
+    and still one file."""
     bank, package, exported = _pulled_edit(tmp_path, anki)
-    bank.chmod(0o600)
     twin = tmp_path / "twin.yaml"
     os.link(bank, twin)
-    before = bank.stat()
+    before, text = bank.stat(), bank.read_bytes()
     result = pull(exported, bank.parent, "--apply", "-o", package)
-    assert result.exit_code == 0, result.stderr
+    assert "has 2 hard links" in one_error(result)
+    assert "nothing written" in result.stderr
     after = bank.stat()
-    assert stat.S_IMODE(after.st_mode) == 0o600
-    assert (after.st_ino, after.st_nlink, after.st_uid) == (before.st_ino, 2, before.st_uid)
-    assert "Edited in Anki." in twin.read_text("utf-8")
+    assert (after.st_ino, after.st_nlink) == (before.st_ino, 2)
+    assert bank.read_bytes() == twin.read_bytes() == text
+    assert _leftovers(bank.parent) == []
 
 
 def test_apply_keeps_the_mode_of_a_file_with_one_name(tmp_path: Path, anki: Anki) -> None:
@@ -489,3 +490,123 @@ def test_pull_without_o_names_the_o_when_two_histories_fit(
     chosen = pull(exported, "-o", b, "--apply")
     assert chosen.exit_code == 0, chosen.stdout
     assert "Edited in Anki." in bank.read_text("utf-8")
+
+
+# A sitecustomize for the child only: count every call that changes a file (write, truncate,
+# fsync, link, rename, replace, unlink, close of a written file) and SIGKILL the process at
+# call {n}: before it, or for a write, half-way through its bytes (a kill -9, a power cut).
+KILLED_AT_CALL = """
+import os, signal
+_calls = [0]
+def _kill_at(name):
+    real = getattr(os, name)
+    def wrapped(*args, **kwargs):
+        _calls[0] += 1
+        if _calls[0] == {n}:
+            if name == "write" and len(args[1]) > 1:
+                real(args[0], bytes(args[1][: len(args[1]) // 2]))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    setattr(os, name, wrapped)
+for _name in ("write", "ftruncate", "truncate", "fsync", "link", "rename", "replace", "unlink"):
+    _kill_at(_name)
+"""
+
+LONG_ANSWER = "An answer long enough that a shorter one written over it leaves a tail. " * 4
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["one-name", "hard-linked"])
+def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
+    tmp_path: Path, anki: Anki, linked: bool
+) -> None:
+    """pull --apply SIGKILLed at every call that changes a file, a write cut half-way
+    included: each content file (and each of its other names) holds its old bytes or its
+    new ones, never new text over an old tail; a hard-linked file is refused with one line
+    (it can be neither rewritten in place atomically nor replaced without splitting it)."""
+    bank = make_bank(tmp_path / "c", [question("one", answer=LONG_ANSWER), question("two")])
+    package = built_and_imported(bank.parent, tmp_path / "out", anki)
+    edit(anki, "one", "Short.")
+    exported = export(anki, tmp_path / "x.apkg")
+    old = bank.read_bytes()
+    twin = tmp_path / "twin.yaml"
+    if linked:
+        os.link(bank, twin)
+    hooks = tmp_path / "hooks"
+    seen: dict[int, bytes] = {}
+    for n in range(1, 200):
+        write(hooks / "sitecustomize.py", KILLED_AT_CALL.format(n=n))
+        done = run_exporter(
+            "pull",
+            exported,
+            bank.parent,
+            "--apply",
+            "-o",
+            package,
+            env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+        )
+        seen[n] = bank.read_bytes()
+        if linked:
+            assert twin.read_bytes() == seen[n]
+        if done.returncode != -signal.SIGKILL:  # the run got past its last such call
+            break
+        if seen[n] != old:  # each kill starts from the old file
+            bank.write_bytes(old)
+        for left in _leftovers(bank.parent):
+            left.unlink()
+    else:
+        raise AssertionError("the pull never finished")
+    assert "Traceback" not in done.stderr, done.stderr
+    new = bank.read_bytes()
+    assert {n: data for n, data in seen.items() if data not in (old, new)} == {}
+    if linked:
+        assert done.returncode == 1, done.stderr
+        assert "has 2 hard links" in done.stderr.splitlines()[0]
+        assert new == old
+        assert bank.stat().st_nlink == 2
+    else:
+        assert done.returncode == 0, done.stderr
+        assert b"Short." in new
+        assert run_cli(["validate", bank]).exit_code == 0
+
+
+# Send ourselves the signal just before the first replace (the commit point of the write).
+SIGNAL_AT_THE_MOVE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
+    tmp_path: Path, anki: Anki, signum: int
+) -> None:
+    """Ctrl-C or SIGTERM as pull --apply moves its file into place (past the commit point):
+    the file is new, pull prints what it wrote, says the write completed, exits 0."""
+    bank, package, exported = _pulled_edit(tmp_path, anki)
+    hooks = write(
+        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
+    ).parent
+    done = run_exporter(
+        "pull",
+        exported,
+        bank.parent,
+        "--apply",
+        "-o",
+        package,
+        env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Aborted!" not in done.stderr
+    assert "Edited in Anki." in bank.read_text("utf-8")
+    assert done.stdout.splitlines()[-1].endswith("bank.yaml (1 question changed, 0 added)")
+    assert done.stderr.splitlines()[-1] == (
+        f"note: {signal.Signals(signum).name} arrived while the new files were moved into "
+        "place: the write was finished first and is complete"
+    )
+    assert _leftovers(bank.parent) == []

@@ -108,3 +108,114 @@ def test_push_refuses_a_collection_name_before_asking_anki(tmp_path: Path, name:
     assert "whole collection" in line, line
     assert handler.asked == []
     assert not (tmp_path / "out").exists()
+
+
+def _tree(folder: Path) -> dict[str, bytes | str]:
+    """Every path below ``folder``: a file's bytes, a link's target, a folder as '/'."""
+    out: dict[str, bytes | str] = {}
+    for p in sorted(folder.rglob("*")):
+        name = str(p.relative_to(folder))
+        if p.is_symlink():
+            out[name] = "-> " + os.readlink(p)
+        elif p.is_dir():
+            out[name] = "/"
+        else:
+            out[name] = p.read_bytes()
+    return out
+
+
+# (where the link is, below the output folder; what it points at)
+CACHE_LINKS = {
+    "cache-folder-to-a-folder": (".interview-deck-cache", "folder"),
+    "cache-folder-dangling": (".interview-deck-cache", "missing"),
+    "gitignore-dangling": (".interview-deck-cache/.gitignore", "missing"),
+    "gitignore-to-a-file": (".interview-deck-cache/.gitignore", "file"),
+    "lock-dangling": (".interview-deck-cache/deck.apkg.lock", "missing"),
+    "lock-to-a-file": (".interview-deck-cache/deck.apkg.lock", "file"),
+    "record-dangling": (".interview-deck-cache/deck.apkg.json", "missing"),
+    "record-to-a-file": (".interview-deck-cache/deck.apkg.json", "file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CACHE_LINKS))
+@pytest.mark.parametrize("fresh", [False, True], ids=["build", "no-cache"])
+def test_a_link_in_the_build_cache_is_refused_and_never_written_through(
+    tmp_path: Path, case: str, fresh: bool
+) -> None:
+    """The build cache beside the output, or a file the tool writes in it, that is a link
+    (git stores links: a cloned checkout can ship one, dangling or not): one line naming
+    it, exit 1, nothing written, nothing made or changed where it points."""
+    where, kind = CACHE_LINKS[case]
+    dist = tmp_path / "dist"
+    link = dist / where
+    link.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "target"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "file":
+        target.write_bytes(b"someone's file\n")
+    link.symlink_to(target)
+    before, before_dist = _tree(elsewhere), _tree(dist)
+    args = ["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")]
+    result = run_cli(args + (["--no-cache"] if fresh else []))
+    message = one_error(result)
+    assert f"{link}: is a symbolic link" in message
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert _tree(elsewhere) == before
+    assert _tree(dist) == before_dist
+
+
+@pytest.mark.parametrize("name", ["deck.apkg", "deck.lock.json"])
+def test_a_link_in_place_of_the_package_or_history_is_replaced_not_followed(
+    tmp_path: Path, name: str
+) -> None:
+    """A dangling link named like the package or its history is replaced by the new file:
+    nothing is made where it pointed."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (dist / name).symlink_to(elsewhere / "target")
+    result = run_cli(["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")])
+    assert result.exit_code == 0, result.stderr
+    assert list(elsewhere.iterdir()) == []
+    assert not (dist / name).is_symlink()
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to-a-file", "dangling"])
+def test_a_rolled_back_write_puts_a_linked_package_back_as_a_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dangling: bool
+) -> None:
+    """A package path that is a link (dangling or not), and a write that fails at the
+    history's replace: the link is put back as it was (never the file it points at
+    hard-linked into the output folder), and that file is untouched."""
+    import errno
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    target = tmp_path / "elsewhere" / "file"
+    target.parent.mkdir()
+    if not dangling:
+        target.write_bytes(b"someone's file\n")
+    (dist / "deck.apkg").symlink_to(target)
+    real, done = os.replace, []
+
+    def history_fails(src: str, dst: str | Path) -> None:
+        if str(dst).endswith("deck.lock.json"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(src, dst)
+        done.append(str(dst))
+
+    monkeypatch.setattr(os, "replace", history_fails)
+    result = run_cli(["build", str(bank(tmp_path / "c")), "-o", str(dist / "deck.apkg")])
+    assert "No space left on device" in one_error(result)
+    assert str(dist / "deck.apkg") in done  # replaced, then put back
+    assert os.readlink(dist / "deck.apkg") == str(target)
+    if dangling:
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == b"someone's file\n"
+        assert target.stat().st_nlink == 1
+    assert sorted(p.name for p in dist.iterdir() if p.name.endswith(".tmp")) == []

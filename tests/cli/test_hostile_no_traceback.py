@@ -4,6 +4,8 @@ process can do, and that it cannot break a build or leave a traceback."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,10 @@ import pytest
 from helpers import (
     CONTENT,
     EPOCH,
+    ROOT,
     bank,
+    build_deck,
+    child_env,
     one_error,
     run_cli,
     run_exporter,
@@ -104,3 +109,72 @@ def test_output_name_the_terminal_cannot_print(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert out.exists()
     assert "\\xeb" in done.stdout or "ë" in done.stdout
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")  # (the lock names the last pid)
+    }
+
+
+def _limited(n: int) -> Any:
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+    return limit
+
+
+@pytest.mark.slow  # ~14 processes a command: the full tier
+@pytest.mark.parametrize(
+    "command",
+    ["build", "build --no-cache", "validate", "preview", "inspect", "pull"],
+)
+def test_too_few_open_files_is_one_line(tmp_path: Path, command: str) -> None:
+    """Under `ulimit -n N` for N from 3 up: each command works or says so in one line, exit
+    1, no traceback; its scratch folders are gone from TMPDIR and the output folder is as
+    it was (a limit too low for Python itself to start is Python's own message)."""
+    src = bank(tmp_path / "c")
+    dist = tmp_path / "dist"
+    package = dist / "deck.apkg"
+    build_deck(src, output=package)
+    src.write_text(src.read_text("utf-8").replace("?", "? (changed)"), "utf-8")
+    before = _snapshot(dist)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    args = {
+        "build": ["build", src, "-o", package],
+        "build --no-cache": ["build", "--no-cache", src, "-o", package],
+        "validate": ["validate", src],
+        "preview": ["preview", src, "-o", dist / "preview.html"],
+        "inspect": ["inspect", package],
+        "pull": ["pull", package, src, "-o", package],
+    }[command]
+    env = child_env({"TMPDIR": str(temp), "SOURCE_DATE_EPOCH": str(EPOCH)})
+    worked = []
+    for n in (*range(3, 13), 16, 20):
+        done = subprocess.run(
+            [sys.executable, "-m", "exporter", *map(str, args)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=_limited(n),
+            check=False,
+        )
+        if "Fatal Python error" in done.stderr or done.returncode == 127:
+            continue  # Python itself cannot start with so few
+        assert "Traceback" not in done.stderr, (n, done.stderr)
+        assert list(temp.iterdir()) == [], n
+        if done.returncode == 0 or (command == "pull" and "open files" not in done.stderr):
+            worked.append(n)  # (pull exits 1 when there is something to pull)
+            continue
+        assert done.returncode == 1, (n, done.stderr)
+        assert len(done.stderr.splitlines()) == 1, (n, done.stderr)
+        assert "too many open files" in done.stderr.lower(), (n, done.stderr)
+        assert _snapshot(dist) == before, n
+    assert worked[-1:] == [20], worked

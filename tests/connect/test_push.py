@@ -5,6 +5,8 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +30,7 @@ from exporter.errors import AnkiError
 from helpers import (
     DECK,
     EPOCH,
+    ROOT,
     TARGET,
     Anki,
     add_own_note,
@@ -39,7 +42,9 @@ from helpers import (
     question,
     review_some,
     run_cli,
+    run_exporter,
     scheduling,
+    write,
 )
 
 EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
@@ -544,3 +549,51 @@ def test_pull_from_anki_without_o_finds_the_history_of_a_push_made_with_o(
     assert shown.exit_code == 1, shown.stderr
     assert "1 question edited in Anki, 0 conflicts" in shown.stdout
     assert f"using the build history {Path('dist/deck.lock.json')}" in shown.stderr
+
+
+# A sitecustomize for the child only: send ourselves the signal just before the first replace.
+SIGNAL_AT_THE_MOVE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_a_signal_while_push_writes_its_package_stops_before_anki(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], signum: int
+) -> None:
+    """Ctrl-C or SIGTERM as push's build moves its files into place: the package and its
+    history are written whole, then push stops before asking Anki to import, and says
+    what it had written: one line, exit 128 + the signal's number."""
+    url, settings = addon
+    content = copy_content(tmp_path)
+    out = tmp_path / "out" / "deck.apkg"
+    hooks = write(
+        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
+    ).parent
+    done = run_exporter(
+        "push",
+        content,
+        "-o",
+        out,
+        "--anki-url",
+        url,
+        env={
+            "SOURCE_DATE_EPOCH": str(EPOCH),
+            "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
+        },
+    )
+    assert done.returncode == 128 + signum, done.stderr
+    assert done.stderr.splitlines() == [
+        f"Aborted! (already written in full: {out}, {out.with_name('deck.lock.json')})"
+    ]
+    twin = build_deck(content, output=tmp_path / "twin" / "deck.apkg", fresh=True)
+    assert out.read_bytes() == twin.output.read_bytes()
+    assert "importPackage" not in settings.asked
+    assert anki.notes() == []

@@ -393,6 +393,45 @@ def test_a_cache_folder_not_ours_alone_is_not_used(tmp_path: Path, how: str) -> 
     assert "onerror" not in fields_of(out)
 
 
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership and modes")
+@pytest.mark.parametrize("how", ["no tag", "a tag that is a link", "a tag of other words"])
+def test_a_fields_folder_without_our_tag_is_not_used(tmp_path: Path, how: str) -> None:
+    """A ``fields`` folder (ours, 0700) without the CACHEDIR.TAG the tool writes when it
+    makes the folder, as a regular file with its words, was not made by the tool: never
+    read, nothing written into it."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
+    poison(entry_of(out))
+    tag = folder / "CACHEDIR.TAG"
+    words = tag.read_bytes()
+    tag.unlink()
+    if how == "a tag that is a link":
+        tag.symlink_to(write(tmp_path / "tag", words.decode()))
+    elif how == "a tag of other words":
+        tag.write_bytes(b"Signature: 8a477f597d28d172789f06886806bc55\n# another program\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    edit(bank, ("answer", 2, 0, "c changed"))
+    build_deck(bank.folder, output=out, epoch=EPOCH + 60)
+    assert "onerror" not in fields_of(out)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_fields_folder_made_by_someone_else_stays_empty(tmp_path: Path) -> None:
+    """An empty ``fields`` folder the tool did not make (no tag), or a dangling link in its
+    place: the build works, writes nothing there nor where the link points."""
+    bank = start(tmp_path / "content")
+    root = Path(os.environ["INTERVIEW_DECK_CACHE"])
+    (root / FOLDER).mkdir(mode=0o700)
+    build_deck(bank.folder, output=tmp_path / "a" / "deck.apkg")
+    assert list((root / FOLDER).iterdir()) == []
+    (root / FOLDER).rmdir()
+    (root / FOLDER).symlink_to(tmp_path / "elsewhere")
+    build_deck(bank.folder, output=tmp_path / "b" / "deck.apkg")
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_no_home_folder_is_no_cache() -> None:
     """Without a home folder (a container's made-up user) there is simply no cache."""
 
