@@ -390,19 +390,21 @@ CODE_LINES_JS = """
   const style = getComputedStyle(pre);
   const contentLeft = pre.getBoundingClientRect().left + pre.clientLeft
     + parseFloat(style.paddingLeft);
+  const contentWidth = pre.clientWidth - parseFloat(style.paddingLeft)
+    - parseFloat(style.paddingRight);
   const lines = Array.from(pre.querySelectorAll(".iq-line"), (line) => {
     const lineHeight = parseFloat(getComputedStyle(line).lineHeight);
     const text = line.textContent;
     const first = text.search(/\\S/);
     const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
     const rows = [];
-    let index = 0, firstLeft = null, charWidth = null;
+    let index = 0, firstLeft = null, firstTop = null, charWidth = null;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (let i = 0; i < node.data.length; i++, index++) {
         const range = document.createRange();
         range.setStart(node, i); range.setEnd(node, i + 1);
         const box = range.getBoundingClientRect();
-        if (index === first) { firstLeft = box.left; charWidth = box.width; }
+        if (index === first) { firstLeft = box.left; firstTop = box.top; charWidth = box.width; }
         if (/\\s/.test(node.data[i])) continue;
         const row = rows[rows.length - 1];
         if (!row || box.top > row.top + lineHeight / 2) rows.push({top: box.top, left: box.left});
@@ -410,10 +412,11 @@ CODE_LINES_JS = """
       }
     }
     const box = line.getBoundingClientRect();
-    return {text, first, firstLeft, charWidth, rows: rows.map((r) => r.left),
+    return {text, first, firstLeft, firstTop, charWidth, rows: rows.map((r) => r.left),
             height: box.height, top: box.top, lineHeight};
   });
-  return {contentLeft, lines, scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth,
+  return {contentLeft, contentWidth, lines, scrollWidth: pre.scrollWidth,
+          clientWidth: pre.clientWidth,
           innerText: pre.innerText};
 })
 """

@@ -324,7 +324,7 @@ def test_math_and_highlighted_code_reach_the_card(
     assert r"\[ \sigma = \sqrt{1} = 1. \]" in math["answer"]
     assert r"\(E[X^2] = 5\)" in math["question"]
     code = cards["highlighted-code"]["answer"]
-    assert '<pre class="iq-code" data-lang="python">' in code
+    assert '<pre class="iq-code" data-lang="python" style="--iq-deepest:4">' in code
     assert '<span class="hl-k">def</span> <span class="hl-f">squares</span>' in code
 
 

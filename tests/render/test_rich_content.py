@@ -117,7 +117,7 @@ def test_math_code_and_image_reach_real_anki(anki: Anki, tmp_path: Path) -> None
     assert "\\(0.25\\)" in back
     assert "\\(PSI\\)" in card.question()
     assert "costs $5 and $10 a day, or $20." in back
-    assert '<pre class="iq-code" data-lang="python">' in back
+    assert '<pre class="iq-code" data-lang="python" style="--iq-deepest:4">' in back
     assert '<span class="hl-k">def</span> <span class="hl-f">psi</span>' in back
     assert '<span class="hl-b">zip</span>' in back
     # Anki's own renderer found the media reference (what "Check Media" relies on).

@@ -6,6 +6,7 @@ box, and the page never scrolls sideways."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ from browser import (
     view_document,
 )
 from exporter.markup.highlight import indent_columns
-from helpers import ROOT, RenderedCard, build_deck, problems_in, rendered_cards, write
+from exporter.pipeline import run_load
+from exporter.render.notes import notes_for
+from exporter.render.notetype import note_type
+from exporter.render.preview import card_view
+from helpers import CONTENT, ROOT, RenderedCard, build_deck, problems_in, rendered_cards, write
 
 EXAMPLE = ROOT / "docs" / "examples"
 
@@ -143,33 +148,49 @@ def technical_cards(
 
 
 def hang_problems(pres: list[dict[str, Any]], where: str) -> tuple[list[str], int]:
-    """What is wrong with the wrapped code of one page, and how many lines wrapped."""
+    """What is wrong with the wrapped code of one page, and how many lines wrapped.
+
+    Per block, with ``ch`` the code font's column and ``col`` the width one column of
+    indentation is drawn at: each line's text starts on the line's own first row, at
+    ``indent × col`` from the block's left (``col`` is ``ch``, or less, the same for every
+    line, only when the deepest line would leave fewer than 10 columns); every further row
+    starts right of that first character and leaves at least 8 columns; blank lines keep a
+    line's height; the block does not scroll sideways."""
     problems, wrapped = [], 0
     for n, pre in enumerate(pres):
         if pre["scrollWidth"] > pre["clientWidth"]:
             problems.append(f"{where} pre {n}: scrolls sideways")
+        texts = [line for line in pre["lines"] if line["first"] >= 0]
+        if not texts:
+            continue
+        ch = texts[0]["charWidth"]
+        deepest = max(texts, key=lambda line: indent_columns(line["text"]))
+        depth = indent_columns(deepest["text"])
+        col = (deepest["firstLeft"] - pre["contentLeft"]) / depth if depth else ch
+        if depth + 10 <= pre["contentWidth"] / ch + 0.01 and abs(col - ch) > 0.05:
+            problems.append(f"{where} pre {n}: indents drawn {col:.2f}px a column, not {ch:.2f}")
+        if col > ch + 0.05:
+            problems.append(f"{where} pre {n}: indents drawn wider than a column")
         for line in pre["lines"]:
+            what = f"{where} pre {n}: {line['text'][:30]!r}"
             if line["first"] < 0:  # blank: it keeps a line's height
                 if abs(line["height"] - line["lineHeight"]) > 1 and line["height"] > 0:
-                    problems.append(f"{where} pre {n}: a blank line is {line['height']}px")
+                    problems.append(f"{what} (blank) is {line['height']}px high")
                 continue
-            # The first row keeps the line's indentation, every further row starts right
-            # of the line's first non-space character.
-            indent = indent_columns(line["text"])
-            expected = pre["contentLeft"] + indent * line["charWidth"]
+            expected = pre["contentLeft"] + indent_columns(line["text"]) * col
             if abs(line["firstLeft"] - expected) > 1:
-                problems.append(
-                    f"{where} pre {n}: {line['text'][:30]!r} starts at {line['firstLeft']:.1f}, "
-                    f"not {expected:.1f}"
-                )
+                problems.append(f"{what} starts at {line['firstLeft']:.1f}, not {expected:.1f}")
+            # Its text starts on its own first row, never one row down under the spaces.
+            if line["firstTop"] - line["top"] > line["lineHeight"] / 2:
+                problems.append(f"{what} starts a row down")
             rows = line["rows"]
             wrapped += len(rows) > 1
-            problems.extend(
-                f"{where} pre {n}: {line['text'][:30]!r} continues at {left:.1f}, not right "
-                f"of {line['firstLeft']:.1f}"
-                for left in rows[1:]
-                if left <= line["firstLeft"] + 0.5
-            )
+            right = pre["contentLeft"] + pre["contentWidth"]
+            for left in rows[1:]:
+                if left <= line["firstLeft"] + 0.5:
+                    problems.append(f"{what} continues at {left:.1f}, not right of its text")
+                if right - left < 8 * ch - 1:
+                    problems.append(f"{what} continues at {left:.1f}, with under 8 columns")
     return problems, wrapped
 
 
@@ -194,6 +215,52 @@ def test_wrapped_code_hangs_under_its_own_line(
     assert problems == []
     # Not vacuous: long lines did wrap (many on a phone, the longest even on a desktop).
     assert wrapped >= (20 if view.startswith("phone") else 5)
+
+
+# Lines that wrap badly on a 360-px phone: a first word too long for the row after its
+# indent (the issue's `self.items.move_to_end(key)` after an `if`), long identifiers, tabs,
+# wide characters (CJK, emoji); and a block whose deepest lines go past the row.
+NESTED = """\
+class LRU:
+    def get(self, key):
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+    a_very_long_identifier_without_any_place_to_break_it_at_all = 1
+\tif err := m.store.Load(ctx, feature, &m.baseline); err != nil {
+\t\treturn_value_with_a_long_name = fmt.Errorf("x")
+  \tmixed = 1  # a space, then a tab
+        名前 = "日本語の文字列はとても長いのでこの行は折り返されるはずです、まだ続きます"
+        rockets = "🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀🚀"
+"""
+DEEP = """\
+def outer():
+                        deeply_nested_call_with_a_long_name(argument_one, argument_two)
+                              x = compute(alpha, beta, gamma, delta)
+                                    y = z
+\t\t\t\t\t\t\ttabbed_deep = 1
+    back = 1
+"""
+
+
+@pytest.mark.parametrize("view", ["phone-light", "desktop-light"])
+@pytest.mark.parametrize("language", ["python", ""])
+def test_awkward_lines_never_look_nested(card_page: CardPage, view: str, language: str) -> None:
+    """On a 360-px phone (AnkiDroid's page) and a desktop: every code line's text starts on
+    its own first row at its indent, every continuation starts right of that line's first
+    character with room to read, and selecting a block gives its source exactly."""
+    (note, *_) = notes_for(run_load([str(CONTENT)]))
+    answer = "".join(f"Code:\n\n```{language}\n{code}```\n\n" for code in (NESTED, DEEP))
+    notetype = note_type()
+    back = card_view(notetype, replace(note, question=replace(note.question, answer=answer))).back
+    card_page.show(view_document(f"<style>{notetype.css}</style>{back}", view), VIEWS[view][0])
+    pres = card_page.page.evaluate(CODE_LINES_JS)
+    problems, wrapped = hang_problems(pres, view)
+    assert problems == []
+    assert wrapped >= (8 if view.startswith("phone") else 0)
+    for index, code in enumerate((NESTED, DEEP)):
+        assert card_page.page.evaluate(SELECT_JS, [index, None, None]) == code.removesuffix("\n")
+        assert pres[index]["innerText"] == code
 
 
 def test_copying_code_gives_the_source(
