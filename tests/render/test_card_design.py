@@ -182,3 +182,13 @@ def test_readme_shows_the_screenshots() -> None:
             assert height >= 2 * screen["height"] or "desktop" in shot
         else:
             assert width * screen["height"] == height * screen["width"]
+
+
+def test_card_design_shows_each_app_s_themes() -> None:
+    """docs/card-design.md shows the rich card as each view of the tests shows it (AnkiDroid
+    light, Dark and Black; Anki desktop light and dark), from files the script writes."""
+    page = (ROOT / "docs" / "card-design.md").read_text(encoding="utf-8")
+    shots = re.findall(r"\]\((screenshots/rich-[\w-]+\.png)\)", page)
+    assert shots == [f"screenshots/rich-{view}.png" for view in VIEWS]
+    for shot in shots:
+        assert (ROOT / "docs" / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
