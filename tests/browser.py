@@ -195,6 +195,8 @@ def card_document(
     app's default night theme: Black on AnkiDroid), typeset by MathJax with Anki's own
     configuration when ``mathjax``."""
     theme = theme or ("light" if not night else "dark" if desktop else "black")
+    if mathjax:
+        aqt_web_file("js/mathjax.js")  # skips (fails in CI) here when the wheel is missing
     mathjax_tags = (
         f'<script src="{ANKI_MATHJAX_CONFIG_URL}"></script>'
         f'<script src="{MATHJAX_URL}tex-chtml-full.js"></script>'
