@@ -1,12 +1,15 @@
 """Photograph cards for the README: one card of the shipped bank on a phone, front and back,
-light and dark; and the back of the rich example (math, code, a table, a diagram) on a phone
-and a desktop, light and dark, with Anki's MathJax typesetting it.
+light and dark; and the back of the rich example (math, code, a table, a diagram) in
+AnkiDroid's card page on a phone (light, Dark, Black) and in Anki desktop's reviewer (light,
+dark), with Anki's MathJax, configured as Anki configures it, typesetting it.
 
 The card goes the real way: content/ is built into a package, a fresh Anki collection
 (Anki's own backend, the ``anki`` package) imports it and renders the card, and Debian's
-headless Chromium shows that HTML at 360x740, wrapped as the Anki apps wrap it. So the
-pictures change exactly when the cards do. Needs the test extras and /usr/bin/chromium
-(``./scripts/test`` sets both up):
+headless Chromium shows that HTML at 360x740 or 1280x800 in the page the app shows it in
+(tests/browser.py: AnkiDroid's body classes and page rules, desktop's CSS from the aqt
+wheel), so the pictures show the apps' own backgrounds and change exactly when the cards
+do. Needs the test extras, /usr/bin/chromium, MathJax and the aqt wheel in .cache/
+(``./scripts/test`` sets them up):
 
     .venv/bin/python scripts/screenshots.py            # -> docs/screenshots/*.png
 """
@@ -24,12 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import (  # noqa: E402
-    DESKTOP,
-    PHONE,
+    VIEWS,
     CardPage,
-    card_document,
     launch_chromium,
+    missing_aqt,
     missing_mathjax,
+    view_document,
 )
 
 DEFAULT_CARD = "secure-ml-pipelines-model"
@@ -67,37 +70,43 @@ def rendered_card(
         col.close()
 
 
+# Each picture: (file name, which card, view in tests/browser.py VIEWS). "dark" on a phone is
+# AnkiDroid's Dark theme; its Black theme (its default at night) is "black".
+SHOTS = [
+    *(
+        (f"{side}-{theme}", side, f"phone-{theme}")
+        for side in ("front", "back")
+        for theme in ("light", "dark")
+    ),
+    *((f"rich-phone-{theme}", "rich", f"phone-{theme}") for theme in ("light", "dark", "black")),
+    *((f"rich-desktop-{theme}", "rich", f"desktop-{theme}") for theme in ("light", "dark")),
+]
+
+
 def main() -> None:
-    """Write front/back x light/dark PNGs of one card on a phone."""
+    """Write the PNGs of ``SHOTS``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--card", default=DEFAULT_CARD, help="question id to photograph")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="folder for the PNGs")
     args = parser.parse_args()
-    reason = missing_mathjax()
+    reason = missing_mathjax() or missing_aqt()
     if reason is not None:
         sys.exit(f"scripts/screenshots.py: {reason}")
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as tmp2:
         front, back, _ = rendered_card(args.card, Path(tmp))
         _, rich_back, rich_media = rendered_card(RICH_CARD, Path(tmp2), RICH_SOURCE)
+    cards = {"front": (front, {}), "back": (back, {}), "rich": (rich_back, rich_media)}
     args.output.mkdir(parents=True, exist_ok=True)
-    shots: list[tuple[str, str, dict[str, int], dict[str, bytes]]] = [
-        (f"{side}-{{theme}}", html, PHONE, {}) for side, html in (("front", front), ("back", back))
-    ]
-    shots += [
-        ("rich-phone-{theme}", rich_back, PHONE, rich_media),
-        ("rich-desktop-{theme}", rich_back, DESKTOP, rich_media),
-    ]
     with launch_chromium() as browser:
         page = CardPage(browser, device_scale_factor=2)
-        for name, html, viewport, media in shots:
-            for theme in ("light", "dark"):
-                document = card_document(html, night=theme == "dark", mathjax=True)
-                page.show(document, viewport, media)
-                target = args.output / f"{name.format(theme=theme)}.png"
-                page.page.screenshot(
-                    path=str(target), animations="disabled", caret="hide", full_page=bool(media)
-                )
-                print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+        for name, card, view in SHOTS:
+            html, media = cards[card]
+            page.show(view_document(html, view, mathjax=True), VIEWS[view][0], media)
+            target = args.output / f"{name}.png"
+            page.page.screenshot(
+                path=str(target), animations="disabled", caret="hide", full_page=bool(media)
+            )
+            print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
         page.close()
 
 

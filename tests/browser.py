@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-from exporter.render.mathjax import ANKI_OPTIONS
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium tries to reach Google at every start.
@@ -29,7 +30,6 @@ LAUNCH_ARGS = [
 ]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
-NIGHT_CLASSES = "nightMode night_mode"  # what Anki desktop and AnkiDroid add in night mode
 PAGE_URL = "http://card.test/"
 # MathJax 3, as Anki desktop and AnkiDroid ship it, installed from npm by scripts/test and
 # served to the page from disk under this prefix (nothing leaves the machine).
@@ -39,10 +39,14 @@ MATHJAX_DIR = Path(
         Path(__file__).resolve().parent.parent / ".cache/mathjax/node_modules/mathjax/es5",
     )
 )
-MATHJAX_URL = PAGE_URL + "_mathjax/"
-# Anki's reviewer configuration: \(…\) inline, \[…\] display, no $ and no escapes (the
-# preview page typesets with the same).
-MATHJAX_CONFIG = f"window.MathJax = {ANKI_OPTIONS};"
+# Where the Anki apps load MathJax from: their configuration (``js/mathjax.js``, read from
+# the aqt wheel) names this folder, so the page loads it from here, served from disk.
+MATHJAX_URL = PAGE_URL + "_anki/js/vendor/mathjax/"
+ANKI_MATHJAX_CONFIG_URL = PAGE_URL + "_anki/js/mathjax.js"
+# Anki desktop's own web files (its MathJax configuration, its reviewer's CSS), read at test
+# time from the aqt wheel of the same version as the anki pin. aqt needs PyQt6 and Qt
+# WebEngine, so it is not installed: ./scripts/test downloads the wheel alone into .cache/aqt.
+AQT_DIR = Path(os.environ.get("AQT_DIR", Path(__file__).resolve().parent.parent / ".cache/aqt"))
 
 
 def missing_browser() -> str | None:
@@ -91,19 +95,143 @@ def need_mathjax() -> None:
         pytest.skip(reason)
 
 
-def card_document(anki_html: str, *, night: bool, mathjax: bool = False) -> str:
-    """Card HTML from Anki's backend, wrapped as the Anki apps wrap it in their web view
-    (with their MathJax when ``mathjax``)."""
-    classes = "card card1" + (f" {NIGHT_CLASSES}" if night else "")
-    scripts = (
-        f'<script>{MATHJAX_CONFIG}</script><script src="{MATHJAX_URL}tex-chtml-full.js"></script>'
+def aqt_wheel() -> Path:
+    """The aqt wheel that goes with the installed anki (same version)."""
+    return AQT_DIR / f"aqt-{version('anki')}-py3-none-any.whl"
+
+
+def missing_aqt() -> str | None:
+    """Why Anki desktop's web files cannot be read here, or ``None`` when they can."""
+    if not aqt_wheel().is_file():
+        return f"{aqt_wheel()} not found (./scripts/test downloads it from PyPI)"
+    return None
+
+
+def need_aqt() -> None:
+    """Skip a test that needs Anki desktop's web files when the aqt wheel is missing; fail
+    it in CI, where ./scripts/test downloads the wheel."""
+    import pytest
+
+    reason = missing_aqt()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@cache
+def aqt_web_file(name: str) -> str:
+    """One of Anki desktop's web files (``js/mathjax.js``, ``css/reviewer.css``, …), from
+    the aqt wheel's ``_aqt/data/web/``."""
+    need_aqt()
+    with zipfile.ZipFile(aqt_wheel()) as wheel:
+        return wheel.read(f"_aqt/data/web/{name}").decode("utf-8")
+
+
+# The themes of each app, by the classes its card page's <body> gets. AnkiDroid
+# (CardAppearance.getCssClasses, 2.23): night themes add "night_mode nightMode", its Dark
+# theme also "ankidroid_dark_mode"; Black is its default night theme. Anki desktop
+# (aqt/theme.py body_classes_for_card_ord): "isLin" (or isWin/isMac), "nightMode night_mode"
+# at night, "fancy" unless minimalist mode.
+ANKIDROID_THEMES = {
+    "light": "",
+    "dark": " night_mode nightMode ankidroid_dark_mode",
+    "black": " night_mode nightMode",
+}
+DESKTOP_THEMES = {"light": " isLin fancy", "dark": " isLin nightMode night_mode fancy"}
+# The page rules of AnkiDroid's card page that reach a card (flashcard.css, as of 2.23.3 and
+# 2.24), written here from what they do: no margin on the body, 0.5 em around the content,
+# and in night mode white text on black, on #303030 in the Dark theme. They outrank a card's
+# `.card` rule (one class and a type selector against one class).
+ANKIDROID_CSS = """
+body { margin: 0; padding: 0; overflow-wrap: break-word; }
+li { text-align: start; }
+pre { text-align: left; }
+body.night_mode { color: white; background-color: black; }
+body.ankidroid_dark_mode { background-color: #303030; }
+#content { margin: 0.5em; }
+.mathjax-needs-to-render { visibility: hidden; }
+"""
+# What Anki desktop's webview adds between webview.css and reviewer.css (aqt/webview.py
+# standard_css): the window colour on the body (webview.css defines --canvas per theme).
+DESKTOP_CSS = "body { zoom: 1; background-color: var(--canvas); }"
+# How both apps typeset once the card is in the page (AnkiDroid's card.js, desktop's
+# reviewer.js): after MathJax's startup, the card's element only. Then the fonts MathJax asked
+# for have to arrive before anything is measured.
+TYPESET_JS = """() => MathJax.startup.promise
+  .then(() => (MathJax.typesetClear(), MathJax.typesetPromise([document.getElementById("qa")])))
+  .then(() => document.body.classList.remove("mathjax-needs-to-render"))
+  .then(() => document.fonts.ready)"""
+
+
+# The views every card is checked in: AnkiDroid's page on a 360-px phone in its light, Dark
+# and Black themes, and Anki desktop's reviewer at 1280 px, light and dark.
+VIEWS: dict[str, tuple[dict[str, int], bool, str]] = {
+    "phone-light": (PHONE, False, "light"),
+    "phone-dark": (PHONE, False, "dark"),
+    "phone-black": (PHONE, False, "black"),
+    "desktop-light": (DESKTOP, True, "light"),
+    "desktop-dark": (DESKTOP, True, "dark"),
+}
+
+
+def view_document(anki_html: str, view: str, *, mathjax: bool = False) -> str:
+    """``card_document`` for one of ``VIEWS`` (its viewport is ``VIEWS[view][0]``)."""
+    _, desktop, theme = VIEWS[view]
+    return card_document(anki_html, theme=theme, desktop=desktop, mathjax=mathjax)
+
+
+def card_document(
+    anki_html: str,
+    *,
+    night: bool = False,
+    theme: str | None = None,
+    desktop: bool = False,
+    mathjax: bool = False,
+) -> str:
+    """Card HTML from Anki's backend in the page an Anki app shows it in: AnkiDroid's card
+    page (``desktop`` false) or Anki desktop's reviewer, with the app's body classes and
+    page CSS, in ``theme`` ("light", "dark", AnkiDroid's "black"; ``night`` alone picks the
+    app's default night theme: Black on AnkiDroid), typeset by MathJax with Anki's own
+    configuration when ``mathjax``."""
+    theme = theme or ("light" if not night else "dark" if desktop else "black")
+    if mathjax:
+        aqt_web_file("js/mathjax.js")  # skips (fails in CI) here when the wheel is missing
+    mathjax_tags = (
+        f'<script src="{ANKI_MATHJAX_CONFIG_URL}"></script>'
+        f'<script src="{MATHJAX_URL}tex-chtml-full.js"></script>'
         if mathjax
         else ""
     )
+    if desktop:
+        night_root = theme != "light"
+        css = "".join(
+            f"<style>{text}</style>"
+            for text in (
+                aqt_web_file("css/webview.css"),
+                DESKTOP_CSS,
+                aqt_web_file("css/reviewer.css"),
+            )
+        )
+        return (
+            f'<!doctype html><html class="{"night-mode" if night_root else ""}" dir="ltr" '
+            f'data-bs-theme="{"dark" if night_root else "light"}"><head><title>Anki</title>'
+            f'<meta charset="utf-8">{css}{mathjax_tags}</head>'
+            f'<body class="card card1{DESKTOP_THEMES[theme]}">'
+            '<div id="_mark" hidden>&#x2605;</div><div id="_flag" hidden>&#x2691;</div>'
+            f'<div id="qa" dir="auto">{anki_html}</div></body></html>'
+        )
+    # AnkiDroid's card_template.html has no viewport tag: its WebView (wide viewport off, the
+    # default) lays the page out at the screen's width, as this Chromium does at 360 px.
+    classes = (
+        "card card1" + ANKIDROID_THEMES[theme] + (" mathjax-needs-to-render" if mathjax else "")
+    )
     return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'{scripts}</head><body class="{classes}">{anki_html}</body></html>'
+        '<!doctype html><html class="mobile android linux js"><head>'
+        '<title>AnkiDroid Flashcard</title><meta charset="utf-8">'
+        f"<style>{ANKIDROID_CSS}</style>{mathjax_tags}</head>"
+        f'<body class="{classes}"><div id="content"><div id="qa">{anki_html}</div></div>'
+        "</body></html>"
     )
 
 
@@ -127,6 +255,9 @@ class CardPage:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self._html)
         elif url.startswith(MATHJAX_URL) and ".." not in url:
             route.fulfill(path=str(MATHJAX_DIR / url[len(MATHJAX_URL) :].split("?")[0]))
+        elif url == ANKI_MATHJAX_CONFIG_URL:
+            body = aqt_web_file("js/mathjax.js")
+            route.fulfill(status=200, content_type="text/javascript", body=body)
         elif url.startswith(PAGE_URL) and url[len(PAGE_URL) :] in self.media:
             name = url[len(PAGE_URL) :]
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -148,7 +279,7 @@ class CardPage:
         self.requests.clear()
         self.page.goto(PAGE_URL, wait_until="load")
         if MATHJAX_URL in html:
-            self._typeset()
+            self.page.evaluate(TYPESET_JS)
         self.page.evaluate(
             "() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))"
         )
@@ -162,7 +293,7 @@ class CardPage:
 
     def outside_requests(self) -> list[str]:
         """Requests other than the page, its media and the local MathJax."""
-        local = [PAGE_URL, *(PAGE_URL + name for name in self.media)]
+        local = [PAGE_URL, ANKI_MATHJAX_CONFIG_URL, *(PAGE_URL + name for name in self.media)]
         return [u for u in self.requests if u not in local and not u.startswith(MATHJAX_URL)]
 
     def open_file(self, path: Path, viewport: dict[str, int]) -> None:
@@ -261,19 +392,21 @@ CODE_LINES_JS = """
   const style = getComputedStyle(pre);
   const contentLeft = pre.getBoundingClientRect().left + pre.clientLeft
     + parseFloat(style.paddingLeft);
+  const contentWidth = pre.clientWidth - parseFloat(style.paddingLeft)
+    - parseFloat(style.paddingRight);
   const lines = Array.from(pre.querySelectorAll(".iq-line"), (line) => {
     const lineHeight = parseFloat(getComputedStyle(line).lineHeight);
     const text = line.textContent;
     const first = text.search(/\\S/);
     const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
     const rows = [];
-    let index = 0, firstLeft = null, charWidth = null;
+    let index = 0, firstLeft = null, firstTop = null, charWidth = null;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (let i = 0; i < node.data.length; i++, index++) {
         const range = document.createRange();
         range.setStart(node, i); range.setEnd(node, i + 1);
         const box = range.getBoundingClientRect();
-        if (index === first) { firstLeft = box.left; charWidth = box.width; }
+        if (index === first) { firstLeft = box.left; firstTop = box.top; charWidth = box.width; }
         if (/\\s/.test(node.data[i])) continue;
         const row = rows[rows.length - 1];
         if (!row || box.top > row.top + lineHeight / 2) rows.push({top: box.top, left: box.left});
@@ -281,10 +414,11 @@ CODE_LINES_JS = """
       }
     }
     const box = line.getBoundingClientRect();
-    return {text, first, firstLeft, charWidth, rows: rows.map((r) => r.left),
+    return {text, first, firstLeft, firstTop, charWidth, rows: rows.map((r) => r.left),
             height: box.height, top: box.top, lineHeight};
   });
-  return {contentLeft, lines, scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth,
+  return {contentLeft, contentWidth, lines, scrollWidth: pre.scrollWidth,
+          clientWidth: pre.clientWidth,
           innerText: pre.innerText};
 })
 """

@@ -166,13 +166,15 @@ def code_block_html(source: str, language: str | None) -> str:
     long = len(source) > MAX_HIGHLIGHT_CHARS
     body = highlight(source, lang) if lang and not long else None
     name = html.escape(lang)
+    deepest = deepest_indent(source)
+    style = f' style="--iq-deepest:{deepest}"' if deepest else ""
     if body is not None:
         return (
-            f'<pre class="iq-code" data-lang="{name}"><code class="language-{name}">'
+            f'<pre class="iq-code" data-lang="{name}"{style}><code class="language-{name}">'
             f"{body}</code></pre>"
         )
     attrs = f' class="language-{name}"' if lang else ""
-    return f"<pre><code{attrs}>{_lines([(None, source)])}</code></pre>"
+    return f"<pre{style}><code{attrs}>{_lines([(None, source)])}</code></pre>"
 
 
 TAB_SIZE = 4  # as ``tab-size`` in the note type's CSS
@@ -193,36 +195,66 @@ def indent_columns(line: str) -> int:
     return 0
 
 
+def _indent(text: str) -> int:
+    """The ``--iq-indent`` of a source line: its indent in columns, for a line with a tab
+    rounded up so that its hang is a whole number of tab stops (the browser measures tab
+    stops from where continuations start, not from where the line does)."""
+    indent = indent_columns(text)
+    if "\t" in text:
+        indent += -(indent + HANG) % TAB_SIZE
+    return indent
+
+
+def deepest_indent(source: str) -> int:
+    """The largest ``--iq-indent`` of the lines of a code block: a block whose deepest line
+    would leave a phone too few columns draws every indent narrower (the CSS)."""
+    return max((_indent(line) for line in source.split("\n")), default=0)
+
+
+def _line_html(pieces: list[tuple[str | None, str]]) -> str:
+    """One source line's pieces of (class or None, text) as the HTML of its ``iq-line``
+    span. An indented line's indent and first word are one ``iq-lead`` span, which the CSS
+    lets break anywhere: a first word too long for the row after the indent then starts on
+    the line's own row instead of a row down."""
+    text = "".join(piece for _name, piece in pieces)
+    indent = _indent(text)
+    lead = len(text) - len(text.lstrip(" \t"))
+    if lead and lead < len(text):
+        while lead < len(text) and text[lead] not in " \t":
+            lead += 1
+    else:
+        lead = 0  # not indented, or blank: no lead
+    out: list[str] = []
+    offset = 0
+    for name, piece in pieces:
+        cuts = [piece]
+        if offset < lead < offset + len(piece):  # the lead ends inside this piece
+            cuts = [piece[: lead - offset], piece[lead - offset :]]
+        for cut in cuts:
+            if lead and offset == 0:
+                out.append('<span class="iq-lead">')
+            escaped = html.escape(cut, quote=False)
+            out.append(f'<span class="hl-{name}">{escaped}</span>' if name else escaped)
+            offset += len(cut)
+            if lead and offset == lead:
+                out.append("</span>")
+    style = f' style="--iq-indent:{indent}"' if indent else ""
+    return f'<span class="iq-line"{style}>{"".join(out)}</span>'
+
+
 def _lines(runs: Iterable[tuple[str | None, str]]) -> str:
     """Runs of (class or None, text) as escaped HTML, one ``iq-line`` span per source line;
     a token that spans lines is split, each part keeping its class. The newlines are kept
     between the spans; a last line without one gets none."""
     out: list[str] = []
-    parts: list[str] = []  # the current line's HTML
-    raw: list[str] = []  # and its text, for the indent
-
-    def end_line(newline: bool) -> None:
-        text = "".join(raw)
-        indent = indent_columns(text)
-        if "\t" in text:
-            # The browser measures tab stops from where continuations start, not from where
-            # the line does: keep that a whole number of tab stops from the line's start.
-            indent += -(indent + HANG) % TAB_SIZE
-        style = f' style="--iq-indent:{indent}"' if indent else ""
-        out.append(f'<span class="iq-line"{style}>{"".join(parts)}</span>')
-        if newline:
-            out.append("\n")
-        parts.clear()
-        raw.clear()
-
+    pieces: list[tuple[str | None, str]] = []  # the current line's
     for name, text in runs:
         for n, piece in enumerate(text.split("\n")):
             if n:
-                end_line(newline=True)
+                out.append(_line_html(pieces) + "\n")
+                pieces = []
             if piece:
-                escaped = html.escape(piece, quote=False)
-                parts.append(f'<span class="hl-{name}">{escaped}</span>' if name else escaped)
-                raw.append(piece)
-    if parts:
-        end_line(newline=False)
+                pieces.append((name, piece))
+    if pieces:
+        out.append(_line_html(pieces))
     return "".join(out)

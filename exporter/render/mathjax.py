@@ -13,16 +13,33 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 VERSION = "3.2.2"
 FOLDER = Path(__file__).with_name(f"mathjax-{VERSION}")
-# Anki's reviewer configuration: \(…\) inline, \[…\] display, no $ and no escapes, no menu.
-ANKI_OPTIONS = """{
-  tex: {inlineMath: [["\\\\(", "\\\\)"]], displayMath: [["\\\\[", "\\\\]"]],
-        processEscapes: false, processEnvironments: false},
-  options: {renderActions: {addMenu: []}},
-  startup: {typeset: true}
-}"""
+
+
+def anki_options() -> dict[str, Any]:
+    """MathJax's configuration as Anki 25.9 and 26.9 set it for their reviewer (and AnkiDroid,
+    which loads the same ``js/mathjax.js``): \\(…\\) inline (MathJax's default), \\[…\\]
+    display, no $, no escapes, environments or \\ref outside math, the ``noerrors`` and
+    ``mathtools`` extensions and not ``textmacros``. Where MathJax is loaded from and who
+    starts typesetting are the page's own (tests/render/test_preview.py compares the rest
+    with the aqt wheel's file)."""
+    packages = ["noerrors", "mathtools"]
+    return {
+        "tex": {
+            "displayMath": [["\\[", "\\]"]],
+            "processEscapes": False,
+            "processEnvironments": False,
+            "processRefs": False,
+            "packages": {"[+]": packages, "[-]": ["textmacros"]},
+        },
+        "loader": {"load": [f"[tex]/{name}" for name in packages]},
+        "startup": {"typeset": True},
+    }
+
+
 # A formula in card HTML, as Anki's MathJax finds it (not a literal one the author escaped).
 _FORMULA = re.compile(r'(?<!tex2jax_ignore">)\\[(\[]')
 
@@ -56,7 +73,7 @@ def page_config(selector: str) -> str:
     fetched from beside the script (the page may load nothing)."""
     return (
         f"var IQ_FONTS = {json.dumps(fonts(), sort_keys=True)};\n"
-        f"window.MathJax = {ANKI_OPTIONS};\n"
+        f"window.MathJax = {json.dumps(anki_options(), sort_keys=True)};\n"
         f"MathJax.startup.elements = {json.dumps([selector])};\n" + _READY
     )
 

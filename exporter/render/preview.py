@@ -62,9 +62,11 @@ def card_view(notetype: NoteType, note: NoteSpec) -> CardView:
 
 
 def card_frame(markup: str, *, qid: str, side: str) -> str:
-    """A card's markup in the element that stands in for Anki's ``<body class="card">``."""
+    """A card's markup in the elements that stand in for Anki's ``<body class="card">`` and
+    the two an app's card page puts around it (AnkiDroid's ``#content`` and ``#qa``)."""
     return (
-        f'<div class="card card1" data-card="{html.escape(qid)}" data-side="{side}">{markup}</div>'
+        f'<div class="card card1" data-card="{html.escape(qid)}" data-side="{side}">'
+        f'<div class="pv-content"><div class="pv-qa">{markup}</div></div></div>'
     )
 
 
@@ -118,6 +120,7 @@ def render_page(
         f"<title>{html.escape(title)}</title>",
         f'<style id="card-css">\n{notetype.css}</style>',
         f'<style id="page-css">{_PAGE_CSS}</style>',
+        f'<style id="app-css">{_APP_CSS}</style>',
     ]
     if math:
         parts += [
@@ -203,6 +206,19 @@ _PAGE_CSS = """
 .pv-screen { box-shadow: 0 0 0 1px #d0d7de; }
 .pv-dark .pv-screen { box-shadow: 0 0 0 1px #3d424a; }
 .pv-phone .pv-side { flex: 0 0 360px; max-width: 100%; }
+"""
+
+# What the apps' own page rules do to a card, so that a card here looks as it does there: at
+# phone width AnkiDroid's card page (0.5 em around the card; at night white text on black, its
+# default night theme), else Anki desktop's reviewer (at night its #2c2c2c window and #fcfcfc
+# text). Both align <pre> left and <li> to the start. tests/render/test_preview.py compares
+# every computed style with the card in AnkiDroid's page.
+_APP_CSS = """
+.pv-screen > .card.nightMode { background-color: #2c2c2c; color: #fcfcfc; }
+.pv-phone .pv-screen > .card.night_mode { background-color: black; color: white; }
+.pv-phone .pv-content { margin: 0.5em; }
+.pv-qa pre { text-align: left; }
+.pv-qa li { text-align: start; }
 """
 
 # Theme and width switches; remembered for the next visit where storage is allowed.

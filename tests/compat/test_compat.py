@@ -324,5 +324,21 @@ def test_math_and_highlighted_code_reach_the_card(
     assert r"\[ \sigma = \sqrt{1} = 1. \]" in math["answer"]
     assert r"\(E[X^2] = 5\)" in math["question"]
     code = cards["highlighted-code"]["answer"]
-    assert '<pre class="iq-code" data-lang="python">' in code
+    assert '<pre class="iq-code" data-lang="python" style="--iq-deepest:4">' in code
     assert '<span class="hl-k">def</span> <span class="hl-f">squares</span>' in code
+
+
+# The backend AnkiDroid embeds, from its gradle/libs.versions.toml (`ankiBackend =
+# '0.1.62-anki25.09.2'` from 2.23.0 through 2.23.3, '0.1.64-anki25.09.2' in 2.24.0).
+ANKIDROID_BACKENDS = {"2.23": "25.9.2", "2.24": "25.9.2"}
+
+
+def test_the_tier_covers_the_backend_ankidroid_embeds() -> None:
+    """AnkiDroid 2.23 and 2.24 run Anki 25.9.2's backend: the tier imports into it, and
+    the compatibility page names it."""
+    tested = {Version(v) for v in [*OLD, CURRENT]}
+    page = (ROOT / "docs" / "compatibility.md").read_text(encoding="utf-8")
+    for ankidroid, backend in ANKIDROID_BACKENDS.items():
+        assert Version(backend) in tested, f"AnkiDroid {ankidroid} embeds anki {backend}"
+        (row,) = [line for line in page.splitlines() if line.startswith(f"| {backend} |")]
+        assert f"{ankidroid}" in row.split("|")[2], row

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from browser import DESKTOP, PAGE_URL, PHONE, CardPage, card_document
+from browser import DESKTOP, PAGE_URL, PHONE, VIEWS, CardPage, card_document, view_document
 from exporter.pipeline import run_load
 from exporter.render.notes import notes_for
 from exporter.render.notetype import note_type
@@ -19,16 +19,16 @@ from helpers import CONTENT, ROOT, RenderedCard, problems_in
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 
 
-@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
-@pytest.mark.parametrize("size", list(VIEWPORTS))
+@pytest.mark.parametrize("view", list(VIEWS))
 def test_every_card_fits_and_reads_in_chromium(
-    anki_cards: list[RenderedCard], card_page: CardPage, size: str, night: bool
+    anki_cards: list[RenderedCard], card_page: CardPage, view: str
 ) -> None:
-    """No sideways scroll, AA contrast, a worded badge and no request, for every card side."""
+    """No sideways scroll, AA contrast, a worded badge and no request, for every card side,
+    in AnkiDroid's page (light, Dark, Black) and Anki desktop's reviewer (light, dark)."""
     problems: list[str] = []
     for card in anki_cards:
         for side, rendered in (("front", card.question), ("back", card.answer)):
-            card_page.show(card_document(rendered, night=night), VIEWPORTS[size])
+            card_page.show(view_document(rendered, view), VIEWS[view][0])
             where = f"{card.question_id} {side}"
             measured = card_page.measure()
             problems += problems_in(measured, where)
@@ -38,19 +38,43 @@ def test_every_card_fits_and_reads_in_chromium(
     assert problems == []
 
 
-def test_night_mode_has_its_own_palette(
+# What each view shows behind a card, and the card's text colour there.
+APP_BACKGROUNDS = {
+    "phone-light": "rgb(255, 255, 255)",
+    "phone-dark": "rgb(48, 48, 48)",  # AnkiDroid's Dark theme, #303030
+    "phone-black": "rgb(0, 0, 0)",  # AnkiDroid's Black theme (its default at night)
+    "desktop-light": "rgb(255, 255, 255)",
+    "desktop-dark": "rgb(44, 44, 44)",  # Anki desktop's --canvas, #2c2c2c
+}
+
+
+def test_night_cards_keep_the_app_s_background(
     anki_cards: list[RenderedCard], card_page: CardPage
 ) -> None:
-    """Both night-mode class spellings (desktop and AnkiDroid) switch to the dark palette."""
-    backgrounds = {}
-    for classes in ("", "nightMode", "night_mode"):
-        html = card_document(anki_cards[0].question, night=False).replace(
-            'class="card card1"', f'class="card card1 {classes}"'
+    """At night a card sits on the app's own background (AnkiDroid Dark and Black, Anki
+    desktop), with the card's palette for its text; a page without such a rule gets Anki
+    desktop's background from the card, whichever night class it sets."""
+    texts = {}
+    for view, background in APP_BACKGROUNDS.items():
+        card_page.show(view_document(anki_cards[0].question, view), VIEWS[view][0])
+        assert card_page.measure()["bodyBackground"] == background, view
+        texts[view] = card_page.page.evaluate(
+            "getComputedStyle(document.querySelector('.iq')).color"
         )
-        card_page.show(html, PHONE)
-        backgrounds[classes] = card_page.measure()["bodyBackground"]
-    assert backgrounds["nightMode"] == backgrounds["night_mode"] == "rgb(28, 29, 33)"
-    assert backgrounds[""] == "rgb(255, 255, 255)"
+    assert {texts[v] for v in VIEWS if v.endswith("light")} == {"rgb(31, 35, 40)"}
+    assert {texts[v] for v in VIEWS if not v.endswith("light")} == {"rgb(230, 232, 235)"}
+    bare = {}
+    for classes in ("", "nightMode", "night_mode"):
+        card_page.show(
+            f'<!doctype html><body class="card card1 {classes}">{anki_cards[0].question}</body>',
+            PHONE,
+        )
+        bare[classes] = card_page.measure()["bodyBackground"]
+    assert bare == {
+        "": "rgb(255, 255, 255)",
+        "nightMode": "rgb(44, 44, 44)",
+        "night_mode": "rgb(44, 44, 44)",
+    }
 
 
 def test_text_size_line_height_and_measure(
@@ -158,3 +182,13 @@ def test_readme_shows_the_screenshots() -> None:
             assert height >= 2 * screen["height"] or "desktop" in shot
         else:
             assert width * screen["height"] == height * screen["width"]
+
+
+def test_card_design_shows_each_app_s_themes() -> None:
+    """docs/card-design.md shows the rich card as each view of the tests shows it (AnkiDroid
+    light, Dark and Black; Anki desktop light and dark), from files the script writes."""
+    page = (ROOT / "docs" / "card-design.md").read_text(encoding="utf-8")
+    shots = re.findall(r"\]\((screenshots/rich-[\w-]+\.png)\)", page)
+    assert shots == [f"screenshots/rich-{view}.png" for view in VIEWS]
+    for shot in shots:
+        assert (ROOT / "docs" / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

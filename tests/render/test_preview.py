@@ -18,6 +18,7 @@ from browser import (
     MATHJAX_DIR,
     PHONE,
     CardPage,
+    aqt_web_file,
     card_document,
     missing_mathjax,
     need_mathjax,
@@ -123,7 +124,7 @@ def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> No
     )
     assert night
     dark = page.evaluate("getComputedStyle(document.querySelector('.card')).backgroundColor")
-    assert (light, dark) == ("rgb(255, 255, 255)", "rgb(28, 29, 33)")
+    assert (light, dark) == ("rgb(255, 255, 255)", "rgb(0, 0, 0)")  # AnkiDroid's Black
     assert problems_in(card_page.measure(), "preview night phone") == []
     page.click("#pv-theme")
     assert page.evaluate("document.querySelector('.card').className") == "card card1"
@@ -197,8 +198,10 @@ STYLES_JS = """
     for (const name of style) out[name] = style.getPropertyValue(name);
     return out;
   };
+  // The app's wrappers (#content, #qa) are classed pv-content, pv-qa in the preview.
+  const classes = (e) => (e.getAttribute("class") || "").replace(/\\bpv-(content|qa)\\b/, "");
   const tag = (e) => (e === card ? "card" : e.tagName.toLowerCase())
-    + (e.className ? "." + e.getAttribute("class") : "");
+    + (e !== card && classes(e) ? "." + classes(e) : "");
   if (full) return full.map((i) => [tag(elements[i]), values(elements[i])]);
   return elements.map((e) => {
     let hash = 2166136261;
@@ -315,6 +318,23 @@ def test_preview_typesets_formulas_offline(card_page: CardPage, example_preview:
     assert typeset[3] >= 3  # MathJax's main, italic and size fonts, from data: URIs
     assert "Formulas are typeset by MathJax 3.2.2" in page_html
     assert problems_in(card_page.measure(), "preview with math") == []
+
+
+def configured_mathjax(card_page: CardPage, script: str) -> Any:
+    """``window.MathJax`` (as JSON: no functions) once ``script`` has run in a blank page."""
+    card_page.show(f"<!doctype html><script>{script}</script>", PHONE)
+    return card_page.page.evaluate("() => JSON.parse(JSON.stringify(window.MathJax))")
+
+
+def test_preview_configures_mathjax_as_anki_does(card_page: CardPage) -> None:
+    """The preview typesets with the TeX options and extensions of Anki's own MathJax
+    configuration (``js/mathjax.js`` of the aqt wheel, which AnkiDroid loads too): only
+    where MathJax is loaded from and who starts typesetting differ."""
+    anki = configured_mathjax(card_page, aqt_web_file("js/mathjax.js"))
+    ours = configured_mathjax(card_page, mathjax.page_config(".card"))
+    assert ours["tex"] == anki["tex"]
+    assert ours["loader"]["load"] == anki["loader"]["load"]
+    assert anki["tex"]["packages"]["[-]"] == ["textmacros"]  # not vacuous
 
 
 def test_a_page_without_math_carries_no_mathjax(preview_file: Path) -> None:

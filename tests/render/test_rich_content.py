@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from browser import DESKTOP, PHONE, CardPage, card_document, need_mathjax
+from browser import VIEWS, CardPage, need_mathjax, view_document
 from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS
 from exporter.markup.markdown import scan, to_html
 from helpers import EPOCH, ROOT, Anki, RenderedCard, problems_in, rendered_cards, run_cli, write
@@ -117,7 +117,7 @@ def test_math_code_and_image_reach_real_anki(anki: Anki, tmp_path: Path) -> None
     assert "\\(0.25\\)" in back
     assert "\\(PSI\\)" in card.question()
     assert "costs $5 and $10 a day, or $20." in back
-    assert '<pre class="iq-code" data-lang="python">' in back
+    assert '<pre class="iq-code" data-lang="python" style="--iq-deepest:4">' in back
     assert '<span class="hl-k">def</span> <span class="hl-f">psi</span>' in back
     assert '<span class="hl-b">zip</span>' in back
     # Anki's own renderer found the media reference (what "Check Media" relies on).
@@ -305,26 +305,25 @@ def rich_cards(
     return cards, media
 
 
-@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
-@pytest.mark.parametrize("size", ["phone", "desktop"])
+@pytest.mark.parametrize("view", list(VIEWS))
 def test_rich_cards_typeset_and_fit_in_chromium(
     rich_cards: tuple[list[RenderedCard], dict[str, bytes]],
     card_page: CardPage,
-    size: str,
-    night: bool,
+    view: str,
 ) -> None:
-    """With Anki's MathJax really typesetting: every formula renders (no TeX error), the card
-    never scrolls sideways, code tokens and text keep AA contrast, images load inside the
-    card's width, and nothing is fetched from outside."""
+    """With Anki's MathJax really typesetting (Anki's own configuration, in each app's page):
+    every formula renders (no TeX error), the card never scrolls sideways, code tokens and
+    text keep AA contrast, images load inside the card's width, and nothing is fetched from
+    outside."""
     need_mathjax()
     cards, media = rich_cards
-    viewport = {"phone": PHONE, "desktop": DESKTOP}[size]
+    viewport = VIEWS[view][0]
     problems: list[str] = []
     token_classes: set[str] = set()
     for card in cards:
         for side, rendered in (("front", card.question), ("back", card.answer)):
             where = f"{card.question_id} {side}"
-            card_page.show(card_document(rendered, night=night, mathjax=True), viewport, media)
+            card_page.show(view_document(rendered, view, mathjax=True), viewport, media)
             measured = card_page.measure()
             problems += problems_in(measured, where)
             token_classes |= {t["cls"] for t in measured["texts"] if t["cls"].startswith("hl-")}
