@@ -5,6 +5,7 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,8 +22,10 @@ from helpers import (
     DECK,
     EPOCH,
     TARGET,
+    TERMINAL_CONTROLS,
     Anki,
     add_own_note,
+    assert_terminal_safe,
     build_deck,
     copy_content,
     edit_answer,
@@ -341,6 +344,37 @@ def test_deck_names_are_searched_literally(tmp_path: Path, anki: Anki) -> None:
         result = push(url, odd, out=tmp_path / "odd.apkg")
     assert imported(result).endswith("1 note of this package, 1 added, 0 updated, 0 unchanged.")
     assert "No longer in the bank" not in result.stdout
+
+
+def test_what_anki_answers_reaches_the_terminal_escaped(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A note in the bank's deck whose ID field carries terminal control sequences: push
+    names it escaped; so does `pull --from-anki`, which refuses it in one line."""
+    url, _ = addon
+    folder = make_bank(tmp_path / "content", [question("one"), question("two")]).parent
+    imported(push(url, folder, out=tmp_path / "deck.apkg"))
+    nid = anki.note_by_id_field("two").id
+    fields = anki.col.db.scalar("select flds from notes where id = ?", nid).split("\x1f")
+    fields[4] = f"x{TERMINAL_CONTROLS}"  # as a crafted import leaves it (the editor strips C0)
+    anki.col.db.execute("update notes set flds = ? where id = ?", "\x1f".join(fields), nid)
+    result = push(url, folder, out=tmp_path / "deck.apkg")
+    assert result.exit_code == 0, result.stderr
+    assert_terminal_safe(result.stdout_bytes, result.stderr_bytes)
+    assert "No longer in the bank: 1 note in Anki (x\\x1b]0;owned\\x07" in result.stdout
+    pulled = pull_from_anki(url, folder, out=tmp_path / "deck.apkg")
+    assert_terminal_safe(pulled.stdout_bytes, pulled.stderr_bytes)
+    assert "x\\x1b]0;owned\\x07" in pulled.stdout + pulled.stderr
+
+
+def test_an_error_anki_reports_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    """An error message from the other end (echoing whatever it was sent) is one line,
+    escaped."""
+    reply = json.dumps({"result": None, "error": f"no deck{TERMINAL_CONTROLS}"}).encode()
+    with serving(answering(200, reply)) as url:
+        line = failed_push(tmp_path, url)
+    assert_terminal_safe(line)
+    assert "no deck\\x1b]0;owned\\x07" in line
 
 
 # --- When Anki cannot be asked: one line saying what to do, exit 1, the package kept ---
