@@ -40,12 +40,14 @@ class Address:
 
 def parse_address(text: str) -> Address:
     """``text`` as an address; ``AnkiError`` unless it is an ``http://`` (or ``https://``)
-    URL with a host, an optional port (default 8765) and path, and nothing else."""
+    URL with a host, an optional port (default 8765) and path, and nothing else. The
+    message quotes the address ``redacted``: whatever it held, no key is repeated."""
     try:
         parts = urlsplit(text.strip())
         port = parts.port
-    except ValueError as exc:
-        raise _bad_url(text, str(exc)) from None
+    except ValueError as exc:  # its words may quote the text: said in ours
+        why = "the port must be a number up to 65535" if "Port" in str(exc) else "not a URL"
+        raise _bad_url(text, why) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _bad_url(text, "expected http://HOST:PORT, e.g. " + DEFAULT_URL)
     if parts.username is not None or parts.password is not None:
@@ -56,4 +58,22 @@ def parse_address(text: str) -> Address:
 
 
 def _bad_url(text: str, why: str) -> AnkiError:
-    return AnkiError(f"the Anki address {text!r} is not usable: {why}", code="anki-url-invalid")
+    return AnkiError(
+        f"the Anki address {redacted(text)!r} is not usable: {why}", code="anki-url-invalid"
+    )
+
+
+def redacted(text: str) -> str:
+    """``text`` as a message may show it: a user and password (all before the last ``@``
+    of the part before any ``?`` or ``#``), and a query or fragment, each shown as ``***``.
+    Cut by plain string search, so a text no URL parser reads is redacted too."""
+    text = text.strip()
+    cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=-1)
+    if cut >= 0:
+        text = text[: cut + 1] + "***"
+    head = text if cut < 0 else text[:cut]
+    at = head.rfind("@")
+    if at >= 0:
+        start = head.find("://") + 3 if "://" in head[:at] else 0
+        text = text[:start] + "***" + text[at:]
+    return text

@@ -178,7 +178,7 @@ class Client:
         error = reply["error"]
         if error is None:
             return reply["result"]
-        message = " ".join(str(error).split())[:300]
+        message = " ".join(self.unquoted(str(error)).split())[:300]
         if message == _NO_KEY:
             raise self._key_error()
         if message == _UNSUPPORTED:
@@ -190,6 +190,14 @@ class Client:
                 code="anki-failed",
             )
         raise AnkiError(f"Anki could not {action}: {message}", code="anki-failed")
+
+    def unquoted(self, text: str) -> str:
+        """``text`` (an answer's words, which may quote the request) without the key."""
+        if not self.key:
+            return text
+        for form in (self.key, json.dumps(self.key, ensure_ascii=False)[1:-1]):
+            text = text.replace(form, "***")
+        return text
 
     def _key_error(self) -> AnkiError:
         if self.key:

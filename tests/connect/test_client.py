@@ -90,7 +90,7 @@ def test_addresses(url: str, loopback: bool, shown: str) -> None:
         ("http://", "expected http://HOST:PORT"),
         ("http://me:pw@127.0.0.1", "a user or password in the address is never sent"),
         ("http://127.0.0.1:8765/?x=1", "an address with '?' or '#'"),
-        ("http://127.0.0.1:99999", "out of range"),
+        ("http://127.0.0.1:99999", "the port must be a number up to 65535"),
     ],
 )
 def test_addresses_refused(url: str, why: str) -> None:

@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from ankiconnect_server import Settings, ankiconnect, answering, own_env, serving
+from ankiconnect_server import (
+    QuietHandler,
+    Settings,
+    ankiconnect,
+    answering,
+    own_env,
+    serving,
+)
 from exporter.connect.client import Client
 from exporter.connect.push import REMOVED_TAG
 from exporter.errors import AnkiError
@@ -399,6 +406,61 @@ def failed_push(tmp_path: Path, url: str, *extra: str) -> str:
     twin = build_deck(folder, output=tmp_path / "twin" / "deck.apkg", fresh=True)
     assert out.read_bytes() == twin.output.read_bytes()
     return line
+
+
+SECRET = "S3cr3tK3y"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://u:{SECRET}@127.0.0.1:9/",
+        f"http://{SECRET}@127.0.0.1:9/",
+        f"http://u:{SECRET}/x@127.0.0.1:9/",
+        f"http://127.0.0.1:9/?key={SECRET}",
+        f"http://127.0.0.1:9/#{SECRET}",
+        f"http://u:{SECRET}@127.0.0.1:99999/",
+        f"http://u:{SECRET}@[::1/",
+        f"ftp://u:{SECRET}@127.0.0.1/?k={SECRET}",
+        f"u:{SECRET}@127.0.0.1:9",
+    ],
+)
+@pytest.mark.parametrize("command", ["push", "pull"])
+def test_an_address_is_refused_without_repeating_its_secret(
+    tmp_path: Path, url: str, command: str
+) -> None:
+    """INTERVIEW_DECK_ANKI_URL with a user and password, a query or a fragment (where keys
+    and tokens go), parseable or not: refused in one line that names the address with
+    those parts left out."""
+    folder = make_bank(tmp_path / "content").parent
+    args = ["pull", "--from-anki"] if command == "pull" else ["push"]
+    env = {"INTERVIEW_DECK_ANKI_URL": url}
+    result = run_cli([*args, folder, "-o", tmp_path / "deck.apkg"], env=env)
+    line = one_error(result)
+    assert SECRET not in result.stdout + result.stderr
+    assert "the Anki address '" in line
+    assert "***" in line
+
+
+def test_the_key_is_never_repeated(tmp_path: Path) -> None:
+    """An answer that quotes the request (a proxy, a debugging server) shows the key left
+    out; a key that is not text (bytes that are not UTF-8) is one line, not a traceback."""
+
+    class Echo(QuietHandler):
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            self.answer(200, json.dumps({"result": None, "error": f"bad: {sent}"}).encode())
+
+    with serving(Echo) as url:
+        line = failed_push(tmp_path / "echo", url, "--anki-key", SECRET)
+    assert SECRET not in line
+    assert '"key": "***"' in line
+    folder = make_bank(tmp_path / "content").parent
+    env = {"INTERVIEW_DECK_ANKI_KEY": SECRET + "\udcff"}
+    result = push("http://127.0.0.1:9", folder, out=tmp_path / "deck.apkg", env=env)
+    line = one_error(result)
+    assert SECRET not in result.stdout + result.stderr
+    assert "INTERVIEW_DECK_ANKI_KEY" in line
 
 
 def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
