@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 
-from ankiconnect_server import QuietHandler, Settings, ankiconnect, answering, own_env, serving
+from ankiconnect_server import (
+    DRIPS,
+    QuietHandler,
+    Settings,
+    ankiconnect,
+    answering,
+    dripping,
+    own_env,
+    serving,
+)
 from exporter.cli.ankiconnect import client_for
 from exporter.connect.address import DEFAULT_URL, Address, parse_address
 from exporter.connect.client import Client
@@ -202,9 +211,9 @@ def test_answers_that_are_not_ankiconnect(status: int, body: bytes, expected: st
     assert f"answered 'version' {expected}, not as AnkiConnect does" in message
 
 
-def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, str]:
-    """``code_of`` a loopback port whose one connection ``serve`` handles: the port, the
-    code and the message."""
+def one_connection(serve: Callable[[socket.socket], None], **options: Any) -> tuple[int, str, str]:
+    """``code_of`` a loopback port whose one connection ``serve`` handles (the client made
+    with ``options``): the port, the code and the message."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
@@ -218,9 +227,22 @@ def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, st
 
         thread = threading.Thread(target=accept)
         thread.start()
-        code, message = code_of(f"http://127.0.0.1:{port}")
+        code, message = code_of(f"http://127.0.0.1:{port}", **options)
         thread.join()
     return port, code, message
+
+
+@pytest.mark.parametrize("where", sorted(DRIPS))
+def test_the_timeout_bounds_the_whole_request(where: str) -> None:
+    """An answer that trickles in (its status line, headers, a chunk-size line or the
+    chunks, a byte at a time, each read well within the timeout) ends at the request's
+    timeout, which counts from connecting to the last byte of the body."""
+    start, drip = DRIPS[where]
+    _, code, message = one_connection(dripping(start, drip), timeout=0.5)
+    assert code == "anki-timeout", message
+    assert message.endswith(
+        "did not answer 'version' within 0.5 s: is a dialog open in Anki? Close it and try again"
+    )
 
 
 def test_garbage_that_is_not_http() -> None:

@@ -5,6 +5,7 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,11 +16,14 @@ import pytest
 from click.testing import Result
 
 from ankiconnect_server import (
+    DRIPS,
     QuietHandler,
     Settings,
     ankiconnect,
     answering,
+    dripping,
     own_env,
+    raw_serving,
     serving,
 )
 from exporter.connect.client import Client
@@ -461,6 +465,34 @@ def test_the_key_is_never_repeated(tmp_path: Path) -> None:
     line = one_error(result)
     assert SECRET not in result.stdout + result.stderr
     assert "INTERVIEW_DECK_ANKI_KEY" in line
+
+
+@pytest.mark.parametrize("where", sorted(DRIPS))
+@pytest.mark.parametrize("command", ["push", "pull"])
+def test_an_answer_that_trickles_in_ends_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, command: str
+) -> None:
+    """Something on the AnkiConnect port that sends its answer a byte at a time (status
+    line, headers, a chunk size or the chunks): push and pull --from-anki end at the
+    request's timeout (made short here) with one line, exit 1."""
+    import exporter.cli.ankiconnect as ankiconnect_cli
+
+    made = ankiconnect_cli.client_for
+
+    def quick(url: str, key: str | None) -> Client:
+        return dataclasses.replace(made(url, key), timeout=1.0)
+
+    monkeypatch.setattr(ankiconnect_cli, "client_for", quick)
+    with raw_serving(dripping(*DRIPS[where])) as url:
+        if command == "push":
+            line = failed_push(tmp_path, url)
+        else:
+            folder = make_bank(tmp_path / "content").parent
+            line = one_error(pull_from_anki(url, folder, out=tmp_path / "deck.apkg"))
+    assert line == (
+        f"error: Anki at {url} did not answer 'requestPermission' within 1 s: is a dialog "
+        "open in Anki? Close it and try again"
+    )
 
 
 def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:
