@@ -27,15 +27,37 @@ class Address:
 
     @property
     def loopback(self) -> bool:
-        """True when the host is this machine (``localhost`` or a loopback address)."""
-        if self.host.lower().rstrip(".") == "localhost":
+        """True when the host is this machine: ``localhost`` (with or without its trailing
+        dot), or an address that connects here, read as the resolver reads it (``127.1``,
+        ``2130706433``, ``0.0.0.0``, ``::1``, ``::``, ``::ffff:127.0.0.1``)."""
+        host = self.host.lower()
+        if host.removesuffix(".") == "localhost":
             return True
-        try:
-            import ipaddress  # here: the command line names DEFAULT_URL at every start
+        import ipaddress  # here: the command line names DEFAULT_URL at every start
 
-            return ipaddress.ip_address(self.host).is_loopback
+        try:
+            ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
         except ValueError:
-            return False
+            packed = _inet_aton(host)
+            if packed is None:
+                return False  # a name: only localhost is known to be here without asking
+            ip = ipaddress.IPv4Address(packed)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return ip.is_loopback or ip.is_unspecified
+
+
+def _inet_aton(host: str) -> bytes | None:
+    """The IPv4 address of a numeric host in the forms the resolver also takes (``127.1``,
+    ``0x7f.1``, ``017700000001``), else ``None`` (a name)."""
+    import socket
+
+    if not host or host.strip("0123456789abcdefx.") or host.endswith("."):
+        return None
+    try:
+        return socket.inet_aton(host)
+    except OSError:
+        return None
 
 
 def parse_address(text: str) -> Address:

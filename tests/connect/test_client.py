@@ -109,6 +109,52 @@ def test_addresses_refused(url: str, why: str) -> None:
     assert caught.value.code == "anki-url-invalid"
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.1",
+        "127.0.0.2",
+        "0.0.0.0",
+        "0",
+        "2130706433",
+        "0x7f.1",
+        "0177.0.0.1",
+        "localhost.",
+        "LocalHost",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "[::]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:2]",
+    ],
+)
+def test_every_spelling_of_this_machine_is_this_machine(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loopback is told by parsing the address as the resolver does (short and numeric
+    IPv4 forms, IPv4-mapped IPv6, the unspecified address, a trailing dot), not by its
+    spelling: no false 'not on this machine' note."""
+    assert parse_address(f"http://{host}:8765").loopback
+    client_for(f"http://{host}:8765", None)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "128.0.0.1",
+        "10.1",
+        "[::2]",
+        "[::ffff:10.0.0.1]",
+        "localhost.example.org",
+        "127.0.0.1.nip.io",
+    ],
+)
+def test_other_machines_stay_other_machines(host: str) -> None:
+    """Addresses that only look like this machine's are not loopback."""
+    assert not parse_address(f"http://{host}:8765").loopback
+
+
 def test_another_machine_is_named_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     """An address that is not this machine works only when named, and is said (nothing is
     sent yet: making the client connects to nothing)."""
