@@ -268,7 +268,7 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     running Anki); with ``apply``, write the edits into the YAML."""
     from exporter.authoring.pull import plan_pull
     from exporter.authoring.pull_write import changes, shown
-    from exporter.connect.push import bank_decks, exported_notes
+    from exporter.connect.push import bank_decks, exported_notes, moved_away
     from exporter.reading.exports import read_export
 
     notes = read_export(request.export) if anki is None else ()
@@ -279,7 +279,7 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     history = read_history(history_path)
     if anki is not None:
         anki.connect()
-        notes = exported_notes(anki, bank_decks(bank, history))
+        notes = exported_notes(anki, bank_decks(bank), moved_away(bank, history))
     found = plan_pull(
         bank,
         sources.files,

@@ -64,6 +64,8 @@ class Settings:
     missing: frozenset[str] = frozenset()  # actions this release does not have
     note_mod: bool = True  # notesInfo reports each note's mod (releases since 2023)
     asked: list[str] = field(default_factory=list)  # every action, in order
+    searches: list[str] = field(default_factory=list)  # every findNotes query, in order
+    exported: list[str] = field(default_factory=list)  # every deck exportPackage was asked
     paths: list[tuple[str, int]] = field(default_factory=list)  # (path, its folder's mode)
     synced: int = 0
 
@@ -106,6 +108,7 @@ class AnkiConnect:
         return [d.name for d in self.col.decks.all_names_and_ids()]
 
     def act_findNotes(self, query: str | None = None) -> list[int]:
+        self.settings.searches.append(query or "")
         return [] if query is None else [int(n) for n in self.col.find_notes(query)]
 
     def act_notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
@@ -141,6 +144,7 @@ class AnkiConnect:
         return True
 
     def act_exportPackage(self, deck: str, path: str, includeSched: bool = False) -> bool:
+        self.settings.exported.append(deck)
         found = self.col.decks.by_name(deck)
         if found is None:
             return False

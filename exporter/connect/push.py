@@ -11,7 +11,7 @@ the import, ``deliver`` tells what Anki now holds: each note added, updated or u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,8 @@ from exporter.connect.collection import (
     export_deck,
     import_package,
     note_ids,
+    notes_info,
+    question_note_ids,
     suspend,
     sync,
     tag,
@@ -76,13 +78,38 @@ class Pushed:
     look: Look = field(default_factory=lambda: Look(()))
 
 
-def bank_decks(bank: Bank, history: History | None) -> set[str]:
-    """The decks the bank builds, and the decks its last build put notes in (Anki keeps a
-    note's cards where they are when its question moves to another deck)."""
-    decks = {f.deck for f in bank.files}
-    if history is not None:
-        decks |= {s.deck for s in history.notes.values() if s.deck}
-    return decks
+def bank_decks(bank: Bank) -> set[str]:
+    """The decks the bank builds: the only decks push and pull look into as a whole (and
+    so the only ones ``--prune`` acts in), whatever a build history names."""
+    return {f.deck for f in bank.files}
+
+
+def moved_away(bank: Bank, history: History | None) -> dict[str, tuple[str, ...]]:
+    """The bank's questions its last build put in a deck it no longer builds, by that deck
+    (Anki keeps a note's cards where they are when its question moves to another deck)."""
+    own = [d.lower() for d in bank_decks(bank)]
+    away: dict[str, list[str]] = {}
+    for q in bank.questions:
+        stamp = history.notes.get(q.id) if history is not None else None
+        if stamp is None or not stamp.deck:
+            continue
+        deck = stamp.deck.lower()
+        if not any(deck == d or deck.startswith(d + "::") for d in own):
+            away.setdefault(stamp.deck, []).append(q.id)
+    return {deck: tuple(ids) for deck, ids in away.items()}
+
+
+def held_notes(client: Client, bank: Bank, history: History | None) -> tuple[AnkiNote, ...]:
+    """Our note type's notes in the decks the bank builds, and the notes of the questions
+    ``moved_away`` (found by their ID field, no deck named: a history cannot make push look
+    into a deck of the user's), by note id."""
+    notes = {n.id: n for n in bank_notes(client, bank_decks(bank))}
+    away = {q for ids in moved_away(bank, history).values() for q in ids}
+    if away:
+        for n in notes_info(client, question_note_ids(client, away)):
+            if n.question_id in away:
+                notes.setdefault(n.id, n)
+    return tuple(notes[i] for i in sorted(notes))
 
 
 def by_question(notes: Iterable[AnkiNote], history: History | None) -> dict[str, AnkiNote]:
@@ -106,7 +133,7 @@ def look(
 ) -> Look:
     """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
     imported, told from the build history as it stands (the last build)."""
-    notes = bank_notes(client, bank_decks(bank, history))
+    notes = held_notes(client, bank, history)
     held = by_question(notes, history)
     kept: list[Edited] = []
     conflicts: list[Edited] = []
@@ -177,7 +204,7 @@ def deliver(
     """Import ``package`` into Anki, restore the notes of questions back in the bank, prune
     (``prune``) and sync (``and_sync``); what Anki then holds of the ``selected`` questions."""
     import_package(client, package)
-    after = bank_notes(client, bank_decks(bank, history))
+    after = held_notes(client, bank, history)
     held = by_question(after, history)
     old = {n.id: n for n in before.notes}
     added: list[str] = []
@@ -224,11 +251,20 @@ def roots(decks: Iterable[str]) -> list[str]:
     return [d for d in names if not any(d.lower().startswith(o.lower() + "::") for o in names)]
 
 
-def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, ...]:
+def exported_notes(
+    client: Client, decks: Iterable[str], away: Mapping[str, Sequence[str]] | None = None
+) -> tuple[ExportedNote, ...]:
     """The notes of our note type in ``decks``, as exports made by Anki itself
     (``exportPackage`` with scheduling, one per deck, into a private temp folder removed
-    afterwards) read them; ``AnkiError`` when Anki holds none of them."""
+    afterwards) read them; and from each deck of ``away`` (questions by the deck their
+    last build put them in), only the notes of those questions, the deck exported only
+    when it holds one. ``AnkiError`` when Anki holds none of them."""
     wanted = [d for d in roots(decks) if note_ids(client, [d])]
+    only: dict[str, set[str]] = {}  # a deck of ``away``: the questions taken from it
+    for deck, ids in sorted((away or {}).items()):
+        if question_note_ids(client, ids, deck):
+            wanted.append(deck)
+            only[deck] = set(ids)
     if not wanted:
         shown = ", ".join(roots(decks))
         raise AnkiError(
@@ -249,5 +285,6 @@ def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, 
                     code="anki-failed",
                 )
             for note in read_export(path):
-                notes.setdefault(note.id, note)
+                if deck not in only or note.question_id in only[deck]:
+                    notes.setdefault(note.id, note)
     return tuple(notes[i] for i in sorted(notes))

@@ -282,6 +282,77 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     assert len(anki.notes()) == 2
 
 
+def test_prune_keeps_to_the_decks_the_bank_builds(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A committed history that names another deck (the user's Default, holding notes of
+    our note type that this bank does not build, one with an ID, one without): push
+    --prune and pull --from-anki never search or export that deck, nor suspend, tag, list
+    or pull what is there."""
+    url, settings = addon
+    folder = make_bank(tmp_path / "content", [question("one"), question("two")]).parent
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    add_own_note(anki, "Default")
+    add_own_note(anki, "Default")
+    theirs, mine = (anki.col.get_note(n) for n in anki.col.find_notes("deck:Default"))
+    theirs["ID"] = "their-question"
+    anki.col.update_note(theirs)
+    history = out.with_name("deck.lock.json")
+    data = json.loads(history.read_text())
+    data["notes"]["one"]["deck"] = "Default"
+    history.write_text(json.dumps(data))
+    settings.searches.clear()
+
+    pruned = push(url, folder, "--prune", out=out, epoch=REBUILT_AT)
+    assert imported(pruned).endswith("2 notes of this package, 0 added, 0 updated, 2 unchanged.")
+    assert "their-question" not in pruned.stdout
+    assert "Written in Anki" not in pruned.stdout
+    for note in (theirs, mine):
+        note.load()
+        assert REMOVED_TAG not in note.tags
+        assert [c.queue for c in note.cards()] != [-1]
+    assert settings.searches
+    assert not [q for q in settings.searches if "Default" in q]
+
+    history.write_text(json.dumps(data))  # as the push rewrote it: the crafted one again
+    pulled = pull_from_anki(url, folder, "--add-new", out=out)
+    assert "their-question" not in pulled.stdout + pulled.stderr
+    assert "new in Anki" not in pulled.stdout
+    assert "Default" not in settings.exported
+    asked = [q for q in settings.searches if "Default" in q]
+    assert asked == ['"note:Interview Question*" "deck:Default" ("ID:one")']  # its own only
+
+
+def test_a_question_moved_to_another_deck_is_still_found(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A question whose role file now names another deck: Anki keeps its cards in the old
+    one, where push (by the question's ID) and pull --from-anki (in that deck, its
+    questions only) still find the note; nothing else of that deck is looked at."""
+    url, settings = addon
+    folder = tmp_path / "content"
+    make_bank(folder, [question("one"), question("two")], deck="Old")
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    add_own_note(anki, "Old")  # a note the user wrote there: not this bank's any more
+    make_bank(folder, [question("one"), question("two")], deck="New")
+    settings.searches.clear()
+    moved = push(url, folder, "--prune", out=out, epoch=REBUILT_AT)
+    assert "it holds 2 notes of this package, 0 added, 2 updated" in imported(moved)
+    assert "Not in the bank's decks" not in moved.stdout
+    assert "Written in Anki" not in moved.stdout
+    assert not [q for q in settings.searches if "Old" in q]
+    data = json.loads(out.with_name("deck.lock.json").read_text())
+    data["notes"]["one"]["deck"] = "Old"  # as the build before this one left it
+    out.with_name("deck.lock.json").write_text(json.dumps(data))
+    edit_in_anki(anki, "one", "Edited in Anki.", at=REBUILT_AT + 60)
+    pulled = pull_from_anki(url, folder, "--add-new", out=out)
+    assert "'one': answer edited in Anki" in pulled.stdout
+    assert "new in Anki" not in pulled.stdout
+    assert settings.exported[-1] == "Old"
+
+
 def test_sync_asks_anki_to_sync(tmp_path: Path, anki: Anki, addon: tuple[str, Settings]) -> None:
     """`--sync` asks Anki to sync with AnkiWeb once the import is done."""
     url, settings = addon
