@@ -252,8 +252,12 @@ class _Connection(http.client.HTTPConnection):
         if self.https:
             import ssl  # here: AnkiConnect itself speaks plain http
 
-            sock.settimeout(_left(self.deadline))  # the handshake as a whole, by CPython
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            try:
+                sock.settimeout(_left(self.deadline))  # the handshake as a whole, by CPython
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
         self.sock = cast("socket.socket", _Bounded(sock, self.deadline))
 
     def _reach(self) -> socket.socket:
