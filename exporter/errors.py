@@ -204,6 +204,7 @@ CODES: dict[str, str] = {
     "content-not-owned": "pull --apply: a content file to write is another user's.",
     # A running Anki through AnkiConnect (push, pull --from-anki)
     "anki-url-invalid": "--anki-url / INTERVIEW_DECK_ANKI_URL is not an http:// address.",
+    "anki-key-invalid": "--anki-key / INTERVIEW_DECK_ANKI_KEY is not text (not UTF-8).",
     "anki-unreachable": "Nothing answers there: Anki is not running, or has no AnkiConnect.",
     "anki-timeout": "Anki did not answer in time (a dialog open in Anki?).",
     "anki-not-ankiconnect": "Something answers at the address, but not as AnkiConnect does.",

@@ -156,15 +156,21 @@ def display(name: str) -> str:
         return name
     out = []
     for ch in name:
-        if "\udc80" <= ch <= "\udcff":  # a byte that was not UTF-8 (surrogateescape)
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        elif ch == "'" or ch == "\\":
+        if ch == "'" or ch == "\\":
             out.append("\\" + ch)
         elif ch.isprintable():
             out.append(ch)
         else:
-            out.append(ascii(ch)[1:-1])
+            out.append(escape_char(ch))
     return "'" + "".join(out) + "'"
+
+
+def escape_char(ch: str) -> str:
+    """How a message writes a character it must not show as is: ``\\xNN`` for a byte that
+    was not UTF-8 (a surrogate escape), else Python's escape (``\\x1b``, ``\\u202e``)."""
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ascii(ch)[1:-1]
 
 
 def staging_prefix(final: Path) -> str:

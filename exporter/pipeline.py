@@ -292,7 +292,7 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     history is the one beside the package that stamped the export's notes."""
     from exporter.authoring.pull import best_histories, plan_pull
     from exporter.authoring.pull_write import changes, shown
-    from exporter.connect.push import bank_decks, exported_notes
+    from exporter.connect.push import bank_decks, exported_notes, moved_away
     from exporter.reading.exports import read_export
 
     notes = read_export(request.export) if anki is None else ()
@@ -308,10 +308,13 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     if anki is not None:
         anki.connect()
         ids = {q.id for q in bank.questions}
-        decks = bank_decks(bank, history).union(
-            *(bank_decks(bank, h) for _p, h in candidates if not ids.isdisjoint(h.notes))
+        away: dict[str, set[str]] = {}
+        for known in [history, *(h for _p, h in candidates if not ids.isdisjoint(h.notes))]:
+            for deck, moved in moved_away(bank, known).items():
+                away.setdefault(deck, set()).update(moved)
+        notes = exported_notes(
+            anki, bank_decks(bank), {d: tuple(sorted(q)) for d, q in away.items()}
         )
-        notes = exported_notes(anki, decks)
     found_history: Path | None = None
     fitting: tuple[Path, ...] = ()
     best = best_histories(notes, candidates)

@@ -39,9 +39,11 @@ import contextlib
 import importlib
 import json
 import os
+import socket
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -77,6 +79,8 @@ class Settings:
     release: str = field(default_factory=lambda: _default_release[0])  # one of RELEASES
     note_mod: bool | None = None  # notesInfo reports each note's mod (None: as the release)
     asked: list[str] = field(default_factory=list)  # every action, in order
+    searches: list[str] = field(default_factory=list)  # every findNotes query, in order
+    exported: list[str] = field(default_factory=list)  # every deck exportPackage was asked
     paths: list[tuple[str, int]] = field(default_factory=list)  # (path, its folder's mode)
     synced: int = 0
 
@@ -124,6 +128,7 @@ class AnkiConnect:
         return [d.name for d in self.col.decks.all_names_and_ids()]
 
     def act_findNotes(self, query: str | None = None) -> list[int]:
+        self.settings.searches.append(query or "")
         return [] if query is None else [int(n) for n in self.col.find_notes(query)]
 
     def act_notesInfo(self, notes: list[int]) -> list[dict[str, Any]]:
@@ -160,6 +165,7 @@ class AnkiConnect:
         return True
 
     def act_exportPackage(self, deck: str, path: str, includeSched: bool = False) -> bool:
+        self.settings.exported.append(deck)
         found = self.col.decks.by_name(deck)
         if found is None:
             return False
@@ -298,3 +304,68 @@ def own_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TMPDIR", str(temp))
     monkeypatch.setattr(tempfile, "tempdir", None)
     return temp
+
+
+DRIPS = {
+    # the status line, then the headers one byte at a time, never ending
+    "headers": (b"HTTP/1.1 200 OK\r\n", b"X" * 500),
+    # a chunked answer whose first chunk-size line never ends
+    "chunk-size": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"0" * 500),
+    # a chunked answer of one-byte chunks, never the last
+    "chunks": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"1\r\n \r\n" * 100,
+    ),
+    # a status line that never ends
+    "status": (b"", b"HTTP/1.1 200 OK " + b"x" * 500),
+}
+
+
+def dripping(start: bytes, drip: bytes) -> Callable[[socket.socket], None]:
+    """A server that sends ``start``, then ``drip`` a byte every 20 ms, each byte well
+    within any read timeout, until the client hangs up (a client that does not is told by
+    the drip running out, in about ten seconds: the test then fails, never hangs)."""
+
+    def serve(conn: socket.socket) -> None:
+        conn.recv(65536)
+        try:
+            conn.sendall(start)
+            for i in range(len(drip)):
+                conn.sendall(drip[i : i + 1])
+                with contextlib.suppress(BlockingIOError):
+                    if conn.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b"":
+                        return  # the client closed
+                time.sleep(0.02)
+        except OSError:
+            return  # the client gave up, as it should
+
+    return serve
+
+
+@contextlib.contextmanager
+def raw_serving(serve: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A loopback port whose connections ``serve`` handles, one at a time, in a thread (no
+    HTTP server in between: it may send anything, as slowly as it likes); its URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.05)
+    done = threading.Event()
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                serve(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        done.set()
+        thread.join()
+        listener.close()

@@ -615,3 +615,23 @@ def install_plugin_lexer(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (info / "entry_points.txt").write_text("[pygments.lexers]\nmylang = mylang_lexer:MyLexer\n")
     monkeypatch.syspath_prepend(str(site))
     clear_lexer_caches()
+
+
+# What a hostile package or answer puts in a name to take over a terminal: an OSC title and
+# clipboard write (OSC 52), a screen clear, BEL, a C1 CSI, bidi overrides and isolates, DEL,
+# a carriage return and a line break (which fake a line of output). No whitespace that
+# ``str.split`` splits on but CR/LF, so a tag stays one tag.
+TERMINAL_CONTROLS = (
+    "\x1b]0;owned\x07\x1b]52;c;b3duZWQ=\x07\x1b[2J\x9b31m\u202e\u2066\x7f\x08\u200f\r\nfake "
+)
+
+
+def assert_terminal_safe(*outputs: str | bytes) -> None:
+    """Nothing in ``outputs`` a terminal acts on or hides: every character is printable, a
+    line break or a tab (C0 and C1 controls, DEL and bidi controls shown as escapes)."""
+    for output in outputs:
+        text = output.decode("utf-8", "surrogateescape") if isinstance(output, bytes) else output
+        bad = sorted({ch for ch in text if not ch.isprintable() and ch not in "\n\t"})
+        assert not bad, f"control characters reach the terminal: {bad!r} in {text!r}"
+        faked = [line for line in text.splitlines() if line.startswith("fake ")]
+        assert not faked, f"a name's line break made a line of output: {text!r}"

@@ -11,6 +11,7 @@ import click
 
 from exporter.cli.terminal import say
 from exporter.connect.address import DEFAULT_URL
+from exporter.errors import AnkiError
 
 if TYPE_CHECKING:
     from exporter.cli.report import Report
@@ -49,6 +50,12 @@ def client_for(url: str, key: str | None) -> Client:
     from exporter.connect.client import Client
 
     address = parse_address(url)
+    if key and not key.isprintable():  # bytes that are not UTF-8, or a line break: never sent
+        raise AnkiError(
+            f"the API key given (--anki-key / {KEY_ENV}) is not text: it holds a control "
+            "character or bytes that are not UTF-8; copy it again from AnkiConnect's config",
+            code="anki-key-invalid",
+        )
     if not address.loopback:
         say(
             f"note: Anki at {address} is not on this machine: it reads and writes package "

@@ -346,17 +346,14 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
       interview-deck stats
       interview-deck stats --json
     """
-    import json
-
+    from exporter.cli.formats import json_lines
     from exporter.content.stats import stats_for, table
     from exporter.pipeline import run_load
 
     with terminal_hooks("Reading questions") as hooks:
         numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
-    if as_json:
-        say(json.dumps(numbers.as_json(), indent=2, ensure_ascii=False))
-    else:
-        say(table(numbers))
+    for line in json_lines(numbers.as_json()) if as_json else table(numbers).split("\n"):
+        say(line)
 
 
 @cli.command("import-text")

@@ -20,6 +20,24 @@ FORMATS: tuple[Format, ...] = ("text", "json", "github")
 Problem = ContentError | ContentWarning
 
 
+def json_lines(value: Any) -> tuple[str, ...]:
+    """``value`` as indented JSON, line by line, with every character a terminal would act
+    on (C0 and C1 controls, DEL, bidi controls) in JSON's own ``\\uXXXX`` escapes: the
+    terminal shows them as text, and the JSON still reads back to the same strings."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
+    return tuple(text.split("\n"))
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def as_dict(problem: Problem) -> dict[str, Any]:
     """One problem or warning as JSON: where (``null`` line/column: the file as a whole)."""
     column = problem.column if isinstance(problem, ContentError) else 0
@@ -74,9 +92,7 @@ def formatted(
             "warnings": records,
             "summary": summary,
         }
-        return Report(
-            out=(json.dumps(body, indent=2, ensure_ascii=False),), exit_code=report.exit_code
-        )
+        return Report(out=json_lines(body), exit_code=report.exit_code)
     lines = [_annotation("error", p) for p in problems]
     lines += [_annotation("warning", w) for w in records]
     return Report(out=(*lines, *summary), exit_code=report.exit_code)
@@ -142,4 +158,4 @@ def diff_output(fmt: Format, old: str, new: str, found: PackageDiff, *, exit_cod
         "moved": [{"id": m.key, "from": m.old_deck, "to": m.new_deck} for m in found.moved],
         "unchanged": found.unchanged,
     }
-    return Report(out=(json.dumps(body, indent=2, ensure_ascii=False),), exit_code=report.exit_code)
+    return Report(out=json_lines(body), exit_code=report.exit_code)

@@ -51,11 +51,11 @@ def schema() -> None:
     Example:
       interview-deck schema > docs/content.schema.json
     """
-    import json
-
+    from exporter.cli.formats import json_lines
     from exporter.content.spec import json_schema
 
-    say(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    for line in json_lines(json_schema()):
+        say(line)
 
 
 @click.command()

@@ -1,7 +1,9 @@
 """What the command line prints: reports (results on stdout, diagnostics on stderr) and,
 for people at a terminal, progress while a large bank is read. Part of the command-line
-layer (it prints, with click). A character the terminal cannot show is escaped, never a
-crash after the work is done."""
+layer (it prints, with click). Every line goes out through ``say``, the one place that
+escapes what a terminal would act on (escape sequences, C0 and C1 controls, bidi controls:
+a package's or an answer's names can hold any of them) and what its encoding cannot show,
+never a crash after the work is done."""
 
 from __future__ import annotations
 
@@ -21,8 +23,22 @@ PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is nea
 PROGRESS_MIN_QUESTIONS = 800
 
 
+def visible(line: str) -> str:
+    """``line`` with every character that is not printable (but a tab) written as an escape,
+    as file names are shown (``exporter.files.escape_char``): ``\\x1b``, ``\\x9b``,
+    ``\\u202e``, ``\\n``."""
+    if line.isprintable():
+        return line
+    from exporter.files import escape_char  # here: most lines never need it
+
+    return "".join(ch if ch.isprintable() or ch == "\t" else escape_char(ch) for ch in line)
+
+
 def say(line: str, *, err: bool = False) -> None:
-    """Print one line; what the stream's encoding cannot hold is written as escapes."""
+    """Print one line, shown ``visible``: a line break inside it is shown as ``\\n``, not
+    taken (say each line of a longer text by itself); what the stream's encoding cannot
+    hold is written as escapes."""
+    line = visible(line)
     try:
         click.echo(line, err=err)
     except UnicodeEncodeError:

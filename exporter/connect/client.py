@@ -12,11 +12,13 @@ line says what to do.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from exporter.connect.address import Address
 from exporter.errors import AnkiError
@@ -93,16 +95,12 @@ class Client:
         return self._result(action, status, data)
 
     def _post(self, body: bytes, action: str, timeout: float) -> tuple[int, bytes]:
-        """One POST, within ``timeout`` seconds in all; the status and at most the cap."""
+        """One POST, within ``timeout`` seconds in all (connecting, sending, the status
+        line, the headers and the body); the status and at most the cap."""
         address = self.address
-        deadline = time.monotonic() + timeout
-        kind = (
-            http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
-        )
-        conn = kind(address.host, address.port, timeout=timeout)
+        conn = _Connection(address, time.monotonic() + timeout)
+        response: http.client.HTTPResponse | None = None
         try:
-            conn.connect()
-            sock = conn.sock  # kept: http.client lets go of it once the answer says "close"
             conn.request(
                 "POST",
                 address.path,
@@ -116,10 +114,6 @@ class Client:
             chunks: list[bytes] = []
             total = 0
             while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError
-                sock.settimeout(left)
                 chunk = response.read1(min(1 << 16, self.answer_cap + 1 - total))
                 if not chunk:
                     break
@@ -155,6 +149,8 @@ class Client:
                 code="anki-unreachable",
             ) from None
         finally:
+            if response is not None:
+                response.close()  # an answer that ends with the connection holds its socket
             conn.close()
 
     def _result(self, action: str, status: int, data: bytes) -> object:
@@ -178,7 +174,7 @@ class Client:
         error = reply["error"]
         if error is None:
             return reply["result"]
-        message = " ".join(str(error).split())[:300]
+        message = " ".join(self.unquoted(str(error)).split())[:300]
         if message == _NO_KEY:
             raise self._key_error()
         if message == _UNSUPPORTED:
@@ -190,6 +186,14 @@ class Client:
                 code="anki-failed",
             )
         raise AnkiError(f"Anki could not {action}: {message}", code="anki-failed")
+
+    def unquoted(self, text: str) -> str:
+        """``text`` (an answer's words, which may quote the request) without the key."""
+        if not self.key:
+            return text
+        for form in (self.key, json.dumps(self.key, ensure_ascii=False)[1:-1]):
+            text = text.replace(form, "***")
+        return text
 
     def _key_error(self) -> AnkiError:
         if self.key:
@@ -226,3 +230,114 @@ class Client:
             f"Anki's answer to '{action}' is over {limit}; refused",
             code="anki-answer-too-large",
         )
+
+
+class _Connection(http.client.HTTPConnection):
+    """An HTTP(S) connection to ``address`` whose every step, from connecting to the last
+    byte of the answer, ends by ``deadline`` (a ``time.monotonic`` value): each connect,
+    send and receive is given the time left, so an answer that trickles in a byte at a
+    time (status line, headers, chunk sizes or body) is a ``TimeoutError`` at the
+    deadline, not a read that never ends. http.client still speaks HTTP; only its socket
+    is ours, made in ``connect`` (as a subclass for another transport does)."""
+
+    def __init__(self, address: Address, deadline: float) -> None:
+        super().__init__(address.host, address.port)
+        self.https = address.scheme == "https"
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        """Connect (each of the host's addresses in turn, within the time left), for
+        https with the TLS handshake, and hand http.client the bounded socket."""
+        sock = self._reach()
+        if self.https:
+            import ssl  # here: AnkiConnect itself speaks plain http
+
+            try:
+                sock.settimeout(_left(self.deadline))  # the handshake as a whole, by CPython
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = cast("socket.socket", _Bounded(sock, self.deadline))
+
+    def _reach(self) -> socket.socket:
+        error: OSError = ConnectionRefusedError(f"{self.host} has no address")
+        for family, kind, proto, _, where in socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM
+        ):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(_left(self.deadline))
+                sock.connect(where)
+            except OSError as exc:
+                sock.close()
+                if isinstance(exc, TimeoutError):
+                    raise
+                error = exc
+                continue
+            return sock
+        raise error
+
+
+def _left(deadline: float) -> float:
+    """The seconds left until ``deadline``; ``TimeoutError`` once none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+class _Bounded:
+    """The part of a socket http.client uses (``sendall``, ``makefile``, ``close``), each
+    send and receive given the time left until ``deadline``. As a socket does, it stays
+    open while a file made from it is (http.client closes the connection before reading
+    an answer that ends with it)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.files = 0
+        self.closed = False
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            self.sock.settimeout(_left(self.deadline))
+            view = view[self.sock.send(view) :]
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        assert mode == "rb"  # http.client reads answers only
+        self.files += 1
+        return io.BufferedReader(_Reader(self))
+
+    def recv_into(self, buffer: memoryview) -> int:
+        self.sock.settimeout(_left(self.deadline))
+        return self.sock.recv_into(buffer)
+
+    def close(self, *, file: bool = False) -> None:
+        """Close (``file``: a file made from it is closed); the socket once both are."""
+        if file:
+            self.files -= 1
+        else:
+            self.closed = True
+        if self.closed and not self.files:
+            self.sock.close()
+
+
+class _Reader(io.RawIOBase):
+    """The answer's bytes as a raw stream, for http.client's buffered reads."""
+
+    def __init__(self, sock: _Bounded) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._sock.recv_into(memoryview(buffer).cast("B"))
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sock.close(file=True)
+        super().close()

@@ -59,12 +59,34 @@ def bank_query(decks: Iterable[str]) -> str:
     return f'"note:{search_text(MODEL_NAME)}*" ({wanted})'
 
 
+def questions_query(question_ids: Iterable[str], deck: str | None = None) -> str:
+    """The Anki search for the notes of our note type whose ID field is one of
+    ``question_ids`` (in ``deck`` and its subdecks only, when given)."""
+    wanted = " OR ".join(f'"ID:{search_text(q)}"' for q in sorted(set(question_ids)))
+    where = "" if deck is None else f' "deck:{search_text(deck)}"'
+    return f'"note:{search_text(MODEL_NAME)}*"{where} ({wanted})'
+
+
 def note_ids(client: Client, decks: Iterable[str]) -> list[int]:
     """The ids of the notes of our note type in ``decks`` (and their subdecks), sorted."""
     decks = sorted(set(decks))
-    if not decks:
-        return []
-    found = client.call("findNotes", {"query": bank_query(decks)})
+    return _find(client, bank_query(decks)) if decks else []
+
+
+def question_note_ids(
+    client: Client, question_ids: Iterable[str], deck: str | None = None
+) -> list[int]:
+    """The ids of the notes of our note type that are these questions (by their ID field,
+    wherever they are; in ``deck`` only, when given), sorted."""
+    wanted = sorted(set(question_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), BATCH):
+        found.update(_find(client, questions_query(wanted[start : start + BATCH], deck)))
+    return sorted(found)
+
+
+def _find(client: Client, query: str) -> list[int]:
+    found = client.call("findNotes", {"query": query})
     if not isinstance(found, list) or not all(_whole(n) for n in found):
         raise client.unexpected("findNotes", "something other than a list of note ids")
     return sorted(set(found))
@@ -72,7 +94,11 @@ def note_ids(client: Client, decks: Iterable[str]) -> list[int]:
 
 def bank_notes(client: Client, decks: Iterable[str]) -> tuple[AnkiNote, ...]:
     """Every note of our note type in ``decks`` (and their subdecks), by note id."""
-    ids = note_ids(client, decks)
+    return notes_info(client, note_ids(client, decks))
+
+
+def notes_info(client: Client, ids: Sequence[int]) -> tuple[AnkiNote, ...]:
+    """The notes of our note type among ``ids``, by note id (deleted meanwhile: left out)."""
     notes: list[AnkiNote] = []
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]

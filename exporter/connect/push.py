@@ -12,7 +12,7 @@ the import, ``deliver`` tells what Anki now holds: each note added, updated or u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from exporter.connect.collection import (
     export_deck,
     import_package,
     note_ids,
+    notes_info,
+    question_note_ids,
     suspend,
     sync,
     tag,
@@ -77,13 +79,38 @@ class Pushed:
     look: Look = field(default_factory=lambda: Look(()))
 
 
-def bank_decks(bank: Bank, history: History | None) -> set[str]:
-    """The decks the bank builds, and the decks its last build put notes in (Anki keeps a
-    note's cards where they are when its question moves to another deck)."""
-    decks = {f.deck for f in bank.files}
-    if history is not None:
-        decks |= {s.deck for s in history.notes.values() if s.deck}
-    return decks
+def bank_decks(bank: Bank) -> set[str]:
+    """The decks the bank builds: the only decks push and pull look into as a whole (and
+    so the only ones ``--prune`` acts in), whatever a build history names."""
+    return {f.deck for f in bank.files}
+
+
+def moved_away(bank: Bank, history: History | None) -> dict[str, tuple[str, ...]]:
+    """The bank's questions its last build put in a deck it no longer builds, by that deck
+    (Anki keeps a note's cards where they are when its question moves to another deck)."""
+    own = [d.lower() for d in bank_decks(bank)]
+    away: dict[str, list[str]] = {}
+    for q in bank.questions:
+        stamp = history.notes.get(q.id) if history is not None else None
+        if stamp is None or not stamp.deck:
+            continue
+        deck = stamp.deck.lower()
+        if not any(deck == d or deck.startswith(d + "::") for d in own):
+            away.setdefault(stamp.deck, []).append(q.id)
+    return {deck: tuple(ids) for deck, ids in away.items()}
+
+
+def held_notes(client: Client, bank: Bank, history: History | None) -> tuple[AnkiNote, ...]:
+    """Our note type's notes in the decks the bank builds, and the notes of the questions
+    ``moved_away`` (found by their ID field, no deck named: a history cannot make push look
+    into a deck of the user's), by note id."""
+    notes = {n.id: n for n in bank_notes(client, bank_decks(bank))}
+    away = {q for ids in moved_away(bank, history).values() for q in ids}
+    if away:
+        for n in notes_info(client, question_note_ids(client, away)):
+            if n.question_id in away:
+                notes.setdefault(n.id, n)
+    return tuple(notes[i] for i in sorted(notes))
 
 
 def by_question(notes: Iterable[AnkiNote], history: History | None) -> dict[str, AnkiNote]:
@@ -107,8 +134,7 @@ def look(
 ) -> Look:
     """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
     imported, told from the build history as it stands (the last build)."""
-    decks = bank_decks(bank, history)
-    notes = with_mods(client, bank_notes(client, decks), decks)
+    notes = with_mods(client, held_notes(client, bank, history), bank, history)
     held = by_question(notes, history)
     kept: list[Edited] = []
     conflicts: list[Edited] = []
@@ -179,7 +205,7 @@ def deliver(
     """Import ``package`` into Anki, restore the notes of questions back in the bank, prune
     (``prune``) and sync (``and_sync``); what Anki then holds of the ``selected`` questions."""
     import_package(client, package)
-    after = bank_notes(client, bank_decks(bank, history))
+    after = held_notes(client, bank, history)
     held = by_question(after, history)
     old = {n.id: n for n in before.notes}
     added: list[str] = []
@@ -220,15 +246,17 @@ def deliver(
 
 
 def with_mods(
-    client: Client, notes: tuple[AnkiNote, ...], decks: Iterable[str]
+    client: Client, notes: tuple[AnkiNote, ...], bank: Bank, history: History | None
 ) -> tuple[AnkiNote, ...]:
     """``notes`` each with its mod time: an AnkiConnect released before it left GitHub
     (4064fa1 and older) leaves ``mod`` out of ``notesInfo``, so the times are read from
-    Anki's own export of ``decks`` (``exportPackage``, which every release has), before
-    anything is imported. A note the export lacks (deleted meanwhile) keeps ``None``."""
+    Anki's own export of the decks ``held_notes`` looks into (``exportPackage``, which every
+    release has), before anything is imported. A note the export lacks (deleted meanwhile)
+    keeps ``None``."""
     if all(n.mod is not None for n in notes):
         return notes
-    mods = {n.id: n.mod for n in exported_notes(client, decks)}
+    exported = exported_notes(client, bank_decks(bank), moved_away(bank, history))
+    mods = {n.id: n.mod for n in exported}
     return tuple(replace(n, mod=mods.get(n.id)) if n.mod is None else n for n in notes)
 
 
@@ -246,11 +274,20 @@ def roots(decks: Iterable[str]) -> list[str]:
     return [d for d in names if not any(d.lower().startswith(o.lower() + "::") for o in names)]
 
 
-def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, ...]:
+def exported_notes(
+    client: Client, decks: Iterable[str], away: Mapping[str, Sequence[str]] | None = None
+) -> tuple[ExportedNote, ...]:
     """The notes of our note type in ``decks``, as exports made by Anki itself
     (``exportPackage`` with scheduling, one per deck, into a private temp folder removed
-    afterwards) read them; ``AnkiError`` when Anki holds none of them."""
+    afterwards) read them; and from each deck of ``away`` (questions by the deck their
+    last build put them in), only the notes of those questions, the deck exported only
+    when it holds one. ``AnkiError`` when Anki holds none of them."""
     wanted = [d for d in roots(decks) if note_ids(client, [d])]
+    only: dict[str, set[str]] = {}  # a deck of ``away``: the questions taken from it
+    for deck, ids in sorted((away or {}).items()):
+        if question_note_ids(client, ids, deck):
+            wanted.append(deck)
+            only[deck] = set(ids)
     if not wanted:
         shown = ", ".join(roots(decks))
         raise AnkiError(
@@ -271,5 +308,6 @@ def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, 
                     code="anki-failed",
                 )
             for note in read_export(path):
-                notes.setdefault(note.id, note)
+                if deck not in only or note.question_id in only[deck]:
+                    notes.setdefault(note.id, note)
     return tuple(notes[i] for i in sorted(notes))

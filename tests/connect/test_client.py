@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 
-from ankiconnect_server import QuietHandler, Settings, ankiconnect, answering, own_env, serving
+from ankiconnect_server import (
+    DRIPS,
+    QuietHandler,
+    Settings,
+    ankiconnect,
+    answering,
+    dripping,
+    own_env,
+    serving,
+)
 from exporter.cli.ankiconnect import client_for
 from exporter.connect.address import DEFAULT_URL, Address, parse_address
 from exporter.connect.client import Client
@@ -90,7 +99,7 @@ def test_addresses(url: str, loopback: bool, shown: str) -> None:
         ("http://", "expected http://HOST:PORT"),
         ("http://me:pw@127.0.0.1", "a user or password in the address is never sent"),
         ("http://127.0.0.1:8765/?x=1", "an address with '?' or '#'"),
-        ("http://127.0.0.1:99999", "out of range"),
+        ("http://127.0.0.1:99999", "the port must be a number up to 65535"),
     ],
 )
 def test_addresses_refused(url: str, why: str) -> None:
@@ -98,6 +107,52 @@ def test_addresses_refused(url: str, why: str) -> None:
     with pytest.raises(AnkiError, match=re.escape(why)) as caught:
         parse_address(url)
     assert caught.value.code == "anki-url-invalid"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.1",
+        "127.0.0.2",
+        "0.0.0.0",
+        "0",
+        "2130706433",
+        "0x7f.1",
+        "0177.0.0.1",
+        "localhost.",
+        "LocalHost",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "[::]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:2]",
+    ],
+)
+def test_every_spelling_of_this_machine_is_this_machine(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loopback is told by parsing the address as the resolver does (short and numeric
+    IPv4 forms, IPv4-mapped IPv6, the unspecified address, a trailing dot), not by its
+    spelling: no false 'not on this machine' note."""
+    assert parse_address(f"http://{host}:8765").loopback
+    client_for(f"http://{host}:8765", None)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "128.0.0.1",
+        "10.1",
+        "[::2]",
+        "[::ffff:10.0.0.1]",
+        "localhost.example.org",
+        "127.0.0.1.nip.io",
+    ],
+)
+def test_other_machines_stay_other_machines(host: str) -> None:
+    """Addresses that only look like this machine's are not loopback."""
+    assert not parse_address(f"http://{host}:8765").loopback
 
 
 def test_another_machine_is_named_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -202,9 +257,9 @@ def test_answers_that_are_not_ankiconnect(status: int, body: bytes, expected: st
     assert f"answered 'version' {expected}, not as AnkiConnect does" in message
 
 
-def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, str]:
-    """``code_of`` a loopback port whose one connection ``serve`` handles: the port, the
-    code and the message."""
+def one_connection(serve: Callable[[socket.socket], None], **options: Any) -> tuple[int, str, str]:
+    """``code_of`` a loopback port whose one connection ``serve`` handles (the client made
+    with ``options``): the port, the code and the message."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
@@ -218,9 +273,22 @@ def one_connection(serve: Callable[[socket.socket], None]) -> tuple[int, str, st
 
         thread = threading.Thread(target=accept)
         thread.start()
-        code, message = code_of(f"http://127.0.0.1:{port}")
+        code, message = code_of(f"http://127.0.0.1:{port}", **options)
         thread.join()
     return port, code, message
+
+
+@pytest.mark.parametrize("where", sorted(DRIPS))
+def test_the_timeout_bounds_the_whole_request(where: str) -> None:
+    """An answer that trickles in (its status line, headers, a chunk-size line or the
+    chunks, a byte at a time, each read well within the timeout) ends at the request's
+    timeout, which counts from connecting to the last byte of the body."""
+    start, drip = DRIPS[where]
+    _, code, message = one_connection(dripping(start, drip), timeout=0.5)
+    assert code == "anki-timeout", message
+    assert message.endswith(
+        "did not answer 'version' within 0.5 s: is a dialog open in Anki? Close it and try again"
+    )
 
 
 def test_garbage_that_is_not_http() -> None:

@@ -5,6 +5,8 @@ edits made in Anki never replaced without being told, nothing ever deleted."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import socket
@@ -16,12 +18,16 @@ import pytest
 from click.testing import Result
 
 from ankiconnect_server import (
+    DRIPS,
     RELEASES,
+    QuietHandler,
     Settings,
     ankiconnect,
     answering,
     default_release,
+    dripping,
     own_env,
+    raw_serving,
     serving,
 )
 from exporter.connect.client import Client
@@ -32,8 +38,10 @@ from helpers import (
     EPOCH,
     ROOT,
     TARGET,
+    TERMINAL_CONTROLS,
     Anki,
     add_own_note,
+    assert_terminal_safe,
     build_deck,
     copy_content,
     edit_answer,
@@ -290,6 +298,77 @@ def test_prune_suspends_and_tags_a_removed_question_and_a_return_restores_it(
     assert len(anki.notes()) == 2
 
 
+def test_prune_keeps_to_the_decks_the_bank_builds(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A committed history that names another deck (the user's Default, holding notes of
+    our note type that this bank does not build, one with an ID, one without): push
+    --prune and pull --from-anki never search or export that deck, nor suspend, tag, list
+    or pull what is there."""
+    url, settings = addon
+    folder = make_bank(tmp_path / "content", [question("one"), question("two")]).parent
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    add_own_note(anki, "Default")
+    add_own_note(anki, "Default")
+    theirs, mine = (anki.col.get_note(n) for n in anki.col.find_notes("deck:Default"))
+    theirs["ID"] = "their-question"
+    anki.col.update_note(theirs)
+    history = out.with_name("deck.lock.json")
+    data = json.loads(history.read_text())
+    data["notes"]["one"]["deck"] = "Default"
+    history.write_text(json.dumps(data))
+    settings.searches.clear()
+
+    pruned = push(url, folder, "--prune", out=out, epoch=REBUILT_AT)
+    assert imported(pruned).endswith("2 notes of this package, 0 added, 0 updated, 2 unchanged.")
+    assert "their-question" not in pruned.stdout
+    assert "Written in Anki" not in pruned.stdout
+    for note in (theirs, mine):
+        note.load()
+        assert REMOVED_TAG not in note.tags
+        assert [c.queue for c in note.cards()] != [-1]
+    assert settings.searches
+    assert not [q for q in settings.searches if "Default" in q]
+
+    history.write_text(json.dumps(data))  # as the push rewrote it: the crafted one again
+    pulled = pull_from_anki(url, folder, "--add-new", out=out)
+    assert "their-question" not in pulled.stdout + pulled.stderr
+    assert "new in Anki" not in pulled.stdout
+    assert "Default" not in settings.exported
+    asked = [q for q in settings.searches if "Default" in q]
+    assert asked == ['"note:Interview Question*" "deck:Default" ("ID:one")']  # its own only
+
+
+def test_a_question_moved_to_another_deck_is_still_found(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A question whose role file now names another deck: Anki keeps its cards in the old
+    one, where push (by the question's ID) and pull --from-anki (in that deck, its
+    questions only) still find the note; nothing else of that deck is looked at."""
+    url, settings = addon
+    folder = tmp_path / "content"
+    make_bank(folder, [question("one"), question("two")], deck="Old")
+    out = tmp_path / "out" / "deck.apkg"
+    imported(push(url, folder, out=out))
+    add_own_note(anki, "Old")  # a note the user wrote there: not this bank's any more
+    make_bank(folder, [question("one"), question("two")], deck="New")
+    settings.searches.clear()
+    moved = push(url, folder, "--prune", out=out, epoch=REBUILT_AT)
+    assert "it holds 2 notes of this package, 0 added, 2 updated" in imported(moved)
+    assert "Not in the bank's decks" not in moved.stdout
+    assert "Written in Anki" not in moved.stdout
+    assert not [q for q in settings.searches if "Old" in q]
+    data = json.loads(out.with_name("deck.lock.json").read_text())
+    data["notes"]["one"]["deck"] = "Old"  # as the build before this one left it
+    out.with_name("deck.lock.json").write_text(json.dumps(data))
+    edit_in_anki(anki, "one", "Edited in Anki.", at=REBUILT_AT + 60)
+    pulled = pull_from_anki(url, folder, "--add-new", out=out)
+    assert "'one': answer edited in Anki" in pulled.stdout
+    assert "new in Anki" not in pulled.stdout
+    assert settings.exported[-1] == "Old"
+
+
 def test_sync_asks_anki_to_sync(tmp_path: Path, anki: Anki, addon: tuple[str, Settings]) -> None:
     """`--sync` asks Anki to sync with AnkiWeb once the import is done."""
     url, settings = addon
@@ -368,6 +447,37 @@ def test_deck_names_are_searched_literally(tmp_path: Path, anki: Anki) -> None:
     assert "No longer in the bank" not in result.stdout
 
 
+def test_what_anki_answers_reaches_the_terminal_escaped(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A note in the bank's deck whose ID field carries terminal control sequences: push
+    names it escaped; so does `pull --from-anki`, which refuses it in one line."""
+    url, _ = addon
+    folder = make_bank(tmp_path / "content", [question("one"), question("two")]).parent
+    imported(push(url, folder, out=tmp_path / "deck.apkg"))
+    nid = anki.note_by_id_field("two").id
+    fields = anki.col.db.scalar("select flds from notes where id = ?", nid).split("\x1f")
+    fields[4] = f"x{TERMINAL_CONTROLS}"  # as a crafted import leaves it (the editor strips C0)
+    anki.col.db.execute("update notes set flds = ? where id = ?", "\x1f".join(fields), nid)
+    result = push(url, folder, out=tmp_path / "deck.apkg")
+    assert result.exit_code == 0, result.stderr
+    assert_terminal_safe(result.stdout_bytes, result.stderr_bytes)
+    assert "No longer in the bank: 1 note in Anki (x\\x1b]0;owned\\x07" in result.stdout
+    pulled = pull_from_anki(url, folder, out=tmp_path / "deck.apkg")
+    assert_terminal_safe(pulled.stdout_bytes, pulled.stderr_bytes)
+    assert "x\\x1b]0;owned\\x07" in pulled.stdout + pulled.stderr
+
+
+def test_an_error_anki_reports_reaches_the_terminal_escaped(tmp_path: Path) -> None:
+    """An error message from the other end (echoing whatever it was sent) is one line,
+    escaped."""
+    reply = json.dumps({"result": None, "error": f"no deck{TERMINAL_CONTROLS}"}).encode()
+    with serving(answering(200, reply)) as url:
+        line = failed_push(tmp_path, url)
+    assert_terminal_safe(line)
+    assert "no deck\\x1b]0;owned\\x07" in line
+
+
 # --- When Anki cannot be asked: one line saying what to do, exit 1, the package kept ---
 
 
@@ -390,6 +500,89 @@ def failed_push(tmp_path: Path, url: str, *extra: str) -> str:
     twin = build_deck(folder, output=tmp_path / "twin" / "deck.apkg", fresh=True)
     assert out.read_bytes() == twin.output.read_bytes()
     return line
+
+
+SECRET = "S3cr3tK3y"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://u:{SECRET}@127.0.0.1:9/",
+        f"http://{SECRET}@127.0.0.1:9/",
+        f"http://u:{SECRET}/x@127.0.0.1:9/",
+        f"http://127.0.0.1:9/?key={SECRET}",
+        f"http://127.0.0.1:9/#{SECRET}",
+        f"http://u:{SECRET}@127.0.0.1:99999/",
+        f"http://u:{SECRET}@[::1/",
+        f"ftp://u:{SECRET}@127.0.0.1/?k={SECRET}",
+        f"u:{SECRET}@127.0.0.1:9",
+    ],
+)
+@pytest.mark.parametrize("command", ["push", "pull"])
+def test_an_address_is_refused_without_repeating_its_secret(
+    tmp_path: Path, url: str, command: str
+) -> None:
+    """INTERVIEW_DECK_ANKI_URL with a user and password, a query or a fragment (where keys
+    and tokens go), parseable or not: refused in one line that names the address with
+    those parts left out."""
+    folder = make_bank(tmp_path / "content").parent
+    args = ["pull", "--from-anki"] if command == "pull" else ["push"]
+    env = {"INTERVIEW_DECK_ANKI_URL": url}
+    result = run_cli([*args, folder, "-o", tmp_path / "deck.apkg"], env=env)
+    line = one_error(result)
+    assert SECRET not in result.stdout + result.stderr
+    assert "the Anki address '" in line
+    assert "***" in line
+
+
+def test_the_key_is_never_repeated(tmp_path: Path) -> None:
+    """An answer that quotes the request (a proxy, a debugging server) shows the key left
+    out; a key that is not text (bytes that are not UTF-8) is one line, not a traceback."""
+
+    class Echo(QuietHandler):
+        def do_POST(self) -> None:
+            sent = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            self.answer(200, json.dumps({"result": None, "error": f"bad: {sent}"}).encode())
+
+    with serving(Echo) as url:
+        line = failed_push(tmp_path / "echo", url, "--anki-key", SECRET)
+    assert SECRET not in line
+    assert '"key": "***"' in line
+    folder = make_bank(tmp_path / "content").parent
+    env = {"INTERVIEW_DECK_ANKI_KEY": SECRET + "\udcff"}
+    result = push("http://127.0.0.1:9", folder, out=tmp_path / "deck.apkg", env=env)
+    line = one_error(result)
+    assert SECRET not in result.stdout + result.stderr
+    assert "INTERVIEW_DECK_ANKI_KEY" in line
+
+
+@pytest.mark.parametrize("where", sorted(DRIPS))
+@pytest.mark.parametrize("command", ["push", "pull"])
+def test_an_answer_that_trickles_in_ends_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, command: str
+) -> None:
+    """Something on the AnkiConnect port that sends its answer a byte at a time (status
+    line, headers, a chunk size or the chunks): push and pull --from-anki end at the
+    request's timeout (made short here) with one line, exit 1."""
+    import exporter.cli.ankiconnect as ankiconnect_cli
+
+    made = ankiconnect_cli.client_for
+
+    def quick(url: str, key: str | None) -> Client:
+        return dataclasses.replace(made(url, key), timeout=1.0)
+
+    monkeypatch.setattr(ankiconnect_cli, "client_for", quick)
+    with raw_serving(dripping(*DRIPS[where])) as url:
+        if command == "push":
+            line = failed_push(tmp_path, url)
+        else:
+            folder = make_bank(tmp_path / "content").parent
+            line = one_error(pull_from_anki(url, folder, out=tmp_path / "deck.apkg"))
+    assert line == (
+        f"error: Anki at {url} did not answer 'requestPermission' within 1 s: is a dialog "
+        "open in Anki? Close it and try again"
+    )
 
 
 def test_anki_not_running(tmp_path: Path, closed_port: int) -> None:

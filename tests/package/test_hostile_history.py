@@ -8,10 +8,14 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from helpers import (
     BANK_TEXT,
     EPOCH,
+    TERMINAL_CONTROLS,
     Builder,
+    assert_terminal_safe,
     bank,
     make_bank,
     one_error,
@@ -88,3 +92,25 @@ def test_a_history_with_a_bom_is_read(build: Builder, tmp_path: Path) -> None:
     lock = build(src, output=out).history
     lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
     build(src, output=out, fresh=True)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_deck_name_in_the_history_reaches_the_terminal_escaped(
+    build: Builder, tmp_path: Path, fmt: str
+) -> None:
+    """A committed history whose deck names carry terminal control sequences: `build` names
+    the move escaped, in every format (JSON keeps the name whole in its own escapes)."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    data = json.loads(lock.read_text())
+    data["notes"]["one"]["deck"] = f"Old{TERMINAL_CONTROLS}"
+    lock.write_text(json.dumps(data))
+    result = run_cli(["build", str(src), "-o", str(out), "--no-cache", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    assert_terminal_safe(result.stdout_bytes, result.stderr_bytes)
+    if fmt == "json":
+        summary = json.loads(result.stdout)["summary"]
+        assert any(f"from Old{TERMINAL_CONTROLS} to" in line for line in summary)
+    else:
+        assert "from Old\\x1b]0;owned\\x07" in result.stdout

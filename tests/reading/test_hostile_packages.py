@@ -13,7 +13,18 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, Anki, export, make_bank, one_error, run_cli, run_exporter
+from helpers import (
+    ROOT,
+    TERMINAL_CONTROLS,
+    Anki,
+    assert_terminal_safe,
+    copy_content,
+    export,
+    make_bank,
+    one_error,
+    run_cli,
+    run_exporter,
+)
 
 SHIPPED = ROOT / "dist" / "interview-questions.apkg"
 
@@ -250,3 +261,124 @@ def test_a_signal_stops_a_long_query(tmp_path: Path, monkeypatch: pytest.MonkeyP
         signal.signal(signal.SIGALRM, previous)
     assert "Aborted!" in result.stderr
     assert "damaged" not in result.stderr
+
+
+BIDI = "\u202e\u2066\u200f"  # what an answer may hold (a card can), and a terminal obeys
+
+
+def hostile_copy(tmp_path: Path, *, names: bool = True) -> Path:
+    """The shipped package with terminal control sequences in every name it holds: its deck,
+    note type and template names, a tag, one note's ID, another's guid (its ID emptied),
+    and a media file's name; and bidi controls in an answer (only that: ``names=False``)."""
+    folder = tmp_path / f"hostile-{names}"
+    folder.mkdir()
+    db = folder / "collection.anki2"
+    db.write_bytes(zipfile.ZipFile(SHIPPED).read("collection.anki2"))
+    con = sqlite3.connect(db)
+    ids = [row[0] for row in con.execute("select id from notes order by id")]
+    flds = {i: f.split("\x1f") for i, f in con.execute("select id, flds from notes")}
+    flds[ids[1]][1] = f"<p>Answer{BIDI}</p>"
+    for nid, values in flds.items():
+        con.execute("update notes set flds = ? where id = ?", ("\x1f".join(values), nid))
+    if names:
+        _hostile_names(con, ids)
+    con.commit()
+    con.close()
+    package = tmp_path / f"hostile-{names}.apkg"
+    with zipfile.ZipFile(package, "w") as z:
+        z.write(db, "collection.anki2")
+        z.writestr("media", json.dumps({"0": f"m{TERMINAL_CONTROLS}.png"} if names else {}))
+        z.writestr("0", b"\x89PNG\r\n\x1a\n")
+    return package
+
+
+def _hostile_names(con: sqlite3.Connection, ids: list[int]) -> None:
+    evil = TERMINAL_CONTROLS
+    decks_json, models_json = con.execute("select decks, models from col").fetchone()
+    decks = json.loads(decks_json)
+    for deck in decks.values():
+        deck["name"] = deck["name"].replace("Interview Questions", f"Interview{evil}Questions")
+    models = json.loads(models_json)
+    for model in models.values():
+        model["name"] += evil
+        for template in model["tmpls"]:
+            template["name"] += evil
+    con.execute("update col set decks = ?, models = ?", (json.dumps(decks), json.dumps(models)))
+    flds = {i: f.split("\x1f") for i, f in con.execute("select id, flds from notes")}
+    flds[ids[0]][4] = f"x{evil}"
+    flds[ids[2]][4] = ""
+    for nid, values in flds.items():
+        con.execute("update notes set flds = ? where id = ?", ("\x1f".join(values), nid))
+    tag = "t" + "".join(evil.split())
+    con.execute("update notes set tags = tags || ? where id = ?", (f"{tag} ", ids[0]))
+    con.execute("update notes set guid = ? where id = ?", (f"g{evil}", ids[2]))
+
+
+def genanki_hostile(tmp_path: Path) -> Path:
+    """A package made by plain genanki whose deck, note type, field, template, tag and media
+    names all carry terminal control sequences."""
+    import genanki
+
+    evil = TERMINAL_CONTROLS
+    model = genanki.Model(
+        1234,
+        f"Model{evil}",
+        fields=[{"name": f"Front{evil}"}, {"name": "Back"}],
+        templates=[{"name": f"Card{evil}", "qfmt": "{{Front" + evil + "}}", "afmt": "{{Back}}"}],
+    )
+    deck = genanki.Deck(5678, f"Deck{evil}")
+    deck.add_note(genanki.Note(model=model, fields=["q", "a"], tags=["t" + "".join(evil.split())]))
+    media = tmp_path / f"img{''.join(evil.split())}.png"
+    media.write_bytes(b"\x89PNG\r\n\x1a\n")
+    package = genanki.Package(deck)
+    package.media_files = [str(media)]
+    path = tmp_path / "genanki-hostile.apkg"
+    package.write_to_file(str(path), timestamp=1)
+    return path
+
+
+@pytest.mark.parametrize("maker", [hostile_copy, genanki_hostile], ids=["ours", "genanki"])
+def test_inspect_shows_a_packages_names_escaped(tmp_path: Path, maker: Any) -> None:
+    """`inspect` of a package with control sequences in its deck, note type, field,
+    template, tag and media names: each is shown escaped, none reaches the terminal."""
+    result = run_cli(["inspect", maker(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    assert_terminal_safe(result.stdout_bytes, result.stderr_bytes)
+    assert "\\x1b]0;owned\\x07" in result.stdout
+    assert "\\u202e" in result.stdout
+    (tmp_path / "process").mkdir()
+    done = run_exporter("inspect", maker(tmp_path / "process"))  # the real streams
+    assert done.returncode == 0, done.stderr
+    assert_terminal_safe(done.stdout, done.stderr)
+
+
+def test_diff_shows_a_packages_names_escaped(tmp_path: Path) -> None:
+    """`diff` against such a package: its deck names, IDs, guids and tags escaped in text;
+    in JSON, kept whole in JSON's own escapes (the JSON reads back to the names)."""
+    hostile = hostile_copy(tmp_path)
+    text = run_cli(["diff", SHIPPED, hostile])
+    assert text.exit_code == 0, text.stderr
+    assert_terminal_safe(text.stdout_bytes, text.stderr_bytes)
+    assert "\\x9b31m" in text.stdout
+    as_json = run_cli(["diff", SHIPPED, hostile, "--json"])
+    assert_terminal_safe(as_json.stdout_bytes, as_json.stderr_bytes)
+    found = json.loads(as_json.stdout)
+    assert {m["to"] for m in found["moved"]} == {
+        f"Interview{TERMINAL_CONTROLS}Questions::MLOps Engineer"
+    }
+    assert f"x{TERMINAL_CONTROLS}".strip() in {a["id"] for a in found["added"]}
+
+
+def test_pull_shows_a_packages_names_escaped(tmp_path: Path) -> None:
+    """`pull` of such a package: the refused ID in its one-line problem, and an answer's
+    bidi controls in the YAML diff, are escaped on the terminal."""
+    content = copy_content(tmp_path)
+    refused = run_cli(["pull", hostile_copy(tmp_path), content, "-o", tmp_path / "deck.apkg"])
+    assert refused.exit_code == 1, refused.stderr
+    assert_terminal_safe(refused.stdout_bytes, refused.stderr_bytes)
+    assert "its ID 'x\\x1b]0;owned\\x07" in refused.stderr
+    package = hostile_copy(tmp_path, names=False)
+    shown = run_cli(["pull", package, content, "-o", tmp_path / "deck.apkg", "--prefer", "anki"])
+    assert shown.exit_code == 1, shown.stderr
+    assert_terminal_safe(shown.stdout_bytes, shown.stderr_bytes)
+    assert "Answer\\u202e\\u2066\\u200f" in shown.stdout
