@@ -134,7 +134,7 @@ def look(
 ) -> Look:
     """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
     imported, told from the build history as it stands (the last build)."""
-    notes = with_mods(client, held_notes(client, bank, history), bank, history)
+    notes = with_mods(client, held_notes(client, bank, history), bank)
     held = by_question(notes, history)
     kept: list[Edited] = []
     conflicts: list[Edited] = []
@@ -142,8 +142,10 @@ def look(
         for q in role_file.questions:
             note = held.get(q.id)
             stamp = history.notes.get(q.id) if history is not None else None
-            if note is None or stamp is None or (note.mod or 0) <= stamp.mod:
-                continue  # new to Anki, no history to tell by, or not edited there
+            if note is None or stamp is None:
+                continue  # new to Anki, or no history to tell by
+            if note.mod is not None and note.mod <= stamp.mod:
+                continue  # not edited there (no mod: told by its fields alone, below)
             if not _differs(bank, files, note, history):
                 continue  # edited, but to what the YAML says: nothing to lose
             edited = Edited(role_file, q, note)
@@ -205,7 +207,7 @@ def deliver(
     """Import ``package`` into Anki, restore the notes of questions back in the bank, prune
     (``prune``) and sync (``and_sync``); what Anki then holds of the ``selected`` questions."""
     import_package(client, package)
-    after = held_notes(client, bank, history)
+    after = with_mods(client, held_notes(client, bank, history), bank)
     held = by_question(after, history)
     old = {n.id: n for n in before.notes}
     added: list[str] = []
@@ -245,18 +247,18 @@ def deliver(
     )
 
 
-def with_mods(
-    client: Client, notes: tuple[AnkiNote, ...], bank: Bank, history: History | None
-) -> tuple[AnkiNote, ...]:
+def with_mods(client: Client, notes: tuple[AnkiNote, ...], bank: Bank) -> tuple[AnkiNote, ...]:
     """``notes`` each with its mod time: an AnkiConnect released before it left GitHub
     (4064fa1 and older) leaves ``mod`` out of ``notesInfo``, so the times are read from
-    Anki's own export of the decks ``held_notes`` looks into (``exportPackage``, which every
-    release has), before anything is imported. A note the export lacks (deleted meanwhile)
-    keeps ``None``."""
+    Anki's own export of the decks the bank builds (``exportPackage``, which every release
+    has), before anything is imported. A note outside them (its question moved to another
+    deck) keeps ``None``: no other deck is ever exported for push."""
     if all(n.mod is not None for n in notes):
         return notes
-    exported = exported_notes(client, bank_decks(bank), moved_away(bank, history))
-    mods = {n.id: n.mod for n in exported}
+    decks = bank_decks(bank)
+    if not note_ids(client, decks):
+        return notes
+    mods = {n.id: n.mod for n in exported_notes(client, decks)}
     return tuple(replace(n, mod=mods.get(n.id)) if n.mod is None else n for n in notes)
 
 
