@@ -242,14 +242,19 @@ class SchemaWalk(NodeWalk):
 
 
 _EXAMPLE_ID = "e.g. 'model-drift-2'"
+# A slug but for case, '_', '.', spaces or stray dashes: two patterns, each one linear scan
+# (as one, ``X*[A-Za-z0-9]X*`` tries every split of a long value that fails at its end).
+_SLUG_ISH = re.compile(r"[A-Za-z0-9 _.\-]*+")
+_SLUG_LETTER = re.compile(r"[A-Za-z0-9]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slug_hint(value: str) -> str:
     """ "write it 'python-fib'" when ``value`` is a slug but for case, '_', '.', spaces or
     stray dashes ('' when no slug is that close: other letters are not guessed at)."""
-    if not re.fullmatch(r"[A-Za-z0-9 _.\-]*[A-Za-z0-9][A-Za-z0-9 _.\-]*", value):
+    if not (_SLUG_ISH.fullmatch(value) and _SLUG_LETTER.search(value)):
         return ""
-    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", value.lower()).strip("-")
     return f"write it '{slug}'" if slug != value and SLUG_RE.match(slug) else ""
 
 

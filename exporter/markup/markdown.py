@@ -64,12 +64,14 @@ _KEEP_LT = re.compile(
     r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>)"
     r"|\]\((?P<lt2><)"
-    r"|\]:[ \t]*\n?[ \t]*(?P<lt3><)"
+    r"|\]:[ \t]*+(?:\n[ \t]*+)?(?P<lt3><)"
 )
 _ANKI_DOLLARS = re.compile(r"\[/?(\$\$?)\]")
 # A display formula on lines of its own starts with ``$$`` or ``\\[`` first on a line (after
 # white space or list markers), and closes at the end of a later line, within 100 lines.
-_DISPLAY_OPENER = re.compile(r"^(?:[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]+)*[ \t]*(\$\$|\\\[)", re.M)
+# Possessive repeats: each run of white space is taken whole, once (with ``[ \t]+`` then
+# ``[ \t]*`` a line of 20 markers and spaces could be split 3**20 ways before failing).
+_DISPLAY_OPENER = re.compile(r"^[ \t]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t]++)*+(\$\$|\\\[)", re.M)
 MAX_BLOCK_LINES = 100
 _PAIRS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 _DANGEROUS_URL = re.compile(r"^(?:vbscript|javascript|file|data):")
@@ -77,6 +79,8 @@ _SAFE_DATA_URL = re.compile(r"^data:image/(?:gif|png|jpeg|webp);")
 _URL_SAFE = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;/?:@&=+$,-_.!~*'()#"
 )
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]")
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 _LITERAL_DELIMITER = re.compile(r"\\[(\[]")
 _ALIGN = {
     "Left": ' style="text-align:left"',
@@ -109,14 +113,14 @@ def tex_html(tex: str, display: bool) -> str:
 def normalize_url(url: str) -> str:
     """A link or image address as it is written into HTML: percent-encoded where a URL may
     not hold the character, existing ``%XX`` kept (as markdown-it's ``normalizeLink``)."""
-    if url.isascii() and not re.search(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]", url):
+    if url.isascii() and not _URL_UNSAFE.search(url):
         return url
     out: list[str] = []
     raw = url.encode("utf-8", "surrogatepass")
     i = 0
     while i < len(raw):
         byte = raw[i]
-        if byte == 0x25 and re.match(rb"%[0-9A-Fa-f]{2}", raw[i : i + 3]):
+        if byte == 0x25 and _PERCENT.match(raw, i, i + 3):
             out.append(raw[i : i + 3].decode())
             i += 3
             continue
@@ -182,8 +186,10 @@ def _join_display_blocks(text: str) -> str:
     """Display formulas on lines of their own, each made one line (``_NL`` for its line
     breaks) so that no TeX line is read as a list, heading or rule. Not inside code."""
     spans = []
+    breaks = [m.start() for m in _NEWLINE.finditer(text)]
+    closers: dict[str, int] = {}  # the next closer of each kind at or after an opener
     for match in _DISPLAY_OPENER.finditer(text):
-        span = _display_span(text, match.end(), _PAIRS[match.group(1)])
+        span = _display_span(text, match.end(), _PAIRS[match.group(1)], breaks, closers)
         if span and not _quoted(text, match.start(), span):
             spans.append((match.start(), span))
     if not spans:
@@ -191,8 +197,11 @@ def _join_display_blocks(text: str) -> str:
     code = _code_ranges(text)
     out = list(text)
     last = -1
+    j = 0  # spans and code ranges both run in text order: one walk over each
     for start, end in spans:
-        if start < last or any(cs < end and start < ce for cs, ce in code):
+        while j < len(code) and code[j][1] <= start:
+            j += 1
+        if start < last or (j < len(code) and code[j][0] < end):
             continue
         for i in range(start, end):
             if out[i] == "\n":
@@ -201,22 +210,27 @@ def _join_display_blocks(text: str) -> str:
     return "".join(out)
 
 
-def _display_span(text: str, begin: int, closer: str) -> int | None:
+_NEWLINE = re.compile("\n")
+
+
+def _display_span(
+    text: str, begin: int, closer: str, breaks: list[int], closers: dict[str, int]
+) -> int | None:
     """Where a display formula opened at ``begin`` (just after its opener) ends, when it
-    closes at the end of a later line (as markdown-it's block rule read it); else None."""
-    line_end = text.find("\n", begin)
-    if line_end < 0 or closer in text[begin:line_end]:
-        return None  # one line: the parser's own inline formula
-    for _ in range(MAX_BLOCK_LINES - 1):
-        start = line_end + 1
-        line_end = text.find("\n", start)
-        line = text[start:] if line_end < 0 else text[start:line_end]
-        if closer in line:
-            after = line.split(closer, 1)[1]
-            return None if after.strip() else start + line.index(closer) + len(closer)
-        if line_end < 0:
-            return None
-    return None
+    closes at the end of a later line, at most ``MAX_BLOCK_LINES - 1`` lines on (as
+    markdown-it's block rule read it); else None. ``breaks``: the text's line breaks;
+    ``closers``: the next closer found so far, so that no opener rescans the text."""
+    at = closers.get(closer, -1)
+    if at < begin:
+        at = closers[closer] = text.find(closer, begin) % (len(text) + 1)  # -1: none
+    line = bisect_right(breaks, begin - 1)  # the opener's line
+    if line == len(breaks) or at == len(text) or at < breaks[line]:
+        return None  # the last line, no closer, or one line: the parser's own inline formula
+    if bisect_right(breaks, at - 1) - line >= MAX_BLOCK_LINES:
+        return None
+    end = at + len(closer)
+    line_end = text.find("\n", end)
+    return None if text[end : len(text) if line_end < 0 else line_end].strip() else end
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
@@ -225,15 +239,22 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 
 def _code_ranges(text: str) -> list[tuple[int, int]]:
-    """Character ranges of code blocks and code spans (a display formula is never there)."""
+    """Character ranges of code blocks and code spans (a display formula is never there), in
+    text order; byte offsets become character offsets in one walk."""
     data = text.encode()
     found = []
+    byte = char = 0
     for event, span in pyromark.events_with_range(text, options=_OPTIONS):
         start = event.get("Start") if type(event) is dict else None
         if (type(event) is dict and "Code" in event) or (
             type(start) is dict and "CodeBlock" in start
         ):
-            found.append((len(data[: span["start"]].decode()), len(data[: span["end"]].decode())))
+            pair = []
+            for offset in (span["start"], span["end"]):
+                char += len(data[byte:offset].decode())
+                byte = offset
+                pair.append(char)
+            found.append((pair[0], pair[1]))
     return found
 
 
@@ -755,10 +776,13 @@ def is_plain(text: str) -> bool:
     )
 
 
+_PARAGRAPHS = re.compile(r"\n{2,}")
+
+
 def plain_html(text: str) -> str:
     """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
     text = text.replace('"', "&quot;")
-    paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
+    paragraphs = _PARAGRAPHS.split(text) if "\n\n\n" in text else text.split("\n\n")
     return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
 
 
@@ -791,6 +815,9 @@ def inert_anki_syntax(html: str) -> str:
     return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
 
 
+_LINE_BREAKS = re.compile(rb"\n|\x02")  # a line of the text (a display formula's too)
+
+
 def scan(text: str) -> Scan:
     """Find images, unclosed math and unknown code languages in ``text``."""
     if not _RICH.search(text):
@@ -800,7 +827,7 @@ def scan(text: str) -> Scan:
     reader = _Reader(stripped)
     reader.ranges = True  # every finding has its line
     data = reader.data
-    breaks = [m.start() for m in re.finditer(rb"\n|\x02", data)]
+    breaks = [m.start() for m in _LINE_BREAKS.finditer(data)]
 
     def line(offset: int) -> int:
         return lead + bisect_right(breaks, offset - 1)
