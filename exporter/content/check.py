@@ -28,6 +28,18 @@ from exporter.content.spec import GUID_RE, QUESTION_KEYS, SLUG_RE, TOP_KEYS
 from exporter.content.yamlnodes import YAML_TAG, NodeWalk, kind_of, line_of
 from exporter.errors import ContentWarning
 
+# The most UTF-8 a text value may hold. Rendering Markdown takes ~100 bytes of memory a
+# byte (pulldown-cmark's events, then our HTML), so this bounds a field's rendering at
+# ~25 MB; the longest answer of the shipped bank is under 2 KiB.
+MAX_TEXT_BYTES = 256 * 1024
+
+
+def text_size(value: str) -> int:
+    """The UTF-8 size of ``value`` (encoded only when it could pass the limit)."""
+    if len(value) * 4 <= MAX_TEXT_BYTES:
+        return len(value)
+    return len(value.encode("utf-8", "surrogatepass"))
+
 
 @dataclass
 class SchemaWalk(NodeWalk):
@@ -56,6 +68,20 @@ class SchemaWalk(NodeWalk):
             return None
         if isinstance(node, ScalarNode) and node.tag == YAML_TAG + "str":
             value = str(node.value)
+            size = text_size(value)
+            if size > MAX_TEXT_BYTES:
+                what = (
+                    "a question or answer: split it into several questions"
+                    if key in ("question", "answer")
+                    else "a text value"
+                )
+                self.error(
+                    "text-too-long",
+                    key_node,
+                    f"'{key}' is {-(-size // 1024):,} KiB of text; the limit is "
+                    f"{MAX_TEXT_BYTES // 1024} KiB {what}",
+                )
+                return None
             bad = forbidden_char(value)
             if bad:
                 self.error(

@@ -9,7 +9,16 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from helpers import ROOT, Anki, Builder, exporter_command, make_bank, question, write
+from helpers import (
+    ROOT,
+    Anki,
+    Builder,
+    child_env,
+    exporter_command,
+    make_bank,
+    question,
+    write,
+)
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b onclick=go()>hi</b>'
 TEMPLATE_TAGS = {"div", "span", "h2", "hr", "p", "br", "style"}  # our templates and text.py
@@ -100,3 +109,62 @@ def test_billion_laughs_fails_fast_in_little_memory(tmp_path: Path) -> None:
     assert "YAML alias '*l0' is not supported" in done.stderr
     assert "Traceback" not in done.stderr
     assert int(peak_kib) < 100 * 1024  # ru_maxrss is in KiB on Linux
+
+
+# The child runs under an address-space limit (what rendering may take, whatever the
+# machine has) and a CPU-time limit; it reports its exit code.
+LIMITED = """
+import resource, subprocess, sys
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True, preexec_fn=limit)
+print(done.returncode)
+sys.stderr.write(done.stderr)
+"""
+
+
+def test_a_huge_answer_is_refused_before_rendering(tmp_path: Path) -> None:
+    """A 16 MB answer of ``*a* *a* …`` (rendering takes ~100 bytes a byte) is refused at its
+    line before anything renders it: under a 1 GiB address-space limit, validate and build
+    print one line and exit 1, write nothing and leave no scratch folder behind."""
+    huge = "*a* " * (4 * 2**20)
+    src = write(
+        tmp_path / "c" / "bank.yaml",
+        "role: R\nquestions:\n  - id: small\n    difficulty: easy\n    question: Q?\n"
+        "    answer: A.\n  - id: huge\n    difficulty: easy\n    question: Q?\n"
+        f"    answer: |-\n      {huge}\n",
+    )
+    line = 10
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "d" / "deck.apkg"
+    env = child_env({"TMPDIR": str(scratch), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    commands: list[list[str | Path]] = [["validate", src], ["build", src, "-o", out]]
+    for args in commands:
+        done = subprocess.run(
+            [sys.executable, "-c", LIMITED, *exporter_command(*args)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=300,
+        )
+        assert done.stdout.split() == ["1"], done.stderr[-2000:]
+        assert done.stderr.splitlines() == [
+            f"{src}:{line}: 'answer' is 16,384 KiB of text; the limit is 256 KiB a question "
+            "or answer: split it into several questions",
+            "1 problem found.",
+        ]
+        assert list(scratch.iterdir()) == []
+    assert not out.parent.exists()
+
+
+def test_the_longest_text_allowed_still_builds(tmp_path: Path) -> None:
+    """An answer just under the limit builds (the limit refuses no real answer)."""
+    from exporter.content.check import MAX_TEXT_BYTES
+
+    answer = ("word " * (MAX_TEXT_BYTES // 5))[: MAX_TEXT_BYTES - 8]
+    src = make_bank(tmp_path / "c", [question("long", answer=answer)])
+    assert Builder(tmp_path / "out.apkg")(src).status == "written"
