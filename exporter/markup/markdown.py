@@ -44,7 +44,8 @@ _OPTIONS = (
 _LT = "\x01"  # a '<' that starts no HTML (CommonMark's html off, as markdown-it's html: False)
 _NL = "\x02"  # a line break inside a display formula of its own lines: its lines are TeX
 _DOLLAR = "\x03"  # the '$' of Anki's own [$]…[/$]: text, never our math
-_STAND_INS = re.compile("[\x01-\x03]")
+_MARK = "\x04"  # the backslash of our own formula delimiters until the HTML is complete
+_STAND_INS = re.compile("[\x01-\x04]")
 
 # Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
 # rendering it directly is faster than parsing it (docs/BENCHMARKS.md).
@@ -81,7 +82,6 @@ _URL_SAFE = frozenset(
 )
 _URL_UNSAFE = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
-_LITERAL_DELIMITER = re.compile(r"\\[(\[]")
 _ALIGN = {
     "Left": ' style="text-align:left"',
     "Center": ' style="text-align:center"',
@@ -108,6 +108,44 @@ def tex_html(tex: str, display: bool) -> str:
     body = " ".join(tex.split("\n")).replace("&", "&amp;").replace("<", "&lt;")
     body = body.replace(">", "&gt;")
     return f"\\[{body}\\]" if display else f"\\({body}\\)"
+
+
+def _formula_html(tex: str, display: bool) -> str:
+    """``tex_html`` with its delimiters marked as ours (``_MARK`` for their backslashes) until
+    ``inert_math_delimiters`` has made every other delimiter text."""
+    html = tex_html(tex, display)
+    return f"{_MARK}{html[1:-2]}{_MARK}{html[-1]}"
+
+
+# What Anki's MathJax reads in card HTML: tags, which it does not; code, which it skips
+# (``pre`` and ``code`` are among its skipHtmlTags); our formulas; and a delimiter.
+_DELIMITER_CONTEXT = re.compile(
+    r"<(/?)(?:(code|pre)\b)?[^<>]*+>|\x04[(\[]|\x04[)\]]|\\[(\[]", re.IGNORECASE
+)
+
+
+def inert_math_delimiters(html: str) -> str:
+    """``html`` with each ``\\(`` and ``\\[`` that opens none of our formulas (one the author
+    wrote as text, however it reached the HTML) in its own ``tex2jax_ignore`` span: MathJax
+    finds a formula only within one run of text, so a lone opener starts none. Our formulas
+    (their delimiters marked ``_MARK``), tags and code are left as they are."""
+    if "\\" not in html:
+        return html
+    out: list[str] = []
+    last = code = 0
+    formula = False
+    for match in _DELIMITER_CONTEXT.finditer(html):
+        found = match.group()
+        if found[0] == "<":
+            if match.group(2):
+                code = max(code + (-1 if match.group(1) else 1), 0)
+        elif found[0] == _MARK:
+            formula = found[1] in "(["
+        elif not code and not formula:
+            out += (html[last : match.start()], f'<span class="tex2jax_ignore">{found}</span>')
+            last = match.end()
+    out.append(html[last:])
+    return "".join(out)
 
 
 def normalize_url(url: str) -> str:
@@ -148,7 +186,7 @@ def fence_language(info: str) -> str:
 def _prepare(text: str) -> str:
     """``text`` with the stand-ins written in: '<' that would start HTML, line breaks of
     display formulas on lines of their own, the '$' of Anki's syntax (all one byte for one)."""
-    if "\x01" in text or "\x02" in text or "\x03" in text:  # three scans beat one regex
+    if "\x01" in text or "\x02" in text or "\x03" in text or "\x04" in text:  # (beats a regex)
         text = _STAND_INS.sub(" ", text)
     if "<" in text:
         text = _html_off(text)
@@ -260,10 +298,12 @@ def _code_ranges(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something at ``line`` (0-based, in the text as given) worth telling the author."""
+    """Something at ``line`` (0-based, in the text as given) worth telling the author; a
+    problem's ``code`` says which kind (``exporter.errors.CODES``)."""
 
     line: int
     message: str
+    code: str = "math-unclosed"
 
 
 @dataclass(frozen=True)
@@ -295,7 +335,7 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
         self.data = self.text.encode()
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
         self.ranges = False  # offsets wanted for every text (a link left as text needs them)
         self._last: dict[tuple[bytes, int], int] = {}
 
@@ -342,6 +382,7 @@ class _Reader:
                         opened = self._bracket_math(event["Text"], start, containers)
                         if opened is not None:
                             math, close = opened
+                            self._check_tex(math[0], start - 1)
                             yield math
                             pending, swallowed = self._skip(stream, close)
                             drop_ends += swallowed
@@ -352,11 +393,22 @@ class _Reader:
                         and data[start : start + 2] == b"$$"
                         and (start == 0 or data[start - 1] not in b"$\\")
                     ):
-                        self.problems.append((start, unclosed_message("$$")))
+                        self._problem(start, unclosed_message("$$"), code="math-unclosed")
                 elif "InlineMath" in event and data[end : end + 1].isdigit():
                     yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
                     continue
+                elif "InlineMath" in event or "DisplayMath" in event:
+                    self._check_tex(event, start)
             yield event, span
+
+    def _check_tex(self, math: dict[str, str], start: int) -> None:
+        """Record a problem when the formula ``math`` (an event) uses a refused command."""
+        found = refused_command(next(iter(math.values())))
+        if found is not None:
+            self._problem(start, found, code="math-command-refused")
+
+    def _problem(self, start: int, message: str, *, code: str) -> None:
+        self.problems.append((start, message, code))
 
     def _bracket_math(
         self, text: str, start: int, containers: list[int]
@@ -379,7 +431,7 @@ class _Reader:
             last = self._last[closer, limit] = self.data.rfind(closer, 0, limit)
         close = self.data.find(closer, start + 1, limit) if last > start else -1
         if close < 0:
-            self.problems.append((start - 1, unclosed_message(opener)))
+            self._problem(start - 1, unclosed_message(opener), code="math-unclosed")
             return None
         tex = self.data[start + 1 : close].decode()
         if not tex.strip():
@@ -416,6 +468,46 @@ class _Reader:
 def _is_container(tag: Any) -> bool:
     """True for the blocks that hold a run of inline content (a formula stays inside one)."""
     return tag in ("Paragraph", "Item", "TableCell") or (type(tag) is dict and "Heading" in tag)
+
+
+# TeX commands no formula may use, each with what Anki's MathJax (desktop and AnkiDroid, which
+# load no "safe" extension) would do with it on every card the deck reaches.
+_REFUSED_TEX = {
+    name.lower(): why
+    for why, names in (
+        (
+            "Anki's MathJax turns into a link, a class, an id, a style or data on the card (a "
+            "'javascript:' link runs code when tapped; a style can cover the card)",
+            ("href", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode", "url"),
+        ),
+        ("loads or configures parts of MathJax", ("require", "setOptions")),
+        (
+            "defines a command (which could put one that runs code together)",
+            (
+                "def", "gdef", "edef", "xdef", "let", "futurelet", "newcommand",
+                "renewcommand", "providecommand", "newenvironment", "renewenvironment",
+                "DeclareMathOperator", "Newextarrow", "csname",
+            ),
+        ),
+    )
+    for name in names
+}  # fmt: skip
+_CONTROL_SEQUENCE = re.compile(r"\\(?:([A-Za-z]+)|.)", re.DOTALL)  # as MathJax reads one
+
+
+def refused_command(tex: str) -> str | None:
+    """The problem of a formula whose TeX uses a command no card may carry (``\\href``,
+    ``\\style``, a command that defines commands...), in any case; else ``None``."""
+    if "\\" not in tex:
+        return None
+    for match in _CONTROL_SEQUENCE.finditer(tex):
+        name = match.group(1)
+        if name and name.lower() in _REFUSED_TEX:
+            return (
+                f"this formula uses {match.group()}, which {_REFUSED_TEX[name.lower()]}: "
+                "write the formula without it"
+            )
+    return None
 
 
 def unclosed_message(opener: str) -> str:
@@ -480,9 +572,9 @@ class _Renderer:
                 if self.code is not None:
                     self.code.append(text)
                 elif self.run is not None:
-                    self.run.append(_text_html(text) if "\\" in text else escape(text))
+                    self.run.append(escape(text))
                 else:
-                    put(_text_html(text))
+                    put(escape(text))
             elif "Start" in event:
                 start(event["Start"], span)
             elif "End" in event:
@@ -490,7 +582,7 @@ class _Renderer:
             elif "Code" in event:
                 self._put(f"<code>{escape(event['Code'])}</code>")
             elif "InlineMath" in event:
-                self._put(tex_html(event["InlineMath"].replace(_NL, "\n"), False))
+                self._put(_formula_html(event["InlineMath"].replace(_NL, "\n"), False))
             elif "DisplayMath" in event:
                 # On a line indented as code (outside lists) it continues the paragraph.
                 line = self.reader.data.rfind(b"\n", 0, span["start"]) + 1
@@ -499,11 +591,11 @@ class _Renderer:
                 self._put(("\x00inline:" if inline else _MATH) + event["DisplayMath"])
                 self.run_math = True
             elif "InlineHtml" in event or "Html" in event:
-                html = _text_html(event.get("InlineHtml") or event["Html"])
+                html = escape(event.get("InlineHtml") or event["Html"])
                 self._put(html.replace("\n", _BREAK))
         self._flush()
-        html = "".join(self.out).rstrip("\n")
-        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$")
+        html = inert_math_delimiters("".join(self.out).rstrip("\n"))
+        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$").replace(_MARK, "\\")
 
     def _open_run(self, *, splits: bool, paragraph: bool) -> None:
         self._flush()
@@ -536,7 +628,7 @@ class _Renderer:
         text: list[str] = []
         for i, part in enumerate(parts):
             if part.startswith("\x00inline:"):
-                text.append(tex_html(_tex_lines(part[len("\x00inline:") :]), True))
+                text.append(_formula_html(_tex_lines(part[len("\x00inline:") :]), True))
                 continue
             if not part.startswith(_MATH):
                 if not (part == _BREAK and not text and i and parts[i - 1].startswith(_MATH)):
@@ -544,7 +636,7 @@ class _Renderer:
                 continue
             tex = _tex_lines(part[len(_MATH) :])
             if not (self.run_splits and self._alone(parts, i)):
-                text.append(tex_html(tex, True))
+                text.append(_formula_html(tex, True))
                 continue
             if text and text[-1] == _BREAK:
                 text.pop()
@@ -553,7 +645,9 @@ class _Renderer:
                 text = []
             if self.out and self.out[-1].endswith("<li>"):
                 self.out.append("\n")  # (after an item's text markdown-it wrote none)
-            self.out.append(f'<div class="iq-math">{tex_html(tex.strip(chr(10)), True)}</div>\n')
+            self.out.append(
+                f'<div class="iq-math">{_formula_html(tex.strip(chr(10)), True)}</div>\n'
+            )
         if text:
             self.out.append(wrap[0] + "".join(text) + wrap[1])
 
@@ -755,17 +849,6 @@ def _tex_lines(tex: str) -> str:
     return "\n".join([first, *(line.lstrip(" \t") for line in rest)])
 
 
-def _text_html(text: str) -> str:
-    """Text, escaped; a literal ``\\(`` or ``\\[`` the author wrote (as ``\\\\(``) is kept
-    from Anki's MathJax, which would otherwise take it for the start of a formula."""
-    text = escape(text)
-    if "\\" not in text:
-        return text
-    return _LITERAL_DELIMITER.sub(
-        lambda m: f'<span class="tex2jax_ignore">{m.group()}</span>', text
-    )
-
-
 def is_plain(text: str) -> bool:
     """True for (stripped) text that can hold no Markdown syntax: ``plain_html`` renders it."""
     return bool(
@@ -870,5 +953,5 @@ def scan(text: str) -> Scan:
                     )
                 )
             code_start = -1
-    problems = [Finding(line(offset), message) for offset, message in reader.problems]
+    problems = [Finding(line(offset), message, code) for offset, message, code in reader.problems]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

@@ -4,6 +4,7 @@ memory)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -17,6 +18,7 @@ from helpers import (
     exporter_command,
     make_bank,
     question,
+    run_cli,
     write,
 )
 
@@ -168,3 +170,60 @@ def test_the_longest_text_allowed_still_builds(tmp_path: Path) -> None:
     answer = ("word " * (MAX_TEXT_BYTES // 5))[: MAX_TEXT_BYTES - 8]
     src = make_bank(tmp_path / "c", [question("long", answer=answer)])
     assert Builder(tmp_path / "out.apkg")(src).status == "written"
+
+
+# Formulas Anki's MathJax would turn into a live link, a class, an id or a style on the card,
+# or that define commands (which could build one): each refused at its own line. Spellings:
+# spaces, another case, entities in the address, every delimiter, every place text goes.
+CODE_RUNNING_FORMULAS = [
+    ("$\\href{javascript:alert(1)}{x}$", "\\href"),
+    ("$\\href {javascript:alert(1)} {x}$", "\\href"),
+    ("$\\href{ JAVAS&#67;RIPT:alert(1)}{x}$", "\\href"),
+    ("\\(\\style{position:fixed;top:0;left:0;width:100%;height:100%}{x}\\)", "\\style"),
+    ("\\[\\class{pv-bar}{x}\\]", "\\class"),
+    ("$$\\cssId{answer}{x}$$", "\\cssId"),
+    ("$\\data{x=1}{y}$", "\\data"),
+    ("$\\HREF{javascript:alert(1)}{x}$", "\\HREF"),
+    ("$$\n\\href{javascript:alert(1)}{x}\n$$", "\\href"),
+    ("| a | $\\href{javascript:alert(1)}{x}$ |\n|---|---|\n| 1 | 2 |", "\\href"),
+    ("## \\(\\mmlToken{mi}[href='javascript:alert(1)']{x}\\)", "\\mmlToken"),
+    ("- item $\\bbox[position:fixed]{x}$", "\\bbox"),
+    ("$\\text{\\href{javascript:alert(1)}{x}}$", "\\href"),
+    ("$\\unicode[fixed]{x41}$", "\\unicode"),
+    ("$\\require{setoptions}$", "\\require"),
+    ("$\\def\\h{\\mathrm{x}}\\h$", "\\def"),
+    ("$\\newcommand{\\h}{x}\\h$", "\\newcommand"),
+    ("$\\let\\h=\\alpha \\h$", "\\let"),
+    ("[a link $\\style{color:red}{x}$](https://example.com)", "\\style"),
+]
+
+
+def test_formulas_that_could_run_code_are_refused_at_their_line(tmp_path: Path) -> None:
+    """``\\href``, ``\\style``, ``\\class``, ``\\cssId``, ``\\data`` (and ``\\mmlToken``,
+    ``\\bbox``, ``\\unicode``, ``\\require``, and the commands that define commands) in a
+    formula of a question or an answer, whatever its delimiters and wherever it stands, are
+    each a problem at their line with their own code; nothing is built."""
+    lines = ["role: R", "questions:"]
+    expected = []
+    for i, (formula, command) in enumerate(CODE_RUNNING_FORMULAS):
+        in_question = i % 3 == 0
+        lines += [f"  - id: q{i}", "    difficulty: easy"]
+        if in_question:
+            lines += ["    question: |", "      Before?", ""]
+        else:
+            lines += ["    question: Q?", "    answer: |", "      Before.", ""]
+        expected.append((len(lines) + 1, command))
+        lines += ["      " + line for line in formula.split("\n")]
+        if in_question:
+            lines += ["    answer: A."]
+    src = write(tmp_path / "c" / "bank.yaml", "\n".join(lines) + "\n")
+    out = tmp_path / "d" / "deck.apkg"
+    result = run_cli(["build", str(src), "-o", str(out), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["line"], p["code"]) for p in problems] == [
+        (line, "math-command-refused") for line, _ in expected
+    ]
+    for problem, (_, command) in zip(problems, expected, strict=True):
+        assert f"uses {command}" in problem["message"]
+    assert not out.parent.exists()
