@@ -24,7 +24,7 @@ differences are listed in docs/content-format.md and guarded by tests/markup.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import repeat
@@ -34,11 +34,8 @@ import pyromark
 
 from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, code_block_html, is_known
 
-_OPTIONS = (
-    pyromark.Options.ENABLE_MATH
-    | pyromark.Options.ENABLE_TABLES
-    | pyromark.Options.ENABLE_STRIKETHROUGH
-)
+_OPTIONS_WITHOUT_MATH = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
+_OPTIONS = pyromark.Options.ENABLE_MATH | _OPTIONS_WITHOUT_MATH
 # Stand-ins written into the text before parsing, one byte for one so offsets hold, and
 # turned back after: YAML cannot carry these control characters, so no author types them.
 _LT = "\x01"  # a '<' that starts no HTML (CommonMark's html off, as markdown-it's html: False)
@@ -296,6 +293,232 @@ def _code_ranges(text: str) -> list[tuple[int, int]]:
     return found
 
 
+# --- dollars: which '$' delimit a formula ---------------------------------------------------
+#
+# pulldown-cmark pairs '$' as pandoc does but for two rules, which are ours: a closing '$'
+# before a digit closes nothing ("$5 to **$10**"), and a '$…$' formula holds no inline code,
+# no autolink and no link's '](' ("costs $5; `x=$HOME`"). The parser cannot be told either,
+# so before it reads a text each '$' is classified here as it would pair them with those
+# rules (its own order: left to right, the first code span, autolink or formula met wins;
+# a formula's braces balanced), and every '$' that delimits no formula becomes the
+# stand-in ``_DOLLAR``: text, which the parser never pairs (it reads like a letter around
+# emphasis), turned back after.
+
+# What the parser's first pass reads around a '$': an escape (a backslash before ASCII
+# punctuation; before backticks it starts a run whose first backtick is escaped), a run of
+# backticks, a dollar, a link's '](', a brace, a '<' (an autolink?), a line break.
+_DOLLAR_SYNTAX = re.compile(rb"\\(`+)|\\[!-/:-@\[-_{-~]|`+|\$|\]\(|[{}<\n]")
+_AUTOLINK = re.compile(
+    rb"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\x00-\x20<>]*+"
+    rb"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    rb"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*+)>"
+)
+_ASCII_SPACE = frozenset(b" \t\n\r\x0b\x0c")
+_LINE_PREFIX = frozenset(b" \t>")  # indentation and quote markers before a line's text
+_INLINE = frozenset(("Emphasis", "Strong", "Strikethrough", "Link", "Image"))
+
+
+def _inline_runs(text: str) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+    """The byte ranges of the text's runs of inline content (a paragraph's, a heading's, a
+    cell's, a tight item's), each from its first inline event to its last, with the ranges
+    of its text as the parser reads it without math (not code, not an address); code blocks
+    and block markup are outside every run."""
+    start = end = -1
+    texts: list[tuple[int, int]] = []
+    in_code = False
+    links: list[bool] = []  # per open link: an autolink (its text is an address)
+    events = cast(Any, pyromark.events_with_range(text, options=_OPTIONS_WITHOUT_MATH))
+    for event, span in events:
+        if type(event) is dict:
+            tag = event.get("Start", event.get("End"))
+            if tag is None:
+                inline = not in_code and "Html" not in event
+                if inline and "Text" in event and not any(links):
+                    texts.append((span["start"], span["end"]))
+            else:
+                kind = tag if type(tag) is str else next(iter(tag))
+                inline = kind in _INLINE
+                if kind == "CodeBlock":
+                    in_code = "Start" in event
+                elif kind == "Link" and "Start" in event:
+                    links.append(tag["Link"]["link_type"] in ("Autolink", "Email"))
+                elif kind == "Link" and links:
+                    links.pop()
+        else:
+            inline = event != "Rule"
+        if inline:
+            start = span["start"] if start < 0 else start
+            end = max(end, span["end"])
+        elif start >= 0:
+            yield start, end, texts
+            start = end = -1
+            texts = []
+    if start >= 0:
+        yield start, end, texts
+
+
+def _resolve_dollars(text: str) -> tuple[str, list[int]]:
+    """``text`` with each '$' that delimits no formula written as ``_DOLLAR`` (one byte for
+    one) where the parser reads it as text (a link's address keeps its '$': the parser never
+    pairs one there, and an address holds no control character); and the bytes where a
+    ``$$`` opens and is never closed (a problem unless it is inside a ``\\(…\\)`` formula)."""
+    data = text.encode()
+    out = bytearray(data)
+    unclosed: list[int] = []
+    for start, end, texts in _inline_runs(text):
+        if data.find(b"$", start, end) < 0:
+            continue
+        j = 0
+        for at in _text_dollars(data, start, end, unclosed):
+            while j < len(texts) and texts[j][1] <= at:
+                j += 1
+            if j < len(texts) and texts[j][0] <= at:
+                out[at] = 0x03  # _DOLLAR
+    return out.decode(), unclosed
+
+
+def _text_dollars(data: bytes, start: int, end: int, unclosed: list[int]) -> list[int]:
+    """The '$' of ``data[start:end]`` (one run of inline content) that delimit no formula;
+    where a ``$$`` opens no formula, its byte goes to ``unclosed``."""
+    # The tokens, as the parser's first pass makes them: runs of backticks (position, length,
+    # length as an opener), dollars (position, can open, can close, brace context), autolinks
+    # (position, end).
+    kinds: list[str] = []
+    tokens: list[tuple[int, int, int, int]] = []
+    stack: list[int] = []  # brace contexts, from the first '$' on; the root's changes at '}'
+    fresh = 0
+    line_start = start
+    while start and data[start - 1] == 0x5C:  # the run's first event may follow an escape
+        start -= 1
+    for match in _DOLLAR_SYNTAX.finditer(data, start, end):
+        at = match.start()
+        first = data[at]
+        if match.group(1) is not None:
+            run = len(match.group(1))
+            kinds.append("`")
+            tokens.append((match.start(1), run, run - 1, 0))
+        elif first == 0x5C:
+            continue
+        elif first == 0x60:
+            run = match.end() - at
+            kinds.append("`")
+            tokens.append((at, run, run, 0))
+        elif first == 0x24:
+            after = data[at + 1] if at + 1 < len(data) else 0x20
+            before = data[at - 1]
+            if not stack:
+                stack.append(-1)
+            kinds.append("$")
+            tokens.append(
+                (
+                    at,
+                    after not in _ASCII_SPACE,
+                    at > line_start and before not in _ASCII_SPACE and not 0x30 <= after <= 0x39,
+                    stack[-1],
+                )
+            )
+        elif first == 0x7B:
+            if stack:
+                stack.append(fresh)
+                fresh += 1
+        elif first == 0x7D:
+            if len(stack) == 1:
+                stack[0] -= 1  # an unbalanced '}': a new root, no formula spans it
+            elif stack:
+                stack.pop()
+        elif first == 0x3C:
+            link = _AUTOLINK.match(data, at, end)
+            if link:
+                kinds.append("<")
+                tokens.append((at, link.end(), 0, 0))
+        elif first == 0x5D:
+            kinds.append("]")
+            tokens.append((at, 0, 0, 0))
+        else:  # a line break: the next line's text starts after its indent and markers
+            line_start = at + 1
+            while line_start < end and data[line_start] in _LINE_PREFIX:
+                line_start += 1
+    count = len(tokens)
+    # For each run of backticks, the nearest later run it closes a code span with; for each
+    # dollar, the next dollar of its brace context; how many code span openers and autolinks
+    # come before each token.
+    pair: dict[int, int] = {}
+    nearest: dict[int, int] = {}
+    following: list[int] = [count] * count
+    next_in: dict[int, int] = {}
+    for k in range(count - 1, -1, -1):
+        if kinds[k] == "`":
+            opener = tokens[k][2]
+            if opener > 0 and opener in nearest:
+                pair[k] = nearest[opener]
+            nearest[tokens[k][1]] = k
+        elif kinds[k] == "$":
+            following[k] = next_in.get(tokens[k][3], count)
+            next_in[tokens[k][3]] = k
+    barriers = [0]
+    for k in range(count):
+        barriers.append(barriers[-1] + (k in pair or kinds[k] in "<]"))
+    text_dollars: list[int] = []
+    k = 0
+    while k < count:
+        kind, token = kinds[k], tokens[k]
+        if kind == "`":
+            k = pair[k] + 1 if k in pair else k + 1  # a code span: nothing in it counts
+            continue
+        if kind == "<":
+            while k < count and tokens[k][0] < token[1]:
+                k += 1
+            continue
+        if kind == "]":
+            k += 1
+            continue
+        at = token[0]
+        display = k + 1 < count and kinds[k + 1] == "$" and tokens[k + 1][0] == at + 1
+        if not token[1]:
+            text_dollars.append(at)
+            k += 1
+            continue
+        closer = following[k + 1 if display and following[k] == k + 1 else k]
+        if display:
+            found = (
+                closer + 1 < count
+                and kinds[closer + 1] == "$"
+                and tokens[closer + 1][0] == tokens[closer][0] + 1
+            )
+            if found:
+                k = closer + 2
+                continue
+            if at == 0 or data[at - 1] != 0x24:
+                unclosed.append(at)
+        elif closer < count and tokens[closer][2] and barriers[closer] == barriers[k + 1]:
+            k = closer + 1
+            continue
+        text_dollars.append(at)
+        k += 1
+    return text_dollars
+
+
+# The start of an autolink ('<' and a scheme, or an e-mail address's '@').
+_AUTOLINK_START = re.compile(
+    r"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++@)"
+)
+
+
+def dollar_math_reads_back(tex: str) -> bool:
+    """True when ``$tex$`` in a paragraph reads back as the formula ``tex`` (wherever it
+    stands, but before a digit): not empty, no white space at its ends, no '$', no final
+    backslash, nothing that stops a '$' formula (a backtick, a link's '](', an autolink)."""
+    return bool(
+        tex
+        and tex == tex.strip()
+        and "$" not in tex
+        and not tex.endswith("\\")
+        and "`" not in tex
+        and "](" not in tex
+        and not ("<" in tex and _AUTOLINK_START.search(tex))
+    )
+
+
 @dataclass(frozen=True)
 class Finding:
     """Something at ``line`` (0-based, in the text as given) worth telling the author; a
@@ -334,8 +557,11 @@ class _Reader:
 
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
-        self.data = self.text.encode()
         self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
+        self._unclosed: list[int] = []  # bytes where a '$$' opens no formula
+        if "$" in self.text:
+            self.text, self._unclosed = _resolve_dollars(self.text)
+        self.data = self.text.encode()
         self.ranges = False  # offsets wanted for every text (a link left as text needs them)
         self._last: dict[tuple[bytes, int], int] = {}
 
@@ -388,12 +614,8 @@ class _Reader:
                             drop_ends += swallowed
                             depth = 0
                             continue
-                    elif (
-                        event["Text"].startswith("$")
-                        and data[start : start + 2] == b"$$"
-                        and (start == 0 or data[start - 1] not in b"$\\")
-                    ):
-                        self._problem(start, unclosed_message("$$"), code="math-unclosed")
+                    if self._unclosed:
+                        self._report_unclosed(start, end)
                 elif "InlineMath" in event and data[end : end + 1].isdigit():
                     yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
                     continue
@@ -409,6 +631,13 @@ class _Reader:
 
     def _problem(self, start: int, message: str, *, code: str) -> None:
         self.problems.append((start, message, code))
+
+    def _report_unclosed(self, start: int, end: int) -> None:
+        """A problem for each ``$$`` opening no formula in this text (bytes start to end)."""
+        for at in self._unclosed[bisect_left(self._unclosed, start) :]:
+            if at >= end:
+                break
+            self._problem(at, unclosed_message("$$"), code="math-unclosed")
 
     def _bracket_math(
         self, text: str, start: int, containers: list[int]
@@ -480,9 +709,10 @@ _REFUSED_TEX = {
             "'javascript:' link runs code when tapped; a style can cover the card)",
             ("href", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode", "url"),
         ),
-        ("loads or configures parts of MathJax", ("require", "setOptions")),
+        ("loads or configures parts of Anki's MathJax", ("require", "setOptions")),
         (
-            "defines a command (which could put one that runs code together)",
+            "defines a command (a command defined in a formula could stand for \\href or "
+            "\\style)",
             (
                 "def", "gdef", "edef", "xdef", "let", "futurelet", "newcommand",
                 "renewcommand", "providecommand", "newenvironment", "renewenvironment",
@@ -784,7 +1014,7 @@ class _Renderer:
         )
 
     def _link_start(self, value: dict[str, Any], span: _Span) -> None:
-        dest = value["dest_url"].replace(_LT, "<")
+        dest = value["dest_url"].replace(_LT, "<").replace(_DOLLAR, "$")
         if value["link_type"] == "Email":
             dest = "mailto:" + dest
         safe = is_safe_url(dest)
@@ -827,7 +1057,7 @@ class _Renderer:
             image[2].append(event["Text"])
 
     def _image_html(self, dest: str, title: str, alt: str) -> str:
-        dest = dest.replace(_LT, "<")
+        dest = dest.replace(_LT, "<").replace(_DOLLAR, "$")
         alt = alt.replace(_LT, "<").replace(_DOLLAR, "$")
         if not is_safe_url(dest):
             return escape(f"![{alt}]({dest})")
@@ -926,7 +1156,7 @@ def scan(text: str) -> Scan:
         start = event.get("Start")
         if type(start) is dict:
             if "Image" in start:
-                dest = start["Image"]["dest_url"].replace(_LT, "<")
+                dest = start["Image"]["dest_url"].replace(_LT, "<").replace(_DOLLAR, "$")
                 images.append((normalize_url(dest), line(span["start"])))
             elif "CodeBlock" in start:
                 value = start["CodeBlock"]
@@ -953,5 +1183,6 @@ def scan(text: str) -> Scan:
                     )
                 )
             code_start = -1
-    problems = [Finding(line(offset), message, code) for offset, message, code in reader.problems]
+    found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
+    problems = [Finding(line(offset), message, code) for offset, message, code in found]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

@@ -108,6 +108,9 @@ REGEX_CALLS: dict[str, tuple[str, ...]] = {
     "exporter.markup.markdown:_LINE_BREAKS": ("finditer",),
     "exporter.markup.markdown:_DELIMITER_CONTEXT": ("finditer",),
     "exporter.markup.markdown:_CONTROL_SEQUENCE": ("finditer",),
+    "exporter.markup.markdown:_DOLLAR_SYNTAX": ("finditer",),
+    "exporter.markup.markdown:_AUTOLINK": ("match",),
+    "exporter.markup.markdown:_AUTOLINK_START": ("search",),
     "exporter.markup.markdown:_ANGLE": ("finditer",),
     "exporter.markup.markdown:_ANKI_SYNTAX": ("sub",),
     "exporter.content.check:_SLUG_ISH": ("fullmatch",),
@@ -223,3 +226,21 @@ def test_many_display_formulas_and_code_spans_render_in_linear_work() -> None:
     with hang_guard(60):
         assert to_html("\n\n".join([block] * 40_000)) == "\n".join([to_html(block)] * 40_000)
         assert len(scan(unclosed).problems) == 20_000
+
+
+def test_many_dollars_code_spans_and_braces_render_in_linear_work() -> None:
+    """Texts of 100,000 prices, dollars in code and autolinks, braces and unclosed ``$$``:
+    each '$' is paired (or not) in one walk over the text, never by rescanning it."""
+    from exporter.markup.markdown import scan, to_html
+
+    texts = [
+        "$5 **$10** `x=$HOME` <https://a.test/$x> ]( {$a} " * 12_000,
+        "$a" + "{" * 100_000 + "$",
+        "$$ " * 100_000,
+        "$x " + "`a` " * 50_000 + "y$",
+        "`" + "$a$ " * 50_000,
+    ]
+    with hang_guard(60):
+        for text in texts:
+            to_html(text)
+            scan(text)
