@@ -147,6 +147,8 @@ CODES: dict[str, str] = {
     "tag-not-slug": "A tag that is not a lowercase slug.",
     "tag-repeated": "A tag listed twice on one question.",
     "math-unclosed": "Math opened and never closed.",
+    "math-command-refused": "A formula uses a TeX command that could run code or restyle a card.",
+    "text-too-long": "A text value over 256 KiB (a question or answer that long is no card).",
     # Images
     "image-missing": "An image file that does not exist.",
     "image-outside": "An image path outside the content folder, or absolute.",

@@ -25,7 +25,7 @@ from typing import Any
 
 from markdownify import MarkdownConverter
 
-from exporter.markup.markdown import to_html
+from exporter.markup.markdown import dollar_math_reads_back, to_html
 
 # Math as the renderer writes it, outside code; TeX may hold '&amp;' and the editor's tags.
 _MATH = re.compile(
@@ -250,8 +250,7 @@ def _math_markdown(tex: str, display: bool) -> str:
     tex = html.unescape(tex).replace("\xa0", " ")
     if display:
         return f"$${tex}$$" if "$$" not in tex else f"\\[{tex}\\]"
-    dollar_safe = tex and tex == tex.strip() and "$" not in tex and not tex.endswith("\\")
-    return f"${tex}$" if dollar_safe else f"\\({tex}\\)"
+    return f"${tex}$" if dollar_math_reads_back(tex) else f"\\({tex}\\)"
 
 
 def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:

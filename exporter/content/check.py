@@ -28,6 +28,18 @@ from exporter.content.spec import GUID_RE, QUESTION_KEYS, SLUG_RE, TOP_KEYS
 from exporter.content.yamlnodes import YAML_TAG, NodeWalk, kind_of, line_of
 from exporter.errors import ContentWarning
 
+# The most UTF-8 a text value may hold. Rendering Markdown takes ~100 bytes of memory a
+# byte (pulldown-cmark's events, then our HTML), so this bounds a field's rendering at
+# ~25 MB; the longest answer of the shipped bank is under 2 KiB.
+MAX_TEXT_BYTES = 256 * 1024
+
+
+def text_size(value: str) -> int:
+    """The UTF-8 size of ``value`` (encoded only when it could pass the limit)."""
+    if len(value) * 4 <= MAX_TEXT_BYTES:
+        return len(value)
+    return len(value.encode("utf-8", "surrogatepass"))
+
 
 @dataclass
 class SchemaWalk(NodeWalk):
@@ -56,6 +68,20 @@ class SchemaWalk(NodeWalk):
             return None
         if isinstance(node, ScalarNode) and node.tag == YAML_TAG + "str":
             value = str(node.value)
+            size = text_size(value)
+            if size > MAX_TEXT_BYTES:
+                what = (
+                    "a question or answer: split it into several questions"
+                    if key in ("question", "answer")
+                    else "a text value"
+                )
+                self.error(
+                    "text-too-long",
+                    key_node,
+                    f"'{key}' is {-(-size // 1024):,} KiB of text; the limit is "
+                    f"{MAX_TEXT_BYTES // 1024} KiB {what}",
+                )
+                return None
             bad = forbidden_char(value)
             if bad:
                 self.error(
@@ -242,14 +268,19 @@ class SchemaWalk(NodeWalk):
 
 
 _EXAMPLE_ID = "e.g. 'model-drift-2'"
+# A slug but for case, '_', '.', spaces or stray dashes: two patterns, each one linear scan
+# (as one, ``X*[A-Za-z0-9]X*`` tries every split of a long value that fails at its end).
+_SLUG_ISH = re.compile(r"[A-Za-z0-9 _.\-]*+")
+_SLUG_LETTER = re.compile(r"[A-Za-z0-9]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def slug_hint(value: str) -> str:
     """ "write it 'python-fib'" when ``value`` is a slug but for case, '_', '.', spaces or
     stray dashes ('' when no slug is that close: other letters are not guessed at)."""
-    if not re.fullmatch(r"[A-Za-z0-9 _.\-]*[A-Za-z0-9][A-Za-z0-9 _.\-]*", value):
+    if not (_SLUG_ISH.fullmatch(value) and _SLUG_LETTER.search(value)):
         return ""
-    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", value.lower()).strip("-")
     return f"write it '{slug}'" if slug != value and SLUG_RE.match(slug) else ""
 
 

@@ -43,7 +43,7 @@ def check_markup(text: str, node: Node, key_node: Node, display_path: str) -> Ch
     return CheckedMarkup(
         images=tuple(Image(src, line(n)) for src, n in found.images if not is_remote(src)),
         errors=tuple(
-            ContentError(display_path, line(p.line), 0, p.message, code="math-unclosed")
+            ContentError(display_path, line(p.line), 0, p.message, code=p.code)
             for p in found.problems
         ),
         warnings=tuple(

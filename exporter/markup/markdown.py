@@ -24,7 +24,7 @@ differences are listed in docs/content-format.md and guarded by tests/markup.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import repeat
@@ -34,17 +34,15 @@ import pyromark
 
 from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, code_block_html, is_known
 
-_OPTIONS = (
-    pyromark.Options.ENABLE_MATH
-    | pyromark.Options.ENABLE_TABLES
-    | pyromark.Options.ENABLE_STRIKETHROUGH
-)
+_OPTIONS_WITHOUT_MATH = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
+_OPTIONS = pyromark.Options.ENABLE_MATH | _OPTIONS_WITHOUT_MATH
 # Stand-ins written into the text before parsing, one byte for one so offsets hold, and
 # turned back after: YAML cannot carry these control characters, so no author types them.
 _LT = "\x01"  # a '<' that starts no HTML (CommonMark's html off, as markdown-it's html: False)
 _NL = "\x02"  # a line break inside a display formula of its own lines: its lines are TeX
 _DOLLAR = "\x03"  # the '$' of Anki's own [$]…[/$]: text, never our math
-_STAND_INS = re.compile("[\x01-\x03]")
+_MARK = "\x04"  # the backslash of our own formula delimiters until the HTML is complete
+_STAND_INS = re.compile("[\x01-\x04]")
 
 # Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
 # rendering it directly is faster than parsing it (docs/BENCHMARKS.md).
@@ -64,12 +62,14 @@ _KEEP_LT = re.compile(
     r"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*>)"
     r"|\]\((?P<lt2><)"
-    r"|\]:[ \t]*\n?[ \t]*(?P<lt3><)"
+    r"|\]:[ \t]*+(?:\n[ \t]*+)?(?P<lt3><)"
 )
 _ANKI_DOLLARS = re.compile(r"\[/?(\$\$?)\]")
 # A display formula on lines of its own starts with ``$$`` or ``\\[`` first on a line (after
 # white space or list markers), and closes at the end of a later line, within 100 lines.
-_DISPLAY_OPENER = re.compile(r"^(?:[ \t]*(?:[-+*]|\d{1,9}[.)])[ \t]+)*[ \t]*(\$\$|\\\[)", re.M)
+# Possessive repeats: each run of white space is taken whole, once (with ``[ \t]+`` then
+# ``[ \t]*`` a line of 20 markers and spaces could be split 3**20 ways before failing).
+_DISPLAY_OPENER = re.compile(r"^[ \t]*+(?:(?:[-+*]|\d{1,9}[.)])[ \t]++)*+(\$\$|\\\[)", re.M)
 MAX_BLOCK_LINES = 100
 _PAIRS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 _DANGEROUS_URL = re.compile(r"^(?:vbscript|javascript|file|data):")
@@ -77,7 +77,8 @@ _SAFE_DATA_URL = re.compile(r"^data:image/(?:gif|png|jpeg|webp);")
 _URL_SAFE = frozenset(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789;/?:@&=+$,-_.!~*'()#"
 )
-_LITERAL_DELIMITER = re.compile(r"\\[(\[]")
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]")
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 _ALIGN = {
     "Left": ' style="text-align:left"',
     "Center": ' style="text-align:center"',
@@ -106,17 +107,55 @@ def tex_html(tex: str, display: bool) -> str:
     return f"\\[{body}\\]" if display else f"\\({body}\\)"
 
 
+def _formula_html(tex: str, display: bool) -> str:
+    """``tex_html`` with its delimiters marked as ours (``_MARK`` for their backslashes) until
+    ``inert_math_delimiters`` has made every other delimiter text."""
+    html = tex_html(tex, display)
+    return f"{_MARK}{html[1:-2]}{_MARK}{html[-1]}"
+
+
+# What Anki's MathJax reads in card HTML: tags, which it does not; code, which it skips
+# (``pre`` and ``code`` are among its skipHtmlTags); our formulas; and a delimiter.
+_DELIMITER_CONTEXT = re.compile(
+    r"<(/?)(?:(code|pre)\b)?[^<>]*+>|\x04[(\[]|\x04[)\]]|\\[(\[]", re.IGNORECASE
+)
+
+
+def inert_math_delimiters(html: str) -> str:
+    """``html`` with each ``\\(`` and ``\\[`` that opens none of our formulas (one the author
+    wrote as text, however it reached the HTML) in its own ``tex2jax_ignore`` span: MathJax
+    finds a formula only within one run of text, so a lone opener starts none. Our formulas
+    (their delimiters marked ``_MARK``), tags and code are left as they are."""
+    if "\\" not in html:
+        return html
+    out: list[str] = []
+    last = code = 0
+    formula = False
+    for match in _DELIMITER_CONTEXT.finditer(html):
+        found = match.group()
+        if found[0] == "<":
+            if match.group(2):
+                code = max(code + (-1 if match.group(1) else 1), 0)
+        elif found[0] == _MARK:
+            formula = found[1] in "(["
+        elif not code and not formula:
+            out += (html[last : match.start()], f'<span class="tex2jax_ignore">{found}</span>')
+            last = match.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
 def normalize_url(url: str) -> str:
     """A link or image address as it is written into HTML: percent-encoded where a URL may
     not hold the character, existing ``%XX`` kept (as markdown-it's ``normalizeLink``)."""
-    if url.isascii() and not re.search(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]", url):
+    if url.isascii() and not _URL_UNSAFE.search(url):
         return url
     out: list[str] = []
     raw = url.encode("utf-8", "surrogatepass")
     i = 0
     while i < len(raw):
         byte = raw[i]
-        if byte == 0x25 and re.match(rb"%[0-9A-Fa-f]{2}", raw[i : i + 3]):
+        if byte == 0x25 and _PERCENT.match(raw, i, i + 3):
             out.append(raw[i : i + 3].decode())
             i += 3
             continue
@@ -144,7 +183,7 @@ def fence_language(info: str) -> str:
 def _prepare(text: str) -> str:
     """``text`` with the stand-ins written in: '<' that would start HTML, line breaks of
     display formulas on lines of their own, the '$' of Anki's syntax (all one byte for one)."""
-    if "\x01" in text or "\x02" in text or "\x03" in text:  # three scans beat one regex
+    if "\x01" in text or "\x02" in text or "\x03" in text or "\x04" in text:  # (beats a regex)
         text = _STAND_INS.sub(" ", text)
     if "<" in text:
         text = _html_off(text)
@@ -182,8 +221,10 @@ def _join_display_blocks(text: str) -> str:
     """Display formulas on lines of their own, each made one line (``_NL`` for its line
     breaks) so that no TeX line is read as a list, heading or rule. Not inside code."""
     spans = []
+    breaks = [m.start() for m in _NEWLINE.finditer(text)]
+    closers: dict[str, int] = {}  # the next closer of each kind at or after an opener
     for match in _DISPLAY_OPENER.finditer(text):
-        span = _display_span(text, match.end(), _PAIRS[match.group(1)])
+        span = _display_span(text, match.end(), _PAIRS[match.group(1)], breaks, closers)
         if span and not _quoted(text, match.start(), span):
             spans.append((match.start(), span))
     if not spans:
@@ -191,8 +232,11 @@ def _join_display_blocks(text: str) -> str:
     code = _code_ranges(text)
     out = list(text)
     last = -1
+    j = 0  # spans and code ranges both run in text order: one walk over each
     for start, end in spans:
-        if start < last or any(cs < end and start < ce for cs, ce in code):
+        while j < len(code) and code[j][1] <= start:
+            j += 1
+        if start < last or (j < len(code) and code[j][0] < end):
             continue
         for i in range(start, end):
             if out[i] == "\n":
@@ -201,22 +245,27 @@ def _join_display_blocks(text: str) -> str:
     return "".join(out)
 
 
-def _display_span(text: str, begin: int, closer: str) -> int | None:
+_NEWLINE = re.compile("\n")
+
+
+def _display_span(
+    text: str, begin: int, closer: str, breaks: list[int], closers: dict[str, int]
+) -> int | None:
     """Where a display formula opened at ``begin`` (just after its opener) ends, when it
-    closes at the end of a later line (as markdown-it's block rule read it); else None."""
-    line_end = text.find("\n", begin)
-    if line_end < 0 or closer in text[begin:line_end]:
-        return None  # one line: the parser's own inline formula
-    for _ in range(MAX_BLOCK_LINES - 1):
-        start = line_end + 1
-        line_end = text.find("\n", start)
-        line = text[start:] if line_end < 0 else text[start:line_end]
-        if closer in line:
-            after = line.split(closer, 1)[1]
-            return None if after.strip() else start + line.index(closer) + len(closer)
-        if line_end < 0:
-            return None
-    return None
+    closes at the end of a later line, at most ``MAX_BLOCK_LINES - 1`` lines on (as
+    markdown-it's block rule read it); else None. ``breaks``: the text's line breaks;
+    ``closers``: the next closer found so far, so that no opener rescans the text."""
+    at = closers.get(closer, -1)
+    if at < begin:
+        at = closers[closer] = text.find(closer, begin) % (len(text) + 1)  # -1: none
+    line = bisect_right(breaks, begin - 1)  # the opener's line
+    if line == len(breaks) or at == len(text) or at < breaks[line]:
+        return None  # the last line, no closer, or one line: the parser's own inline formula
+    if bisect_right(breaks, at - 1) - line >= MAX_BLOCK_LINES:
+        return None
+    end = at + len(closer)
+    line_end = text.find("\n", end)
+    return None if text[end : len(text) if line_end < 0 else line_end].strip() else end
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
@@ -225,24 +274,259 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 
 def _code_ranges(text: str) -> list[tuple[int, int]]:
-    """Character ranges of code blocks and code spans (a display formula is never there)."""
+    """Character ranges of code blocks and code spans (a display formula is never there), in
+    text order; byte offsets become character offsets in one walk."""
     data = text.encode()
     found = []
+    byte = char = 0
     for event, span in pyromark.events_with_range(text, options=_OPTIONS):
         start = event.get("Start") if type(event) is dict else None
         if (type(event) is dict and "Code" in event) or (
             type(start) is dict and "CodeBlock" in start
         ):
-            found.append((len(data[: span["start"]].decode()), len(data[: span["end"]].decode())))
+            pair = []
+            for offset in (span["start"], span["end"]):
+                char += len(data[byte:offset].decode())
+                byte = offset
+                pair.append(char)
+            found.append((pair[0], pair[1]))
     return found
+
+
+# --- dollars: which '$' delimit a formula ---------------------------------------------------
+#
+# pulldown-cmark pairs '$' as pandoc does but for two rules, which are ours: a closing '$'
+# before a digit closes nothing ("$5 to **$10**"), and a '$…$' formula holds no inline code,
+# no autolink and no link's '](' ("costs $5; `x=$HOME`"). The parser cannot be told either,
+# so before it reads a text each '$' is classified here as it would pair them with those
+# rules (its own order: left to right, the first code span, autolink or formula met wins;
+# a formula's braces balanced), and every '$' that delimits no formula becomes the
+# stand-in ``_DOLLAR``: text, which the parser never pairs (it reads like a letter around
+# emphasis), turned back after.
+
+# What the parser's first pass reads around a '$': an escape (a backslash before ASCII
+# punctuation; before backticks it starts a run whose first backtick is escaped), a run of
+# backticks, a dollar, a link's '](', a brace, a '<' (an autolink?), a line break.
+_DOLLAR_SYNTAX = re.compile(rb"\\(`+)|\\[!-/:-@\[-_{-~]|`+|\$|\]\(|[{}<\n]")
+_AUTOLINK = re.compile(
+    rb"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\x00-\x20<>]*+"
+    rb"|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    rb"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*+)>"
+)
+_ASCII_SPACE = frozenset(b" \t\n\r\x0b\x0c")
+_LINE_PREFIX = frozenset(b" \t>")  # indentation and quote markers before a line's text
+_INLINE = frozenset(("Emphasis", "Strong", "Strikethrough", "Link", "Image"))
+
+
+def _inline_runs(text: str) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+    """The byte ranges of the text's runs of inline content (a paragraph's, a heading's, a
+    cell's, a tight item's), each from its first inline event to its last, with the ranges
+    of its text as the parser reads it without math (not code, not an address); code blocks
+    and block markup are outside every run."""
+    start = end = -1
+    texts: list[tuple[int, int]] = []
+    in_code = False
+    links: list[bool] = []  # per open link: an autolink (its text is an address)
+    events = cast(Any, pyromark.events_with_range(text, options=_OPTIONS_WITHOUT_MATH))
+    for event, span in events:
+        if type(event) is dict:
+            tag = event.get("Start", event.get("End"))
+            if tag is None:
+                inline = not in_code and "Html" not in event
+                if inline and "Text" in event and not any(links):
+                    texts.append((span["start"], span["end"]))
+            else:
+                kind = tag if type(tag) is str else next(iter(tag))
+                inline = kind in _INLINE
+                if kind == "CodeBlock":
+                    in_code = "Start" in event
+                elif kind == "Link" and "Start" in event:
+                    links.append(tag["Link"]["link_type"] in ("Autolink", "Email"))
+                elif kind == "Link" and links:
+                    links.pop()
+        else:
+            inline = event != "Rule"
+        if inline:
+            start = span["start"] if start < 0 else start
+            end = max(end, span["end"])
+        elif start >= 0:
+            yield start, end, texts
+            start = end = -1
+            texts = []
+    if start >= 0:
+        yield start, end, texts
+
+
+def _resolve_dollars(text: str) -> tuple[str, list[int]]:
+    """``text`` with each '$' that delimits no formula written as ``_DOLLAR`` (one byte for
+    one) where the parser reads it as text (a link's address keeps its '$': the parser never
+    pairs one there, and an address holds no control character); and the bytes where a
+    ``$$`` opens and is never closed (a problem unless it is inside a ``\\(…\\)`` formula)."""
+    data = text.encode()
+    out = bytearray(data)
+    unclosed: list[int] = []
+    for start, end, texts in _inline_runs(text):
+        if data.find(b"$", start, end) < 0:
+            continue
+        j = 0
+        for at in _text_dollars(data, start, end, unclosed):
+            while j < len(texts) and texts[j][1] <= at:
+                j += 1
+            if j < len(texts) and texts[j][0] <= at:
+                out[at] = 0x03  # _DOLLAR
+    return out.decode(), unclosed
+
+
+def _text_dollars(data: bytes, start: int, end: int, unclosed: list[int]) -> list[int]:
+    """The '$' of ``data[start:end]`` (one run of inline content) that delimit no formula;
+    where a ``$$`` opens no formula, its byte goes to ``unclosed``."""
+    # The tokens, as the parser's first pass makes them: runs of backticks (position, length,
+    # length as an opener), dollars (position, can open, can close, brace context), autolinks
+    # (position, end).
+    kinds: list[str] = []
+    tokens: list[tuple[int, int, int, int]] = []
+    stack: list[int] = []  # brace contexts, from the first '$' on; the root's changes at '}'
+    fresh = 0
+    line_start = start
+    while start and data[start - 1] == 0x5C:  # the run's first event may follow an escape
+        start -= 1
+    for match in _DOLLAR_SYNTAX.finditer(data, start, end):
+        at = match.start()
+        first = data[at]
+        if match.group(1) is not None:
+            run = len(match.group(1))
+            kinds.append("`")
+            tokens.append((match.start(1), run, run - 1, 0))
+        elif first == 0x5C:
+            continue
+        elif first == 0x60:
+            run = match.end() - at
+            kinds.append("`")
+            tokens.append((at, run, run, 0))
+        elif first == 0x24:
+            after = data[at + 1] if at + 1 < len(data) else 0x20
+            before = data[at - 1]
+            if not stack:
+                stack.append(-1)
+            kinds.append("$")
+            tokens.append(
+                (
+                    at,
+                    after not in _ASCII_SPACE,
+                    at > line_start and before not in _ASCII_SPACE and not 0x30 <= after <= 0x39,
+                    stack[-1],
+                )
+            )
+        elif first == 0x7B:
+            if stack:
+                stack.append(fresh)
+                fresh += 1
+        elif first == 0x7D:
+            if len(stack) == 1:
+                stack[0] -= 1  # an unbalanced '}': a new root, no formula spans it
+            elif stack:
+                stack.pop()
+        elif first == 0x3C:
+            link = _AUTOLINK.match(data, at, end)
+            if link:
+                kinds.append("<")
+                tokens.append((at, link.end(), 0, 0))
+        elif first == 0x5D:
+            kinds.append("]")
+            tokens.append((at, 0, 0, 0))
+        else:  # a line break: the next line's text starts after its indent and markers
+            line_start = at + 1
+            while line_start < end and data[line_start] in _LINE_PREFIX:
+                line_start += 1
+    count = len(tokens)
+    # For each run of backticks, the nearest later run it closes a code span with; for each
+    # dollar, the next dollar of its brace context; how many code span openers and autolinks
+    # come before each token.
+    pair: dict[int, int] = {}
+    nearest: dict[int, int] = {}
+    following: list[int] = [count] * count
+    next_in: dict[int, int] = {}
+    for k in range(count - 1, -1, -1):
+        if kinds[k] == "`":
+            opener = tokens[k][2]
+            if opener > 0 and opener in nearest:
+                pair[k] = nearest[opener]
+            nearest[tokens[k][1]] = k
+        elif kinds[k] == "$":
+            following[k] = next_in.get(tokens[k][3], count)
+            next_in[tokens[k][3]] = k
+    barriers = [0]
+    for k in range(count):
+        barriers.append(barriers[-1] + (k in pair or kinds[k] in "<]"))
+    text_dollars: list[int] = []
+    k = 0
+    while k < count:
+        kind, token = kinds[k], tokens[k]
+        if kind == "`":
+            k = pair[k] + 1 if k in pair else k + 1  # a code span: nothing in it counts
+            continue
+        if kind == "<":
+            while k < count and tokens[k][0] < token[1]:
+                k += 1
+            continue
+        if kind == "]":
+            k += 1
+            continue
+        at = token[0]
+        display = k + 1 < count and kinds[k + 1] == "$" and tokens[k + 1][0] == at + 1
+        if not token[1]:
+            text_dollars.append(at)
+            k += 1
+            continue
+        closer = following[k + 1 if display and following[k] == k + 1 else k]
+        if display:
+            found = (
+                closer + 1 < count
+                and kinds[closer + 1] == "$"
+                and tokens[closer + 1][0] == tokens[closer][0] + 1
+            )
+            if found:
+                k = closer + 2
+                continue
+            if at == 0 or data[at - 1] != 0x24:
+                unclosed.append(at)
+        elif closer < count and tokens[closer][2] and barriers[closer] == barriers[k + 1]:
+            k = closer + 1
+            continue
+        text_dollars.append(at)
+        k += 1
+    return text_dollars
+
+
+# The start of an autolink ('<' and a scheme, or an e-mail address's '@').
+_AUTOLINK_START = re.compile(
+    r"<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]++@)"
+)
+
+
+def dollar_math_reads_back(tex: str) -> bool:
+    """True when ``$tex$`` in a paragraph reads back as the formula ``tex`` (wherever it
+    stands, but before a digit): not empty, no white space at its ends, no '$', no final
+    backslash, nothing that stops a '$' formula (a backtick, a link's '](', an autolink)."""
+    return bool(
+        tex
+        and tex == tex.strip()
+        and "$" not in tex
+        and not tex.endswith("\\")
+        and "`" not in tex
+        and "](" not in tex
+        and not ("<" in tex and _AUTOLINK_START.search(tex))
+    )
 
 
 @dataclass(frozen=True)
 class Finding:
-    """Something at ``line`` (0-based, in the text as given) worth telling the author."""
+    """Something at ``line`` (0-based, in the text as given) worth telling the author; a
+    problem's ``code`` says which kind (``exporter.errors.CODES``)."""
 
     line: int
     message: str
+    code: str = "math-unclosed"
 
 
 @dataclass(frozen=True)
@@ -273,8 +557,11 @@ class _Reader:
 
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
+        self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
+        self._unclosed: list[int] = []  # bytes where a '$$' opens no formula
+        if "$" in self.text:
+            self.text, self._unclosed = _resolve_dollars(self.text)
         self.data = self.text.encode()
-        self.problems: list[tuple[int, str]] = []
         self.ranges = False  # offsets wanted for every text (a link left as text needs them)
         self._last: dict[tuple[bytes, int], int] = {}
 
@@ -321,21 +608,36 @@ class _Reader:
                         opened = self._bracket_math(event["Text"], start, containers)
                         if opened is not None:
                             math, close = opened
+                            self._check_tex(math[0], start - 1)
                             yield math
                             pending, swallowed = self._skip(stream, close)
                             drop_ends += swallowed
                             depth = 0
                             continue
-                    elif (
-                        event["Text"].startswith("$")
-                        and data[start : start + 2] == b"$$"
-                        and (start == 0 or data[start - 1] not in b"$\\")
-                    ):
-                        self.problems.append((start, unclosed_message("$$")))
+                    if self._unclosed:
+                        self._report_unclosed(start, end)
                 elif "InlineMath" in event and data[end : end + 1].isdigit():
                     yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
                     continue
+                elif "InlineMath" in event or "DisplayMath" in event:
+                    self._check_tex(event, start)
             yield event, span
+
+    def _check_tex(self, math: dict[str, str], start: int) -> None:
+        """Record a problem when the formula ``math`` (an event) uses a refused command."""
+        found = refused_command(next(iter(math.values())))
+        if found is not None:
+            self._problem(start, found, code="math-command-refused")
+
+    def _problem(self, start: int, message: str, *, code: str) -> None:
+        self.problems.append((start, message, code))
+
+    def _report_unclosed(self, start: int, end: int) -> None:
+        """A problem for each ``$$`` opening no formula in this text (bytes start to end)."""
+        for at in self._unclosed[bisect_left(self._unclosed, start) :]:
+            if at >= end:
+                break
+            self._problem(at, unclosed_message("$$"), code="math-unclosed")
 
     def _bracket_math(
         self, text: str, start: int, containers: list[int]
@@ -358,7 +660,7 @@ class _Reader:
             last = self._last[closer, limit] = self.data.rfind(closer, 0, limit)
         close = self.data.find(closer, start + 1, limit) if last > start else -1
         if close < 0:
-            self.problems.append((start - 1, unclosed_message(opener)))
+            self._problem(start - 1, unclosed_message(opener), code="math-unclosed")
             return None
         tex = self.data[start + 1 : close].decode()
         if not tex.strip():
@@ -395,6 +697,47 @@ class _Reader:
 def _is_container(tag: Any) -> bool:
     """True for the blocks that hold a run of inline content (a formula stays inside one)."""
     return tag in ("Paragraph", "Item", "TableCell") or (type(tag) is dict and "Heading" in tag)
+
+
+# TeX commands no formula may use, each with what Anki's MathJax (desktop and AnkiDroid, which
+# load no "safe" extension) would do with it on every card the deck reaches.
+_REFUSED_TEX = {
+    name.lower(): why
+    for why, names in (
+        (
+            "Anki's MathJax turns into a link, a class, an id, a style or data on the card (a "
+            "'javascript:' link runs code when tapped; a style can cover the card)",
+            ("href", "class", "cssId", "style", "data", "mmlToken", "bbox", "unicode", "url"),
+        ),
+        ("loads or configures parts of Anki's MathJax", ("require", "setOptions")),
+        (
+            "defines a command (a command defined in a formula could stand for \\href or "
+            "\\style)",
+            (
+                "def", "gdef", "edef", "xdef", "let", "futurelet", "newcommand",
+                "renewcommand", "providecommand", "newenvironment", "renewenvironment",
+                "DeclareMathOperator", "Newextarrow", "csname",
+            ),
+        ),
+    )
+    for name in names
+}  # fmt: skip
+_CONTROL_SEQUENCE = re.compile(r"\\(?:([A-Za-z]+)|.)", re.DOTALL)  # as MathJax reads one
+
+
+def refused_command(tex: str) -> str | None:
+    """The problem of a formula whose TeX uses a command no card may carry (``\\href``,
+    ``\\style``, a command that defines commands...), in any case; else ``None``."""
+    if "\\" not in tex:
+        return None
+    for match in _CONTROL_SEQUENCE.finditer(tex):
+        name = match.group(1)
+        if name and name.lower() in _REFUSED_TEX:
+            return (
+                f"this formula uses {match.group()}, which {_REFUSED_TEX[name.lower()]}: "
+                "write the formula without it"
+            )
+    return None
 
 
 def unclosed_message(opener: str) -> str:
@@ -459,9 +802,9 @@ class _Renderer:
                 if self.code is not None:
                     self.code.append(text)
                 elif self.run is not None:
-                    self.run.append(_text_html(text) if "\\" in text else escape(text))
+                    self.run.append(escape(text))
                 else:
-                    put(_text_html(text))
+                    put(escape(text))
             elif "Start" in event:
                 start(event["Start"], span)
             elif "End" in event:
@@ -469,7 +812,7 @@ class _Renderer:
             elif "Code" in event:
                 self._put(f"<code>{escape(event['Code'])}</code>")
             elif "InlineMath" in event:
-                self._put(tex_html(event["InlineMath"].replace(_NL, "\n"), False))
+                self._put(_formula_html(event["InlineMath"].replace(_NL, "\n"), False))
             elif "DisplayMath" in event:
                 # On a line indented as code (outside lists) it continues the paragraph.
                 line = self.reader.data.rfind(b"\n", 0, span["start"]) + 1
@@ -478,11 +821,11 @@ class _Renderer:
                 self._put(("\x00inline:" if inline else _MATH) + event["DisplayMath"])
                 self.run_math = True
             elif "InlineHtml" in event or "Html" in event:
-                html = _text_html(event.get("InlineHtml") or event["Html"])
+                html = escape(event.get("InlineHtml") or event["Html"])
                 self._put(html.replace("\n", _BREAK))
         self._flush()
-        html = "".join(self.out).rstrip("\n")
-        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$")
+        html = inert_math_delimiters("".join(self.out).rstrip("\n"))
+        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$").replace(_MARK, "\\")
 
     def _open_run(self, *, splits: bool, paragraph: bool) -> None:
         self._flush()
@@ -515,7 +858,7 @@ class _Renderer:
         text: list[str] = []
         for i, part in enumerate(parts):
             if part.startswith("\x00inline:"):
-                text.append(tex_html(_tex_lines(part[len("\x00inline:") :]), True))
+                text.append(_formula_html(_tex_lines(part[len("\x00inline:") :]), True))
                 continue
             if not part.startswith(_MATH):
                 if not (part == _BREAK and not text and i and parts[i - 1].startswith(_MATH)):
@@ -523,7 +866,7 @@ class _Renderer:
                 continue
             tex = _tex_lines(part[len(_MATH) :])
             if not (self.run_splits and self._alone(parts, i)):
-                text.append(tex_html(tex, True))
+                text.append(_formula_html(tex, True))
                 continue
             if text and text[-1] == _BREAK:
                 text.pop()
@@ -532,7 +875,9 @@ class _Renderer:
                 text = []
             if self.out and self.out[-1].endswith("<li>"):
                 self.out.append("\n")  # (after an item's text markdown-it wrote none)
-            self.out.append(f'<div class="iq-math">{tex_html(tex.strip(chr(10)), True)}</div>\n')
+            self.out.append(
+                f'<div class="iq-math">{_formula_html(tex.strip(chr(10)), True)}</div>\n'
+            )
         if text:
             self.out.append(wrap[0] + "".join(text) + wrap[1])
 
@@ -669,7 +1014,7 @@ class _Renderer:
         )
 
     def _link_start(self, value: dict[str, Any], span: _Span) -> None:
-        dest = value["dest_url"].replace(_LT, "<")
+        dest = value["dest_url"].replace(_LT, "<").replace(_DOLLAR, "$")
         if value["link_type"] == "Email":
             dest = "mailto:" + dest
         safe = is_safe_url(dest)
@@ -712,7 +1057,7 @@ class _Renderer:
             image[2].append(event["Text"])
 
     def _image_html(self, dest: str, title: str, alt: str) -> str:
-        dest = dest.replace(_LT, "<")
+        dest = dest.replace(_LT, "<").replace(_DOLLAR, "$")
         alt = alt.replace(_LT, "<").replace(_DOLLAR, "$")
         if not is_safe_url(dest):
             return escape(f"![{alt}]({dest})")
@@ -734,17 +1079,6 @@ def _tex_lines(tex: str) -> str:
     return "\n".join([first, *(line.lstrip(" \t") for line in rest)])
 
 
-def _text_html(text: str) -> str:
-    """Text, escaped; a literal ``\\(`` or ``\\[`` the author wrote (as ``\\\\(``) is kept
-    from Anki's MathJax, which would otherwise take it for the start of a formula."""
-    text = escape(text)
-    if "\\" not in text:
-        return text
-    return _LITERAL_DELIMITER.sub(
-        lambda m: f'<span class="tex2jax_ignore">{m.group()}</span>', text
-    )
-
-
 def is_plain(text: str) -> bool:
     """True for (stripped) text that can hold no Markdown syntax: ``plain_html`` renders it."""
     return bool(
@@ -755,10 +1089,13 @@ def is_plain(text: str) -> bool:
     )
 
 
+_PARAGRAPHS = re.compile(r"\n{2,}")
+
+
 def plain_html(text: str) -> str:
     """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
     text = text.replace('"', "&quot;")
-    paragraphs = re.split(r"\n{2,}", text) if "\n\n\n" in text else text.split("\n\n")
+    paragraphs = _PARAGRAPHS.split(text) if "\n\n\n" in text else text.split("\n\n")
     return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
 
 
@@ -791,6 +1128,9 @@ def inert_anki_syntax(html: str) -> str:
     return _ANKI_SYNTAX.sub("&#91;", html) if "[" in html else html
 
 
+_LINE_BREAKS = re.compile(rb"\n|\x02")  # a line of the text (a display formula's too)
+
+
 def scan(text: str) -> Scan:
     """Find images, unclosed math and unknown code languages in ``text``."""
     if not _RICH.search(text):
@@ -800,7 +1140,7 @@ def scan(text: str) -> Scan:
     reader = _Reader(stripped)
     reader.ranges = True  # every finding has its line
     data = reader.data
-    breaks = [m.start() for m in re.finditer(rb"\n|\x02", data)]
+    breaks = [m.start() for m in _LINE_BREAKS.finditer(data)]
 
     def line(offset: int) -> int:
         return lead + bisect_right(breaks, offset - 1)
@@ -816,7 +1156,7 @@ def scan(text: str) -> Scan:
         start = event.get("Start")
         if type(start) is dict:
             if "Image" in start:
-                dest = start["Image"]["dest_url"].replace(_LT, "<")
+                dest = start["Image"]["dest_url"].replace(_LT, "<").replace(_DOLLAR, "$")
                 images.append((normalize_url(dest), line(span["start"])))
             elif "CodeBlock" in start:
                 value = start["CodeBlock"]
@@ -843,5 +1183,6 @@ def scan(text: str) -> Scan:
                     )
                 )
             code_start = -1
-    problems = [Finding(line(offset), message) for offset, message in reader.problems]
+    found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
+    problems = [Finding(line(offset), message, code) for offset, message, code in found]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

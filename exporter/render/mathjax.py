@@ -1,6 +1,9 @@
 """The MathJax that typesets formulas in the preview page: the version Anki desktop and
 AnkiDroid ship (3.2.2), with Anki's configuration, carried in this package
-(``mathjax-3.2.2/``) and inlined into the page, so the page still loads nothing.
+(``mathjax-3.2.2/``) and inlined into the page, so the page still loads nothing. The page
+adds MathJax's own "safe" extension (``ui/safe``), which Anki does not load: should a
+formula with ``\\href`` or ``\\style`` ever reach the page (the loader refuses them), it
+gets no ``javascript:`` link and no style of its author's.
 
 Cards never carry MathJax: Anki brings its own.
 """
@@ -59,6 +62,15 @@ def script() -> str:
 
 
 @cache
+def safe_script() -> str:
+    """MathJax 3.2.2's ``ui/safe`` extension (``safe.js``), as the body of a function."""
+    text = gzip.decompress((FOLDER / "safe.js.gz").read_bytes()).decode("utf-8")
+    if "</script" in text.lower():
+        raise ValueError("MathJax's code holds '</script'; it cannot be inlined")
+    return text
+
+
+@cache
 def fonts() -> dict[str, str]:
     """MathJax's CommonHTML fonts: file name -> base64 of the WOFF file."""
     return {
@@ -70,16 +82,19 @@ def fonts() -> dict[str, str]:
 def page_config(selector: str) -> str:
     """The script that configures MathJax before it loads: Anki's options, typesetting only
     the elements matching ``selector``, with its fonts taken from ``data:`` URIs rather than
-    fetched from beside the script (the page may load nothing)."""
+    fetched from beside the script (the page may load nothing), and the safe extension."""
     return (
         f"var IQ_FONTS = {json.dumps(fonts(), sort_keys=True)};\n"
+        f"function IQ_SAFE() {{\n{safe_script()}\n}}\n"
         f"window.MathJax = {json.dumps(anki_options(), sort_keys=True)};\n"
         f"MathJax.startup.elements = {json.dumps([selector])};\n" + _READY
     )
 
 
-# Before MathJax makes its first style sheet, point each @font-face at the inlined font.
+# Before MathJax makes its first style sheet, point each @font-face at the inlined font;
+# before it makes its document handler, add the safe extension (as its loader would).
 _READY = """MathJax.startup.ready = function () {
+  IQ_SAFE();
   var faces = MathJax._.output.chtml.fonts.tex_ts.TeXFont.defaultFonts;
   Object.keys(faces).forEach(function (key) {
     var name = (faces[key].src.match(/MathJax_[\\w-]+\\.woff/) || [""])[0];

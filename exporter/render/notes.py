@@ -20,7 +20,7 @@ from exporter.content.model import (
     guid_for,
 )
 from exporter.markup.highlight import plugin_free_languages, plugin_lexers
-from exporter.markup.markdown import inert_anki_syntax, to_html
+from exporter.markup.markdown import inert_anki_syntax, inert_math_delimiters, to_html
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ def fields_for(
     return (
         *rendered,
         question.difficulty,
-        inert_anki_syntax(html.escape(role_file.role, quote=False)),  # shown: never markup
+        # Shown on the card: never markup, never a formula.
+        inert_math_delimiters(inert_anki_syntax(html.escape(role_file.role, quote=False))),
         question.id,
     )
 

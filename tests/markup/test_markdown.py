@@ -7,11 +7,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from exporter.markup.markdown import to_html, to_html_by_parsing
 from exporter.pipeline import run_load
+from exporter.render.mathjax import has_math
 from helpers import CONTENT, Anki, Builder, make_bank, question
 
 PLAIN_ISH = st.text(
@@ -124,3 +125,30 @@ def test_images_become_plain_links_with_escaped_text() -> None:
         '<p>See <a href="https://e.com/x.png?a=1&amp;b=%222%22">a &lt;b&gt; &amp; c</a> and '
         '<a href="https://e.com/y.png">https://e.com/y.png</a></p>'
     )
+
+
+# What answers about costs are made of: prices, dollars in code, links and addresses, and
+# the Markdown around them.
+PRICE_PIECES = st.sampled_from(
+    [
+        "$5", "$10", "$3.99", "US$5", "($5)", "$", "5$", "$ 5", "$x", "a$", "$-1", "$5,",
+        "**$10**", "*$3*", "_$3_", "~~$30~~", "`$3.99`", "`x=$HOME`", "``$a`b``", "`",
+        "[$5 ](https://x.test)", "[a](https://x.test/$y)", "<https://a.test/$x>",
+        "![$1](https://x.test/i.png)", "word", "**strong**", "*em*", "`code`", "{", "}",
+        "\\\\", "&amp;", "\n", "\n\n", "# ", "> ", "- ", "| a |",
+    ]
+)  # fmt: skip
+PRICES = st.lists(
+    st.tuples(PRICE_PIECES, st.sampled_from(["", " ", " ", " and "])), max_size=14
+).map(lambda parts: "".join(piece + sep for piece, sep in parts))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(PRICES)
+def test_a_dollar_that_opens_no_formula_is_text_like_a_letter(text: str) -> None:
+    """Text in which no ``$`` opens a formula renders as it would with each ``$`` another
+    letter (but for that letter): prices never change the Markdown around them."""
+    shown = to_html(text)
+    assume(not has_math(shown))
+    letter = next(c for c in "QZXJVK" if c not in text)
+    assert shown == to_html(text.replace("$", letter)).replace(letter, "$")

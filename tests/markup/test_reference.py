@@ -217,6 +217,16 @@ KNOWN_DIFFERENCES = [
         "<p>\\(a*b\\) c</p>",
         "emphasis opened inside \\(…\\) and closed after it: its closing * is dropped",
     ),
+    (
+        "costs $5; `x=$HOME`",
+        "<p>costs $5; <code>x=$HOME</code></p>",
+        "a $ pair around inline code, an autolink or a link's '](' is no formula",
+    ),
+    (
+        "x**$10** y",
+        "<p>x<strong>$10</strong> y</p>",
+        "a $ that delimits no formula reads like a letter around emphasis",
+    ),
 ]
 
 

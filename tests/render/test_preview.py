@@ -346,15 +346,53 @@ def test_a_page_without_math_carries_no_mathjax(preview_file: Path) -> None:
 
 
 def test_the_shipped_mathjax_is_npm_s_3_2_2() -> None:
-    """The MathJax in the package is mathjax@3.2.2's tex-chtml-full.js and its fonts,
-    unchanged (compared with npm's copy when ./scripts/test has installed it)."""
+    """The MathJax in the package is mathjax@3.2.2's tex-chtml-full.js, ui/safe.js and its
+    fonts, unchanged (compared with npm's copy when ./scripts/test has installed it)."""
     script = gzip.decompress((mathjax.FOLDER / "tex-chtml-full.js.gz").read_bytes())
-    digest = hashlib.sha256(script).hexdigest()
-    assert digest in (mathjax.FOLDER / "README.md").read_text(encoding="utf-8")
+    safe = gzip.decompress((mathjax.FOLDER / "safe.js.gz").read_bytes())
+    readme = (mathjax.FOLDER / "README.md").read_text(encoding="utf-8")
+    for shipped in (script, safe):
+        assert hashlib.sha256(shipped).hexdigest() in readme
     named = set(re.findall(rb"MathJax_[\w-]+\.woff", script))
     assert {p.name.encode() for p in (mathjax.FOLDER / "fonts").iterdir()} == named
     if missing_mathjax() is None:
         assert script == (MATHJAX_DIR / "tex-chtml-full.js").read_bytes()
+        assert safe == (MATHJAX_DIR / "ui" / "safe.js").read_bytes()
         for font in (mathjax.FOLDER / "fonts").iterdir():
             npm = MATHJAX_DIR / "output" / "chtml" / "fonts" / "woff-v2" / font.name
             assert font.read_bytes() == npm.read_bytes()
+
+
+def test_the_preview_typesets_with_mathjax_s_safe_extension(
+    card_page: CardPage, tmp_path: Path
+) -> None:
+    """Should a formula with ``\\href``, ``\\style``, ``\\class`` or ``\\cssId`` reach the
+    preview (the loader refuses them), MathJax's safe extension typesets it without a
+    ``javascript:`` link, the style, or the page's own class and id."""
+    from exporter.content.model import Question, RoleFile
+    from exporter.render.notes import note_for
+
+    answer = (
+        "\\(\\href{javascript:alert(1)}{a}\\) \\(\\style{position:fixed;top:0}{b}\\) "
+        "\\(\\class{pv-bar}{c}\\) \\(\\cssId{pv-theme}{d}\\) \\(\\href{https://example.com}{e}\\)"
+    )
+    question_ = Question("unsafe", "easy", "Q?", answer)
+    role_file = RoleFile("x.yaml", "R", "Deck", "", (question_,))
+    out = tmp_path / "preview.html"
+    out.write_text(
+        render_page(note_type(), [note_for(role_file, question_)], title="t"), encoding="utf-8"
+    )
+    card_page.open_file(out, DESKTOP)
+    found = card_page.page.evaluate(
+        """() => { const card = document.querySelector('[data-side="back"]'); return [
+             card.querySelectorAll('mjx-container').length,
+             card.querySelectorAll('mjx-merror').length,
+             card.querySelectorAll('[href^="javascript" i]').length,
+             card.querySelectorAll('[href^="https://example.com"]').length,
+             [...card.querySelectorAll('[style]')].filter(
+               (e) => e.getAttribute('style').includes('fixed')).length,
+             card.querySelectorAll('.pv-bar, #pv-theme').length]; }"""
+    )
+    assert found[:3] == [5, 0, 0]
+    assert found[3] > 0  # a link to the web stays a link
+    assert found[4:] == [0, 0]

@@ -263,6 +263,45 @@ def test_math_delimiters(text: str, shown: str) -> None:
     assert to_html(text) == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "It rose from $5 to **$10** a month.",
+            "<p>It rose from $5 to <strong>$10</strong> a month.</p>",
+        ),
+        ("$5 or *$3*", "<p>$5 or <em>$3</em></p>"),
+        ("$5 and `$3.99`", "<p>$5 and <code>$3.99</code></p>"),
+        (
+            "[$5 ](https://x.test) and [$6](https://y.test)",
+            '<p><a href="https://x.test">$5 </a> and <a href="https://y.test">$6</a></p>',
+        ),
+        (
+            "**$10**, *$20*, ~~$30~~ and [$40](https://x.test)",
+            "<p><strong>$10</strong>, <em>$20</em>, <s>$30</s> and "
+            '<a href="https://x.test">$40</a></p>',
+        ),
+        ("US$5 or US$6 **now**", "<p>US$5 or US$6 <strong>now</strong></p>"),
+        ("$a$1 and *b*", "<p>$a$1 and <em>b</em></p>"),
+        ("costs $5; `x=$HOME`", "<p>costs $5; <code>x=$HOME</code></p>"),
+        ("Set $PATH and `$HOME`", "<p>Set $PATH and <code>$HOME</code></p>"),
+        (
+            "It costs $5 (see <https://a.test/$x>)",
+            '<p>It costs $5 (see <a href="https://a.test/$x">https://a.test/$x</a>)</p>',
+        ),
+        ("$1+1$ is $2$, not $3", "<p>\\(1+1\\) is \\(2\\), not $3</p>"),
+        ("$\\text{a $b$}$ and $5", "<p>\\(\\text{a $b$}\\) and $5</p>"),
+        ("$$x$$ and `$y`", "<p>\\[x\\] and <code>$y</code></p>"),
+        ("$5 `a` $x$", "<p>$5 <code>a</code> \\(x\\)</p>"),
+    ],
+)
+def test_prices_stay_text_and_the_markdown_around_them_renders(text: str, shown: str) -> None:
+    """A ``$`` that opens no formula is text, and a ``$`` pair that is no formula never
+    swallows the emphasis, inline code or links between the prices: a formula never holds
+    inline code or an autolink, and a closing ``$`` before a digit closes nothing."""
+    assert to_html(text) == shown
+
+
 def test_rich_example_builds_and_imports(anki: Anki, tmp_path: Path) -> None:
     """The documented example (docs/examples/) builds cleanly and its diagram reaches Anki."""
     result = run_cli(["validate", str(EXAMPLE)])
