@@ -340,8 +340,10 @@ def check_readable(path: Path, shown: str) -> None:
     raise PackageReadError(f"{shown}: is {kind_of(info.st_mode)}, not a package file")
 
 
-def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool, cap: int = COLLECTION_CAP) -> None:
-    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past ``cap``."""
+def _inflate(entry: IO[bytes], out: IO[bytes], *, zstd: bool, cap: int | None = None) -> None:
+    """Copy a zip entry to ``out``, through zstd when ``zstd``, never past ``cap`` (default:
+    the collection cap, read when called)."""
+    cap = COLLECTION_CAP if cap is None else cap
     reader: IO[bytes] = entry
     if zstd:
         try:
