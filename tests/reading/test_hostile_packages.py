@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, Anki, export, make_bank, one_error, run_cli, run_exporter
+from helpers import (
+    ROOT,
+    Anki,
+    export,
+    hang_guard,
+    make_bank,
+    one_error,
+    run_cli,
+    run_exporter,
+)
 
 SHIPPED = ROOT / "dist" / "interview-questions.apkg"
 
@@ -250,3 +259,22 @@ def test_a_signal_stops_a_long_query(tmp_path: Path, monkeypatch: pytest.MonkeyP
         signal.signal(signal.SIGALRM, previous)
     assert "Aborted!" in result.stderr
     assert "damaged" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("<" * 200_000, "<" * 200_000), ("<a" * 100_000 + ">", ""), ("x<code" * 40_000, None)],
+    ids=["lone-openers", "one-long-tag", "code-openers"],
+)
+def test_a_field_of_many_tag_openers_is_read_in_linear_work(field: str, text: str | None) -> None:
+    """How pull, push and diff read a note's ID and name a note (tags dropped, entities
+    decoded): a field of many '<' with no '>' after them is read in linear work, well
+    inside a generous hang guard (a regex rescanned to the end from each), tags dropped as
+    before."""
+    from exporter.reading.exports import ExportedNote
+
+    note = ExportedNote(1, "g", 0, {"ID": field, "Question": field}, (), "d")
+    with hang_guard(60):
+        qid, label = note.question_id, note.label
+    assert qid == (field if text is None else text)
+    assert label.startswith("note 1")
