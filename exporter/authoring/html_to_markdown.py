@@ -13,45 +13,88 @@ rules, because the renderer marked them for the way back:
 
 Text is escaped so that it reads back as the same text: ``*``, ``_``, `````, ``$``, a
 backslash before punctuation, what would start a heading, list, quote or link.
+
+Any field converts in work linear in its length, with a stack bounded by a constant: a
+field over ``MAX_FIELD_CHARS`` is a problem; a '<' that starts no well-formed tag is text
+before html.parser sees it (which rescans, or raises, on such input on older Pythons); no
+scan restarts at each of many openers; and a field nested deeper than ``MAX_DEPTH``
+elements (counted along the parsed tree) is a problem before markdownify recurses into it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bs4 import BeautifulSoup
+from bs4.builder import HTMLTreeBuilder
+from bs4.element import CData, NavigableString, Tag
 from markdownify import MarkdownConverter
 
 from exporter.markup.markdown import dollar_math_reads_back, to_html
+from exporter.reading.exports import without_tags
 
-# Math as the renderer writes it, outside code; TeX may hold '&amp;' and the editor's tags.
-_MATH = re.compile(
-    r'<div class="iq-math">\s*\\\[(.*?)\\\]\s*</div>|\\\[(.*?)\\\]|\\\((.*?)\\\)', re.S
+MAX_FIELD_CHARS = 1_000_000  # a field's HTML pull converts; a longer one is a problem
+MAX_DEPTH = 64  # elements nested in a field pull converts (markdownify recurses per level)
+
+# Each (opener, closer) pair is found as the regex "opener(.*?)closer" (re.S) would, but
+# in linear work (see _pairs). Math as the renderer writes it, outside code; TeX may hold
+# '&amp;' and the editor's tags.
+_Pair = tuple[re.Pattern[str], re.Pattern[str]]
+_MATH: tuple[_Pair, ...] = (
+    (re.compile(r'<div class="iq-math">\s*\\\['), re.compile(r"\\\]\s*</div>")),
+    (re.compile(r"\\\["), re.compile(r"\\\]")),
+    (re.compile(r"\\\("), re.compile(r"\\\)")),
 )
-_CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S | re.I)
-_TOKEN = "IQMATH{}X"
-_TOKEN_RE = re.compile(r"IQMATH(\d+)X")
+_CODE: tuple[_Pair, ...] = (
+    (re.compile(r"<pre\b", re.I), re.compile(r"</pre>", re.I)),
+    (re.compile(r"<code\b", re.I), re.compile(r"</code>", re.I)),
+)
 _LITERAL_DELIMITER = re.compile(r'<span class="tex2jax_ignore">\\([(\[])</span>')
-_LITERAL = "IQLITERAL{}X"
-_LITERAL_RE = re.compile(r"IQLITERAL(\d)X")
 _LINE_START = re.compile(r"(^|\n)([ ]?)(#{1,6}(?=\s|$)|[-+=]+(?=\s|$)|>)")
 _NUMBERED = re.compile(r"(^|\n)([ ]?\d{1,9})([.)])(?=\s|$)")
 _CLOSING_HASHES = re.compile(r"(^|[ \t])(#+)$")  # what ends an ATX heading, if left bare
 _ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-_LINK_OPEN = re.compile(r"\[(?=[^\]]*\][(\[:])")
-_AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]*:|[^\s>@]+@)")
+# An email autolink's '<': no '<' can stand between it and the '@' (nor rescan from each).
+_AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]*:|[^\s>@<]+@)")
 _BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
-_AFTER_BREAK = re.compile(r"(<br\b[^>]*>)\s+", re.I)  # a line's leading space: never shown
+# A line's leading space: never shown ('<' ends the scan, so none restarts at each '<br').
+_AFTER_BREAK = re.compile(r"(<br\b[^<>]*>)\s+", re.I)
+
+# Markup that html.parser reads the same way on every Python version, in linear work: a
+# start tag (a name, then attributes after white space: a name, perhaps '=' and a value,
+# quoted or bare), an end tag, a comment or a doctype without '<' or '>' inside. Any
+# other '<' is text, as is a start tag that never ends and a '&#' that starts no
+# character reference: html.parser as Python 3.11.7 ships it rescans to the end from each
+# unclosed '<a ', '<!--' or '<br' (newer releases fixed that: CVE-2025-6069), raises on
+# '<![', and reads everything after a bad '&#' as text.
+_SPACE = "[ \t\n\r\f]"
+_TAG_NAME = re.compile("[A-Za-z][A-Za-z0-9:_.-]*")
+_ATTRIBUTE = (  # a '<' in an attribute's name, as browsers read it: <b c="d" <i> is a <b>
+    f"{_SPACE}+[^\\s\"'>/=`]+(?:{_SPACE}*={_SPACE}*(?:\"[^\"]*\"|'[^']*'|[^\\s\"'<>=`]+))?"
+)
+_BAD_CHARREF = "&#(?![0-9]+[^0-9a-fA-F]|[xX][0-9a-fA-F]+[^0-9a-fA-F])"
+_MARKUP = re.compile(
+    f"(?P<start><{_TAG_NAME.pattern}(?:{_ATTRIBUTE})*+)(?P<end>{_SPACE}*/?>)?"
+    f"|</{_TAG_NAME.pattern}{_SPACE}*>|<!--[^<>]*-->|<!(?i:doctype)[^<>]*>"
+    f"|{_BAD_CHARREF}|<"
+)
+_BAD_CHARREFS = re.compile(_BAD_CHARREF)
+# Written <br />: bs4 keeps a list of each void element not closed so, and looks an end tag
+# up in it (work quadratic in a field of many <br> and end tags).
+_VOID = frozenset(HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS or ())
 # Blocks that a following line would continue (a list item, a quote, a table row).
 _BLOCKS = ["ul", "ol", "blockquote", "table", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr"]
 
 # Marks (private-use characters) around the cells and rows of a table being converted.
 _CELL, _END_CELL, _ROW, _END_ROW = "\ue000", "\ue001", "\ue002", "\ue003"
-_ROWS = re.compile(f"{_ROW}(.*?){_END_ROW}", re.S)
+_ROWS = re.compile(f"{_ROW}([^{_ROW}{_END_ROW}]*){_END_ROW}")  # no rescan from each mark
+_CELLS = re.compile(f"{_CELL}([^{_CELL}{_END_CELL}]*){_END_CELL}")
 _MARKS = re.compile("[\ue000-\ue003]")
 _ALIGN = {"left": ":---", "center": ":---:", "right": "---:"}
 _CELL_BLOCKS = ["ul", "ol", "blockquote", "pre", "table", "hr", "h1", "h2", "h3", "h4", "h5"]
@@ -78,14 +121,21 @@ def _cell_problem(cell: Any) -> str:
             )
         )
     lines = [c for c in cell.find_all(["div", "p"]) if c.get_text(strip=True)]
-    if len(lines) > 1 or any(_text_after(br, cell) for br in cell.find_all("br")):
+    if len(lines) > 1 or _text_after_a_break(cell):
         return "several lines in a cell"
     return ""
 
 
-def _text_after(tag: Any, cell: Any) -> bool:
-    """True when text follows ``tag`` inside ``cell`` (a trailing ``<br>`` is no new line)."""
-    return any(t.strip() for t in tag.find_all_next(string=True) if cell in t.parents)
+def _text_after_a_break(cell: Any) -> bool:
+    """True when text follows a ``<br>`` inside ``cell`` (a trailing ``<br>`` is no new
+    line): one walk of the cell."""
+    broken = False
+    for node in cell.descendants:
+        if isinstance(node, Tag):
+            broken = broken or node.name == "br"
+        elif broken and node.strip():
+            return True
+    return False
 
 
 # (media name in src, data-iq-path or None) -> the path to write, or None: cannot map it.
@@ -118,6 +168,7 @@ class _Converter(MarkdownConverter):
         )
         self.mapper = mapper
         self.result = result
+        self.numbers: dict[int, dict[int, int]] = {}  # id(<ol>) -> id(<li>) -> its place
 
     def escape(self, text: str, parent_tags: Any) -> str:
         text = re.sub(" {2,}", " ", text.replace("\xa0", " "))
@@ -125,7 +176,7 @@ class _Converter(MarkdownConverter):
         for ch in "*_`$~|":  # each escape stays only where it is needed (_fewest_escapes)
             text = text.replace(ch, "\\" + ch)
         text = _ENTITY.sub(r"\\&", text)
-        text = _LINK_OPEN.sub("&#91;", text)
+        text = _escape_link_openers(text)
         text = _AUTOLINK.sub(r"\\<", text)
         text = _NUMBERED.sub(r"\1\2\\\3", text)
         return _LINE_START.sub(lambda m: m[1] + m[2] + "\\" + m[3], text)
@@ -165,6 +216,7 @@ class _Converter(MarkdownConverter):
         if why:
             self.refuse_table(why)
         cell = " ".join(text.split()).replace("|", "\\|")
+        cell = _MARKS.sub(lambda m: f"&#x{ord(m[0]):X};", cell)  # typed: text, never a mark
         return f"{_CELL}{cell}{_END_CELL}"
 
     convert_th = convert_td
@@ -177,7 +229,7 @@ class _Converter(MarkdownConverter):
         first cell's ``style="text-align:…"`` (or ``align``)."""
         if el.find("table") is not None:
             self.refuse_table("a table inside a table")
-        rows = [re.findall(f"{_CELL}(.*?){_END_CELL}", r, re.S) for r in _ROWS.findall(text)]
+        rows = [_CELLS.findall(r) for r in _ROWS.findall(text)]
         rows = [r for r in rows if r]
         if not rows or self.result.table_problem:
             return "\n\n" + _MARKS.sub(" ", text).strip() + "\n\n"
@@ -224,10 +276,33 @@ class _Converter(MarkdownConverter):
             return text  # a code span of spaces: keep the space
         return str(super().convert_code(el, text, parent_tags))  # type: ignore[misc]
 
+    def convert_li(self, el: Any, text: str, parent_tags: Any) -> str:
+        """A list item, as markdownify writes it (bullets '-'), its number in an ``<ol>``
+        counted once per list (markdownify counts the items before each item again) from
+        a ``start`` of at most nine digits (CommonMark's limit; any other start is 1)."""
+        text = (text or "").strip()
+        if not text:
+            return "\n"
+        parent = el.parent
+        bullet = "- "
+        if parent is not None and parent.name == "ol":
+            start = str(parent.get("start") or "")
+            first = int(start) if re.fullmatch("[0-9]{1,9}", start) else 1
+            bullet = f"{first + self.place(parent, el)}. "
+        pad = " " * len(bullet)
+        text = "\n".join(pad + line if line else "" for line in text.split("\n"))
+        return bullet + text[len(bullet) :] + "\n"
+
+    def place(self, ol: Any, li: Any) -> int:
+        """How many ``<li>`` come before ``li`` among ``ol``'s children."""
+        places = self.numbers.get(id(ol))
+        if places is None:
+            items = ol.find_all("li", recursive=False)
+            places = self.numbers[id(ol)] = {id(item): i for i, item in enumerate(items)}
+        return places.get(id(li), 0)
+
     def convert_pre(self, el: Any, text: str, parent_tags: Any) -> str:
-        for br in el.find_all("br"):
-            br.replace_with("\n")
-        code = el.get_text().removesuffix("\n")
+        code = _pre_text(el).removesuffix("\n")
         language = str(el.attrs.get("data-lang") or "")
         inner = el.find("code")
         if not language and inner is not None:
@@ -238,6 +313,94 @@ class _Converter(MarkdownConverter):
         return f"\n\n{fence}{language}\n{code}\n{fence}\n\n"
 
 
+def _pre_text(pre: Any) -> str:
+    """A ``<pre>``'s text as ``get_text()`` gives it, each ``<br>`` a line break: one walk
+    (replacing each ``<br>`` first would look each up among its siblings)."""
+    wanted = getattr(pre, "interesting_string_types", None) or (NavigableString, CData)
+    parts = []
+    for node in pre.descendants:
+        if isinstance(node, Tag):
+            if node.name == "br":
+                parts.append("\n")
+        elif type(node) in wanted:
+            parts.append(str(node))
+    return "".join(parts)
+
+
+def _escape_link_openers(text: str) -> str:
+    """Each '[' whose next ']' is followed by '(', '[' or ':' (where a link could start)
+    written '&#91;': one pass over the ']'s (a lookahead from each '[' rescans to the
+    next ']', quadratic in a run of '[')."""
+    if "[" not in text or "]" not in text:
+        return text
+    parts = text.split("]")
+    for i in range(len(parts) - 1):
+        if parts[i + 1][:1] in ("(", "[", ":"):
+            parts[i] = parts[i].replace("[", "&#91;")
+    return "]".join(parts)
+
+
+def _pairs(text: str, pairs: Sequence[_Pair]) -> Iterator[tuple[int, int, int, int, int]]:
+    """Each ``opener … closer`` of ``text``: (which pair, start, inner start, inner end,
+    end), as ``re.finditer`` finds ``o0(.*?)c0|o1(.*?)c1|…`` (``re.S``), in linear work.
+    When a closer follows no opener of its pair, none follows a later one either: the
+    pair is dropped, where the regex would scan to the end again from each later opener.
+    Openers match one way only (nothing to backtrack into)."""
+    ahead: dict[int, re.Match[str] | None] = {}
+    live = list(range(len(pairs)))
+    pos = 0
+    while live:
+        best: tuple[int, re.Match[str]] | None = None
+        for k in list(live):
+            found = ahead.get(k)
+            if k not in ahead or (found is not None and found.start() < pos):
+                found = ahead[k] = pairs[k][0].search(text, pos)
+            if found is None:
+                live.remove(k)
+            elif best is None or found.start() < best[1].start():
+                best = (k, found)
+        if best is None:
+            return
+        k, opener = best
+        closer = pairs[k][1].search(text, opener.end())
+        if closer is None:
+            live.remove(k)
+            continue
+        yield k, opener.start(), opener.end(), closer.start(), closer.end()
+        pos = closer.end()
+
+
+def _well_formed(field_html: str) -> str:
+    """``field_html`` with each '<' that starts no well-formed tag, comment or doctype (and
+    each '&#' that starts no character reference) written as text, and each void element
+    closed (``<br />``): what html.parser then reads in linear work, the same way on every
+    Python version. The HTML Anki's editor writes passes unchanged, but for ``<br />``."""
+
+    def one(match: re.Match[str]) -> str:
+        start = match["start"]
+        if start is None:
+            return {"<": "&lt;", "&#": "&amp;#"}.get(match[0], match[0])
+        if match["end"] is None:  # a start tag that never ends: all of it is text
+            return "&lt;" + _BAD_CHARREFS.sub("&amp;#", start[1:]).replace("<", "&lt;")
+        name = _TAG_NAME.match(start, 1)
+        if name is not None and name[0].lower() in _VOID:
+            return start + " />"
+        return match[0]
+
+    return _MARKUP.sub(one, field_html)
+
+
+def _depth(soup: Any) -> int:
+    """How many elements deep ``soup`` nests, counted along its elements (no recursion)."""
+    depths = {id(soup): 0}
+    deepest = 0
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            depth = depths[id(node)] = depths[id(node.parent)] + 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def _destination(path: str) -> str:
     """An image path as a link destination: in ``<…>`` when it has spaces or parentheses."""
     if re.search(r"[\s()<>]", path):
@@ -246,7 +409,7 @@ def _destination(path: str) -> str:
 
 
 def _math_markdown(tex: str, display: bool) -> str:
-    tex = re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " ", tex, flags=re.I))
+    tex = without_tags(re.sub(r"<br\s*/?>", " ", tex, flags=re.I))
     tex = html.unescape(tex).replace("\xa0", " ")
     if display:
         return f"$${tex}$$" if "$$" not in tex else f"\\[{tex}\\]"
@@ -254,27 +417,54 @@ def _math_markdown(tex: str, display: bool) -> str:
 
 
 def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
-    """The house Markdown for a field's HTML; problems (unmappable images) in the result."""
+    """The house Markdown for a field's HTML; problems (unmappable images, a field too long
+    or nested too deep to convert) in the result. Work linear in the field's length."""
+    if len(field_html) > MAX_FIELD_CHARS:
+        return Converted(
+            "",
+            problems=[
+                f"it is {len(field_html):,} characters of HTML, more than the "
+                f"{MAX_FIELD_CHARS:,} pull converts; shorten it in Anki, or write it in the YAML"
+            ],
+        )
+    # Placeholders no field holds by chance: named after the field's own digest.
+    nonce = hashlib.sha256(field_html.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    token, literal = f"IQMATH{nonce}N{{}}X", f"IQLITERAL{nonce}N{{}}X"
     maths: list[str] = []
 
-    def stash(match: re.Match[str]) -> str:
-        block, display, inline = match.groups()
-        maths.append(
-            _math_markdown(block if block is not None else display or inline or "", inline is None)
-        )
-        token = _TOKEN.format(len(maths) - 1)
-        return f"<div>{token}</div>" if block is not None else token
+    def stash_maths(text: str) -> str:
+        out, last = [], 0
+        for kind, start, inner, inner_end, end in _pairs(text, _MATH):
+            maths.append(_math_markdown(text[inner:inner_end], kind != 2))
+            placeholder = token.format(len(maths) - 1)
+            out += [text[last:start], f"<div>{placeholder}</div>" if kind == 0 else placeholder]
+            last = end
+        return "".join([*out, text[last:]])
+
+    def outside_code(text: str) -> str:
+        return _AFTER_BREAK.sub(r"\1", stash_maths(text))
 
     # HTML's own input rule: CR and CRLF are line breaks (then white space, outside <pre>).
-    field_html = field_html.replace("\r\n", "\n").replace("\r", "\n")
+    field_html = _well_formed(field_html.replace("\r\n", "\n").replace("\r", "\n"))
     # A delimiter the renderer kept from MathJax is literal text: not the start of math.
-    field_html = _LITERAL_DELIMITER.sub(lambda m: _LITERAL.format("([".index(m[1])), field_html)
-    parts = _CODE.split(field_html)
-    source = "".join(
-        p if i % 2 else _AFTER_BREAK.sub(r"\1", _MATH.sub(stash, p)) for i, p in enumerate(parts)
-    )
+    field_html = _LITERAL_DELIMITER.sub(lambda m: literal.format("([".index(m[1])), field_html)
+    parts, last = [], 0
+    for _kind, start, _inner, _inner_end, end in _pairs(field_html, _CODE):
+        parts += [outside_code(field_html[last:start]), field_html[start:end]]
+        last = end
+    source = "".join([*parts, outside_code(field_html[last:])])
+    soup = BeautifulSoup(source, "html.parser")
+    depth = _depth(soup)
+    if depth > MAX_DEPTH:
+        return Converted(
+            "",
+            problems=[
+                f"its HTML nests {depth} elements deep, more than the {MAX_DEPTH} levels pull "
+                "converts; flatten it in Anki (fewer lists in lists, boxes in boxes)"
+            ],
+        )
     result = Converted("")
-    markdown = _Converter(mapper, result).convert(source)
+    markdown = _Converter(mapper, result).convert_soup(soup)
     markdown = _tidy(markdown)
 
     def unstash(match: re.Match[str]) -> str:
@@ -284,8 +474,8 @@ def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
             return "\\(" + math[1:-1] + "\\)"  # '$x$5' would not close: pandoc's rule
         return math
 
-    markdown = _TOKEN_RE.sub(unstash, markdown)
-    markdown = _LITERAL_RE.sub(lambda m: "\\\\" + "(["[int(m[1])], markdown)
+    markdown = re.sub(f"IQMATH{nonce}N([0-9]+)X", unstash, markdown)
+    markdown = re.sub(f"IQLITERAL{nonce}N([01])X", lambda m: "\\\\" + "(["[int(m[1])], markdown)
     result.markdown = _fewest_escapes(markdown, result.images)
     _carried(result)
     return result
@@ -310,6 +500,7 @@ def _carried(result: Converted) -> None:
 
 _ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
 MAX_TRIALS = 400  # renders per field; past that an escape stays (safe, only less tidy)
+MAX_TRIAL_CHARS = 1_000_000  # characters rendered per field in trials: linear work
 
 
 def _fewest_escapes(markdown: str, images: Mapping[str, str]) -> str:
@@ -319,11 +510,12 @@ def _fewest_escapes(markdown: str, images: Mapping[str, str]) -> str:
     if not _ESCAPED.search(markdown):
         return markdown
     target = to_html(markdown, images)
+    budget = min(MAX_TRIALS, MAX_TRIAL_CHARS // len(markdown))  # fewer for a long field
     trials, changed = 0, True
-    while changed and trials < MAX_TRIALS:  # again while a removal may free another
+    while changed and trials < budget:  # again while a removal may free another
         changed = False
         for match in reversed(list(_ESCAPED.finditer(markdown))):
-            if trials >= MAX_TRIALS:
+            if trials >= budget:
                 break
             plain = "[" if match[0] == "&#91;" else match[0][1]
             candidate = markdown[: match.start()] + plain + markdown[match.end() :]

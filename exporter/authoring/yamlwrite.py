@@ -106,7 +106,7 @@ def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
     return "\n".join(out) + "\n"
 
 
-_TAIL = re.compile(r"[\r\n]\s*\Z")  # CR too: a file of mixed line ends is edited as it is
+_BREAK = re.compile(r"[\r\n]")  # CR too: a file of mixed line ends is edited as it is
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -255,9 +255,9 @@ def _block_items(text: str, node: Node, tags: Sequence[str]) -> list[_Edit] | No
 def _replace(text: str, node: Node, new: str) -> _Edit:
     """Replace a value's text, keeping the line breaks a block value's range ends with."""
     start, end = node.start_mark.index, node.end_mark.index
-    tail = _TAIL.search(text, start, end)
+    tail = _trailing_break(text, start, end)
     if tail is not None:
-        end = tail.start()
+        end = tail
     elif "\n" in new:  # a block after a plain value: a comment after it moves to its header
         line_end = text.find("\n", end)
         rest = text[end : len(text) if line_end < 0 else line_end]
@@ -265,6 +265,15 @@ def _replace(text: str, node: Node, new: str) -> _Edit:
             header, body = new.split("\n", 1)
             new, end = f"{header}{rest}\n{body}", end + len(rest)
     return _Edit(start, end, new)
+
+
+def _trailing_break(text: str, start: int, end: int) -> int | None:
+    """The line break where the white space ending ``text[start:end]`` starts (its first
+    line break), ``None`` if it ends otherwise: what ``[\\r\\n]\\s*\\Z`` finds, without
+    scanning that white space again from each line break in it."""
+    tail = start + len(text[start:end].rstrip())
+    found = _BREAK.search(text, tail, end)
+    return None if found is None else found.start()
 
 
 def _after_line(text: str, index: int) -> int:

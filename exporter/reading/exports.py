@@ -23,10 +23,18 @@ from exporter.render.notetype import FIELDS, MODEL_ID, MODEL_NAME
 _TAG = re.compile(r"<[^>]*>")
 
 
+def without_tags(value: str) -> str:
+    """``value`` with each ``<…>`` dropped, in work linear in its length: a '<' after the
+    last '>' starts no tag, so only the text up to that '>' is searched (the regex alone
+    would scan to the end again from each such '<')."""
+    end = value.rfind(">") + 1
+    return _TAG.sub("", value[:end]) + value[end:]
+
+
 def field_text(value: str) -> str:
     """A field's text as a person reads it: tags dropped, entities decoded, no-break spaces
     as spaces, trimmed (how a note's ID field is matched to a question, everywhere)."""
-    return html.unescape(_TAG.sub("", value)).replace("\xa0", " ").strip()
+    return html.unescape(without_tags(value)).replace("\xa0", " ").strip()
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Mapping
+from types import FrameType
 
 import pytest
 from hypothesis import example, given, settings
 
 from exporter.authoring.html_to_markdown import html_to_markdown
 from exporter.markup.markdown import to_html
-from helpers import markdown_literal
+from helpers import hang_guard, markdown_literal
 from strategies import TEXT
 
 
@@ -215,3 +217,194 @@ def test_what_the_renderer_would_show_as_text_is_refused(
     assert len(converted.problems) == 2, converted.problems
     assert "a table would be shown as literal text" in converted.problems[0]
     assert "shown as literal '~~'" in converted.problems[1]
+
+
+# Hostile fields: many openers with no closer, many entities, many tags, deep nesting.
+
+
+def _shown(rendered: str) -> str:
+    """The text a card shows for rendered HTML: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]*>", "", rendered))
+
+
+# (field made of n units, the text its card shows, n for the large case). At the large n,
+# a scan that restarts at each opener (or a tree walk per tag) took minutes to hours.
+Make = Callable[[int], str]
+CRAFTED: dict[str, tuple[Make, Make, int]] = {
+    "brackets": (lambda n: "[" * n, lambda n: "[" * n, 200_000),
+    "bracket-links": (lambda n: "[" * n + "](x)", lambda n: "[" * n + "](x)", 200_000),
+    "entities": (lambda n: "&lt;" * n, lambda n: "<" * n, 200_000),
+    "entities-at": (lambda n: "&lt;a" * n + "@b", lambda n: "<a" * n + "@b", 60_000),
+    "code-openers": (lambda n: "x<code" * n, lambda n: "x<code" * n, 60_000),
+    "pre-openers": (lambda n: "x<pre" * n + "</code>", lambda n: "x<pre" * n, 20_000),
+    "break-openers": (lambda n: "<br" * n, lambda n: "<br" * n, 100_000),
+    "tag-openers": (lambda n: "<a " * n, lambda n: "<a " * n, 20_000),
+    "open-quotes": (lambda n: '<a b="x' * n, lambda n: '<a b="x' * n, 20_000),
+    "comments": (lambda n: "<!--" * n, lambda n: "<!--" * n, 100_000),
+    "marked-sections": (lambda n: "<![" * n, lambda n: "<![" * n, 20_000),
+    "display-math": (lambda n: "\\[" * n, lambda n: "\\[" * n, 50_000),
+    "inline-math": (lambda n: "\\(" * n, lambda n: "\\(" * n, 50_000),
+    "math-boxes": (
+        lambda n: '<div class="iq-math">\\[x</div>' * n,
+        lambda n: "\\[x" * n,
+        20_000,
+    ),
+    "breaks-then-ends": (
+        lambda n: "x" + "<br>" * n + "</b>" * n + "y",
+        lambda n: "xy",
+        100_000,
+    ),
+    "numbered-items": (
+        lambda n: "<ol>" + "<li>x</li>" * n + "</ol>",
+        lambda n: "x" * n,
+        20_000,
+    ),
+    "code-lines": (lambda n: "<pre>" + "x<br>" * n + "</pre>", lambda n: "x" * n, 20_000),
+    "cell-breaks": (
+        lambda n: "<table><tr><td>a" + "<br>" * n + "</td></tr></table>" + "<i>x</i> " * n,
+        lambda n: "a" + "x" * n,
+        5_000,
+    ),
+    "table-marks": (
+        lambda n: "<table><tr><td>a\ue001b</td></tr>" + "\ue002" * n + "</table>",
+        lambda n: "a\ue001b",  # text in a table outside its cells is dropped, as before
+        100_000,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_a_crafted_field_converts_in_linear_work(case: str) -> None:
+    """Linear work on any field: many openers with no closer, many entities or many tags
+    never make a scan restart at each of them. A small field of the kind comes back as the
+    text its card shows; a large one (which took minutes to hours) ends well inside a
+    generous hang guard."""
+    field, text, large = CRAFTED[case]
+    converted = html_to_markdown(field(40), lambda src, path: path)
+    assert not converted.problems, converted.problems
+    shown = _shown(to_html(converted.markdown, converted.images))
+    assert "".join(shown.split()) == "".join(text(40).split())
+    with hang_guard(60):
+        converted = html_to_markdown(field(large), lambda src, path: path)
+    assert not converted.problems, converted.problems
+
+
+NESTED = {
+    "divs": "<div>" * 500 + "x" + "</div>" * 500,
+    "bold": "<b>" * 400 + "x",
+    "lists": "<ul><li>" * 200 + "x",
+    "numbered-lists": "<ol><li>" * 200 + "x",
+    "tables": "<table><tr><td>" * 100 + "x",
+    "quotes": "<blockquote>" * 300 + "x",
+    "spans": "<span>" * 3000 + "x",
+    "mixed": "<div><b><i><span>" * 150 + "x",
+    "code": "<pre>" + "<code>" * 500 + "x",
+}
+
+
+@pytest.mark.parametrize("case", list(NESTED))
+def test_a_field_nested_past_the_limit_is_a_problem_not_a_recursion_error(case: str) -> None:
+    """No recursion on input depth: a field nested deeper than MAX_DEPTH elements (hundreds
+    of <div>, <b>, list levels, tables, quotes) is a problem pull names the note with, found
+    by counting the parsed tree (no recursion) before markdownify walks it."""
+    converted = html_to_markdown(NESTED[case], lambda src, path: path)
+    assert converted.markdown == ""
+    (problem,) = converted.problems
+    assert problem.startswith("its HTML nests ")
+    assert "levels pull converts; flatten it in Anki" in problem
+
+
+def test_a_field_nested_to_the_limit_converts_within_a_fixed_stack() -> None:
+    """A field nested exactly MAX_DEPTH elements deep converts within 300 frames of stack
+    (under a third of Python's default limit, room for any caller): the recursion is
+    bounded by the limit, never by the field."""
+    import sys
+
+    from exporter.authoring.html_to_markdown import MAX_DEPTH
+
+    levels = MAX_DEPTH // 2
+    field = "<ul><li>" * levels + "deep" + "</li></ul>" * levels
+    limit = sys.getrecursionlimit()
+    frame: FrameType | None = sys._getframe()
+    here = 0
+    while frame is not None:
+        frame, here = frame.f_back, here + 1
+    sys.setrecursionlimit(here + 300)  # markdownify: 3 frames a level
+    try:
+        converted = html_to_markdown(field, lambda src, path: path)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert not converted.problems
+    assert converted.markdown.endswith("- deep")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["IQMATH5X", "IQLITERAL7X", "IQMATH0X and \\(x\\)", "IQLITERAL0X \\[y\\]"],
+)
+def test_text_that_looks_like_the_converters_placeholders_stays_text(field: str) -> None:
+    """The converter's placeholders for math are named after the field's own digest: a
+    person's text that looks like one stays text (never an IndexError, never someone
+    else's formula)."""
+    markdown = convert(field)
+    assert markdown.split()[0] == field.split()[0]
+
+
+@pytest.mark.parametrize(
+    ("start", "first"), [("3", "3."), ("²", "1."), ("9" * 5000, "1."), ("", "1.")]
+)
+def test_a_numbered_lists_start_is_read_as_digits_or_not_at_all(start: str, first: str) -> None:
+    """An <ol start> of at most nine ASCII digits numbers the list; any other (a superscript
+    digit, 5,000 digits: a ValueError in markdownify) numbers it from 1."""
+    markdown = convert(f'<ol start="{start}"><li>a</li><li>b</li></ol>')
+    assert markdown.startswith(f"{first} a\n")
+
+
+def test_a_field_longer_than_pull_converts_is_a_problem() -> None:
+    """A field's HTML longer than MAX_FIELD_CHARS is a problem pull names the note with,
+    found before any parsing."""
+    from exporter.authoring.html_to_markdown import MAX_FIELD_CHARS
+
+    converted = html_to_markdown("x" * (MAX_FIELD_CHARS + 1), lambda src, path: path)
+    assert converted.markdown == ""
+    (problem,) = converted.problems
+    assert f"more than the {MAX_FIELD_CHARS:,} pull converts" in problem
+
+
+@pytest.mark.parametrize("n", [20_000, 80_000])
+def test_escapes_are_tried_within_a_budget_of_rendered_characters(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each escape tried renders the whole field: a field of n escapes renders at most
+    MAX_TRIAL_CHARS characters in trials, plus the few renders any field needs, at any n
+    (linear work; an escape left is only less tidy)."""
+    import exporter.authoring.html_to_markdown as converter
+
+    rendered: list[int] = []
+
+    def counted(text: str, media: Mapping[str, str] | None = None) -> str:
+        rendered.append(len(text))
+        return to_html(text, media)
+
+    monkeypatch.setattr(converter, "to_html", counted)
+    converted = html_to_markdown("[" * n + "](x)", lambda src, path: path)
+    assert sum(rendered) <= converter.MAX_TRIAL_CHARS + 2 * len(converted.markdown)
+    assert _shown(to_html(converted.markdown)) == "[" * n + "](x)"
+
+
+@pytest.mark.parametrize(
+    ("field", "markdown"),
+    [
+        ("a &#x <b>x</b> <i>y</i>", "a &#x **x** *y*"),
+        ("<![ x ]]> <b>b</b>", "<![ x ]]> **b**"),
+        ('a<b c="d <i>e</i>', 'a<b c="d *e*'),
+        ('a<b c="d" <i>e</i>', "a**e**"),
+    ],
+    ids=["bad-reference", "marked-section", "unended-tag", "lt-in-attribute-name"],
+)
+def test_malformed_markup_is_text_and_what_follows_still_html(field: str, markdown: str) -> None:
+    """A '&#' that starts no reference, a '<![' or a tag that never ends is text, and the
+    HTML after it is read as HTML, on every Python version (html.parser of Python 3.11.7
+    read all that follows a bad '&#' as text, and raised on '<!['); a '<' in an
+    attribute's name is read as browsers read it."""
+    assert convert(field) == markdown

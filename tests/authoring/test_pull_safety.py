@@ -610,3 +610,44 @@ def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
         "place: the write was finished first and is complete"
     )
     assert _leftovers(bank.parent) == []
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["<div>" * 500 + "deep" + "</div>" * 500, "<b>" * 400 + "deep", "<ul><li>" * 200 + "deep"],
+    ids=["divs", "bold", "lists"],
+)
+def test_an_edit_nested_hundreds_deep_is_one_line_naming_the_note(
+    tmp_path: Path, anki: Anki, nested: str
+) -> None:
+    """An answer edited in Anki into HTML nested hundreds of elements deep (<div>, <b>, list
+    levels): pull --apply stops with one line at the question's PATH:LINE naming the note
+    and why, exit 1, the file untouched (never a RecursionError)."""
+    bank, package = bank_built_and_imported(tmp_path, anki)
+    before = bank.read_bytes()
+    edit(anki, "one", nested)
+    result = pull(export(anki, tmp_path / "x.apkg"), bank.parent, "--apply", "-o", package)
+    line = one_error(result)
+    assert result.stderr.splitlines()[1:] == ["1 problem found."], result.stderr
+    assert line.startswith(f"{bank}:3: the Anki note's answer: its HTML nests ")
+    assert "levels pull converts" in line
+    assert bank.read_bytes() == before
+
+
+def test_answers_of_many_openers_pull_in_bounded_time(tmp_path: Path, anki: Anki) -> None:
+    """Linear work on any field: answers of 400,000 '[', 60,000 '&lt;' and 40,000 'x<code'
+    (each took minutes: at half these sizes, over 40 s) are pulled well inside a generous
+    hang guard, as the text the cards show."""
+    answers = {"one": "[" * 400_000, "two": "&lt;" * 60_000, "three": "x<code" * 40_000}
+    bank = make_bank(tmp_path / "c", [question(qid) for qid in answers])
+    package = built_and_imported(bank.parent, tmp_path / "out", anki)
+    for qid, answer in answers.items():
+        edit(anki, qid, answer)
+    exported = export(anki, tmp_path / "x.apkg")
+    with hang_guard(120):
+        result = pull(exported, bank.parent, "--apply", "-o", package)
+    assert result.exit_code == 0, result.stderr
+    text = bank.read_text("utf-8")
+    assert "[" * 400_000 in text
+    assert "<" * 60_000 in text
+    assert "x<code" * 40_000 in text

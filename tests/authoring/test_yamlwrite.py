@@ -15,6 +15,7 @@ from exporter.content.load import load_file
 from exporter.content.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
 from exporter.content.sources import SourceFile
 from exporter.markup.markdown import scan
+from helpers import hang_guard
 
 # Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
 TEXT = st.text(
@@ -144,4 +145,19 @@ def test_a_file_of_mixed_line_ends_is_edited_as_it_is() -> None:
     edited = Question("one", "easy", "q", "x\ny")
     out = splice(text, "f.yaml", {"one": edited}, ())
     assert out.startswith("role: R\rquestions:\n  - id: one\r    difficulty: easy\r\n")
+    assert holds_questions(out, "f.yaml", [edited, Question("two", "easy", "q2", "a2")])
+
+
+def test_an_answer_of_many_blank_lines_is_replaced_in_linear_work() -> None:
+    """Linear work on any field: an answer whose block holds 200,000 blank lines before its
+    last line (where the white space ending its range is looked for) is replaced well
+    inside a generous hang guard, and the result holds exactly the edit."""
+    text = (
+        "role: R\nquestions:\n  - id: one\n    difficulty: easy\n    question: q\n"
+        "    answer: |-\n      a\n" + "\n" * 200_000 + "      b\n  - id: two\n"
+        "    difficulty: easy\n    question: q2\n    answer: a2\n"
+    )
+    edited = Question("one", "easy", "q", "edited")
+    with hang_guard(60):
+        out = splice(text, "f.yaml", {"one": edited}, ())
     assert holds_questions(out, "f.yaml", [edited, Question("two", "easy", "q2", "a2")])

@@ -424,6 +424,33 @@ def test_an_edit_pull_cannot_take_home_still_counts(
     assert f"kept as they are there: 1 question ({TARGET})" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "nested",
+    ["<div>" * 500 + "deep" + "</div>" * 500, "<b>" * 400 + "deep", "<ul><li>" * 200 + "deep"],
+    ids=["divs", "bold", "lists"],
+)
+def test_an_edit_nested_hundreds_deep_is_kept_by_push_and_named_by_pull(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings], nested: str
+) -> None:
+    """An answer edited in Anki into HTML nested hundreds of elements deep: push keeps it as
+    an edit pull cannot take home (never a RecursionError), and pull --from-anki stops with
+    one line naming the note at its question's PATH:LINE, exit 1, its export folder gone."""
+    url, settings = addon
+    content, out = pushed_copy(tmp_path, url)
+    edit_in_anki(anki, TARGET, nested)
+    result = push(url, content, out=out, epoch=REBUILT_AT)
+    assert result.exit_code == 0, result.stderr
+    assert f"kept as they are there: 1 question ({TARGET})" in result.stdout
+    shown = pull_from_anki(url, content, out=out)
+    line = one_error(shown)
+    assert shown.stderr.splitlines()[1:] == ["1 problem found."], shown.stderr
+    where = f"{content / 'mlops-engineer.yaml'}:14: "
+    assert line.startswith(f"{where}the Anki note's answer: its HTML nests ")
+    assert "levels pull converts" in line
+    (exported, _mode) = settings.paths[-1]
+    assert not Path(exported).parent.exists()
+
+
 def test_a_note_moved_out_of_the_bank_decks_is_named(
     tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
 ) -> None:

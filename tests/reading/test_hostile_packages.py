@@ -20,6 +20,7 @@ from helpers import (
     assert_terminal_safe,
     copy_content,
     export,
+    hang_guard,
     make_bank,
     one_error,
     run_cli,
@@ -382,3 +383,22 @@ def test_pull_shows_a_packages_names_escaped(tmp_path: Path) -> None:
     assert shown.exit_code == 1, shown.stderr
     assert_terminal_safe(shown.stdout_bytes, shown.stderr_bytes)
     assert "Answer\\u202e\\u2066\\u200f" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("<" * 200_000, "<" * 200_000), ("<a" * 100_000 + ">", ""), ("x<code" * 40_000, None)],
+    ids=["lone-openers", "one-long-tag", "code-openers"],
+)
+def test_a_field_of_many_tag_openers_is_read_in_linear_work(field: str, text: str | None) -> None:
+    """How pull, push and diff read a note's ID and name a note (tags dropped, entities
+    decoded): a field of many '<' with no '>' after them is read in linear work, well
+    inside a generous hang guard (a regex rescanned to the end from each), tags dropped as
+    before."""
+    from exporter.reading.exports import ExportedNote
+
+    note = ExportedNote(1, "g", 0, {"ID": field, "Question": field}, (), "d")
+    with hang_guard(60):
+        qid, label = note.question_id, note.label
+    assert qid == (field if text is None else text)
+    assert label.startswith("note 1")
