@@ -147,6 +147,10 @@ CODES: dict[str, str] = {
     "tag-not-slug": "A tag that is not a lowercase slug.",
     "tag-repeated": "A tag listed twice on one question.",
     "math-unclosed": "Math opened and never closed.",
+    "key-point-not-inline": "A key point that is not one paragraph of inline text.",
+    "key-point-long": "A key point longer than a card can quiz as one fact (200 characters).",
+    "key-point-repeated": "A key point listed twice on one question.",
+    "follow-up-repeated": "A follow-up question listed twice on one question.",
     # Images
     "image-missing": "An image file that does not exist.",
     "image-outside": "An image path outside the content folder, or absolute.",
