@@ -82,6 +82,10 @@ def _holds(text: str, role_file: RoleFile) -> bool:
             and len(questions) == len(role_file.questions)
             and all(
                 (d["question"], d["answer"]) == (q.question, q.answer)
+                and tuple(d.get("key_points", ())) == q.key_points
+                and d.get("hint", "") == q.hint
+                and tuple(d.get("follow_ups", ())) == q.follow_ups
+                and d.get("reverse", False) is q.reverse
                 for d, q in zip(questions, role_file.questions, strict=True)
             )
         )
@@ -101,9 +105,28 @@ def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
         out.append(f"    difficulty: {q.difficulty}")
         out.append(f"    question:{scalar(q.question, 4)}")
         out.append(f"    answer:{scalar(q.answer, 4, block=True)}")
+        out += training_lines(q, "    ", scalar)
         if q.tags:
             out.append(f"    tags: [{', '.join(q.tags)}]")
     return "\n".join(out) + "\n"
+
+
+def training_lines(q: Question, pad: str, scalar: Callable[..., str] = scalar) -> list[str]:
+    """The lines of a question's key points, hint, follow-ups and reverse flag, indented by
+    ``pad`` (none for a question without them)."""
+    column = len(pad)
+    out: list[str] = []
+    if q.key_points:
+        out.append(f"{pad}key_points:")
+        out += [f"{pad}  -{scalar(v, column + 2)}" for v in q.key_points]
+    if q.hint:
+        out.append(f"{pad}hint:{scalar(q.hint, column)}")
+    if q.follow_ups:
+        out.append(f"{pad}follow_ups:")
+        out += [f"{pad}  -{scalar(v, column + 2)}" for v in q.follow_ups]
+    if q.reverse:
+        out.append(f"{pad}reverse: true")
+    return out
 
 
 _TAIL = re.compile(r"[\r\n]\s*\Z")  # CR too: a file of mixed line ends is edited as it is
