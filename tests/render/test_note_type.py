@@ -23,6 +23,31 @@ def test_note_type_contract_is_pinned() -> None:
     assert nt.template_name == "Interview Card"
 
 
+def test_the_other_note_types_are_pinned() -> None:
+    """The key points' and the extra cards' note types: ids, names, fields, template names
+    and kind are a contract with users' collections, decided once (change = migration)."""
+    from exporter.render.notetype import extra_type, key_points_type
+
+    points, extra = key_points_type(), extra_type()
+    assert (points.id, points.name, points.template_name, points.cloze) == (
+        1_730_118_263_052,
+        "Interview Key Points",
+        "Key Point",
+        True,
+    )
+    assert points.fields == ("Text", "Question", "Extra", "Difficulty", "Role", "ID")
+    assert (extra.id, extra.name, extra.template_name, extra.cloze) == (
+        1_730_118_263_053,
+        "Interview Extra",
+        "Extra Card",
+        False,
+    )
+    assert extra.fields == ("Front", "Back", "Kind", "Difficulty", "Role", "ID")
+    assert "{{cloze:Text}}" in points.front
+    assert "{{cloze:Text}}" in points.back
+    assert note_types().keys() == {"question", "key-points", "reverse"}
+
+
 def test_note_type_keeps_its_names() -> None:
     """Styling only: the note type's name, fields and template name are unchanged."""
     notetype = note_type()
