@@ -158,7 +158,8 @@ def inspect_report(package: str, info: PackageInfo) -> Report:
     lines.append("Note types:")
     lines += [
         f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
-        f"templates {', '.join(nt.templates)}"
+        f"templates {', '.join(nt.templates)}; "
+        f"{plural(nt.notes, 'note')}, {plural(nt.cards, 'card')}"
         for nt in info.notetypes
     ]
     lines.append("Tags:")
