@@ -296,8 +296,10 @@ class Anki:
     def notes(self, query: str = "") -> list[Any]:
         return [self.col.get_note(nid) for nid in sorted(self.col.find_notes(query))]
 
-    def note_by_id_field(self, qid: str) -> Any:
-        (nid,) = self.col.find_notes(f'"ID:{qid}"')
+    def note_by_id_field(self, qid: str, notetype: str = "Interview Question") -> Any:
+        """The note of the question ``qid`` of that note type (a question's key points and
+        reverse card have its ID too)."""
+        (nid,) = self.col.find_notes(f'"note:{notetype}" "ID:{qid}"')
         return self.col.get_note(nid)
 
     def notetypes(self, name: str = "Interview Question") -> list[dict[str, Any]]:

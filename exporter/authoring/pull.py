@@ -132,6 +132,7 @@ class _Planner:
         new: list[NewNote] = []
         unknown: list[tuple[ExportedNote, str]] = []
         points = self.point_notes(notes, by_id)
+        matched = bool(points)
         for note in notes:
             if note.kind != "question":
                 continue
@@ -173,7 +174,7 @@ class _Planner:
                 pulled.append(change)
         if self.errors:
             raise ContentErrors(self.errors)
-        if not seen and not any(n.role_file is not None for n in new):
+        if not seen and not matched and not any(n.role_file is not None for n in new):
             raise PackageReadError(self.foreign(notes), code="pull-export-foreign")
         return PullPlan(
             tuple(pulled),
