@@ -113,3 +113,45 @@ def test_a_key_point_edited_on_both_sides_stops_the_push(
     assert refused.exit_code == 1
     assert "'retry': edited in Anki and in the YAML since the last build" in refused.stderr
     assert "unique key" in anki.note_by_id_field("retry", "Interview Key Points")["Text"]
+
+
+def test_push_takes_a_0_6_0_collection_to_the_new_kinds_keeping_reviews(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """A collection holding the 0.6.0 package (tests/data/migration) and reviews: push of
+    the bank with key points, hint, follow-ups and a reverse card, through the add-on's
+    import (merge_notetypes on): reviews kept, one note type per kind, no note twice."""
+    import shutil
+
+    from helpers import ROOT, review_some, scheduling
+
+    url, _ = addon
+    old = ROOT / "tests" / "data" / "migration" / "v0.6.0"
+    out = tmp_path / "out" / "deck.apkg"
+    out.parent.mkdir()
+    for name in ("deck.apkg", "deck.lock.json"):
+        shutil.copy(old / name, out.parent / name)
+    anki.import_package(out)
+    review_some(anki, 3, "Interview Questions::Migration Tester")
+    before = scheduling(anki)
+    text = (
+        (old / "bank.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "  - id: feature-drift",
+            "    key_points: [the client sends a key, the server replays]\n"
+            "    hint: Think.\n    follow_ups: [And then?]\n    reverse: true\n"
+            "  - id: feature-drift",
+        )
+    )
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "bank.yaml").write_text(text, encoding="utf-8")
+    line = imported(push(url, folder, out=out, epoch=EPOCH + 86_400))
+    assert line.endswith("3 notes of this package, 0 added, 1 updated, 2 unchanged.")
+    cards, revlog = scheduling(anki)
+    assert revlog == before[1]
+    assert [c for c in cards if c[8]] == [c for c in before[0] if c[8]]  # reviewed cards
+    names = sorted(m["name"] for m in anki.col.models.all() if m["name"].startswith("Interview"))
+    assert names == ["Interview Extra", "Interview Key Points", "Interview Question"]
+    assert len(anki.notes()) == 5
