@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+# A tag ends at its '>' and never runs past the next '<' (attribute values hold none: the
+# renderer and Anki escape them), so a field of unclosed '<' is read in one pass.
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>")
 _CLASS = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
-_HINT_OPEN = re.compile(r"<details\b[^>]*>")
-_FOLLOW_UPS_OPEN = re.compile(r"<div\b[^>]*>")
+_HINT_OPEN = re.compile(r"<details\b[^<>]*>")
+_FOLLOW_UPS_OPEN = re.compile(r"<div\b[^<>]*>")
 _SUMMARY = re.compile(r"\A\s*<summary\b[^>]*>.*?</summary\s*>", re.DOTALL | re.IGNORECASE)
-_CLOZE = re.compile(r"\{\{c(\d{1,6})::(.*?)\}\}", re.DOTALL)
+_CLOZE_MARK = re.compile(r"\{\{c(\d{1,6})::|\}\}")
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,13 @@ def cloze_points(text: str) -> tuple[tuple[int, str], ...]:
     (a cloze's own hint, after ``::``, is left out; a number written twice counts once, at
     its first place)."""
     found: dict[int, str] = {}
-    for match in _CLOZE.finditer(text):
-        number = int(match.group(1))
-        if number and number not in found:
-            found[number] = match.group(2).split("::", 1)[0]
+    opened: re.Match[str] | None = None
+    for mark in _CLOZE_MARK.finditer(text):  # each opening and the first closing after it
+        if mark.group(1) is not None:
+            opened = opened or mark
+        elif opened is not None:
+            number = int(opened.group(1))
+            if number and number not in found:
+                found[number] = text[opened.end() : mark.start()].split("::", 1)[0]
+            opened = None
     return tuple(found.items())

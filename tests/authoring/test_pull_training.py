@@ -254,3 +254,16 @@ def test_import_text_leaves_the_new_keys_out_and_keeps_those_a_file_has(tmp_path
     keys = {"key_points", "hint", "follow_ups", "reverse"}
     assert all(not keys & q.keys() for q in data if q["id"] != first_id)
     assert len(data) == 11
+
+
+def test_crafted_fields_are_split_in_one_pass() -> None:
+    """A field of a million unclosed '<' or cloze openings, from a crafted export, is split
+    in one pass (a scan that went back to the end from each would run for hours)."""
+    from exporter.authoring.fieldparts import cloze_points, split_answer, split_question
+    from helpers import hang_guard
+
+    with hang_guard(60):
+        assert split_question("<a" * 1_000_000).extra is None
+        assert split_answer("<div" * 500_000).extra is None
+        assert cloze_points("{{c1::" * 500_000) == ()
+        assert cloze_points("{{c1::x}}" + "}}" * 500_000) == ((1, "x"),)
