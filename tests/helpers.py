@@ -374,14 +374,14 @@ def rendered_cards(
     package: Path, collection_path: Path, *more: Path
 ) -> tuple[list[RenderedCard], dict[str, bytes]]:
     """``package`` (and ``more`` packages after it) imported into a new collection: each
-    note's one card as Anki renders it, and the media files the imports put in the
+    question's main card as Anki renders it, and the media files the imports put in the
     collection's media folder."""
     collection = Anki(collection_path)
     try:
         for imported in (package, *more):
             collection.import_package(imported)
         cards = []
-        for note in collection.notes():
+        for note in collection.notes('"note:Interview Question"'):  # the main cards
             (card,) = note.cards()
             cards.append(
                 RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())

@@ -25,7 +25,7 @@ from browser import (
 from exporter.pipeline import run_load
 from exporter.render import mathjax
 from exporter.render.notes import media_of, notes_for
-from exporter.render.notetype import note_type
+from exporter.render.notetype import note_type, note_types
 from exporter.render.preview import (
     TemplateError,
     card_frame,
@@ -260,12 +260,14 @@ def test_preview_styles_cards_as_anki_does(
     media = {file.name: file.path.read_bytes() for file in media_of(notes)}
     assert media
     compared = 0
-    for note in notes:
-        page = tmp_path / f"{note.question_id}.html"
+    types = note_types()
+    for note in notes:  # every kind: the key points' and the reverse card's too
+        page = tmp_path / f"{note.key.replace(':', '-')}.html"
         page.write_text(render_page(notetype, [note], title="t", media=media), encoding="utf-8")
-        frame = f'.pv-screen > .card[data-card="{note.question_id}"][data-side="back"]'
+        view = card_view(types[note.kind], note)
+        frame = f'.pv-screen > .card[data-card="{view.anchor}"][data-side="back"]'
         document = card_document(
-            f"<style>{notetype.css}</style>{card_view(notetype, note).back}",
+            f"<style>{notetype.css}</style>{view.back}",
             night=night,
             mathjax=True,
         )
