@@ -148,7 +148,6 @@ CODES: dict[str, str] = {
     "tag-repeated": "A tag listed twice on one question.",
     "math-unclosed": "Math opened and never closed.",
     "key-point-not-inline": "A key point that is not one paragraph of inline text.",
-    "key-point-long": "A key point longer than a card can quiz as one fact (200 characters).",
     "key-point-repeated": "A key point listed twice on one question.",
     "follow-up-repeated": "A follow-up question listed twice on one question.",
     # Images
@@ -162,6 +161,7 @@ CODES: dict[str, str] = {
     # Warnings (never stop a build)
     "code-language-unknown": "Warning: a code block in a language with no highlighting.",
     "code-block-long": "Warning: a code block too long to highlight.",
+    "key-point-long": "Warning: a key point longer than one fact to recall (200 characters).",
     # Build history (dist/NAME.lock.json)
     "history-unreadable": "The build history cannot be read.",
     "history-damaged": "The build history is not valid.",

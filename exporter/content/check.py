@@ -291,10 +291,17 @@ class SchemaWalk(NodeWalk):
         return checked.images
 
     def key_point(self, text: str, item: Node) -> None:
-        """A key point is one short paragraph of inline text: what a cloze card can hide."""
+        """A key point is one paragraph of inline text, what a cloze card can hide (an
+        error otherwise), and short, one fact to recall (a warning otherwise: the card
+        works, but nobody can grade it at a glance)."""
         problem = key_point_problem(text)
-        if problem is not None:
-            code, message = problem
+        if problem is None:
+            return
+        code, message = problem
+        if code == "key-point-long":
+            warning = ContentWarning(self.display_path, line_of(item), message, code=code)
+            self.warnings.append(warning)
+        else:
             self.error(code, item, message)
 
     def flag(self, items: dict[str, tuple[Node, Node]], key: str) -> bool | None:

@@ -83,3 +83,22 @@ def test_a_key_point_is_one_short_line_of_inline_text() -> None:
     long = key_point_problem("y" * (KEY_POINT_MAX + 1))
     assert long is not None
     assert long[0] == "key-point-long"
+
+
+def test_a_long_key_point_is_a_warning_and_the_bank_builds(tmp_path: Path) -> None:
+    """A key point over KEY_POINT_MAX characters makes a working card, but not one fact to
+    recall: validate says so at its line (code key-point-long) and exits 0."""
+    from helpers import run_cli
+
+    long_point = "the server stores the first response " * 7
+    text = EVERY_KEY.replace(
+        "      - the server stores", f"      - {long_point}\n      - the server stores"
+    )
+    bank = write(tmp_path / "bank.yaml", text)
+    result = run_cli(["validate", str(bank)])
+    assert result.exit_code == 0, result.stderr
+    assert f"{bank}:9: warning: this key point is {len(long_point.strip())} characters long" in (
+        result.stderr
+    )
+    found = run_cli(["validate", "--format", "github", str(bank)]).stdout
+    assert "key-point-long" in found
