@@ -292,7 +292,7 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
     from exporter.connect.push import bank_decks, exported_notes
     from exporter.reading.exports import read_export
 
-    notes = read_export(request.export, kinds=True) if anki is None else ()
+    notes = read_export(request.export) if anki is None else ()
     sources = discover(request.sources)
     sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
     bank = load_bank(sources)

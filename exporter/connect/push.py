@@ -297,6 +297,6 @@ def exported_notes(client: Client, decks: Iterable[str]) -> tuple[ExportedNote, 
                     "there: does Anki run in a sandbox (Flatpak, Snap) or on another machine?",
                     code="anki-failed",
                 )
-            for note in read_export(path, kinds=True):
+            for note in read_export(path):
                 notes.setdefault(note.id, note)
     return tuple(notes[i] for i in sorted(notes))

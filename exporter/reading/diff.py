@@ -87,4 +87,4 @@ def compare(old: tuple[ExportedNote, ...], new: tuple[ExportedNote, ...]) -> Pac
 def run_diff(old: Path, new: Path) -> PackageDiff:
     """Read both packages (ours, or Anki's own exports) and compare their questions;
     ``PackageReadError`` when either is not a readable package with our notes."""
-    return compare(read_export(old, kinds=True), read_export(new, kinds=True))
+    return compare(read_export(old), read_export(new))

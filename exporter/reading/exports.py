@@ -81,16 +81,14 @@ class ExportedNote:
         return f"note {self.id} ({short!r})" if short else f"note {self.id}"
 
 
-def read_export(path: Path, *, kinds: bool = False) -> tuple[ExportedNote, ...]:
-    """Every note of the 'Interview Question' note type in the export at ``path`` (with
-    ``kinds``: of our other note types too), by note id; ``PackageReadError`` when it is
-    not an Anki export or holds none of our notes. The export is read as ``inspect`` reads a
-    package (bounded, regular files only)."""
+def read_export(path: Path) -> tuple[ExportedNote, ...]:
+    """Every note of our note types in the export at ``path``, by note id;
+    ``PackageReadError`` when it is not an Anki export or holds no note of the
+    'Interview Question' note type. The export is read as ``inspect`` reads a package
+    (bounded, regular files only)."""
     shown = display(str(path))
     with open_collection(path) as (conn, _media), damaged_as(shown, "export"):
         notes = _notes(conn)
-    if not kinds:
-        notes = tuple(n for n in notes if n.kind == "question")
     if not any(n.kind == "question" for n in notes):
         raise PackageReadError(
             f"{shown}: holds no notes of the '{MODEL_NAME}' note type; export the deck that "
