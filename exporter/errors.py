@@ -149,6 +149,9 @@ CODES: dict[str, str] = {
     "math-unclosed": "Math opened and never closed.",
     "math-command-refused": "A formula uses a TeX command that could run code or restyle a card.",
     "text-too-long": "A text value over 256 KiB (a question or answer that long is no card).",
+    "key-point-not-inline": "A key point that is not one paragraph of inline text.",
+    "key-point-repeated": "A key point listed twice on one question.",
+    "follow-up-repeated": "A follow-up question listed twice on one question.",
     # Images
     "image-missing": "An image file that does not exist.",
     "image-outside": "An image path outside the content folder, or absolute.",
@@ -160,6 +163,7 @@ CODES: dict[str, str] = {
     # Warnings (never stop a build)
     "code-language-unknown": "Warning: a code block in a language with no highlighting.",
     "code-block-long": "Warning: a code block too long to highlight.",
+    "key-point-long": "Warning: a key point longer than one fact to recall (200 characters).",
     # Build history (dist/NAME.lock.json)
     "history-unreadable": "The build history cannot be read.",
     "history-damaged": "The build history is not valid.",

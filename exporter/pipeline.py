@@ -41,7 +41,7 @@ from exporter.package.assemble import (
     package_for,
     plan,
 )
-from exporter.package.history import History, Stamp, loads, notetype_stamp
+from exporter.package.history import History, Stamp, loads, notetype_stamps
 from exporter.state import record as build_record
 from exporter.state.fieldcache import FieldCache
 from exporter.state.lock import exclusive
@@ -247,7 +247,7 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     """Render every card of ``sources`` into one HTML page at ``output``."""
     from exporter.content.media import read_verified
     from exporter.render.notes import media_of, notes_for
-    from exporter.render.notetype import note_type
+    from exporter.render.notetype import note_types
     from exporter.render.preview import render_page
 
     found = discover(sources)
@@ -255,9 +255,9 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     bank = load_bank(found, progress=hooks.progress)
     notes = notes_for(bank)
     media = {file.name: read_verified(file) for file in media_of(notes)}
-    page = render_page(note_type(), notes, title="interview-deck preview", media=media)
+    page = render_page(note_types(), notes, title="interview-deck preview", media=media)
     write_files([(output, page.encode("utf-8"))])
-    return PreviewOutcome(output, len(notes))
+    return PreviewOutcome(output, sum(n.cards for n in notes))
 
 
 @dataclass(frozen=True)
@@ -359,16 +359,17 @@ def histories_beside(history_path: Path) -> list[tuple[Path, History]]:
     return found
 
 
-def sibling_notetypes(history_path: Path) -> list[tuple[Path, Stamp]]:
-    """The note-type stamp of each other build history beside ``history_path`` (read from
-    the file's head, where it is written: a big bank's history is never parsed whole for
-    it); one that cannot be read is left out."""
+def sibling_notetypes(history_path: Path) -> list[tuple[Path, dict[str, Stamp]]]:
+    """The note-type stamps of each other build history beside ``history_path``, by note
+    type name (the main one under ``""``; read from the file's head, where they are
+    written: a big bank's history is never parsed whole for them); one that cannot be read
+    is left out."""
     found = []
     for path in _sibling_paths(history_path):
         try:
             text = _history_text(path)
             if text is not None:
-                found.append((path, notetype_stamp(text, display(str(path)))))
+                found.append((path, notetype_stamps(text, display(str(path)))))
         except ContentErrors:
             continue
     return found

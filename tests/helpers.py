@@ -296,8 +296,10 @@ class Anki:
     def notes(self, query: str = "") -> list[Any]:
         return [self.col.get_note(nid) for nid in sorted(self.col.find_notes(query))]
 
-    def note_by_id_field(self, qid: str) -> Any:
-        (nid,) = self.col.find_notes(f'"ID:{qid}"')
+    def note_by_id_field(self, qid: str, notetype: str = "Interview Question") -> Any:
+        """The note of the question ``qid`` of that note type (a question's key points and
+        reverse card have its ID too)."""
+        (nid,) = self.col.find_notes(f'"note:{notetype}" "ID:{qid}"')
         return self.col.get_note(nid)
 
     def notetypes(self, name: str = "Interview Question") -> list[dict[str, Any]]:
@@ -372,14 +374,14 @@ def rendered_cards(
     package: Path, collection_path: Path, *more: Path
 ) -> tuple[list[RenderedCard], dict[str, bytes]]:
     """``package`` (and ``more`` packages after it) imported into a new collection: each
-    note's one card as Anki renders it, and the media files the imports put in the
+    question's main card as Anki renders it, and the media files the imports put in the
     collection's media folder."""
     collection = Anki(collection_path)
     try:
         for imported in (package, *more):
             collection.import_package(imported)
         cards = []
-        for note in collection.notes():
+        for note in collection.notes('"note:Interview Question"'):  # the main cards
             (card,) = note.cards()
             cards.append(
                 RenderedCard(note["ID"], note["Difficulty"], card.question(), card.answer())

@@ -2,10 +2,15 @@
 
 A note is its question's by the ``ID`` field, else by GUID. A field whose HTML is what the
 YAML renders is unedited and keeps its YAML text; an edited one is turned into Markdown and
-counts only if that renders differently. Difficulty: the ``difficulty::`` tag; tags: the
-rest but ``role::``. Who changed what, from the build history: a note with the mod the last
-build stamped was not edited in Anki (the YAML is newer); a newer mod is an edit in Anki, a
-conflict if the YAML's note changed since that build; an older mod is a copy of an earlier
+counts only if that renders differently. The Question field holds the question and its hint,
+the Answer field the answer and its follow-up questions (``exporter.authoring.fieldparts``
+splits them); a key-points note's clozes are matched to the YAML's points by their number,
+through the numbers the build history gave them, and come home in the field's order. A
+reverse card is made from the question and the answer: edits to it stay in Anki.
+Difficulty: the ``difficulty::`` tag; tags: the rest but ``role::``. Who changed what, from
+the build history (each note by its own stamp): a note with the mod the last build stamped
+was not edited in Anki (the YAML is newer); a newer mod is an edit in Anki, a conflict if
+the YAML's note changed since that build; an older mod is a copy of an earlier
 build while the YAML moved on: a conflict, as an edit cannot be ruled out. Without a stamp
 (no build history beside the package, or one that never built the question) any difference
 is a conflict: it may be the YAML's text that is newer.
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from exporter.authoring.fieldparts import cloze_points, split_answer, split_question
 from exporter.authoring.html_to_markdown import Converted, html_to_markdown
 from exporter.authoring.pagematch import id_for
 from exporter.content.media import MediaProblem, resolve
@@ -36,9 +42,9 @@ from exporter.content.sources import SourceFile
 from exporter.content.spec import SLUG_RE
 from exporter.errors import ContentError, ContentErrors, PackageReadError
 from exporter.markup.markdown import to_html
-from exporter.package.history import History
+from exporter.package.history import History, assign_clozes, point_hash
 from exporter.reading.exports import ExportedNote, field_text
-from exporter.render.notes import fields_for, note_for
+from exporter.render.notes import cloze_text, fields_for, note_for, notes_of
 
 Prefer = Literal["anki", "yaml"]
 # Tags Anki sets itself to mark study state, not content: never pulled.
@@ -67,9 +73,16 @@ class Pulled:
 
     @property
     def parts(self) -> tuple[str, ...]:
-        """Which parts changed: question, answer, difficulty, tags."""
-        names = ("question", "answer", "difficulty", "tags")
-        return tuple(n for n in names if getattr(self.old, n) != getattr(self.new, n))
+        """Which parts changed: question, answer, difficulty, tags, key points, hint,
+        follow-ups."""
+        return tuple(
+            name.replace("_", " ").replace("follow ups", "follow-ups")
+            for name in _PARTS
+            if getattr(self.old, name) != getattr(self.new, name)
+        )
+
+
+_PARTS = ("question", "answer", "difficulty", "tags", "key_points", "hint", "follow_ups")
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,11 @@ class _Planner:
         pulled: list[Pulled] = []
         new: list[NewNote] = []
         unknown: list[tuple[ExportedNote, str]] = []
+        points = self.point_notes(notes, by_id)
+        matched = bool(points)
         for note in notes:
+            if note.kind != "question":
+                continue
             qid = note.question_id
             if qid and not SLUG_RE.match(qid):
                 self.error(
@@ -147,11 +164,17 @@ class _Planner:
                 continue
             seen[key] = note
             change = self.compare(*match, note)
+            point_change = self.compare_points(*match, points.pop(key)) if key in points else None
+            change = _merged(change, point_change, self.prefer)
+            if change is not None:
+                pulled.append(change)
+        for key, note in points.items():  # key points of a question whose main note is gone
+            change = self.compare_points(*by_id[key], note)
             if change is not None:
                 pulled.append(change)
         if self.errors:
             raise ContentErrors(self.errors)
-        if not seen and not any(n.role_file is not None for n in new):
+        if not seen and not matched and not any(n.role_file is not None for n in new):
             raise PackageReadError(self.foreign(notes), code="pull-export-foreign")
         return PullPlan(
             tuple(pulled),
@@ -175,24 +198,154 @@ class _Planner:
     def error(self, note: ExportedNote, message: str, *, code: str) -> None:
         self.errors.append(ContentError(self.export, 0, 0, f"{note.label}: {message}", code=code))
 
+    def point_notes(
+        self,
+        notes: Sequence[ExportedNote],
+        by_id: dict[str, tuple[RoleFile, Question]],
+    ) -> dict[str, ExportedNote]:
+        """The key-points notes of the bank's questions, by question id (by ID field, else
+        GUID); the first of two for one question (by note id)."""
+        by_guid = {guid_for(f"{qid}::key-points"): qid for qid in by_id}
+        found: dict[str, ExportedNote] = {}
+        for note in notes:
+            if note.kind != "key-points":
+                continue
+            qid = note.question_id if note.question_id in by_id else by_guid.get(note.guid)
+            if qid is not None:
+                found.setdefault(qid, note)
+        return found
+
     def compare(self, role_file: RoleFile, q: Question, note: ExportedNote) -> Pulled | None:
         built = fields_for(role_file, q)
         where = (role_file.display_path, q.line)
-        question = self.field(note, "Question", built[0], q.question, role_file, q, where)
-        answer = self.field(note, "Answer", built[1], q.answer, role_file, q, where)
+        question, hint = self.question_and_hint(note, built[0], role_file, q, where)
+        answer, follow_ups = self.answer_and_follow_ups(note, built[1], role_file, q, where)
         difficulty = self.difficulty(note, q.difficulty, where)
         tags = self.tags(note, q.tags, where)
-        new = replace(q, question=question, answer=answer, difficulty=difficulty, tags=tags)
+        new = replace(
+            q,
+            question=question,
+            answer=answer,
+            difficulty=difficulty,
+            tags=tags,
+            hint=hint,
+            follow_ups=follow_ups,
+        )
+        return self.judged(role_file, q, new, note, q.id, note_for(role_file, q).fingerprint)
+
+    def question_and_hint(
+        self, note: ExportedNote, built: str, role_file: RoleFile, q: Question, where: Where
+    ) -> tuple[str, str]:
+        """The Question field -> the question and the hint: the YAML's text where the
+        field is what the YAML renders, else the field's part turned into Markdown."""
+        value = note.fields.get("Question", "")
+        if _same(value, built):
+            return q.question, q.hint
+        own, yaml = split_question(value), split_question(built)
+        label = "the Anki note's question"
+        question = self.part(own.main, yaml.main, q.question, label, role_file, q, where)
+        if own.extra == yaml.extra:
+            return question, q.hint
+        if not isinstance(own.extra, str) or not field_text(own.extra):
+            return question, ""  # the hint was deleted in Anki
+        built_hint = yaml.extra if isinstance(yaml.extra, str) else ""
+        label = "the Anki note's hint"
+        return question, self.part(own.extra, built_hint, q.hint, label, role_file, q, where)
+
+    def answer_and_follow_ups(
+        self, note: ExportedNote, built: str, role_file: RoleFile, q: Question, where: Where
+    ) -> tuple[str, tuple[str, ...]]:
+        """The Answer field -> the answer and the follow-up questions, as
+        ``question_and_hint`` reads the Question field; a follow-up whose HTML is what its
+        YAML text renders keeps that text."""
+        value = note.fields.get("Answer", "")
+        if _same(value, built):
+            return q.answer, q.follow_ups
+        own, yaml = split_answer(value), split_answer(built)
+        label = "the Anki note's answer"
+        answer = self.part(own.main, yaml.main, q.answer, label, role_file, q, where)
+        if own.extra == yaml.extra:
+            return answer, q.follow_ups
+        if not isinstance(own.extra, tuple):
+            return answer, ()  # the follow-ups were deleted in Anki
+        built_items = yaml.extra if isinstance(yaml.extra, tuple) else ()
+        items = []
+        for i, html in enumerate(h for h in own.extra if field_text(h)):  # emptied: deleted
+            old, old_html = (q.follow_ups[i], built_items[i]) if i < len(built_items) else ("", "")
+            label = f"follow-up question {i + 1} of the Anki note"
+            items.append(self.part(html, old_html, old, label, role_file, q, where))
+        return answer, tuple(items)
+
+    def judged(
+        self,
+        role_file: RoleFile,
+        q: Question,
+        new: Question,
+        note: ExportedNote,
+        key: str,
+        fingerprint: str,
+    ) -> Pulled | None:
+        """``new`` as an edit made in Anki, a conflict, or nothing, by the note's mod and
+        the stamp the build history gave the note ``key``."""
         if new == q:
             return None
-        stamp = self.history.notes.get(q.id) if self.history else None
+        stamp = self.history.notes.get(key) if self.history else None
         if stamp is None:  # the difference may be the YAML's newer text: never guess
             return Pulled(role_file, q, new, note, True, self.prefer, unstamped=True)
         if note.mod == stamp.mod:
             return None  # not edited in Anki: the YAML is newer, and a build delivers it
-        conflict = note.mod < stamp.mod or note_for(role_file, q).fingerprint != stamp.fingerprint
+        conflict = note.mod < stamp.mod or fingerprint != stamp.fingerprint
         taken = self.prefer if conflict else None
         return Pulled(role_file, q, new, note, conflict, taken)
+
+    def part(
+        self,
+        value: str,
+        built: str,
+        text: str,
+        label: str,
+        role_file: RoleFile,
+        q: Question,
+        where: tuple[str, int],
+    ) -> str:
+        """One part of a field: the YAML's ``text`` if ``value`` is what it renders, else
+        ``value`` in Markdown (``text`` after a problem, which is reported)."""
+        if _same(value, built):
+            return text
+        converted = self.convert(value, role_file, q)
+        if self.problems(converted, label, where):
+            return text
+        if to_html(converted.markdown, converted.images) == built:
+            return text  # the editor's HTML for what the YAML already says
+        return converted.markdown
+
+    def compare_points(self, role_file: RoleFile, q: Question, note: ExportedNote) -> Pulled | None:
+        """A key-points note -> the question with the points as the note holds them, in
+        the note's order; a point whose cloze is what its YAML text renders keeps that
+        text. Which YAML point a cloze is: the one the last build gave its number."""
+        hashes = [point_hash(p) for p in q.key_points]
+        clozes = self.history.clozes.get(f"{q.id}::key-points") if self.history else None
+        numbers = assign_clozes(clozes, hashes)
+        yaml = dict(zip(numbers, q.key_points, strict=True))
+        built = cloze_text(q.key_points, numbers)
+        where = (role_file.display_path, q.line)
+        value = note.fields.get("Text", "")
+        if _same(value, built):
+            return None
+        points: list[str] = []
+        for number, html in cloze_points(value):
+            old = yaml.get(number)
+            if old is not None and html == dict(cloze_points(cloze_text([old], [1])))[1]:
+                points.append(old)
+                continue
+            converted = self.convert(html, role_file, q)
+            if self.problems(converted, f"key point {number} of the Anki note", where):
+                return None
+            points.append(converted.markdown)
+        new = replace(q, key_points=tuple(points))
+        (_main, *others) = notes_of(role_file, q, numbers)
+        fingerprint = next(n.fingerprint for n in others if n.kind == "key-points")
+        return self.judged(role_file, q, new, note, f"{q.id}::key-points", fingerprint)
 
     def field(
         self,
@@ -319,6 +472,28 @@ class _Planner:
         return NewNote(note, role_file, question)
 
 
+Where = tuple[str, int]  # a question's file and line, for messages
+
+
+def _same(value: str, built: str) -> bool:
+    """True when a field's HTML is what the build wrote (Anki stores text NFC)."""
+    return unicodedata.normalize("NFC", value) == unicodedata.normalize("NFC", built)
+
+
+def _merged(main: Pulled | None, points: Pulled | None, prefer: Prefer | None) -> Pulled | None:
+    """One question's changes from its main note and from its key-points note, as one."""
+    if main is None or points is None:
+        return main or points
+    conflict = main.conflict or points.conflict
+    return replace(
+        main,
+        new=replace(main.new, key_points=points.new.key_points),
+        conflict=conflict,
+        taken=prefer if conflict else None,
+        unstamped=main.unstamped or points.unstamped,
+    )
+
+
 def _fresh_id(question: str, taken: set[str]) -> str:
     """An id from the question's first words, unused by the bank and its history."""
     base = id_for(re.sub(r"[$\\`*_]", " ", question))
@@ -340,7 +515,7 @@ def best_histories(
     for path, history in candidates:
         mods = ids = 0
         for note in notes:
-            stamp = history.notes.get(note.question_id)
+            stamp = history.notes.get(note.key)
             if stamp is not None:
                 mods += note.mod == stamp.mod
                 ids += note.id == stamp.id

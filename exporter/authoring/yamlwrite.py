@@ -82,6 +82,10 @@ def _holds(text: str, role_file: RoleFile) -> bool:
             and len(questions) == len(role_file.questions)
             and all(
                 (d["question"], d["answer"]) == (q.question, q.answer)
+                and tuple(d.get("key_points", ())) == q.key_points
+                and d.get("hint", "") == q.hint
+                and tuple(d.get("follow_ups", ())) == q.follow_ups
+                and d.get("reverse", False) is q.reverse
                 for d, q in zip(questions, role_file.questions, strict=True)
             )
         )
@@ -101,9 +105,28 @@ def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
         out.append(f"    difficulty: {q.difficulty}")
         out.append(f"    question:{scalar(q.question, 4)}")
         out.append(f"    answer:{scalar(q.answer, 4, block=True)}")
+        out += training_lines(q, "    ", scalar)
         if q.tags:
             out.append(f"    tags: [{', '.join(q.tags)}]")
     return "\n".join(out) + "\n"
+
+
+def training_lines(q: Question, pad: str, scalar: Callable[..., str] = scalar) -> list[str]:
+    """The lines of a question's key points, hint, follow-ups and reverse flag, indented by
+    ``pad`` (none for a question without them)."""
+    column = len(pad)
+    out: list[str] = []
+    if q.key_points:
+        out.append(f"{pad}key_points:")
+        out += [f"{pad}  -{scalar(v, column + 2)}" for v in q.key_points]
+    if q.hint:
+        out.append(f"{pad}hint:{scalar(q.hint, column)}")
+    if q.follow_ups:
+        out.append(f"{pad}follow_ups:")
+        out += [f"{pad}  -{scalar(v, column + 2)}" for v in q.follow_ups]
+    if q.reverse:
+        out.append(f"{pad}reverse: true")
+    return out
 
 
 _BREAK = re.compile(r"[\r\n]")  # CR too: a file of mixed line ends is edited as it is
@@ -212,6 +235,68 @@ def _question_edits(
     elif new.tags:
         at = _after_line(text, item.end_mark.index)
         changes.append(_Edit(at, at, " " * column + f"tags: {flow}\n"))
+    changes += _training_edits(text, item, keys, new)
+    return changes
+
+
+def _training_edits(
+    text: str, item: MappingNode, keys: dict[str, tuple[Node, Node]], new: Question
+) -> list[_Edit]:
+    """Edits that make a question's key points, hint and follow-ups hold ``new``'s: a value
+    that changed is rewritten (a list as a block list), one that is gone loses its lines, a
+    new one is added after the question's last line."""
+    column = item.start_mark.column
+    pad = " " * column
+    changes: list[_Edit] = []
+    added: list[str] = []
+    values: dict[str, str | tuple[str, ...]] = {
+        "key_points": new.key_points,
+        "hint": new.hint,
+        "follow_ups": new.follow_ups,
+    }
+    for key, value in values.items():
+        if key not in keys:
+            if value:
+                only = Question(
+                    new.id,
+                    new.difficulty,
+                    "",
+                    "",
+                    key_points=new.key_points if key == "key_points" else (),
+                    hint=new.hint if key == "hint" else "",
+                    follow_ups=new.follow_ups if key == "follow_ups" else (),
+                )
+                added += training_lines(only, pad)
+            continue
+        key_node, node = keys[key]
+        if isinstance(value, str) and isinstance(node, ScalarNode):
+            if node.value == value:
+                continue
+            if value:
+                block = node.style in ("|", ">")
+                changes.append(_replace(text, node, scalar(value, column, block=block)[1:]))
+                continue
+        elif isinstance(value, tuple) and isinstance(node, SequenceNode):
+            if [n.value for n in node.value] == list(value):
+                continue
+            if value:
+                flow = node.flow_style or not node.value
+                end = node.end_mark.index if flow else node.value[-1].end_mark.index
+                end = len(text[:end].rstrip())
+                colon = text.index(":", key_node.end_mark.index) + 1
+                body = "".join(f"\n{pad}  -{scalar(v, column + 2)}" for v in value)
+                changes.append(_Edit(colon, end, body))
+                continue
+        if not value:  # gone: the key's lines go
+            start = text.rfind("\n", 0, key_node.start_mark.index) + 1
+            block = isinstance(node, SequenceNode) and node.value and not node.flow_style
+            last = node.value[-1] if block else node
+            changes.append(_Edit(start, _after_line(text, last.end_mark.index), ""))
+        else:  # another type of value than the loader accepts: never reached for a file
+            raise OutputError(f"'{key}' of question '{new.id}' cannot be edited in place")
+    if added:
+        at = _after_line(text, item.end_mark.index)
+        changes.append(_Edit(at, at, "".join(line + "\n" for line in added)))
     return changes
 
 
@@ -308,6 +393,7 @@ def _append(
         lines.append(f"{pad}difficulty: {q.difficulty}")
         lines.append(f"{pad}question:{scalar(q.question, column)}")
         lines.append(f"{pad}answer:{scalar(q.answer, column, block=True)}")
+        lines += training_lines(q, pad)
         if q.tags:
             lines.append(f"{pad}tags: [{', '.join(q.tags)}]")
     at = _after_line(text, last.end_mark.index)
@@ -316,7 +402,18 @@ def _append(
 
 
 def _key(q: Question) -> tuple[object, ...]:
-    return (q.id, q.guid, q.difficulty, q.question, q.answer, q.tags)
+    return (
+        q.id,
+        q.guid,
+        q.difficulty,
+        q.question,
+        q.answer,
+        q.tags,
+        q.key_points,
+        q.hint,
+        q.follow_ups,
+        q.reverse,
+    )
 
 
 def holds_questions(text: str, display_path: str, questions: Sequence[Question]) -> bool:

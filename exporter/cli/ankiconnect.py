@@ -122,7 +122,7 @@ def push_report(outcome: PushOutcome, client: Client, filters: Sequence[str]) ->
     elif found.removed:
         out.append(
             f"No longer in the bank: {plural(len(found.removed), 'note')} in Anki "
-            f"({_names([n.question_id for n in found.removed])}); Anki keeps them. --prune "
+            f"({_names([n.key for n in found.removed])}); Anki keeps them. --prune "
             "suspends their cards and tags them interview-deck::removed."
         )
     if found.pruned:

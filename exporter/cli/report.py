@@ -76,6 +76,13 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
         lines.append(f"  {deck}: {plural(sum(counts.values()), 'note')} ({detail})")
+    cards = result.cards()
+    if cards["key-points"] or cards["reverse"]:
+        lines.append(
+            f"  Cards: {plural(cards['question'], 'question card')}, "
+            f"{plural(cards['key-points'], 'key-point card')}, "
+            f"{plural(cards['reverse'], 'reverse card')}"
+        )
     if result.left_out:
         lines.append(
             f"Left out {plural(result.left_out, 'question')} not matching {' '.join(filters)}."
@@ -97,11 +104,28 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
             "keeps their "
             f"notes; find them in the browser with: {search_for(result.removed)}"
         )
+    if result.retired:
+        owners = sorted({key.split("::")[0] for key in result.retired})
+        lines.append(
+            f"No longer built: {plural(len(result.retired), 'note')} of questions still in "
+            f"the bank ({', '.join(result.retired)}). Anki keeps them; find them in the "
+            f'browser with: {search_for(owners)} -"note:Interview Question"'
+        )
+    if result.retired_points:
+        count = sum(len(numbers) for _qid, numbers in result.retired_points)
+        which = "; ".join(
+            f"{qid}: {', '.join(map(str, numbers))}" for qid, numbers in result.retired_points
+        )
+        lines.append(
+            f"Key points removed since the last build: {count} ({which}). Their cards are "
+            "empty in Anki now: Tools > Empty Cards deletes them."
+        )
     return Report(out=tuple(lines), err=warnings)
 
 
 def search_for(question_ids: Sequence[str]) -> str:
-    """An Anki browser search that finds the notes of these questions."""
+    """An Anki browser search that finds the notes of these questions (each note type has
+    the ID field, so it finds a question's key points and reverse card too)."""
     return " OR ".join(f'"ID:{qid}"' for qid in question_ids)
 
 
@@ -134,7 +158,8 @@ def inspect_report(package: str, info: PackageInfo) -> Report:
     lines.append("Note types:")
     lines += [
         f"  {nt.name} (id {nt.id}): fields {', '.join(nt.fields)}; "
-        f"templates {', '.join(nt.templates)}"
+        f"templates {', '.join(nt.templates)}; "
+        f"{plural(nt.notes, 'note')}, {plural(nt.cards, 'card')}"
         for nt in info.notetypes
     ]
     lines.append("Tags:")

@@ -18,25 +18,46 @@ from pathlib import Path
 from exporter.connect.client import Client
 from exporter.errors import AnkiError
 from exporter.reading.exports import ExportedNote, field_text
-from exporter.render.notetype import FIELDS, MODEL_NAME
+from exporter.render.notetype import (
+    EXTRA_FIELDS,
+    EXTRA_NAME,
+    FIELDS,
+    KEY_POINTS_FIELDS,
+    KEY_POINTS_NAME,
+    MODEL_NAME,
+)
+
+# Our note types by name (Anki may suffix a copy's name), with their fields and the kind of
+# note they hold.
+_OURS = (
+    (MODEL_NAME, FIELDS, "question"),
+    (KEY_POINTS_NAME, KEY_POINTS_FIELDS, "key-points"),
+    (EXTRA_NAME, EXTRA_FIELDS, "extra"),
+)
 
 BATCH = 500  # notes asked per notesInfo: each answer stays small, however big the bank
 
 
 @dataclass(frozen=True)
 class AnkiNote:
-    """One note of our note type as the running Anki holds it."""
+    """One note of our note types as the running Anki holds it."""
 
     id: int
     mod: int | None  # None: the add-on does not say (releases up to GitHub's last, 4064fa1)
     fields: dict[str, str]
     tags: tuple[str, ...]
     cards: tuple[int, ...]
+    kind: str = "question"  # or "key-points", or "extra" (its Kind field says which)
 
     @property
     def question_id(self) -> str:
         """The question the note is (its ``ID`` field as text; '' for a note made in Anki)."""
         return field_text(self.fields.get("ID", ""))
+
+    @property
+    def key(self) -> str:
+        """The note's key as the build history names it (``exporter.reading.exports``)."""
+        return self.exported().key
 
     def has_tag(self, tag: str) -> bool:
         """True when the note carries ``tag`` (Anki's tags ignore case)."""
@@ -44,7 +65,7 @@ class AnkiNote:
 
     def exported(self) -> ExportedNote:
         """The note as ``pull`` reads one from an export (matched by its ID field)."""
-        return ExportedNote(self.id, "", self.mod or 0, dict(self.fields), self.tags, "")
+        return ExportedNote(self.id, "", self.mod or 0, dict(self.fields), self.tags, "", self.kind)
 
 
 def search_text(value: str) -> str:
@@ -52,31 +73,35 @@ def search_text(value: str) -> str:
     return re.sub(r'([\\"*_])', r"\\\1", value)
 
 
-def bank_query(decks: Iterable[str]) -> str:
-    """The Anki search for the notes of our note type (and Anki's renamed copies of it) in
-    ``decks`` and their subdecks."""
+def bank_query(decks: Iterable[str], *, kinds: bool = False) -> str:
+    """The Anki search for the notes of our main note type (``kinds``: of all our note
+    types), and Anki's renamed copies of them, in ``decks`` and their subdecks."""
     wanted = " OR ".join(f'"deck:{search_text(d)}"' for d in sorted(set(decks)))
-    return f'"note:{search_text(MODEL_NAME)}*" ({wanted})'
+    names = [name for name, _f, _k in _OURS] if kinds else [MODEL_NAME]
+    types = " OR ".join(f'"note:{search_text(name)}*"' for name in names)
+    return f"({types}) ({wanted})" if kinds else f"{types} ({wanted})"
 
 
 def questions_query(question_ids: Iterable[str], deck: str | None = None) -> str:
-    """The Anki search for the notes of our note type whose ID field is one of
+    """The Anki search for the notes of our note types whose ID field is one of
     ``question_ids`` (in ``deck`` and its subdecks only, when given)."""
     wanted = " OR ".join(f'"ID:{search_text(q)}"' for q in sorted(set(question_ids)))
     where = "" if deck is None else f' "deck:{search_text(deck)}"'
-    return f'"note:{search_text(MODEL_NAME)}*"{where} ({wanted})'
+    types = " OR ".join(f'"note:{search_text(name)}*"' for name, _f, _k in _OURS)
+    return f"({types}){where} ({wanted})"
 
 
-def note_ids(client: Client, decks: Iterable[str]) -> list[int]:
-    """The ids of the notes of our note type in ``decks`` (and their subdecks), sorted."""
+def note_ids(client: Client, decks: Iterable[str], *, kinds: bool = False) -> list[int]:
+    """The ids of the notes of our main note type (``kinds``: of all our note types) in
+    ``decks`` (and their subdecks), sorted."""
     decks = sorted(set(decks))
-    return _find(client, bank_query(decks)) if decks else []
+    return _find(client, bank_query(decks, kinds=kinds)) if decks else []
 
 
 def question_note_ids(
     client: Client, question_ids: Iterable[str], deck: str | None = None
 ) -> list[int]:
-    """The ids of the notes of our note type that are these questions (by their ID field,
+    """The ids of the notes of our note types that are these questions (by their ID field,
     wherever they are; in ``deck`` only, when given), sorted."""
     wanted = sorted(set(question_ids))
     found: set[int] = set()
@@ -93,12 +118,12 @@ def _find(client: Client, query: str) -> list[int]:
 
 
 def bank_notes(client: Client, decks: Iterable[str]) -> tuple[AnkiNote, ...]:
-    """Every note of our note type in ``decks`` (and their subdecks), by note id."""
-    return notes_info(client, note_ids(client, decks))
+    """Every note of our note types in ``decks`` (and their subdecks), by note id."""
+    return notes_info(client, note_ids(client, decks, kinds=True))
 
 
 def notes_info(client: Client, ids: Sequence[int]) -> tuple[AnkiNote, ...]:
-    """The notes of our note type among ``ids``, by note id (deleted meanwhile: left out)."""
+    """The notes of our note types among ``ids``, by note id (deleted meanwhile: left out)."""
     notes: list[AnkiNote] = []
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
@@ -134,7 +159,15 @@ def _note(client: Client, raw: object) -> AnkiNote | None:
         and all(_whole(c) for c in cards)
     ):
         raise client.unexpected("notesInfo", "an entry without a note's id, mod, fields or tags")
-    if not raw["modelName"].startswith(MODEL_NAME) or set(fields) != set(FIELDS):
+    kind = next(
+        (
+            kind
+            for name, names, kind in _OURS
+            if raw["modelName"].startswith(name) and set(fields) == set(names)
+        ),
+        None,
+    )
+    if kind is None:
         return None
     values = {str(name): str(v["value"]) for name, v in fields.items()}
     return AnkiNote(
@@ -143,6 +176,7 @@ def _note(client: Client, raw: object) -> AnkiNote | None:
         values,
         tuple(tags),
         tuple(cards),
+        kind,
     )
 
 

@@ -34,9 +34,9 @@ from exporter.content.model import Bank, Question, RoleFile
 from exporter.content.sources import SourceFile
 from exporter.errors import AnkiError, ContentError, ContentErrors
 from exporter.files import scratch_folder
-from exporter.package.history import History
+from exporter.package.history import History, assign_clozes, point_hash
 from exporter.reading.exports import ExportedNote, read_export
-from exporter.render.notes import note_for
+from exporter.render.notes import notes_of
 
 REMOVED_TAG = "interview-deck::removed"  # set by --prune on notes no longer in the bank
 ANKI = Path("Anki")  # how ``pull``'s messages name the running Anki
@@ -113,16 +113,33 @@ def held_notes(client: Client, bank: Bank, history: History | None) -> tuple[Ank
     return tuple(notes[i] for i in sorted(notes))
 
 
-def by_question(notes: Iterable[AnkiNote], history: History | None) -> dict[str, AnkiNote]:
-    """Each question id's note; of two notes with one ID, the one the history built (its
-    note id), else the older."""
+def by_question(
+    notes: Iterable[AnkiNote], history: History | None, kind: str = "question"
+) -> dict[str, AnkiNote]:
+    """Each question id's note of ``kind``; of two notes with one ID, the one the history
+    built (its note id), else the older."""
     found: dict[str, AnkiNote] = {}
     for note in sorted(notes, key=lambda n: n.id, reverse=True):
         qid = note.question_id
-        stamp = history.notes.get(qid) if history is not None else None
+        if note.kind != kind:
+            continue
+        stamp = history.notes.get(note.key) if history is not None else None
         if qid and (qid not in found or stamp is None or found[qid].id != stamp.id):
             found[qid] = note
     return found
+
+
+def note_keys(bank: Bank) -> set[str]:
+    """The key of every note a build of ``bank`` holds: each question's id, and
+    ``id::key-points`` / ``id::reverse`` for its other notes."""
+    keys: set[str] = set()
+    for q in bank.questions:
+        keys.add(q.id)
+        if q.key_points:
+            keys.add(f"{q.id}::key-points")
+        if q.reverse:
+            keys.add(f"{q.id}::reverse")
+    return keys
 
 
 def look(
@@ -135,33 +152,42 @@ def look(
     """What Anki holds of ``bank`` before ``selected`` (the questions of the package) is
     imported, told from the build history as it stands (the last build)."""
     notes = with_mods(client, held_notes(client, bank, history), bank)
-    held = by_question(notes, history)
+    held = {kind: by_question(notes, history, kind) for kind in ("question", "key-points")}
     kept: list[Edited] = []
     conflicts: list[Edited] = []
     for role_file in selected.files:
         for q in role_file.questions:
-            note = held.get(q.id)
-            stamp = history.notes.get(q.id) if history is not None else None
-            if note is None or stamp is None:
-                continue  # new to Anki, or no history to tell by
-            if note.mod is not None and note.mod <= stamp.mod:
-                continue  # not edited there (no mod: told by its fields alone, below)
-            if not _differs(bank, files, note, history):
-                continue  # edited, but to what the YAML says: nothing to lose
-            edited = Edited(role_file, q, note)
-            yaml_changed = note_for(role_file, q).fingerprint != stamp.fingerprint
-            (conflicts if yaml_changed else kept).append(edited)
-    ids = {q.id for q in bank.questions}
-    chosen = {q.id for q in selected.questions}
-    gone = [n for n in notes if n.question_id and n.question_id not in ids]
+            for built in notes_of(role_file, q, _numbers(q, history)):
+                if built.kind not in held:
+                    continue  # a reverse card is made from the question: never edited there
+                note = held[built.kind].get(q.id)
+                stamp = history.notes.get(built.key) if history is not None else None
+                if note is None or stamp is None:
+                    continue  # new to Anki, or no history to tell by
+                if note.mod is not None and note.mod <= stamp.mod:
+                    continue  # not edited there (no mod: told by its fields alone, below)
+                if not _differs(bank, files, note, history):
+                    continue  # edited, but to what the YAML says: nothing to lose
+                edited = Edited(role_file, q, note)
+                yaml_changed = built.fingerprint != stamp.fingerprint
+                (conflicts if yaml_changed else kept).append(edited)
+    keys = note_keys(bank)
+    chosen = note_keys(selected)
+    gone = [n for n in notes if n.question_id and n.key not in keys]
     return Look(
         notes,
         tuple(kept),
         tuple(conflicts),
         removed=tuple(n for n in gone if not n.has_tag(REMOVED_TAG)),
         pruned=tuple(n for n in gone if n.has_tag(REMOVED_TAG)),
-        returned=tuple(n for n in notes if n.question_id in chosen and n.has_tag(REMOVED_TAG)),
+        returned=tuple(n for n in notes if n.key in chosen and n.has_tag(REMOVED_TAG)),
     )
+
+
+def _numbers(q: Question, history: History | None) -> tuple[int, ...]:
+    """The cloze numbers a build from ``history`` gives ``q``'s key points."""
+    clozes = history.clozes.get(f"{q.id}::key-points") if history is not None else None
+    return assign_clozes(clozes, [point_hash(p) for p in q.key_points])
 
 
 def conflicts(found: Look) -> ContentErrors:
@@ -224,7 +250,8 @@ def deliver(
             updated.append(q.id)
         else:
             unchanged.append(q.id)
-    restored = [n for n in before.returned if n.question_id in held]
+    present = {n.key for n in after}
+    restored = [n for n in before.returned if n.key in present]
     suspend(client, [c for n in restored for c in n.cards], undo=True)
     tag(client, [n.id for n in restored], REMOVED_TAG, undo=True)
     pruned: tuple[AnkiNote, ...] = ()
@@ -240,8 +267,8 @@ def deliver(
         tuple(unchanged),
         tuple(missing),
         made_in_anki=sum(1 for n in after if not n.question_id),
-        pruned=tuple(n.question_id for n in pruned),
-        restored=tuple(n.question_id for n in restored),
+        pruned=tuple(n.key for n in pruned),
+        restored=tuple(n.key for n in restored),
         synced=and_sync,
         look=before,
     )
@@ -256,7 +283,7 @@ def with_mods(client: Client, notes: tuple[AnkiNote, ...], bank: Bank) -> tuple[
     if all(n.mod is not None for n in notes):
         return notes
     decks = bank_decks(bank)
-    if not note_ids(client, decks):
+    if not note_ids(client, decks, kinds=True):
         return notes
     mods = {n.id: n.mod for n in exported_notes(client, decks)}
     return tuple(replace(n, mod=mods.get(n.id)) if n.mod is None else n for n in notes)
@@ -279,12 +306,12 @@ def roots(decks: Iterable[str]) -> list[str]:
 def exported_notes(
     client: Client, decks: Iterable[str], away: Mapping[str, Sequence[str]] | None = None
 ) -> tuple[ExportedNote, ...]:
-    """The notes of our note type in ``decks``, as exports made by Anki itself
+    """The notes of our note types in ``decks``, as exports made by Anki itself
     (``exportPackage`` with scheduling, one per deck, into a private temp folder removed
     afterwards) read them; and from each deck of ``away`` (questions by the deck their
     last build put them in), only the notes of those questions, the deck exported only
     when it holds one. ``AnkiError`` when Anki holds none of them."""
-    wanted = [d for d in roots(decks) if note_ids(client, [d])]
+    wanted = [d for d in roots(decks) if note_ids(client, [d], kinds=True)]
     only: dict[str, set[str]] = {}  # a deck of ``away``: the questions taken from it
     for deck, ids in sorted((away or {}).items()):
         if question_note_ids(client, ids, deck):

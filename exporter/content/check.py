@@ -7,6 +7,7 @@ content's own rules. Every problem is gathered, never just the first, each with 
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from dataclasses import dataclass, field
 
@@ -24,9 +25,10 @@ from exporter.content.model import (
     unknown_difficulty,
 )
 from exporter.content.spec import EXPECTED as _EXPECTED
-from exporter.content.spec import GUID_RE, QUESTION_KEYS, SLUG_RE, TOP_KEYS
+from exporter.content.spec import GUID_RE, KEY_POINT_MAX, QUESTION_KEYS, SLUG_RE, TOP_KEYS
 from exporter.content.yamlnodes import YAML_TAG, NodeWalk, kind_of, line_of
 from exporter.errors import ContentWarning
+from exporter.markup.markdown import scan, to_html
 
 # The most UTF-8 a text value may hold. Rendering Markdown takes ~100 bytes of memory a
 # byte (pulldown-cmark's events, then our HTML), so this bounds a field's rendering at
@@ -202,6 +204,16 @@ class SchemaWalk(NodeWalk):
         question = self.text(items, "question", node, required=True)
         answer = self.text(items, "answer", node, required=True)
         images = (*self.markup(items, "question", question), *self.markup(items, "answer", answer))
+        key_points = self.texts(items, "key_points", "key point")
+        hint = self.text(items, "hint", node, required=False)
+        follow_ups = self.texts(items, "follow_ups", "follow-up")
+        reverse = self.flag(items, "reverse")
+        images += self.markup(items, "hint", hint)
+        for text, item in follow_ups or ():
+            images += self.item_markup(text, item)
+        for text, item in key_points or ():
+            self.item_markup(text, item, images=False)  # a point shows no image
+            self.key_point(text, item)
         tags = self.tags(items)
         guid = self.text(items, "guid", node, required=False)
         if guid is not None and not GUID_RE.match(guid):
@@ -214,7 +226,124 @@ class SchemaWalk(NodeWalk):
             return None
         if qid is None or difficulty is None or question is None or answer is None or tags is None:
             return None
-        return Question(qid, difficulty, question, answer, tags, line_of(node), images, guid or "")
+        if key_points is None or follow_ups is None or reverse is None:
+            return None
+        return Question(
+            qid,
+            difficulty,
+            question,
+            answer,
+            tags,
+            line_of(node),
+            images,
+            guid or "",
+            key_points=tuple(text for text, _item in key_points),
+            hint=hint or "",
+            follow_ups=tuple(text for text, _item in follow_ups),
+            reverse=reverse,
+        )
+
+    def texts(
+        self, items: dict[str, tuple[Node, Node]], key: str, item_name: str
+    ) -> list[tuple[str, Node]] | None:
+        """A list of non-empty texts, each with its node (``[]`` when the key is absent);
+        ``None`` when the list itself is wrong. A wrong item is an error and left out, so
+        the others are still checked."""
+        if key not in items:
+            return []
+        key_node, node = items[key]
+        if not self.once(node):
+            return None
+        if node.tag == YAML_TAG + "null" or (isinstance(node, SequenceNode) and not node.value):
+            self.error(
+                "empty-value",
+                key_node,
+                f"'{key}' is empty: expected {_EXPECTED[key]}; or remove the key",
+            )
+            return None
+        if not isinstance(node, SequenceNode):
+            self.error(
+                "wrong-type", key_node, f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}"
+            )
+            return None
+        out: list[tuple[str, Node]] = []
+        seen: dict[str, int] = {}
+        for number, item in enumerate(node.value, start=1):
+            where = f"{item_name} {number} of '{key}'"
+            if not self.once(item):
+                continue
+            if not isinstance(item, ScalarNode) or item.tag != YAML_TAG + "str":
+                empty = item.tag == YAML_TAG + "null"
+                found = "nothing" if empty else kind_of(item)
+                quotable = isinstance(item, ScalarNode) and not empty
+                quote = "; put it in quotes to use it as text" if quotable else ""
+                self.error(
+                    "empty-value" if empty else "wrong-type",
+                    item,
+                    f"{where} must be {_EXPECTED[item_name]}, found {found}{quote}",
+                )
+            elif (bad := forbidden_char(item.value)) is not None:
+                self.error(
+                    "control-character",
+                    item,
+                    f"{where} contains the control character {bad}, which a card cannot hold; "
+                    "remove it",
+                )
+            elif not item.value.strip():
+                self.error(
+                    "empty-value", item, f"{where} is empty: expected {_EXPECTED[item_name]}"
+                )
+            elif item.value.strip() in seen:
+                code = "key-point-repeated" if key == "key_points" else "follow-up-repeated"
+                self.error(
+                    code,
+                    item,
+                    f"{where} repeats {item_name} {seen[item.value.strip()]}; keep one",
+                )
+            else:
+                seen[item.value.strip()] = number
+                out.append((str(item.value), item))
+        return out
+
+    def item_markup(self, text: str, item: Node, *, images: bool = True) -> tuple[Image, ...]:
+        """Check a list item's math and code languages; return its images (none, and none
+        to resolve, unless ``images``)."""
+        checked = check_markup(text, item, item, self.display_path)
+        self.errors += checked.errors
+        self.warnings += checked.warnings
+        if not images:
+            return ()
+        self.images += checked.images
+        return checked.images
+
+    def key_point(self, text: str, item: Node) -> None:
+        """A key point is one paragraph of inline text, what a cloze card can hide (an
+        error otherwise), and short, one fact to recall (a warning otherwise: the card
+        works, but nobody can grade it at a glance)."""
+        problem = key_point_problem(text)
+        if problem is None:
+            return
+        code, message = problem
+        if code == "key-point-long":
+            warning = ContentWarning(self.display_path, line_of(item), message, code=code)
+            self.warnings.append(warning)
+        else:
+            self.error(code, item, message)
+
+    def flag(self, items: dict[str, tuple[Node, Node]], key: str) -> bool | None:
+        """A true/false value (``False`` when the key is absent); ``None`` after an error."""
+        if key not in items:
+            return False
+        key_node, node = items[key]
+        if not self.once(node):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == YAML_TAG + "bool":
+            return bool(node.value.lower() in ("true", "yes", "on", "y"))
+        empty = node.tag == YAML_TAG + "null"
+        code = "empty-value" if empty else "wrong-type"
+        found = "nothing" if empty else kind_of(node)
+        self.error(code, key_node, f"'{key}' must be {_EXPECTED[key]}, found {found}")
+        return None
 
     def markup(
         self, items: dict[str, tuple[Node, Node]], key: str, text: str | None
@@ -273,6 +402,37 @@ _EXAMPLE_ID = "e.g. 'model-drift-2'"
 _SLUG_ISH = re.compile(r"[A-Za-z0-9 _.\-]*+")
 _SLUG_LETTER = re.compile(r"[A-Za-z0-9]")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+# What a key point may not hold: a block (it is one paragraph) or a display formula.
+_CODE_SPAN = re.compile(r"<code>.*?</code>", re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def key_point_problem(text: str) -> tuple[str, str] | None:
+    """Why ``text`` cannot be a key point (code, message), or ``None`` when it can: one
+    paragraph of inline Markdown (no list, heading, code block, table, quote, display
+    formula or image), at most ``KEY_POINT_MAX`` characters as the card shows it."""
+    html = to_html(text)
+    inner = html.removeprefix("<p>").removesuffix("</p>")
+    block = not (html.startswith("<p>") and html.endswith("</p>")) or "</p>" in inner
+    if block or "\\[" in _CODE_SPAN.sub("", inner) or scan(text).images:
+        code = "key-point-not-inline"
+        return (
+            code,
+            "a key point is one short line of inline text; this one holds a block (a second "
+            "paragraph, a list, a heading, code block, table, quote, display formula or "
+            "image): keep the detail in the answer",
+        )
+    shown = len(" ".join(html_module.unescape(_TAGS.sub("", inner)).split()))
+    if shown > KEY_POINT_MAX:
+        code = "key-point-long"
+        return (
+            code,
+            f"this key point is {shown} characters long; a key point is one fact to recall, "
+            f"at most {KEY_POINT_MAX}: shorten it or split it into two",
+        )
+    return None
 
 
 def slug_hint(value: str) -> str:

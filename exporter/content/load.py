@@ -248,6 +248,10 @@ def _compact(role_file: RoleFile) -> RoleFile:
                 line=q.line,
                 images=q.images,
                 guid=q.guid,
+                key_points=tuple(_fresh(t) for t in q.key_points),
+                hint=_fresh(q.hint),
+                follow_ups=tuple(_fresh(t) for t in q.follow_ups),
+                reverse=q.reverse,
             )
             for q in role_file.questions
         ),

@@ -44,7 +44,11 @@ class Image:
 
 @dataclass(frozen=True, slots=True)  # slots: 100k of them in a big bank
 class Question:
-    """One interview question with its sample answer; ``line`` is where it starts."""
+    """One interview question with its sample answer; ``line`` is where it starts.
+
+    The optional parts train the answer: ``key_points`` (each a cloze card), a ``hint`` on
+    the front (hidden until asked for), ``follow_ups`` on the back, and a ``reverse`` card
+    (the answer on the front)."""
 
     id: str
     difficulty: Difficulty
@@ -54,6 +58,10 @@ class Question:
     line: int = 0
     images: tuple[Image, ...] = ()
     guid: str = ""  # the note's GUID when it is not derived from the id (a note made in Anki)
+    key_points: tuple[str, ...] = ()
+    hint: str = ""
+    follow_ups: tuple[str, ...] = ()
+    reverse: bool = False
 
     def media_names(self) -> dict[str, str]:
         """Each image path as written -> the media file name it is shown from."""

@@ -11,9 +11,23 @@ from exporter.content.model import DIFFICULTIES
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 TOP_KEYS = ("role", "description", "deck", "questions")
-QUESTION_KEYS = ("id", "difficulty", "question", "answer", "tags", "guid")
+QUESTION_KEYS = (
+    "id",
+    "difficulty",
+    "question",
+    "answer",
+    "key_points",
+    "hint",
+    "follow_ups",
+    "reverse",
+    "tags",
+    "guid",
+)
 REQUIRED_TOP = ("role", "questions")
 REQUIRED_QUESTION = ("id", "difficulty", "question", "answer")
+# A key point is one short fact to recall: at most this many characters as the card shows
+# it (the text, not its Markdown), in one paragraph.
+KEY_POINT_MAX = 200
 # A note GUID as Anki writes one (10 characters of base91): printable ASCII, no space.
 GUID_RE = re.compile(r"[!-~]{1,64}\Z")
 
@@ -27,6 +41,12 @@ EXPECTED = {
     "question": "the question as text",
     "answer": "the sample answer as text",
     "guid": "the GUID of the Anki note this question keeps (as 'pull --add-new' writes it)",
+    "key_points": "a list of short texts, one point each (e.g. '- the client sends a key')",
+    "key point": "one short text (inline Markdown)",
+    "hint": "a short nudge as text, shown on the front only when asked for",
+    "follow_ups": "a list of follow-up questions as text",
+    "follow-up": "a follow-up question as text",
+    "reverse": "true or false",
 }
 
 # Hover text for every key: what it is for, then what it must hold.
@@ -45,6 +65,16 @@ PURPOSE = {
     ),
     "tags": "Extra Anki tags, each a lowercase slug such as 'ci-cd'.",
     "guid": "Set by 'pull --add-new' for a note made in Anki; leave it as it is.",
+    "key_points": (
+        "The answer's key points: each becomes a cloze card showing the question and the "
+        "points with that one hidden. Inline Markdown, one short sentence each."
+    ),
+    "hint": "A nudge on the front of the card, hidden until the learner asks for it (Markdown).",
+    "follow_ups": (
+        "Questions an interviewer would ask next, listed on the back after the sample "
+        "answer (Markdown)."
+    ),
+    "reverse": "true: one more card, the sample answer on the front and the question behind it.",
 }
 
 
@@ -58,6 +88,21 @@ def _text(key: str, **extra: Any) -> dict[str, Any]:
     expected = EXPECTED.get(key)
     description = PURPOSE[key] + (f" Expected: {expected}." if expected else "")
     return {"description": description, "type": "string", "pattern": r"\S", **extra}
+
+
+def _list(key: str, item: str) -> dict[str, Any]:
+    """A list of texts: at least one, none blank, none repeated."""
+    return {
+        "description": f"{PURPOSE[key]} Expected: {EXPECTED[key]}.",
+        "type": "array",
+        "minItems": 1,
+        "uniqueItems": True,
+        "items": {
+            "description": EXPECTED[item].capitalize() + ".",
+            "type": "string",
+            "pattern": r"\S",
+        },
+    }
 
 
 def json_schema() -> dict[str, Any]:
@@ -74,6 +119,13 @@ def json_schema() -> dict[str, Any]:
             },
             "question": _text("question"),
             "answer": _text("answer"),
+            "key_points": _list("key_points", "key point"),
+            "hint": _text("hint"),
+            "follow_ups": _list("follow_ups", "follow-up"),
+            "reverse": {
+                "description": PURPOSE["reverse"] + f" Expected: {EXPECTED['reverse']}.",
+                "type": "boolean",
+            },
             "tags": {
                 "description": PURPOSE["tags"],
                 "type": "array",

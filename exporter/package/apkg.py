@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,44 +19,56 @@ from exporter.content.media import read_verified
 from exporter.content.model import MediaFile
 from exporter.files import scratch_folder
 from exporter.package.collection import DeckRow, NoteRow, write_collection
-from exporter.package.history import Stamp
+from exporter.package.history import History
 from exporter.render.notes import NoteSpec, media_of
-from exporter.render.notetype import NoteType
+from exporter.render.notetype import NoteType, note_types
 
 Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
 
 
 def build_apkg(
-    notetype: NoteType,
-    notetype_mod: int,
+    notetypes: Sequence[tuple[NoteType, int]],
     decks: Sequence[DeckRow],
     notes: Sequence[NoteSpec],
-    stamps: Mapping[str, Stamp],
+    history: History,
     dues: Sequence[int],
     on_rendered: Rendered | None = None,
 ) -> bytes:
-    """The complete ``.apkg``: ``notes`` with the mod time and id of their question's stamp,
-    and ``dues[i]`` as the new-card position of ``notes[i]``. ``on_rendered`` is told each
-    note and its fields as they are written."""
+    """The complete ``.apkg``: the note types, each with its mod time; ``notes`` with the
+    mod time and id of their stamp in ``history`` (a key-points note's cards with the ids
+    it gives their numbers), and ``dues[i]`` as the new-card position of ``notes[i]``.
+    ``on_rendered`` is told each note and its fields as they are written."""
     by_deck: dict[str, list[int]] = {}
     for i, spec in enumerate(notes):
         by_deck.setdefault(spec.deck, []).append(i)
+    type_ids = {kind: t.id for kind, t in note_types().items()}
 
     def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
         for i in indices:
             spec = notes[i]
             fields = spec.fields  # rendered now (or known from the field cache)
-            stamp = stamps[spec.question_id]
+            stamp = history.notes[spec.key]
             if on_rendered is not None:
                 on_rendered(spec, fields)
-            yield NoteRow(spec.guid, fields, spec.tags, dues[i], stamp.mod, stamp.id)
+            clozes = history.clozes.get(spec.key)
+            cards = tuple(card_id for _n, card_id in clozes.cards) if clozes else ()
+            yield NoteRow(
+                spec.guid,
+                fields,
+                spec.tags,
+                dues[i],
+                stamp.mod,
+                stamp.id,
+                type_ids[spec.kind],
+                cards,
+            )
 
     per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
     # The database goes to a temp file, not memory: at 100k notes it would otherwise be held
     # two or three times over (SQLite's pages, serialized copy, zip input).
     with scratch_folder() as tmp:
         database = Path(tmp) / "collection.anki2"
-        write_collection(database, notetype, notetype_mod, decks, per_deck)
+        write_collection(database, notetypes, decks, per_deck)
         buffer = io.BytesIO()
         media = media_of(notes)
         with database.open("rb") as db:

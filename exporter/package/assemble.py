@@ -33,12 +33,14 @@ from exporter.package.history import (
     HistoryFull,
     Stamp,
     advance,
+    assign_clozes,
     dumps,
+    point_hash,
     rival_of,
     switches,
 )
 from exporter.render.notes import NoteSpec, deck_id_for, decks_for, notes_for
-from exporter.render.notetype import NoteType, note_type
+from exporter.render.notetype import KINDS, NoteKind, NoteType, note_types
 
 Clock = Callable[[], int]
 
@@ -67,7 +69,12 @@ class Plan:
     history_data: bytes  # the history file's bytes (UTF-8 JSON), encoded once
     notes: tuple[NoteSpec, ...]
     content_fingerprint: str
-    removed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # questions gone since the last build
+    # A question's other notes gone since the last build while it stays (its key points or
+    # its reverse card), by note key; and the key points gone from a note that stays: its
+    # question id and the numbers of their cards, which are empty in Anki from now on.
+    retired: tuple[str, ...] = ()
+    retired_points: tuple[tuple[str, tuple[int, ...]], ...] = ()
     left_out: int = 0
     warnings: tuple[ContentWarning, ...] = ()
     moved: tuple[tuple[str, str, str], ...] = ()  # (question id, old deck, new deck)
@@ -81,10 +88,18 @@ class Plan:
         return {k: tuple(v) for k, v in sorted(out.items())}
 
     def counts(self) -> dict[str, Counter[Difficulty]]:
-        """Per deck, the number of notes by difficulty."""
+        """Per deck, the number of questions (main notes) by difficulty."""
         out: dict[str, Counter[Difficulty]] = {}
         for note in self.notes:
-            out.setdefault(note.deck, Counter())[note.difficulty] += 1
+            if note.kind == "question":
+                out.setdefault(note.deck, Counter())[note.difficulty] += 1
+        return out
+
+    def cards(self) -> dict[NoteKind, int]:
+        """The number of cards of each kind."""
+        out = dict.fromkeys(KINDS, 0)
+        for note in self.notes:
+            out[note.kind] += note.cards
         return out
 
     def files(self) -> list[tuple[Path, bytes]]:
@@ -108,10 +123,16 @@ def package_for(history_path: Path) -> Path:
 
 
 def content_fingerprint(
-    notetype: NoteType, decks: Sequence[tuple[str, str]], notes: Sequence[NoteSpec]
+    notetype: NoteType,
+    decks: Sequence[tuple[str, str]],
+    notes: Sequence[NoteSpec],
+    others: Sequence[NoteType] = (),
 ) -> str:
-    """A short hash of everything the package holds apart from times and ids."""
+    """A short hash of everything the package holds apart from times and ids (``others``:
+    the note types of a question's other notes, those the package holds)."""
     digest = hashlib.sha256(notetype.fingerprint.encode())
+    for other in others:
+        digest.update(f"\0notetype\0{other.fingerprint}".encode())
     for name, description in decks:
         digest.update(f"\0deck\0{name}\0{description}".encode())
     for note in notes:
@@ -139,12 +160,14 @@ def plan(
     now: Clock,
     previous: History | None = None,
     reuse: Reuse = Reuse(),
-    siblings: Sequence[tuple[Path, Stamp]] = (),
+    siblings: Sequence[tuple[Path, Mapping[str, Stamp]]] = (),
 ) -> Plan:
     """Everything a build writes, computed in memory from the bank, the options and the
     ``previous`` build history (read by the caller); nothing is read or written here.
     ``siblings``: the note-type stamps of the other histories in the output's folder, by
-    history path (a note type newer than theirs when it differs: see ``advance``).
+    history path, each by note type name (the main one under ``""``: see
+    ``history.notetype_stamps``); a note type newer than theirs when it differs: see
+    ``advance``.
     ``now`` is called only if content changed."""
     with collector_paused():
         return _plan(bank, options, now, previous, reuse, siblings)
@@ -156,16 +179,26 @@ def _plan(
     now: Clock,
     previous: History | None,
     reuse: Reuse,
-    siblings: Sequence[tuple[Path, Stamp]],
+    siblings: Sequence[tuple[Path, Mapping[str, Stamp]]],
 ) -> Plan:
     warnings = bank.warnings
     bank, left_out = select(bank, options.slice)
     if not bank.files:
         raise SelectionError("the filters leave no questions to build")
-    notetype = note_type(tts_lang=options.tts_lang)
-    notes = notes_for(bank, reuse.by_fingerprint)
+    types = note_types(tts_lang=options.tts_lang)
+    notetype = types["question"]
+    old_clozes = previous.clozes if previous is not None else {}
+    hashes = {
+        q.id: tuple(point_hash(p) for p in q.key_points) for q in bank.questions if q.key_points
+    }
+    numbers = {
+        qid: assign_clozes(old_clozes.get(f"{qid}::key-points"), h) for qid, h in hashes.items()
+    }
+    notes = notes_for(bank, reuse.by_fingerprint, numbers)
+    held = {n.kind for n in notes}
+    others = {types[k].name: types[k] for k in KINDS[1:] if k in held}
     deck_texts = decks_for(bank)
-    fingerprint = content_fingerprint(notetype, deck_texts, notes)
+    fingerprint = content_fingerprint(notetype, deck_texts, notes, tuple(others.values()))
     made_by = provenance(fingerprint, len(notes))
     decks = [
         DeckRow(
@@ -180,7 +213,7 @@ def _plan(
     if (
         previous is not None
         and previous.notes
-        and previous.notes.keys().isdisjoint(n.question_id for n in notes)
+        and previous.notes.keys().isdisjoint(n.key for n in notes)
     ):
         raise ContentErrors(
             [
@@ -189,17 +222,28 @@ def _plan(
                 )
             ]
         )
-    rival = rival_of(notetype.fingerprint, (stamp for _path, stamp in siblings))
+    rival = rival_of(notetype.fingerprint, (s[""] for _path, s in siblings if "" in s))
     outdates = None
     if rival is not None and switches(previous, rival):
-        outdates = package_for(next(path for path, stamp in siblings if stamp == rival))
+        outdates = package_for(next(path for path, s in siblings if s.get("") == rival))
+    rivals = {}
+    for name, other in others.items():
+        found = rival_of(other.fingerprint, (s[name] for _path, s in siblings if name in s))
+        if found is not None:
+            rivals[name] = found
     try:
         history = advance(
             previous,
             notetype.fingerprint,
-            [(n.question_id, n.fingerprint, n.deck) for n in notes],
+            [(n.key, n.fingerprint, n.deck) for n in notes],
             now,
             rival,
+            notetypes={name: other.fingerprint for name, other in others.items()},
+            rivals=rivals,
+            clozes={
+                f"{qid}::key-points": tuple(zip(numbers[qid], h, strict=True))
+                for qid, h in hashes.items()
+            },
         )
     except HistoryAhead as ahead:
         raise ContentErrors(
@@ -212,16 +256,33 @@ def _plan(
     moved = tuple(
         (n.question_id, old[n.question_id].deck, n.deck)
         for n in notes
-        if n.question_id in old and old[n.question_id].deck not in ("", n.deck)
+        if n.kind == "question"
+        and n.question_id in old
+        and old[n.question_id].deck not in ("", n.deck)
+    )
+    due = dict(
+        zip((q.id for q in bank.questions), positions(bank.questions, options.order), strict=True)
     )
     package = build_apkg(
-        notetype,
-        history.notetype.mod,
+        [
+            (notetype, history.notetype.mod),
+            *((other, history.notetypes[name].mod) for name, other in others.items()),
+        ],
         decks,
         notes,
-        history.notes,
-        positions(bank.questions, options.order),
+        history,
+        [due[n.question_id] for n in notes],
         reuse.on_rendered,
+    )
+    gone = set(old) - set(history.notes)
+    questions = {k for k in gone if "::" not in k}
+    retired = tuple(sorted(k for k in gone if "::" in k and k.split("::")[0] not in questions))
+    retired_points = tuple(
+        (qid, tuple(sorted({n for n, _h in was.points} - set(numbers[qid]))))
+        for qid in sorted(numbers)
+        if (was := old_clozes.get(f"{qid}::key-points")) is not None
+        and f"{qid}::key-points" in old
+        and {n for n, _h in was.points} - set(numbers[qid])
     )
     return Plan(
         output=options.output,
@@ -230,7 +291,9 @@ def _plan(
         history_data=dumps(history),
         notes=notes,
         content_fingerprint=fingerprint,
-        removed=tuple(sorted(set(previous.notes) - set(history.notes))) if previous else (),
+        removed=tuple(sorted(questions)),
+        retired=retired,
+        retired_points=retired_points,
         left_out=left_out,
         warnings=warnings,
         moved=moved,

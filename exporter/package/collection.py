@@ -9,8 +9,9 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from exporter.render.notetype import SORT_FIELD, NoteType
+from exporter.render.notetype import MODEL_ID, NoteType
 
 # Bytes 96-99 of a SQLite file record the library version that last wrote it: pin them so
 # the package does not depend on the machine's SQLite. Bytes 24-27 and 92-95 count the
@@ -41,6 +42,8 @@ class NoteRow:
     due: int
     mod: int
     id: int
+    notetype: int = MODEL_ID  # the id of its note type
+    cards: tuple[int, ...] = ()  # a cloze note's card ids, by card (default: the note's id)
 
 
 def _note_class() -> type:
@@ -53,36 +56,51 @@ def _note_class() -> type:
         def _check_invalid_html_tags_in_fields(self) -> None:
             pass
 
+        @property
+        def cards(self) -> list[Any]:
+            """The cards in order (genanki gives a cloze note's in set order)."""
+            return sorted(super().cards, key=lambda card: card.ord)
+
     return Note
 
 
 def write_collection(
     path: Path,
-    notetype: NoteType,
-    notetype_mod: int,
+    notetypes: Sequence[tuple[NoteType, int]],
     decks: Sequence[DeckRow],
     notes: Mapping[str, Callable[[], Iterable[NoteRow]]],
 ) -> None:
-    """Write a collection database at ``path``: the note type, ``decks`` and, per deck name,
-    its notes (made one at a time as they are written, so a big bank is never all in memory).
+    """Write a collection database at ``path``: the note types (each with its mod time),
+    ``decks`` and, per deck name, its notes (made one at a time as they are written, so a
+    big bank is never all in memory).
 
     Only genanki's public classes and their ``write_to_db`` methods are used: an empty
-    package writes the schema and the ``col`` row; each deck writes itself and the note type,
-    stamped ``notetype_mod`` (genanki stamps the note type with the time it is given), then
-    its notes, each with its own mod time and id (the id also numbers its one card).
+    package writes the schema and the ``col`` row; each deck writes itself and a note type,
+    once per note type, stamped with its mod (genanki stamps the note types a deck holds
+    with the time it is given), then its notes, each with its own mod time and id (the id
+    also numbers its one card; a cloze note's cards have ids of their own).
     """
     import sqlite3  # imported on first use, as genanki: --help and validate need neither
 
     import genanki
 
-    model = genanki.Model(
-        model_id=notetype.id,
-        name=notetype.name,
-        fields=[{"name": name} for name in notetype.fields],
-        templates=[{"name": notetype.template_name, "qfmt": notetype.front, "afmt": notetype.back}],
-        css=notetype.css,
-        sort_field_index=SORT_FIELD,
-    )
+    models = {
+        notetype.id: (
+            genanki.Model(
+                model_id=notetype.id,
+                name=notetype.name,
+                fields=[{"name": name} for name in notetype.fields],
+                templates=[
+                    {"name": notetype.template_name, "qfmt": notetype.front, "afmt": notetype.back}
+                ],
+                css=notetype.css,
+                model_type=genanki.Model.CLOZE if notetype.cloze else genanki.Model.FRONT_BACK,
+                sort_field_index=notetype.sort_field,
+            ),
+            mod,
+        )
+        for notetype, mod in notetypes
+    }
     note_class = _note_class()
     conn = sqlite3.connect(path)
     try:
@@ -92,19 +110,21 @@ def write_collection(
         cursor = conn.cursor()
         with warnings.catch_warnings():  # genanki's advice for HTML it takes for unknown tags
             warnings.filterwarnings("ignore", module="genanki", message="^Field contained")
-            genanki.Package([]).write_to_db(cursor, notetype_mod, iter(()))  # schema, col
+            genanki.Package([]).write_to_db(cursor, notetypes[0][1], iter(()))  # schema, col
             for row in decks:
-                deck = genanki.Deck(row.id, row.name, row.description)
-                deck.add_model(model)
-                deck.write_to_db(cursor, notetype_mod, iter(()))  # the deck, the note type
+                for model, mod in models.values():
+                    deck = genanki.Deck(row.id, row.name, row.description)
+                    deck.add_model(model)
+                    deck.write_to_db(cursor, mod, iter(()))  # the deck, one note type
                 for note in notes.get(row.name, tuple)():
+                    ids = itertools.chain([note.id], note.cards) if note.cards else None
                     note_class(
-                        model=model,
+                        model=models[note.notetype][0],
                         fields=list(note.fields),
                         guid=note.guid,
                         tags=list(note.tags),
                         due=note.due,
-                    ).write_to_db(cursor, note.mod, row.id, itertools.repeat(note.id))
+                    ).write_to_db(cursor, note.mod, row.id, ids or itertools.repeat(note.id))
         conn.commit()
     finally:
         conn.close()

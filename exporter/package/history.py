@@ -4,18 +4,26 @@ Anki's importer updates a note (or note type) only when the package's ``mod`` is
 newer than the collection's. So a note keeps its recorded mod while its fingerprint is
 unchanged (the package stays byte-identical) and gets a fresh, strictly higher mod as soon as
 its content changes (the edit reaches every collection that imports it).
+
+The history also numbers each question's key points (their cloze numbers, ``assign_clozes``)
+and gives each of their cards an id: a point keeps its number while its text is unchanged,
+wherever it moves in the list, so its card keeps its reviews.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from exporter.errors import ContentError, ContentErrors
 
-HISTORY_FORMAT = 3  # 2 added "highest", 3 each note's deck; formats 1 and 2 are still read
+# 2 added "highest", 3 each note's deck, 4 the other note types and the key points' cloze
+# numbers; formats 1 to 3 are still read.
+HISTORY_FORMAT = 4
 MAX_ID = 2**53  # ids stay exact in JavaScript (Anki's web views) and below this
 MAX_MOD = 253_402_300_799  # 9999-12-31T23:59:59Z: a new note's id (mod * 1000) stays < MAX_ID
 FUTURE_SLACK = 86_400  # a history this far ahead of the clock was not made by this clock
@@ -44,28 +52,84 @@ class Stamp:
     deck: str = ""  # the deck the note was built into ("" in histories before format 3)
 
 
+@dataclass(frozen=True, slots=True)
+class Clozes:
+    """A key-points note's cloze numbers: each point's number and a hash of its text, in
+    the order of the points; each number's card id; the highest number ever given (numbers
+    of removed points are never given again)."""
+
+    points: tuple[tuple[int, str], ...]
+    cards: tuple[tuple[int, int], ...]  # (number, card id), by number
+    highest: int
+
+
 @dataclass(frozen=True)
 class History:
-    """The note type's stamp and each note's, by question id, and the highest mod and id
-    ever handed out for this output (removed notes included: a question removed and later
-    added back must still get a strictly newer mod, and a new note never an old id)."""
+    """The main note type's stamp, the other note types' by name, each note's by its key
+    (a question id, or ``id::kind`` for a question's other notes), the key points' cloze
+    numbers by note key (kept when the points go: a number is never reused), and the
+    highest mod and id ever handed out for this output (removed notes included: a question
+    removed and later added back must still get a strictly newer mod, and a new note or
+    card never an old id)."""
 
     notetype: Stamp
     notes: Mapping[str, Stamp]
     recorded_highest_mod: int = 0  # as written in the file; removed notes' stamps count too
     recorded_highest_id: int = 0
+    notetypes: Mapping[str, Stamp] = field(default_factory=dict)
+    clozes: Mapping[str, Clozes] = field(default_factory=dict)
 
     @property
     def highest_mod(self) -> int:
         """The newest mod time ever given, by this history or the builds before it."""
         return max(
-            [self.recorded_highest_mod, self.notetype.mod, *(s.mod for s in self.notes.values())]
+            [
+                self.recorded_highest_mod,
+                self.notetype.mod,
+                *(s.mod for s in self.notetypes.values()),
+                *(s.mod for s in self.notes.values()),
+            ]
         )
 
     @property
     def highest_id(self) -> int:
-        """The largest note id ever handed out (0 when none)."""
-        return max([self.recorded_highest_id, *(s.id for s in self.notes.values())])
+        """The largest note or card id ever handed out (0 when none)."""
+        cards = (i for c in self.clozes.values() for _n, i in c.cards)
+        return max([self.recorded_highest_id, *(s.id for s in self.notes.values()), *cards])
+
+
+def point_hash(text: str) -> str:
+    """What the history keeps of a key point's text: enough to know it again."""
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_clozes(previous: Clozes | None, hashes: Sequence[str]) -> tuple[int, ...]:
+    """The cloze number of each point (by its text's hash, in point order), given the
+    numbers of the last build: a point whose text is unchanged keeps its number wherever it
+    moved; a new point in the place of a point that is gone takes that point's number (an
+    edited point: its card is updated in place); every other point gets a number never
+    given before (its own new card). Numbers of points that are gone are retired."""
+    old = list(previous.points) if previous is not None else []
+    taken = [False] * len(old)
+    numbers: list[int | None] = [None] * len(hashes)
+    for i, wanted in enumerate(hashes):
+        j = next((j for j, (_n, h) in enumerate(old) if h == wanted and not taken[j]), None)
+        if j is not None:
+            taken[j] = True
+            numbers[i] = old[j][0]
+    for i in range(len(hashes)):
+        if numbers[i] is None and i < len(old) and not taken[i]:
+            taken[i] = True
+            numbers[i] = old[i][0]
+    highest = max([previous.highest if previous is not None else 0, *(n for n, _h in old)])
+    out = []
+    for number in numbers:
+        if number is None:
+            highest += 1
+            number = highest
+        out.append(number)
+    return tuple(out)
 
 
 def advance(
@@ -74,8 +138,12 @@ def advance(
     notes: Sequence[tuple[str, str, str]],
     now: Callable[[], int],
     rival: Stamp | None = None,
+    *,
+    notetypes: Mapping[str, str] | None = None,
+    rivals: Mapping[str, Stamp] | None = None,
+    clozes: Mapping[str, Sequence[tuple[int, str]]] | None = None,
 ) -> History:
-    """The history of a new build of ``notes`` (question id, fingerprint, deck), in bank
+    """The history of a new build of ``notes`` (note key, fingerprint, deck), in bank
     order. ``HistoryAhead`` when a fresh mod is needed and the history is far in the future;
     ``HistoryFull`` when no note id is left.
 
@@ -88,29 +156,45 @@ def advance(
     user's Anki holds one note type for all of them): when this history's note-type stamp is
     not newer (``switches``), the note type gets a fresh mod newer than the rival's, so that
     importing this package switches Anki's note type to this build's.
+
+    ``notetypes``: the other note types of the package (name -> fingerprint), each stamped
+    the same way, with its own ``rivals`` entry. ``clozes``: each key-points note's
+    (number, point hash) pairs, in point order (``assign_clozes``): each number gets a card
+    id, kept from the last build when it had one.
     """
     fresh_cache: list[int] = []
+    others = notetypes or {}
+    rivals = rivals or {}
+    outdated = [r for r in ([rival] if rival else []) if switches(previous, r)]
+    outdated += [r for n, r in rivals.items() if n in others and _switches(previous, n, r)]
 
     def fresh() -> int:
         if not fresh_cache:
             clock = int(now())
             floor = previous.highest_mod + 1 if previous else 0
-            if rival is not None and switches(previous, rival):
-                floor = max(floor, rival.mod + 1)
+            floor = max([floor, *(r.mod + 1 for r in outdated)])
             if floor > clock + FUTURE_SLACK:
                 raise HistoryAhead(floor - 1, clock)
             fresh_cache.append(max(clock, floor))
         return fresh_cache[0]
 
+    def stamped(old_type: Stamp | None, fingerprint: str, rival: Stamp | None) -> Stamp:
+        if old_type is not None and old_type.fingerprint == fingerprint and rival is None:
+            return old_type
+        return Stamp(fingerprint, fresh())
+
     old_type = previous.notetype if previous else None
-    if (
-        old_type is not None
-        and old_type.fingerprint == notetype_fingerprint
-        and not (rival is not None and switches(previous, rival))
-    ):
-        notetype = old_type
-    else:
-        notetype = Stamp(notetype_fingerprint, fresh())
+    switched = rival if rival is not None and switches(previous, rival) else None
+    notetype = stamped(old_type, notetype_fingerprint, switched)
+    old_types = previous.notetypes if previous else {}
+    other_types = {
+        name: stamped(
+            old_types.get(name),
+            fingerprint,
+            rivals[name] if name in rivals and _switches(previous, name, rivals[name]) else None,
+        )
+        for name, fingerprint in sorted(others.items())
+    }
 
     old_notes = previous.notes if previous else {}
     next_id = 0
@@ -139,9 +223,26 @@ def advance(
             stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid, deck)
         used.add(stamp.id)
         stamps[qid] = stamp
+    numbered = dict(previous.clozes) if previous else {}
+    for key, points in sorted((clozes or {}).items()):
+        old_clozes = numbered.get(key)
+        old_cards = dict(old_clozes.cards) if old_clozes else {}
+        cards = tuple(
+            (n, old_cards[n] if n in old_cards and old_cards[n] not in used else new_id())
+            for n in sorted(n for n, _h in points)
+        )
+        used.update(i for _n, i in cards)
+        highest = max([old_clozes.highest if old_clozes else 0, *(n for n, _h in points)])
+        numbered[key] = Clozes(tuple(points), cards, highest)
     highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
     highest_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
-    return History(notetype, stamps, highest_mod, highest_id)
+    return History(notetype, stamps, highest_mod, highest_id, other_types, numbered)
+
+
+def _switches(previous: History | None, name: str, rival: Stamp) -> bool:
+    """``switches`` for the other note type ``name``."""
+    own = previous.notetypes.get(name) if previous is not None else None
+    return own is None or own.mod <= rival.mod
 
 
 def rival_of(notetype_fingerprint: str, stamps: Iterable[Stamp]) -> Stamp | None:
@@ -166,15 +267,35 @@ def dumps(history: History) -> bytes:
         '  "about": "interview-deck build history: keep it committed next to the package",',
         f'  "highest": {json.dumps({"mod": history.highest_mod, "id": history.highest_id})},',
         f'  "notetype": {_stamp_json(history.notetype)},',
-        '  "notes": {',
     ]
+    if history.notetypes:
+        types = ", ".join(
+            f"{_text(name)}: {_stamp_json(stamp)}"
+            for name, stamp in sorted(history.notetypes.items())
+        )
+        head.append(f'  "notetypes": {{{types}}},')
+    head.append('  "notes": {')
     lines = [line.encode() for line in head]
     items = sorted(history.notes.items())
     for i, (qid, stamp) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""
         lines.append(f"    {_ascii(qid)}: {_stamp_json(stamp)}{comma}".encode())
+    if history.clozes:
+        lines += [b"  },", b'  "clozes": {']
+        numbered = sorted(history.clozes.items())
+        for i, (key, clozes) in enumerate(numbered):
+            comma = "," if i < len(numbered) - 1 else ""
+            lines.append(f"    {_ascii(key)}: {_clozes_json(clozes)}{comma}".encode())
     lines += [b"  }", b"}", b""]
     return b"\n".join(lines)
+
+
+def _clozes_json(clozes: Clozes) -> str:
+    """A key-points note's numbers on one line: points (number, text hash) in point order,
+    each number's card id, the highest number given."""
+    points = ", ".join(f"[{int(n)}, {_text(h)}]" for n, h in clozes.points)
+    cards = ", ".join(f"[{int(n)}, {int(i)}]" for n, i in clozes.cards)
+    return f'{{"points": [{points}], "cards": [{cards}], "highest": {int(clozes.highest)}}}'
 
 
 def _stamp_json(stamp: Stamp) -> str:
@@ -196,10 +317,12 @@ def loads(text: str, display_path: str) -> History:
     """Parse a history file; a damaged one is a ``ContentErrors`` naming the file."""
     try:
         data = json.loads(text)
-        if data.get("format") not in (1, 2, HISTORY_FORMAT):
+        if data.get("format") not in (1, 2, 3, HISTORY_FORMAT):
             raise ValueError(f"unknown format {data.get('format')!r}")
         notetype = _stamp(data["notetype"])
+        notetypes = {str(k): _stamp(v) for k, v in data.get("notetypes", {}).items()}
         notes = {str(k): _stamp(v) for k, v in data["notes"].items()}
+        clozes = {str(k): _clozes(v) for k, v in data.get("clozes", {}).items()}
         highest = data.get("highest", {"mod": 0, "id": 0})
         highest_mod, highest_id = _mod(highest["mod"]), _number(highest["id"])
     except RecursionError:
@@ -218,7 +341,7 @@ def loads(text: str, display_path: str) -> History:
         raise ContentErrors(
             [ContentError(display_path, 0, 0, _DAMAGED.format(exc), code="history-damaged")]
         ) from None
-    return History(notetype, notes, highest_mod, highest_id)
+    return History(notetype, notes, highest_mod, highest_id, notetypes, clozes)
 
 
 _DAMAGED = "build history is damaged ({}); delete it to start a new one"
@@ -227,17 +350,34 @@ _NOTETYPE_LINE = re.compile(r'^  "notetype": (\{[^\n]*\}),?\r?$', re.MULTILINE)
 _HEAD = 64 * 1024
 
 
+_NOTETYPES_LINE = re.compile(r'^  "notetypes": (\{[^\n]*\}),?\r?$', re.MULTILINE)
+_NOTES_LINE = re.compile(r'^  "notes": \{', re.MULTILINE)
+
+
 def notetype_stamp(text: str, display_path: str) -> Stamp:
-    """The note type's stamp of a history file: from its line in the file's head when it
-    is laid out as ``dumps`` writes it (no need to parse every note), else from the whole
-    file; a damaged one is a ``ContentErrors`` naming the file."""
+    """The main note type's stamp of a history file (see ``notetype_stamps``)."""
+    return notetype_stamps(text, display_path)[""]
+
+
+def notetype_stamps(text: str, display_path: str) -> dict[str, Stamp]:
+    """The note types' stamps of a history file: the main one under ``""``, the others by
+    name. From their lines in the file's head when it is laid out as ``dumps`` writes it
+    (no need to parse every note), else from the whole file; a damaged one is a
+    ``ContentErrors`` naming the file."""
     found = _NOTETYPE_LINE.search(text, 0, _HEAD)
-    if found is not None:
+    notes = _NOTES_LINE.search(text, 0, _HEAD)
+    if found is not None and notes is not None:
+        others = _NOTETYPES_LINE.search(text, 0, notes.start())
         try:
-            return _stamp(json.loads(found.group(1)))
+            stamps = {"": _stamp(json.loads(found.group(1)))}
+            if others is not None:
+                raw = json.loads(others.group(1))
+                stamps.update({str(k): _stamp(v) for k, v in raw.items()})
+            return stamps
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             pass
-    return loads(text, display_path).notetype
+    history = loads(text, display_path)
+    return {"": history.notetype, **history.notetypes}
 
 
 def _number(value: object, limit: int = MAX_ID) -> int:
@@ -249,6 +389,33 @@ def _number(value: object, limit: int = MAX_ID) -> int:
 def _mod(value: object) -> int:
     """A mod time in seconds: at most the end of year 9999, so ids made from it fit."""
     return _number(value, MAX_MOD + 1)
+
+
+def _clozes(raw: Mapping[str, object]) -> Clozes:
+    points, cards = raw["points"], raw["cards"]
+    if not isinstance(points, list) or not isinstance(cards, list):
+        raise ValueError("a key-points entry's points and cards must be lists")
+    numbered = tuple((_cloze(n), _hash(h)) for n, h in points)
+    ids = tuple((_cloze(n), _number(i)) for n, i in cards)
+    if len({n for n, _h in numbered}) != len(numbered):
+        raise ValueError("a key-points entry gives one number to two points")
+    return Clozes(numbered, ids, _number(raw["highest"], MAX_CLOZE + 1))
+
+
+def _cloze(value: object) -> int:
+    number = _number(value, MAX_CLOZE + 1)
+    if not number:
+        raise ValueError("a cloze number starts at 1")
+    return number
+
+
+MAX_CLOZE = 100_000  # far beyond any list of key points, and bounds a crafted history
+
+
+def _hash(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a key point's hash")
+    return value
 
 
 def _stamp(raw: Mapping[str, object]) -> Stamp:

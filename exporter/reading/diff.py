@@ -1,6 +1,8 @@
 """Two packages compared question by question: what a reviewer wants to see when a pull
-request changes ``dist/``. Notes of our note type are matched by their ID field (their
-GUID when it is empty), so a question keeps its identity across edits and deck moves."""
+request changes ``dist/``. Notes of our note types are matched by their ID field (their
+GUID when it is empty) and their kind, so a question keeps its identity across edits and
+deck moves; a question's key points and reverse card are ``ID::key-points`` and
+``ID::reverse``, as the build history names them."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporter.reading.exports import ExportedNote, read_export
-from exporter.render.notetype import FIELDS
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class PackageDiff:
 
 
 def _key(note: ExportedNote) -> str:
-    """The question's id (the ID field as plain text), else ``guid:`` and its GUID."""
-    return note.question_id or f"guid:{note.guid}"
+    """The note's key (the ID field as plain text, with its kind for a question's other
+    notes), else ``guid:`` and its GUID."""
+    return note.key if note.question_id else f"guid:{note.guid}"
 
 
 def _by_key(notes: tuple[ExportedNote, ...]) -> dict[str, ExportedNote]:
@@ -69,7 +71,8 @@ def compare(old: tuple[ExportedNote, ...], new: tuple[ExportedNote, ...]) -> Pac
     unchanged = 0
     for key in sorted(before.keys() & after.keys()):
         a, b = before[key], after[key]
-        fields = tuple(f for f in FIELDS if a.fields.get(f, "") != b.fields.get(f, ""))
+        names = list(dict.fromkeys([*a.fields, *b.fields]))  # the note type's order
+        fields = tuple(f for f in names if a.fields.get(f, "") != b.fields.get(f, ""))
         plus = tuple(sorted(set(b.tags) - set(a.tags)))
         minus = tuple(sorted(set(a.tags) - set(b.tags)))
         if fields or plus or minus:

@@ -45,6 +45,8 @@ class NoteTypeInfo:
     fields: tuple[str, ...]
     templates: tuple[str, ...]
     mod: int
+    notes: int = 0  # how many notes of it the package holds
+    cards: int = 0
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,15 @@ def _query(conn: sqlite3.Connection) -> PackageInfo:
             )
             for m in json.loads(models_json).values()
         )
+    notes_of: Counter[int] = Counter()
+    for mid, count in conn.execute("SELECT mid, COUNT(*) FROM notes GROUP BY mid"):
+        notes_of[int(mid)] += int(count)
+    cards_of: Counter[int] = Counter()
+    for mid, count in conn.execute(
+        "SELECT n.mid, COUNT(*) FROM cards c JOIN notes n ON n.id = c.nid GROUP BY n.mid"
+    ):
+        cards_of[int(mid)] += int(count)
+    notetypes = tuple(replace(t, notes=notes_of[t.id], cards=cards_of[t.id]) for t in notetypes)
     per_deck: Counter[str] = Counter()
     for did, count in conn.execute("SELECT did, COUNT(DISTINCT nid) FROM cards GROUP BY did"):
         per_deck[deck_names.get(int(did), f"(deck {did})")] += int(count)

@@ -1,4 +1,9 @@
-"""``Bank`` -> the notes and decks of a package, as plain data (no ids or times yet)."""
+"""``Bank`` -> the notes and decks of a package, as plain data (no ids or times yet).
+
+A question makes its main note ("Interview Question"), and, when it has them, a note of its
+key points (one cloze card each) and a reverse note ("Interview Extra"); see
+``exporter.render.notetype``. Each note has its own key (the question id, or the id and the
+kind: ``id::key-points``), fingerprint and fields."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from exporter.content.model import (
 )
 from exporter.markup.highlight import plugin_free_languages, plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, inert_math_delimiters, to_html
+from exporter.render.notetype import NoteKind
 
 
 @dataclass(frozen=True)
@@ -34,26 +40,53 @@ class NoteSpec:
     question: Question = field(repr=False)
     tags: tuple[str, ...]
     difficulty: Difficulty
-    # The Question and Answer an earlier build rendered for this very note, if any
+    # The first two fields an earlier build rendered for this very note, if any
     # (``exporter.state.fieldcache``).
     known_html: tuple[str, str] | None = field(default=None, repr=False, compare=False)
+    kind: NoteKind = "question"
+    clozes: tuple[int, ...] = ()  # key points: each point's cloze number, in point order
+
+    @property
+    def key(self) -> str:
+        """The note's key in the build history: its question's id, with its kind after
+        ``::`` for a question's other notes (``::`` is never part of an id)."""
+        return self.question_id if self.kind == "question" else f"{self.question_id}::{self.kind}"
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
+        if self.kind == "key-points":
+            return key_points_fields(self.role_file, self.question, self.clozes, self.known_html)
+        if self.kind == "reverse":
+            return reverse_fields(self.role_file, self.question, self.known_html)
         if self.known_html is not None:
             return fields_for(self.role_file, self.question, self.known_html)
         return fields_for(self.role_file, self.question)
 
     @property
+    def cards(self) -> int:
+        """How many cards the note makes."""
+        return len(self.clozes) if self.kind == "key-points" else 1
+
+    @property
     def has_code(self) -> bool:
         """True when the note shows a fenced block: the one part Pygments renders, about
         100 times the cost of prose (what the field cache keeps)."""
-        return has_fence(self.question.question) or has_fence(self.question.answer)
+        return any(map(has_fence, self._texts))
+
+    @property
+    def _texts(self) -> tuple[str, ...]:
+        """The texts the note's fields are rendered from."""
+        q = self.question
+        if self.kind == "key-points":
+            return (q.question, *q.key_points)
+        if self.kind == "reverse":
+            return (q.question, q.answer)
+        return (q.question, q.answer, q.hint, *q.follow_ups)
 
     @property
     def media(self) -> tuple[MediaFile, ...]:
-        """The media files this note's fields show."""
+        """The media files this note's fields may show (its question's images)."""
         return tuple(i.file for i in self.question.images if i.file is not None)
 
     @cached_property  # read by the content fingerprint and the history: hash once
@@ -62,16 +95,17 @@ class NoteSpec:
         changes exactly when Anki should update the note, without rendering its fields (a
         build renders each field once, when it writes the package)."""
         q = self.question
-        payload = _json(
-            [
-                self.guid,
-                self.deck,
-                [q.question, q.answer, q.difficulty, self.role_file.role, q.id],
-                sorted(q.media_names().items()),
-                self.tags,
-                _renderer_of(q.question, q.answer),
-            ]
-        )
+        media = sorted(q.media_names().items())
+        content: list[object] = [q.question, q.answer, q.difficulty, self.role_file.role, q.id]
+        head: list[object] = [self.guid, self.deck]
+        if self.kind == "question" and (q.hint or q.follow_ups):
+            content.append([q.hint, list(q.follow_ups)])
+        elif self.kind == "key-points":
+            head = [self.kind, *head]
+            content = [list(q.key_points), list(self.clozes), q.question, *content[2:]]
+        elif self.kind == "reverse":
+            head = [self.kind, *head]
+        payload = _json([*head, content, media, self.tags, _renderer_of(*self._texts)])
         return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -146,25 +180,144 @@ def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
 def fields_for(
     role_file: RoleFile, question: Question, rendered: tuple[str, str] | None = None
 ) -> tuple[str, ...]:
-    """The note's fields as card HTML: Question, Answer, Difficulty, Role, ID (``rendered``:
-    the first two, already rendered)."""
+    """The main note's fields as card HTML: Question, Answer, Difficulty, Role, ID
+    (``rendered``: the first two, already rendered)."""
     if rendered is None:
         media = question.media_names()
-        rendered = (to_html(question.question, media), to_html(question.answer, media))
-    return (
-        *rendered,
-        question.difficulty,
-        # Shown on the card: never markup, never a formula.
-        inert_math_delimiters(inert_anki_syntax(html.escape(role_file.role, quote=False))),
-        question.id,
+        rendered = (question_html(question, media), answer_html(question, media))
+    return (*rendered, question.difficulty, role_html(role_file), question.id)
+
+
+def role_html(role_file: RoleFile) -> str:
+    """The role as a field shows it: text, never markup, never a formula."""
+    return inert_math_delimiters(inert_anki_syntax(html.escape(role_file.role, quote=False)))
+
+
+# The parts a question's optional keys add to its main note's fields: exactly this markup,
+# so that ``pull`` can tell them from the question and the answer (see split_question and
+# split_answer in exporter.authoring.pull).
+HINT_OPEN = '<details class="iq-hint"><summary>Hint</summary>\n<div class="iq-hint-text">'
+HINT_CLOSE = "</div>\n</details>"
+FOLLOW_UPS_OPEN = (
+    '<div class="iq-follow-ups">\n<h3 class="iq-heading">Follow-up questions</h3>\n<ol>'
+)
+FOLLOW_UPS_CLOSE = "</ol>\n</div>"
+
+
+def question_html(question: Question, media: Mapping[str, str]) -> str:
+    """The Question field: the question, then its hint (collapsed until asked for, with no
+    script: a ``<details>`` element, on Anki desktop and AnkiDroid alike)."""
+    shown = to_html(question.question, media)
+    if not question.hint:
+        return shown
+    return f"{shown}\n{HINT_OPEN}{to_html(question.hint, media)}{HINT_CLOSE}"
+
+
+def answer_html(question: Question, media: Mapping[str, str]) -> str:
+    """The Answer field: the sample answer, then the follow-up questions."""
+    shown = to_html(question.answer, media)
+    if not question.follow_ups:
+        return shown
+    items = "".join(f"\n<li>{_inline(to_html(f, media))}</li>" for f in question.follow_ups)
+    return f"{shown}\n{FOLLOW_UPS_OPEN}{items}\n{FOLLOW_UPS_CLOSE}"
+
+
+def _inline(rendered: str) -> str:
+    """One paragraph's HTML without its ``<p>`` (a list item of one paragraph)."""
+    inner = rendered.removeprefix("<p>").removesuffix("</p>")
+    if rendered.startswith("<p>") and rendered.endswith("</p>") and "</p>" not in inner:
+        return inner
+    return rendered
+
+
+# Anki reads cloze syntax in a cloze field's HTML: '{{c1::' opens, '::' starts a hint, '}}'
+# closes. A point's own braces and double colons are written as character references:
+# the card shows them, and Anki finds nothing in them.
+_CLOZE_SYNTAX = re.compile(r"[{}]|:(?=:)|(?<=:):")
+_CLOZE_ESCAPES = {"{": "&#123;", "}": "&#125;", ":": "&#58;"}
+
+
+def cloze_text(points: Sequence[str], numbers: Sequence[int]) -> str:
+    """The Text field of a key-points note: each point, as inline HTML, a cloze with its
+    number, in a list."""
+    items = "".join(
+        f"\n<li>{{{{c{n}::{_CLOZE_SYNTAX.sub(_cloze_escape, _inline(to_html(p)))}}}}}</li>"
+        for p, n in zip(points, numbers, strict=True)
     )
+    return f'<ul class="iq-point-list">{items}\n</ul>'
+
+
+def _cloze_escape(match: re.Match[str]) -> str:
+    return _CLOZE_ESCAPES[match.group()]
+
+
+def key_points_fields(
+    role_file: RoleFile,
+    question: Question,
+    numbers: Sequence[int],
+    rendered: tuple[str, str] | None = None,
+) -> tuple[str, ...]:
+    """A key-points note's fields: Text, Question, Extra, Difficulty, Role, ID."""
+    if rendered is None:
+        rendered = (
+            cloze_text(question.key_points, numbers),
+            to_html(question.question, question.media_names()),
+        )
+    return (*rendered, "", question.difficulty, role_html(role_file), question.id)
+
+
+REVERSE_PROMPT = '<h2 class="iq-heading">Which question does this answer?</h2>'
+REVERSE_HEADING = '<h2 class="iq-heading">Question</h2>'
+
+
+def reverse_fields(
+    role_file: RoleFile, question: Question, rendered: tuple[str, str] | None = None
+) -> tuple[str, ...]:
+    """A reverse note's fields: Front (the sample answer), Back (the question), Kind,
+    Difficulty, Role, ID."""
+    if rendered is None:
+        media = question.media_names()
+        rendered = (
+            f'{REVERSE_PROMPT}\n<div class="iq-answer">{to_html(question.answer, media)}</div>',
+            f'{REVERSE_HEADING}\n<div class="iq-question">'
+            f"{to_html(question.question, media)}</div>",
+        )
+    return (*rendered, "reverse", question.difficulty, role_html(role_file), question.id)
+
+
+def notes_of(
+    role_file: RoleFile, question: Question, clozes: Sequence[int] | None = None
+) -> tuple[NoteSpec, ...]:
+    """Every note of one question: its main note, then its key points' and its reverse
+    note when it has them. ``clozes``: the key points' numbers (default 1, 2, …)."""
+    main = note_for(role_file, question)
+    notes = [main]
+    if question.key_points:
+        numbers = tuple(clozes) if clozes else tuple(range(1, len(question.key_points) + 1))
+        notes.append(
+            replace(
+                main,
+                guid=guid_for(f"{question.id}::key-points"),
+                kind="key-points",
+                clozes=numbers,
+            )
+        )
+    if question.reverse:
+        notes.append(replace(main, guid=guid_for(f"{question.id}::reverse"), kind="reverse"))
+    return tuple(notes)
 
 
 def notes_for(
-    bank: Bank, by_fingerprint: Mapping[str, tuple[str, str]] | None = None
+    bank: Bank,
+    by_fingerprint: Mapping[str, tuple[str, str]] | None = None,
+    clozes: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[NoteSpec, ...]:
-    """Every note of the bank, in bank order; ``by_fingerprint``: fields rendered earlier."""
-    notes = tuple(note_for(f, q) for f in bank.files for q in f.questions)
+    """Every note of the bank, question by question in bank order; ``by_fingerprint``:
+    fields rendered earlier; ``clozes``: each question's key-point numbers, by its id."""
+    numbers = clozes or {}
+    notes = tuple(
+        n for f in bank.files for q in f.questions for n in notes_of(f, q, numbers.get(q.id))
+    )
     if not by_fingerprint:
         return notes
     return tuple(

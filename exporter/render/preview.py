@@ -1,9 +1,11 @@
 """Notes + the note type -> one self-contained HTML page showing every card, front and back.
 
 The cards are rendered from the very templates and CSS that go into the package, with the
-two template features they use: ``{{Field}}`` (the field's HTML, as Anki inserts it) and
-``{{FrontSide}}`` (the rendered front). Anything else in a template is refused rather than
-guessed at, so the preview cannot quietly differ from what Anki shows. The page's own CSS
+template features they use: ``{{Field}}`` (the field's HTML, as Anki inserts it),
+``{{FrontSide}}`` (the rendered front), ``{{#Field}}…{{/Field}}`` (shown when the field is
+not empty) and ``{{cloze:Field}}`` (one card per cloze number, marked up as Anki marks it
+up). Anything else in a template is refused rather than guessed at, so the preview cannot
+quietly differ from what Anki shows. The page's own CSS
 styles only its own ``pv-`` elements, never a card's, and formulas are typeset by the
 MathJax Anki ships (``exporter.render.mathjax``).
 """
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 
 from exporter.render import mathjax
 from exporter.render.notes import NoteSpec
-from exporter.render.notetype import NoteType
+from exporter.render.notetype import NoteKind, NoteType, note_types
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_SECTION = re.compile(r"\{\{#([^{}]+?)\}\}(.*?)\{\{/\1\}\}", re.DOTALL)
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 FRONT_SIDE = "FrontSide"
 # The body classes Anki desktop and AnkiDroid put on a card in night mode.
 NIGHT_CLASSES = "nightMode night_mode"
@@ -39,26 +43,89 @@ class CardView:
     tags: tuple[str, ...]
     front: str
     back: str
+    kind: NoteKind = "question"
+    number: int = 0  # a key point's cloze number (0 for the other kinds)
+
+    @property
+    def anchor(self) -> str:
+        """The card's own name in the page (its question id, then its kind and number)."""
+        if self.kind == "question":
+            return self.question_id
+        return f"{self.question_id}-{self.kind}" + (f"-{self.number}" if self.number else "")
 
 
-def render_template(template: str, fields: Mapping[str, str]) -> str:
-    """Substitute ``{{Name}}`` with ``fields[Name]``; any other tag raises ``TemplateError``."""
+def render_template(
+    template: str, fields: Mapping[str, str], *, cloze: int = 0, answer: bool = False
+) -> str:
+    """Substitute ``{{Name}}`` with ``fields[Name]``, keep ``{{#Name}}…{{/Name}}`` when the
+    field is not empty, and render ``{{cloze:Name}}`` for the card of cloze number ``cloze``
+    (its question side, or its ``answer`` side); any other tag raises ``TemplateError``."""
+
+    def section(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name not in fields:
+            raise TemplateError(f"unsupported template tag {{{{#{name}}}}}")
+        return match.group(2) if fields[name].strip() else ""
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1).strip()
+        if name.startswith("cloze:") and name[6:] in fields and cloze:
+            return cloze_html(fields[name[6:]], cloze, answer=answer)
         if name not in fields:
             raise TemplateError(f"unsupported template tag {match.group(0)!r}")
         return fields[name]
 
-    return _TAG.sub(substitute, template)
+    return _TAG.sub(substitute, _SECTION.sub(section, template))
+
+
+def cloze_html(text: str, number: int, *, answer: bool) -> str:
+    """A cloze field as Anki shows the card of ``number``: that cloze hidden (``[...]``) on
+    the question side and shown on the answer side, each other cloze's text shown."""
+
+    def one(match: re.Match[str]) -> str:
+        ordinal, inner = int(match.group(1)), match.group(2)
+        if ordinal != number:
+            return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{inner}</span>'
+        if answer:
+            return f'<span class="cloze" data-ordinal="{ordinal}">{inner}</span>'
+        hidden = "".join(map(_attribute_char, inner))
+        return f'<span class="cloze" data-cloze="{hidden}" data-ordinal="{ordinal}">[...]</span>'
+
+    return _CLOZE.sub(one, text)
+
+
+_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def _attribute_char(char: str) -> str:
+    """One character as Anki writes it into an attribute (the ``htmlescape`` crate's
+    ``encode_attribute``): ASCII letters and digits as they are, ``&<>"`` by name, any
+    other character below U+0100 as a hexadecimal reference, the rest as they are."""
+    if char.isascii() and char.isalnum():
+        return char
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"&#x{ord(char):X};" if ord(char) < 0x100 else char
+
+
+def card_views(notetype: NoteType, note: NoteSpec) -> list[CardView]:
+    """The front and back of each of ``note``'s cards, as Anki renders the templates."""
+    fields = dict(zip(notetype.fields, note.fields, strict=True))
+    views = []
+    for number in note.clozes if notetype.cloze else (0,):
+        front = render_template(notetype.front, fields, cloze=number)
+        back = render_template(
+            notetype.back, {**fields, FRONT_SIDE: front}, cloze=number, answer=True
+        )
+        views.append(
+            CardView(note.question_id, note.deck, note.tags, front, back, note.kind, number)
+        )
+    return views
 
 
 def card_view(notetype: NoteType, note: NoteSpec) -> CardView:
-    """The front and back of ``note``'s card, exactly as Anki renders the templates."""
-    fields = dict(zip(notetype.fields, note.fields, strict=True))
-    front = render_template(notetype.front, fields)
-    back = render_template(notetype.back, {**fields, FRONT_SIDE: front})
-    return CardView(note.question_id, note.deck, note.tags, front, back)
+    """The front and back of ``note``'s (first) card, exactly as Anki renders them."""
+    return card_views(notetype, note)[0]
 
 
 def card_frame(markup: str, *, qid: str, side: str) -> str:
@@ -91,7 +158,7 @@ _MIME = {
 
 
 def render_page(
-    notetype: NoteType,
+    notetypes: NoteType | Mapping[NoteKind, NoteType],
     notes: Sequence[NoteSpec],
     *,
     title: str,
@@ -101,10 +168,16 @@ def render_page(
     order, with theme and width switches, images inlined from ``media`` (name -> bytes).
     Self-contained: no request leaves the page. When a card holds math, MathJax 3.2.2 (as
     Anki ships it) is inlined to typeset it, about 1.8 MB; a page without math goes without."""
+    types = dict(note_types())
+    if isinstance(notetypes, NoteType):
+        types["question"] = notetypes
+    else:
+        types.update(notetypes)
+    notetype = types["question"]
     decks: dict[str, list[CardView]] = {}
     for note in notes:
-        view = card_view(notetype, note)
-        decks.setdefault(view.deck, []).append(view)
+        for view in card_views(types[note.kind], note):
+            decks.setdefault(view.deck, []).append(view)
     total = sum(len(v) for v in decks.values())
     math = any(mathjax.has_math(v.back) for views in decks.values() for v in views)
     typeset = f" Formulas are typeset by MathJax {mathjax.VERSION}, as in Anki." if math else ""
@@ -151,11 +224,13 @@ def render_page(
             f'<small class="pv-deck-count">({len(views)})</small></h2>'
         )
         for view in views:
-            parts.append(f'<article class="pv-note" id="card-{html.escape(view.question_id)}">')
+            parts.append(f'<article class="pv-note" id="card-{html.escape(view.anchor)}">')
             tags = " ".join(view.tags)
+            kind = "" if view.kind == "question" else f" <span>{_KIND_LABEL[view.kind]}"
+            kind += f" {view.number}</span>" if view.number else ("</span>" if kind else "")
             parts.append(
                 f'<p class="pv-caption"><code class="pv-id">{html.escape(view.question_id)}'
-                f"</code> <span>{html.escape(tags)}</span></p>"
+                f"</code>{kind} <span>{html.escape(tags)}</span></p>"
             )
             parts.append('<div class="pv-sides">')
             for side, markup in (("front", view.front), ("back", view.back)):
@@ -164,7 +239,7 @@ def render_page(
                     '</figcaption><div class="pv-screen">'
                 )
                 markup = with_inline_media(markup, media or {})
-                parts.append(card_frame(markup, qid=view.question_id, side=side))
+                parts.append(card_frame(markup, qid=view.anchor, side=side))
                 parts.append("</div></figure>")
             parts.append("</div>")
             parts.append("</article>")
@@ -173,6 +248,7 @@ def render_page(
     return "\n".join(parts)
 
 
+_KIND_LABEL = {"key-points": "key point", "reverse": "reverse card"}
 _CARD = ".pv-screen > .card"  # the stand-ins for Anki's <body class="card">
 
 # The page's own chrome. Every selector names a pv- class and reaches no further down than

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -342,3 +343,176 @@ def test_the_tier_covers_the_backend_ankidroid_embeds() -> None:
         assert Version(backend) in tested, f"AnkiDroid {ankidroid} embeds anki {backend}"
         (row,) = [line for line in page.splitlines() if line.startswith(f"| {backend} |")]
         assert f"{ankidroid}" in row.split("|")[2], row
+
+
+# Cards that train an answer (issue 31): a collection holding a package built by 0.6.0
+# (tests/data/migration) and a review takes a build with key points, a hint, follow-ups and
+# a reverse card (v2), then one with a key point edited (v3).
+MIGRATION = ROOT / "tests" / "data" / "migration" / "v0.6.0"
+TRAINING_DECK = "Interview Questions::Migration Tester"
+TRAINED = """\
+    key_points:
+      - the client sends an idempotency key
+      - the server replays the first response
+      - a retry changes nothing
+    hint: What can a client send twice?
+    follow_ups:
+      - What if two arrive at once?
+    reverse: true
+  - id: feature-drift"""
+
+
+@dataclass(frozen=True)
+class Training:
+    v1: Package
+    v2: Package
+    v3: Package
+
+
+@pytest.fixture(scope="session")
+def training(tmp_path_factory: pytest.TempPathFactory) -> Training:
+    """The 0.6.0 package, a build of the bank with every new key on its first question, a
+    day later one with its second key point edited; one build history throughout."""
+    folder = tmp_path_factory.mktemp("compat-training")
+    dist = folder / "dist"
+    dist.mkdir()
+    for name in ("deck.apkg", "deck.lock.json"):
+        shutil.copy(MIGRATION / name, dist / name)
+    shutil.copy(dist / "deck.apkg", folder / "v1.apkg")
+    text = (MIGRATION / "bank.yaml").read_text(encoding="utf-8")
+    src = folder / "src" / "bank.yaml"
+    src.parent.mkdir()
+    src.write_text(text.replace("  - id: feature-drift", TRAINED, 1), encoding="utf-8")
+    build(src, dist / "deck.apkg", EPOCH + 86_400)
+    shutil.copy(dist / "deck.apkg", folder / "v2.apkg")
+    edited = src.read_text(encoding="utf-8").replace(
+        "the server replays the first response", "the server replays the stored response"
+    )
+    src.write_text(edited, encoding="utf-8")
+    build(src, dist / "deck.apkg", EPOCH + 2 * 86_400)
+    shutil.copy(dist / "deck.apkg", folder / "v3.apkg")
+    return Training(*(read_package(folder / f"{v}.apkg", folder / v) for v in ("v1", "v2", "v3")))
+
+
+_training_results: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+@pytest.fixture
+def run_training(training: Training, tmp_path_factory: pytest.TempPathFactory) -> Worker:
+    """The worker's report of the training packages for one (Anki version, importer)."""
+
+    def _run(anki_version: str, importer: str) -> dict[str, Any]:
+        key = (anki_version, importer)
+        if key not in _training_results:
+            python = python_for(anki_version)
+            folder = tmp_path_factory.mktemp(f"training-{anki_version}-{importer}")
+            request = folder / "request.json"
+            packages = {v: str(getattr(training, v).path) for v in ("v1", "v2", "v3")}
+            request.write_text(
+                json.dumps(
+                    {
+                        **packages,
+                        "importer": importer,
+                        "deck": TRAINING_DECK,
+                        "folder": str(folder),
+                        "result": str(folder / "result.json"),
+                    }
+                ),
+                encoding="utf-8",
+            )
+            done = subprocess.run(
+                [python, str(WORKER), str(request)],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+                env={**os.environ, "PYTHONPATH": ""},
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            _training_results[key] = json.loads(
+                (folder / "result.json").read_text(encoding="utf-8")
+            )
+        report = _training_results[key]
+        assert "error" not in report, report["error"]
+        assert Version(report["version"]) == Version(anki_version), "ran under another Anki"
+        return report
+
+    return _run
+
+
+def _kind(report: dict[str, Any], snapshot: str, note: dict[str, Any]) -> str:
+    names = {m["id"]: m["name"] for m in report[snapshot]["notetypes"]}
+    return str(names[note["mid"]])
+
+
+@pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
+def test_every_kind_of_card_arrives(
+    run_training: Worker, training: Training, anki_version: str, importer: str
+) -> None:
+    """After the 0.7 build: every note lands with its fields; one card a key point, one
+    reverse card, one main card a question."""
+    report = run_training(anki_version, importer)
+    notes = report["after_v2"]["notes"]
+    assert notes.keys() == training.v2.notes.keys()
+    cards = {}
+    for guid, note in notes.items():
+        assert note["fields"] == training.v2.notes[guid]["fields"], guid
+        cards[_kind(report, "after_v2", note)] = sorted(c["ord"] for c in note["cards"])
+    assert cards == {
+        "Interview Question": [0],
+        "Interview Key Points": [0, 1, 2],
+        "Interview Extra": [0],
+    }
+    (points,) = [n for n in notes.values() if _kind(report, "after_v2", n).endswith("Points")]
+    for card in points["cards"]:
+        assert "[...]" in card["question"]
+        # 2.1.54 writes <span class=cloze>, later ones add the quotes and a data-ordinal.
+        assert re.search(r'<span class="?cloze"?[ >]', card["answer"])
+
+
+@pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
+def test_a_0_6_0_collection_keeps_its_reviews_with_one_note_type_per_kind(
+    run_training: Worker, anki_version: str, importer: str
+) -> None:
+    """The review made on the 0.6.0 package survives the 0.7 import (and the next); the
+    main notes keep their ids; one note type of each kind, none twice."""
+    report = run_training(anki_version, importer)
+    reviewed = reviewed_card(report, "after_review")
+    assert reviewed["reps"] == 1
+    for snapshot in ("after_v2", "after_v3"):
+        assert report[snapshot]["revlog"] == report["after_review"]["revlog"]
+        card = reviewed_card(report, snapshot)
+        assert {k: v for k, v in card.items() if k not in ("question", "answer")} == {
+            k: v for k, v in reviewed.items() if k not in ("question", "answer")
+        }
+        names = sorted(
+            m["name"] for m in report[snapshot]["notetypes"] if m["name"].startswith("Interview")
+        )
+        assert names == ["Interview Extra", "Interview Key Points", "Interview Question"]
+    before = {g: n["id"] for g, n in report["after_v1"]["notes"].items()}
+    after = {g: n["id"] for g, n in report["after_v2"]["notes"].items() if g in before}
+    assert after == before
+
+
+@pytest.mark.parametrize(("anki_version", "importer"), PARAMS)
+def test_an_edited_key_point_updates_its_card_in_place(
+    run_training: Worker, anki_version: str, importer: str
+) -> None:
+    """v3 edits the second key point: same note, same cards, the new text on card 2."""
+    report = run_training(anki_version, importer)
+
+    def points(snapshot: str) -> dict[str, Any]:
+        found: list[dict[str, Any]] = [
+            n
+            for n in report[snapshot]["notes"].values()
+            if _kind(report, snapshot, n) == "Interview Key Points"
+        ]
+        assert len(found) == 1
+        return found[0]
+
+    before, after = points("after_v2"), points("after_v3")
+    assert after["id"] == before["id"]
+    assert [c["id"] for c in after["cards"]] == [c["id"] for c in before["cards"]]
+    second = next(c for c in after["cards"] if c["ord"] == 1)
+    assert "the server replays the stored response" in second["answer"]
+    assert "the server replays the first response" not in after["fields"]["Text"]

@@ -1,9 +1,9 @@
 """Compatibility worker: run by one Anki version's own Python, it imports two packages into
 a fresh collection and writes what it saw as JSON to a file.
 
-Usage: python worker.py REQUEST.json   (keys: v1, v2 -- package paths; importer -- "backend"
-or "legacy"; deck -- the deck to review in; folder -- an empty folder for the collection;
-result -- where to write the report)
+Usage: python worker.py REQUEST.json   (keys: v1, v2 -- package paths, and optionally v3,
+imported after v2; importer -- "backend" or "legacy"; deck -- the deck to review in;
+folder -- an empty folder for the collection; result -- where to write the report)
 
 It only observes; tests/test_compat.py (in the project's venv) decides what is right. It runs
 under every Anki from 2.1.54 on, so it reaches each API through hasattr/try, and it imports
@@ -176,6 +176,9 @@ def main() -> None:
             result["after_review"] = snapshot(col)
             result["log_v2"] = run_import(col, request["v2"])
             result["after_v2"] = snapshot(col)
+            if request.get("v3"):
+                result["log_v3"] = run_import(col, request["v3"])
+                result["after_v3"] = snapshot(col)
         finally:
             col.close()
     except Exception:

@@ -109,8 +109,69 @@ def test_stats_json_matches_the_bank(tmp_path: Path) -> None:
             {"tag": "stats", "count": 1},
         ],
         "images": {"files": 0, "bytes": 0},
+        "cards": {"question": 6, "key-points": 0, "reverse": 0, "total": 6},
     }
     table = run_cli(["stats", str(tmp_path / "bank")]).stdout
+    assert "Cards:" not in table
     assert re.search(r"Backend Engineer\s+1\s+1\s+1\s+3", table)
     assert re.search(r"Total\s+2\s+1\s+3\s+6", table)
     assert "Most used tags: api (3), db (2), stats (1)" in table
+
+
+def trained_bank(folder: Path) -> Path:
+    """Two roles; some questions with key points or a reverse card."""
+    from exporter.content.model import Question
+
+    def with_keys(
+        qid: str, difficulty: str, points: int, reverse: bool, tags: list[str]
+    ) -> Question:
+        q = question(qid, difficulty, tags=tags)  # type: ignore[arg-type]
+        return Question(
+            q.id,
+            q.difficulty,
+            q.question,
+            q.answer,
+            q.tags,
+            key_points=tuple(f"point {i} of {qid}" for i in range(1, points + 1)),
+            reverse=reverse,
+        )
+
+    make_bank(
+        folder,
+        [with_keys("b-easy", "easy", 2, False, ["api"]), with_keys("b-hard", "hard", 3, True, [])],
+        role="Backend Engineer",
+        filename="backend.yaml",
+    )
+    make_bank(
+        folder,
+        [with_keys("d-easy", "easy", 0, True, ["api"]), question("d-med", "medium")],
+        role="Data Scientist",
+        filename="data.yaml",
+    )
+    return folder
+
+
+def test_stats_count_cards_by_kind(tmp_path: Path) -> None:
+    """stats counts the cards a build makes: one a question, one a key point, one a
+    reverse card."""
+    bank = trained_bank(tmp_path / "bank")
+    data = json.loads(run_cli(["stats", "--json", str(bank)]).stdout)
+    assert data["cards"] == {"question": 4, "key-points": 5, "reverse": 2, "total": 11}
+    table = run_cli(["stats", str(bank)]).stdout
+    assert "Cards: 11 (4 question, 5 key point, 2 reverse)" in table
+
+
+def test_a_slice_takes_the_key_points_and_reverse_cards_of_its_questions(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """--tag api builds b-easy with its two key points and d-easy with its reverse card,
+    nothing of the others; each question's cards come in together, in --order."""
+    built = build(trained_bank(tmp_path / "bank"), extra=["--tag", "api", "--order", "difficulty"])
+    assert "Left out 2 questions not matching --tag api" in built.stdout
+    anki.import_package(built.output)
+    rows = anki.col.db.all(
+        "select n.flds, c.due, c.ord from cards c join notes n on n.id = c.nid "
+        "where c.type = 0 order by c.due, n.id, c.ord"
+    )
+    cards = [(flds.split("\x1f")[-1], due) for flds, due, _ord in rows]
+    assert cards == [("b-easy", 1), ("b-easy", 1), ("b-easy", 1), ("d-easy", 2), ("d-easy", 2)]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from exporter.content.model import Question
+from exporter.package.history import HISTORY_FORMAT
 from helpers import (
     CONTENT,
     EPOCH,
@@ -270,7 +271,7 @@ def test_format_1_history_is_still_read(build: Builder, tmp_path: Path) -> None:
     lock.write_text(json.dumps(data))
     build(CONTENT, output=out, fresh=True)  # the history is rewritten in the current format
     assert out.read_bytes() == package
-    assert json.loads(lock.read_text())["format"] == 3
+    assert json.loads(lock.read_text())["format"] == HISTORY_FORMAT
 
 
 def test_edit_made_in_anki_wins_over_an_older_package(
@@ -366,3 +367,80 @@ def test_the_note_type_stamp_is_read_from_the_head_or_the_whole_file() -> None:
     with pytest.raises(ContentErrors) as damaged:
         notetype_stamp(text.replace('"sha256:nt", "mod": ', '"sha256:nt", "mod": -'), "h")
     assert damaged.value.errors[0].code == "history-damaged"
+
+
+def test_cloze_numbers_follow_each_point_s_text() -> None:
+    """Unchanged text keeps its number wherever it moves; a new text in the place of one
+    that is gone takes its number (an edit); any other new text gets the highest number
+    ever given + 1; a number that is gone is never given again."""
+    from exporter.package.history import Clozes, assign_clozes
+
+    def was(*points: tuple[int, str], highest: int = 0) -> Clozes:
+        return Clozes(points, (), highest or max(n for n, _h in points))
+
+    assert assign_clozes(None, ["a", "b", "c"]) == (1, 2, 3)
+    last = was((1, "a"), (2, "b"), (3, "c"))
+    assert assign_clozes(last, ["c", "b", "a"]) == (3, 2, 1)  # reordered
+    assert assign_clozes(last, ["a", "B", "c"]) == (1, 2, 3)  # edited in place
+    assert assign_clozes(last, ["x", "a", "b", "c"]) == (4, 1, 2, 3)  # inserted
+    assert assign_clozes(last, ["a", "c"]) == (1, 3)  # removed: 2 retired
+    assert assign_clozes(was((1, "a"), (3, "c"), highest=3), ["a", "c", "d"]) == (1, 3, 4)
+    assert assign_clozes(was((1, "a"), (3, "c"), highest=5), ["a", "c", "d"]) == (1, 3, 6)
+    assert assign_clozes(last, ["b", "x"]) == (2, 4)  # b's place: x is new, a and c gone
+    assert assign_clozes(was((1, "a"), (2, "a")), ["a", "a"]) == (1, 2)
+
+
+def test_format_4_keeps_note_types_and_key_point_numbers() -> None:
+    """The other note types' stamps and the key points' numbers and card ids survive a
+    write and a read; the note types' stamps come from the file's head, or from the whole
+    file once reformatted; every card id counts towards the highest id."""
+    from exporter.package.history import (
+        Clozes,
+        History,
+        Stamp,
+        dumps,
+        loads,
+        notetype_stamps,
+    )
+
+    history = History(
+        Stamp("sha256:nt", EPOCH),
+        {"one": Stamp("f", EPOCH, 7, "D"), "one::key-points": Stamp("g", EPOCH, 8, "D")},
+        EPOCH,
+        8,
+        {"Interview Key Points": Stamp("sha256:kp", EPOCH + 1)},
+        {"one::key-points": Clozes(((2, "h2"), (1, "h1")), ((1, 9), (2, 10)), 3)},
+    )
+    text = dumps(history).decode()
+    read = loads(text, "h")
+    assert (read.notetype, read.notes, read.notetypes) == (
+        history.notetype,
+        history.notes,
+        history.notetypes,
+    )
+    assert read.clozes == history.clozes
+    stamps = {"": history.notetype, "Interview Key Points": Stamp("sha256:kp", EPOCH + 1)}
+    assert notetype_stamps(text, "h") == stamps
+    assert notetype_stamps(json.dumps(json.loads(text)), "h") == stamps
+    assert loads(text, "h").highest_id == 10
+
+
+def test_another_note_type_outdates_only_its_own_kind() -> None:
+    """A sibling's other stamp of the key points' note type (another version's) makes this
+    build stamp its own newer; the main note type keeps its stamp."""
+    from exporter.package.history import History, Stamp, advance
+
+    own = History(
+        Stamp("main", EPOCH + 3),
+        {"one": Stamp("f1", EPOCH, 5, "D")},
+        notetypes={"Interview Key Points": Stamp("kp", EPOCH + 3)},
+    )
+    notes = [("one", "f1", "D")]
+    kept = advance(own, "main", notes, lambda: EPOCH, notetypes={"Interview Key Points": "kp"})
+    assert kept.notetypes == own.notetypes
+    rival = {"Interview Key Points": Stamp("kp-older-version", EPOCH + 5)}
+    bumped = advance(
+        own, "main", notes, lambda: EPOCH, notetypes={"Interview Key Points": "kp"}, rivals=rival
+    )
+    assert bumped.notetype == own.notetype
+    assert bumped.notetypes == {"Interview Key Points": Stamp("kp", EPOCH + 6)}

@@ -114,3 +114,29 @@ def test_a_deck_name_in_the_history_reaches_the_terminal_escaped(
         assert any(f"from Old{TERMINAL_CONTROLS} to" in line for line in summary)
     else:
         assert "from Old\\x1b]0;owned\\x07" in result.stdout
+
+
+def test_damaged_key_point_numbers_are_damage(build: Builder, tmp_path: Path) -> None:
+    """A history whose key-point numbers are not numbers from 1, give one number to two
+    points, or are not lists is refused as damaged, one line, nothing written."""
+    src = write(
+        tmp_path / "c" / "bank.yaml",
+        BANK_TEXT + "    key_points:\n      - one point\n      - another point\n",
+    )
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    good = json.loads(lock.read_text())
+    entry = good["clozes"]["one::key-points"]
+    for damage in (
+        {**entry, "points": [[0, "x"], [2, "y"]]},
+        {**entry, "points": [[1, "x"], [1, "y"]]},
+        {**entry, "points": "1, 2"},
+        {**entry, "points": [[1, 5]]},
+        {**entry, "highest": -1},
+        {**entry, "cards": [[1, 2**53]]},
+    ):
+        lock.write_text(json.dumps({**good, "clozes": {"one::key-points": damage}}))
+        before = out.read_bytes()
+        message = one_error(run_cli(["build", str(src), "-o", str(out)]))
+        assert "build history is damaged" in message, damage
+        assert out.read_bytes() == before

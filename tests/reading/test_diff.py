@@ -108,3 +108,32 @@ def test_pull_push_and_diff_read_an_id_field_alike() -> None:
     exported = ExportedNote(1, "g", 0, {"ID": raw}, (), "d")
     live = AnkiNote(1, 0, {"ID": raw}, (), ())
     assert exported.question_id == live.question_id == "drift psi&co"
+
+
+def test_diff_and_inspect_follow_the_new_kinds(tmp_path: Path) -> None:
+    """A question's key points and reverse card are notes of their own: diff names them
+    ID::key-points and ID::reverse (added, changed in their own fields, removed); inspect
+    counts the notes and cards of each note type."""
+    from exporter.content.model import Question
+
+    def keyed(points: tuple[str, ...], reverse: bool, hint: str = "") -> list[Question]:
+        return [Question("a", "easy", "A?", "A.", key_points=points, reverse=reverse, hint=hint)]
+
+    old_src, new_src = (
+        make_bank(tmp_path / "old", keyed(("one", "two"), True)),
+        make_bank(tmp_path / "new", keyed(("one", "two, edited", "three"), False, hint="Think.")),
+    )
+    old, new = tmp_path / "out" / "old.apkg", tmp_path / "out" / "new.apkg"
+    assert run_cli(["build", old_src, "-o", old], env=ENV).exit_code == 0
+    assert run_cli(["build", new_src, "-o", new], env=ENV).exit_code == 0
+    result = run_cli(["diff", old, new])
+    assert result.stdout.splitlines()[2:-1] == [
+        "removed  a::reverse  (Interview Questions::Tester)",
+        "changed  a  (Question)",
+        "changed  a::key-points  (Text)",
+    ]
+    shown = run_cli(["inspect", old]).stdout
+    assert "  Interview Key Points (id 1730118263052): fields Text, Question, Extra, " in shown
+    assert "templates Key Point; 1 note, 2 cards" in shown
+    assert "templates Extra Card; 1 note, 1 card" in shown
+    assert "templates Interview Card; 1 note, 1 card" in shown

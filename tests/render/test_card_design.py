@@ -14,7 +14,7 @@ from exporter.pipeline import run_load
 from exporter.render.notes import notes_for
 from exporter.render.notetype import note_type
 from exporter.render.preview import card_view
-from helpers import CONTENT, ROOT, RenderedCard, problems_in
+from helpers import CONTENT, LONG_URL, LONG_WORD, ROOT, RTL, RenderedCard, problems_in
 
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 
@@ -192,3 +192,115 @@ def test_card_design_shows_each_app_s_themes() -> None:
     assert shots == [f"screenshots/rich-{view}.png" for view in VIEWS]
     for shot in shots:
         assert (ROOT / "docs" / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# A question with every key that trains an answer (issue 31), with what tends to break a
+# layout: a long word, a right-to-left line, code, a long link, in its key points, hint,
+# follow-ups and reverse card.
+TRAINING_BANK = f"""\
+role: Stress Tester
+deck: Stress
+questions:
+  - id: training-kinds
+    difficulty: hard
+    question: How do you make a payment API safe to retry, {LONG_WORD[:60]}?
+    answer: |-
+      The client sends an idempotency key; the server stores the first response.
+
+      ```python
+      responses[key] = handle(request)  # {LONG_WORD}
+      ```
+    key_points:
+      - the client sends an *idempotency key* with `POST /payments`
+      - "{LONG_WORD}"
+      - "{RTL[:40]}"
+      - a link typed as text {LONG_URL[:120]}
+    hint: |-
+      Think about what the client can send again: {LONG_WORD}.
+
+      {RTL[:30]}
+    follow_ups:
+      - What if two requests with the same key arrive at the same moment?
+      - "{LONG_WORD} and `code` in a follow-up?"
+    reverse: true
+"""
+
+
+@pytest.fixture(scope="module")
+def training_cards(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, str, str]]:
+    """Every card of the training bank as a real Anki renders it: (kind, difficulty, front,
+    back), the main card's front also with its hint opened."""
+    from helpers import Anki, build_deck, write
+
+    folder = tmp_path_factory.mktemp("training-cards")
+    src = write(folder / "bank.yaml", TRAINING_BANK)
+    package = build_deck(src, output=folder / "deck.apkg").output
+    anki = Anki(folder / "collection.anki2")
+    try:
+        anki.import_package(package)
+        cards = [
+            (
+                f"{note.note_type()['name']} {card.ord + 1}",
+                note["Difficulty"],
+                card.question(),
+                card.answer(),
+            )
+            for note in anki.notes()
+            for card in note.cards()
+        ]
+    finally:
+        anki.close()
+    kinds = sorted({kind.rsplit(" ", 1)[0] for kind, *_ in cards})
+    assert kinds == ["Interview Extra", "Interview Key Points", "Interview Question"]
+    assert len(cards) == 6  # the main card, four key points, the reverse card
+    (main,) = [c for c in cards if c[0] == "Interview Question 1"]
+    opened = main[2].replace('<details class="iq-hint">', '<details class="iq-hint" open>')
+    assert opened != main[2]
+    return [*cards, ("Interview Question 1 (hint open)", main[1], opened, main[3])]
+
+
+@pytest.mark.parametrize("night", [False, True], ids=["light", "night"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_every_kind_of_card_fits_and_reads_in_chromium(
+    training_cards: list[tuple[str, str, str, str]],
+    card_page: CardPage,
+    size: str,
+    night: bool,
+) -> None:
+    """The key-point, reverse and main cards with a hint and follow-ups meet the main
+    card's rules: no sideways scroll at 360 px or on the desktop, AA contrast in light and
+    night mode (the hidden and the shown key point, the hint opened), a worded badge, no
+    request."""
+    problems: list[str] = []
+    for kind, difficulty, front, back in training_cards:
+        for side, rendered in (("front", front), ("back", back)):
+            card_page.show(card_document(rendered, night=night), VIEWPORTS[size])
+            where = f"{kind} {side}"
+            measured = card_page.measure()
+            problems += problems_in(measured, where)
+            assert [b["text"] for b in measured["badges"]] == [difficulty], where
+            assert card_page.requests == [PAGE_URL], where
+            assert len(measured["texts"]) >= 3, where
+    assert problems == []
+
+
+def test_the_asked_key_point_stands_out_in_both_themes(
+    training_cards: list[tuple[str, str, str, str]], card_page: CardPage
+) -> None:
+    """On a key-point card the [...] and, on the back, the revealed point are bold and in
+    the cloze colour, AA on the card in light and night mode; the other points are plain
+    text."""
+    kind, _difficulty, front, back = next(c for c in training_cards if "Key Points 1" in c[0])
+    for night in (False, True):
+        for rendered, text in ((front, "[...]"), (back, "the client sends an")):
+            card_page.show(card_document(rendered, night=night), PHONE)
+            style = card_page.page.evaluate(
+                """() => { const c = document.querySelector('.cloze');
+                   const i = document.querySelector('.cloze-inactive');
+                   return [c.textContent, getComputedStyle(c).fontWeight,
+                           getComputedStyle(c).color, getComputedStyle(i).fontWeight]; }"""
+            )
+            assert style[0].startswith(text), kind
+            assert int(style[1]) >= 700
+            assert style[2] == ("rgb(121, 192, 255)" if night else "rgb(5, 80, 174)")
+            assert int(style[3]) < 700

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exporter.render import notetype as notetype_module
-from exporter.render.notetype import NoteType, note_type
+from exporter.render.notetype import NoteKind, NoteType, note_type, note_types
 from helpers import CONTENT, EPOCH, Anki, Builder, review_some, run_cli, scheduling
 
 
@@ -21,6 +21,31 @@ def test_note_type_contract_is_pinned() -> None:
     assert nt.name == "Interview Question"
     assert nt.fields == ("Question", "Answer", "Difficulty", "Role", "ID")
     assert nt.template_name == "Interview Card"
+
+
+def test_the_other_note_types_are_pinned() -> None:
+    """The key points' and the extra cards' note types: ids, names, fields, template names
+    and kind are a contract with users' collections, decided once (change = migration)."""
+    from exporter.render.notetype import extra_type, key_points_type
+
+    points, extra = key_points_type(), extra_type()
+    assert (points.id, points.name, points.template_name, points.cloze) == (
+        1_730_118_263_052,
+        "Interview Key Points",
+        "Key Point",
+        True,
+    )
+    assert points.fields == ("Text", "Question", "Extra", "Difficulty", "Role", "ID")
+    assert (extra.id, extra.name, extra.template_name, extra.cloze) == (
+        1_730_118_263_053,
+        "Interview Extra",
+        "Extra Card",
+        False,
+    )
+    assert extra.fields == ("Front", "Back", "Kind", "Difficulty", "Role", "ID")
+    assert "{{cloze:Text}}" in points.front
+    assert "{{cloze:Text}}" in points.back
+    assert note_types().keys() == {"question", "key-points", "reverse"}
 
 
 def test_note_type_keeps_its_names() -> None:
@@ -49,13 +74,17 @@ def test_css_change_updates_the_note_type(
     review_some(anki, 1)
     before = scheduling(anki)
 
-    original = notetype_module.note_type
+    original = notetype_module.note_types
 
-    def restyled(tts_lang: str | None = None) -> NoteType:
-        nt = original(tts_lang=tts_lang)
-        return replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n")
+    def restyled(tts_lang: str | None = None) -> dict[NoteKind, NoteType]:
+        types = original(tts_lang=tts_lang)
+        nt = types["question"]
+        return {
+            **types,
+            "question": replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n"),
+        }
 
-    monkeypatch.setattr("exporter.package.assemble.note_type", restyled)
+    monkeypatch.setattr("exporter.package.assemble.note_types", restyled)
     build(CONTENT, output=out, fresh=True)  # the code changed, the record cannot know
     anki.import_package(out)
     (model,) = anki.notetypes()
@@ -72,10 +101,9 @@ def test_restyled_package_updates_the_note_type_in_place(
 
     current = note_type()
     output = tmp_path / "out" / "deck.apkg"
+    old = {**note_types(), "question": replace(current, css="/* old */")}
     with monkeypatch.context() as patch:
-        patch.setattr(
-            exporter.package.assemble, "note_type", lambda **_: replace(current, css="/* old */")
-        )
+        patch.setattr(exporter.package.assemble, "note_types", lambda **_: old)
         anki.import_package(build(CONTENT, output=output).output)
     assert [m["css"] for m in anki.notetypes()] == ["/* old */"]
     anki.import_package(build(CONTENT, output=output, epoch=EPOCH + 86_400, fresh=True).output)

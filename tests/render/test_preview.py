@@ -26,7 +26,7 @@ from browser import (
 from exporter.pipeline import run_load
 from exporter.render import mathjax
 from exporter.render.notes import media_of, notes_for
-from exporter.render.notetype import note_type
+from exporter.render.notetype import note_type, note_types
 from exporter.render.preview import (
     TemplateError,
     card_frame,
@@ -152,10 +152,22 @@ def test_preview_default_output_and_errors(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_renderer_refuses_what_it_does_not_implement() -> None:
-    """Conditionals, filters or unknown fields raise instead of rendering something else."""
-    fields = {"Question": "<p>Q</p>"}
+    """Fields, sections on a field and cloze on a cloze card render as Anki renders them;
+    inverted sections, other filters, unknown fields or a cloze outside a cloze card raise
+    instead of rendering something else."""
+    fields = {"Question": "<p>Q</p>", "Extra": ""}
     assert render_template("<b>{{Question}}</b>", fields) == "<b><p>Q</p></b>"
-    for template in ("{{#Question}}x{{/Question}}", "{{text:Question}}", "{{Nope}}"):
+    assert render_template("{{#Question}}x{{/Question}}{{#Extra}}y{{/Extra}}", fields) == "x"
+    assert render_template("{{cloze:Question}}", {"Question": "{{c1::a}}"}, cloze=1) == (
+        '<span class="cloze" data-cloze="a" data-ordinal="1">[...]</span>'
+    )
+    for template in (
+        "{{^Question}}x{{/Question}}",
+        "{{#Nope}}x{{/Nope}}",
+        "{{text:Question}}",
+        "{{cloze:Question}}",
+        "{{Nope}}",
+    ):
         with pytest.raises(TemplateError):
             render_template(template, fields)
 
@@ -251,12 +263,14 @@ def test_preview_styles_cards_as_anki_does(
     media = {file.name: file.path.read_bytes() for file in media_of(notes)}
     assert media
     compared = 0
-    for note in notes:
-        page = tmp_path / f"{note.question_id}.html"
+    types = note_types()
+    for note in notes:  # every kind: the key points' and the reverse card's too
+        page = tmp_path / f"{note.key.replace(':', '-')}.html"
         page.write_text(render_page(notetype, [note], title="t", media=media), encoding="utf-8")
-        frame = f'.pv-screen > .card[data-card="{note.question_id}"][data-side="back"]'
+        view = card_view(types[note.kind], note)
+        frame = f'.pv-screen > .card[data-card="{view.anchor}"][data-side="back"]'
         document = card_document(
-            f"<style>{notetype.css}</style>{card_view(notetype, note).back}",
+            f"<style>{notetype.css}</style>{view.back}",
             night=night,
             mathjax=True,
         )
@@ -396,3 +410,67 @@ def test_the_preview_typesets_with_mathjax_s_safe_extension(
     assert found[:3] == [5, 0, 0]
     assert found[3] > 0  # a link to the web stays a link
     assert found[4:] == [0, 0]
+
+
+TRAINING = """\
+role: Tester
+questions:
+  - id: idempotency
+    difficulty: medium
+    question: How do you make a payment API safe to retry?
+    answer: With an idempotency key.
+    key_points:
+      - the client sends an *idempotency key* & a `POST`
+      - "braces {{c1::x}} and a::b }} stay text, \\u00e9 and \\u65e5\\u672c"
+      - the server replays the first response
+    hint: Think about what the client can send again.
+    follow_ups:
+      - What if two requests arrive at once?
+    reverse: true
+"""
+
+
+def test_preview_shows_every_kind_of_card_as_anki_renders_it(tmp_path: Path) -> None:
+    """The page holds the main card, one card per key point and the reverse card, each
+    front and back equal to what a real Anki renders from the package (the cloze markup
+    included)."""
+    from exporter.render.notetype import NoteKind, note_types
+    from exporter.render.preview import card_views
+    from helpers import Anki, build_deck
+
+    src = write(tmp_path / "bank.yaml", TRAINING)
+    out = tmp_path / "preview.html"
+    result = run_cli(["preview", str(src), "-o", str(out)])
+    assert result.stdout == f"Wrote {out} (5 cards)\n"
+    page = out.read_text(encoding="utf-8")
+    types = note_types()
+    views = {
+        (view.kind, view.number): view
+        for note in notes_for(run_load([str(src)]))
+        for view in card_views(types[note.kind], note)
+    }
+    assert sorted(views) == [
+        ("key-points", 1),
+        ("key-points", 2),
+        ("key-points", 3),
+        ("question", 0),
+        ("reverse", 0),
+    ]
+    kinds: dict[str, NoteKind] = {
+        "Interview Question": "question",
+        "Interview Key Points": "key-points",
+        "Interview Extra": "reverse",
+    }
+    anki = Anki(tmp_path / "collection.anki2")
+    try:
+        anki.import_package(build_deck(src, output=tmp_path / "deck.apkg").output)
+        for note in anki.notes():
+            kind = kinds[note.note_type()["name"]]
+            for card in note.cards():
+                view = views[(kind, card.ord + 1 if kind == "key-points" else 0)]
+                assert view.front == without_anki_wrapper(card.question()), view.anchor
+                assert view.back == without_anki_wrapper(card.answer()), view.anchor
+                assert card_frame(view.front, qid=view.anchor, side="front") in page
+    finally:
+        anki.close()
+    assert 'id="card-idempotency-key-points-2"' in page

@@ -141,6 +141,7 @@ def technical_cards(
     assert sorted(c.question_id for c in cards) == [
         "detect-data-drift-psi",
         "long-code",
+        "safe-payment-retries",  # the training example (its main card)
         "tables",
         "tall-math",
     ]
