@@ -145,15 +145,20 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
     check_target(target, "content file")
     existing: RoleFile | None = None
     before: str | None = None
+    final, unchanged = target, {}
     if target.exists():
-        loaded = load_file(SourceFile(target.resolve(), display(str(target))))
+        # An existing file is edited as pull --apply edits one: where a link points (the link
+        # kept), and only while it still holds what was read (never a twin split off).
+        final = target.resolve()
+        loaded = load_file(SourceFile(final, display(str(target))))
         existing = loaded.role_file
         if loaded.errors or existing is None:
             raise ContentErrors(loaded.errors)
-        before = read_regular(target, CONTENT_CAP).decode("utf-8-sig")
+        raw = read_regular(final, CONTENT_CAP)
+        before, unchanged = raw.decode("utf-8-sig"), {final: raw}
     merged = merge(page, existing, str(target), prune=prune)
     after = dump_role_file(merged.role_file)
     if after != before:
-        write_files([(target, after.encode("utf-8"))])
+        write_files([(final, after.encode("utf-8"))], unchanged=unchanged)
     notices = tuple(f"{where}:{line}: note: {message}" for line, message in merged.notices)
     return ImportResult(target, after != before, merged.summary, notices)

@@ -87,7 +87,8 @@ def _bad_url(text: str, why: str) -> AnkiError:
 
 def redacted(text: str) -> str:
     """``text`` as a message may show it: a user and password (all before the last ``@``
-    of the part before any ``?`` or ``#``), and a query or fragment, each shown as ``***``.
+    of the part before any ``?`` or ``#``), a port that is not a number (the password of a
+    ``user:password`` with no host after it), and a query or fragment, each shown as ``***``.
     Cut by plain string search, so a text no URL parser reads is redacted too."""
     text = text.strip()
     cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=-1)
@@ -97,5 +98,11 @@ def redacted(text: str) -> str:
     at = head.rfind("@")
     if at >= 0:
         start = head.find("://") + 3 if "://" in head[:at] else 0
-        text = text[:start] + "***" + text[at:]
+        text, head = text[:start] + "***" + text[at:], head[:start] + "***" + head[at:]
+    start = head.find("://") + 3 if "://" in head else 0
+    end = head.find("/", start) % (len(head) + 1)  # the authority ends at '/' (or the end)
+    colon = head.rfind(":", head.rfind("]", start, end) + 1, end)
+    port = head[colon + 1 : end]
+    if colon > start and port and not port.isdecimal():
+        text = text[: colon + 1] + "***" + text[end:]
     return text

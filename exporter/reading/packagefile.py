@@ -97,7 +97,7 @@ def damaged_as(shown: str, what: str) -> Iterator[None]:
             f"{shown}: not an Anki {what}: reading its collection takes more work than a "
             "collection of its size needs (a damaged or hostile package)"
         ) from None
-    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
         raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {exc})") from None
     except RecursionError:
         raise PackageReadError(

@@ -3,6 +3,7 @@ process can do, and that it cannot break a build or leave a traceback."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,45 @@ def test_one_numbering_slip_is_one_message(tmp_path: Path) -> None:
     result = import_text(page, tmp_path / "role.yaml")
     assert result.exit_code == 1
     assert result.stderr.count("expected 'Question") == 1
+
+
+def test_a_content_file_that_is_a_symbolic_link_is_written_where_it_points(
+    tmp_path: Path,
+) -> None:
+    """import-text into an existing content file that is a symbolic link replaces the file
+    it points at and keeps the link (never a plain file in the link's place while the target
+    keeps the old text), as pull --apply does."""
+    page = write(tmp_path / "page.txt", PAGE)
+    real = tmp_path / "shared" / "role.yaml"
+    real.parent.mkdir()
+    assert import_text(page, real).exit_code == 0
+    link = tmp_path / "content" / "role.yaml"
+    link.parent.mkdir()
+    link.symlink_to("../shared/role.yaml")
+    reworded = write(tmp_path / "page2.txt", PAGE.replace("flag and switch", "switch"))
+    result = import_text(reworded, link)
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert os.readlink(link) == "../shared/role.yaml"
+    assert "deployed behind a switch the flag." in real.read_text()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["role.yaml"]
+
+
+def test_an_existing_content_file_is_edited_as_pull_edits_it(tmp_path: Path) -> None:
+    """import-text into an existing content file that has a second hard link, or is
+    read-only, refuses as pull --apply does (one line, nothing written), never splitting the
+    file from its twin or replacing a file its owner made read-only."""
+    page = write(tmp_path / "page.txt", PAGE)
+    target = tmp_path / "role.yaml"
+    assert import_text(page, target).exit_code == 0
+    before = target.read_bytes()
+    reworded = write(tmp_path / "page2.txt", PAGE.replace("flag and switch", "switch"))
+    twin = tmp_path / "twin.yaml"
+    os.link(target, twin)
+    assert "has 2 hard links" in one_error(import_text(reworded, target))
+    assert target.read_bytes() == twin.read_bytes() == before
+    assert os.stat(target).st_ino == os.stat(twin).st_ino
+    twin.unlink()
+    target.chmod(0o444)
+    assert "is read-only" in one_error(import_text(reworded, target))
+    assert target.read_bytes() == before

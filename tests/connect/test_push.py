@@ -550,6 +550,9 @@ SECRET = "S3cr3tK3y"
         f"http://u:{SECRET}@[::1/",
         f"ftp://u:{SECRET}@127.0.0.1/?k={SECRET}",
         f"u:{SECRET}@127.0.0.1:9",
+        f"http://u:{SECRET}",
+        f"http://127.0.0.1:{SECRET}/",
+        f"http://[::1]:{SECRET}",
     ],
 )
 @pytest.mark.parametrize("command", ["push", "pull"])

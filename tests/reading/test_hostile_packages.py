@@ -107,6 +107,31 @@ def test_every_query_runs_within_a_step_budget(
     assert "more work than a collection of its size needs" in message
 
 
+_INFINITE = {
+    "json-model-id": "update col set models = "
+    """'{"1": {"id": 1e400, "name": "Interview Question", "flds": [], "tmpls": []}}'""",
+    "json-deck-id": """update col set decks = '{"1": {"id": Infinity, "name": "D"}}'""",
+    "sql-deck-id": "insert into cards values (1, 1, 9e999, 0)",
+}
+
+
+@pytest.mark.parametrize("command", ["inspect", "diff", "pull"])
+@pytest.mark.parametrize("where", sorted(_INFINITE))
+def test_an_infinite_number_in_a_collection_is_damage(
+    tmp_path: Path, command: str, where: str
+) -> None:
+    """A collection whose ids are infinite (JSON's 1e400 or Infinity, SQLite's 9e999) is a
+    damaged package, one line, never an OverflowError traceback."""
+    package = legacy_package(tmp_path, "inf", NOTES_TABLE, _INFINITE[where])
+    content = make_bank(tmp_path / "c").parent
+    runs: dict[str, list[str | Path]] = {
+        "inspect": ["inspect", package],
+        "diff": ["diff", package, package],
+        "pull": ["pull", package, content, "-o", tmp_path / "deck.apkg"],
+    }
+    assert "damaged collection" in one_error(run_cli(runs[command]))
+
+
 def test_a_note_with_a_million_fields_is_refused(tmp_path: Path) -> None:
     """A note of our note type with 10^6 fields (its flds string) is damage: one line, and
     the fields are counted, never split into a million strings."""
