@@ -405,8 +405,9 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 # What a key point may not hold: a block (it is one paragraph) or a display formula.
-_CODE_SPAN = re.compile(r"<code>.*?</code>", re.DOTALL)
-_TAGS = re.compile(r"<[^>]*>")
+# (Our own HTML: code is escaped, so no '<' inside; a tag holds no '<': linear scans.)
+_CODE_SPAN = re.compile(r"<code>[^<]*+</code>")
+_TAGS = re.compile(r"<[^<>]*+>")
 
 
 def key_point_problem(text: str) -> tuple[str, str] | None:

@@ -340,7 +340,8 @@ def test_prune_keeps_to_the_decks_the_bank_builds(
     assert "new in Anki" not in pulled.stdout
     assert "Default" not in settings.exported
     asked = [q for q in settings.searches if "Default" in q]
-    assert asked == ['"note:Interview Question*" "deck:Default" ("ID:one")']  # its own only
+    kinds = '"note:Interview Question*" OR "note:Interview Key Points*" OR "note:Interview Extra*"'
+    assert asked == [f'({kinds}) "deck:Default" ("ID:one")']  # its own only
 
 
 def test_a_question_moved_to_another_deck_is_still_found(
