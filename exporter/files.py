@@ -109,6 +109,7 @@ def check_target(path: Path, what: str = "output") -> None:
     device, FIFO, socket, folder, or a link to one of those or into /proc, /dev or /sys;
     nor a name AnkiDroid takes for a whole collection (``collection_name``)."""
     shown = display(str(path))
+    _no_linked_folder(path, what)
     if collection_name(path.name):
         raise OutputError(
             f"{shown}: AnkiDroid offers a file named collection.apkg or *.colpkg as a "
@@ -146,6 +147,25 @@ def check_target(path: Path, what: str = "output") -> None:
             f"for the {what}",
             code="output-not-regular",
         )
+
+
+def _no_linked_folder(path: Path, what: str) -> None:
+    """Refuse a relative ``path`` whose folders include a symbolic link: git stores links,
+    so a cloned checkout can ship ``dist`` as one (to a folder elsewhere, or dangling), and
+    the tool never writes through a link it did not make. A path given from the root is
+    the user's own choice of place (``/tmp`` is a link on macOS): it is taken as it is."""
+    if path.is_absolute():
+        return
+    folder = Path()
+    for part in path.parent.parts:
+        folder = folder / part
+        if part != ".." and folder.is_symlink():
+            raise OutputError(
+                f"{display(str(folder))}: is a symbolic link (to {display(os.readlink(folder))}),"
+                f" and the {what} {display(str(path))} would be written where it points; "
+                "remove the link, or pass the real place as an absolute path",
+                code="output-linked",
+            )
 
 
 def display(name: str) -> str:

@@ -219,3 +219,37 @@ def test_a_rolled_back_write_puts_a_linked_package_back_as_a_link(
         assert target.read_bytes() == b"someone's file\n"
         assert target.stat().st_nlink == 1
     assert sorted(p.name for p in dist.iterdir() if p.name.endswith(".tmp")) == []
+
+
+@pytest.mark.parametrize("target", ["folder", "dangling"])
+@pytest.mark.parametrize("command", ["build", "push"])
+def test_a_linked_output_folder_in_the_checkout_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str, command: str
+) -> None:
+    """A checkout whose dist/ is a symbolic link (git stores links: a clone can ship one):
+    the default output (and any relative one through it) is refused in one line naming the
+    link, before anything is read or written; nothing appears where it points."""
+    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    if target == "folder":
+        elsewhere.mkdir()
+    Path("dist").symlink_to(elsewhere)
+    args = [command, str(bank(tmp_path / "content"))]
+    if command == "push":
+        args += ["--anki-url", "http://127.0.0.1:9"]
+    message = one_error(run_cli(args))
+    assert message.startswith("error: dist: is a symbolic link (to "), message
+    assert "pass the real place as an absolute path" in message
+    assert not elsewhere.exists() or list(elsewhere.iterdir()) == []
+
+
+def test_an_absolute_output_through_a_linked_folder_is_the_users_choice(tmp_path: Path) -> None:
+    """An output given from the root may pass through a link (/tmp is one on macOS): it is
+    written there."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "linked").symlink_to(real)
+    out = tmp_path / "linked" / "deck.apkg"
+    result = run_cli(["build", str(bank(tmp_path / "c")), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert (real / "deck.apkg").is_file()
