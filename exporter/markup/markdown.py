@@ -318,43 +318,64 @@ _LINE_PREFIX = frozenset(b" \t>")  # indentation and quote markers before a line
 _INLINE = frozenset(("Emphasis", "Strong", "Strikethrough", "Link", "Image"))
 
 
-def _inline_runs(text: str) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+def _inline_runs(text: str) -> Iterator[tuple[int, int, list[tuple[int, int]], list[int]]]:
     """The byte ranges of the text's runs of inline content (a paragraph's, a heading's, a
     cell's, a tight item's), each from its first inline event to its last, with the ranges
-    of its text as the parser reads it without math (not code, not an address); code blocks
-    and block markup are outside every run."""
+    of its text as the parser reads it without math (not code, not an address) and the
+    ranges it takes whole when it meets their first byte (a link's or image's tail: its ']',
+    address, title or reference label; inline HTML). Code blocks and block markup are
+    outside every run."""
     start = end = -1
     texts: list[tuple[int, int]] = []
+    taken: list[int] = []  # the ranges taken whole, as pairs of bytes (start, end)
     in_code = False
-    links: list[bool] = []  # per open link: an autolink (its text is an address)
+    links: list[int] = []  # per open link: where its text's events end so far (-1: autolink)
+    autolinks = 0  # how many open links are autolinks (their text is an address)
     events = cast(Any, pyromark.events_with_range(text, options=_OPTIONS_WITHOUT_MATH))
     for event, span in events:
+        kind = ""
         if type(event) is dict:
             tag = event.get("Start", event.get("End"))
             if tag is None:
                 inline = not in_code and "Html" not in event
-                if inline and "Text" in event and not any(links):
+                if inline and "Text" in event and not autolinks:
                     texts.append((span["start"], span["end"]))
+                elif "InlineHtml" in event:
+                    taken += (span["start"], span["end"])
             else:
                 kind = tag if type(tag) is str else next(iter(tag))
                 inline = kind in _INLINE
                 if kind == "CodeBlock":
                     in_code = "Start" in event
-                elif kind == "Link" and "Start" in event:
-                    links.append(tag["Link"]["link_type"] in ("Autolink", "Email"))
-                elif kind == "Link" and links:
-                    links.pop()
         else:
             inline = event != "Rule"
+        if kind in _LINKS and "End" in event:
+            text_end = links.pop()
+            if text_end < 0:
+                autolinks -= 1
+            else:  # its tail: from the ']' after its text's events
+                taken += (text_end, span["end"])
+        elif links and links[-1] >= 0:
+            links[-1] = max(links[-1], span["end"])
+        if kind in _LINKS and "Start" in event:
+            if event["Start"][kind]["link_type"] in ("Autolink", "Email"):
+                autolinks += 1
+                links.append(-1)
+            else:  # its text starts after its '[' (an image's '![')
+                links.append(span["start"] + (2 if kind == "Image" else 1))
         if inline:
             start = span["start"] if start < 0 else start
             end = max(end, span["end"])
         elif start >= 0:
-            yield start, end, texts
+            yield start, end, texts, taken
             start = end = -1
             texts = []
+            taken = []
     if start >= 0:
-        yield start, end, texts
+        yield start, end, texts, taken
+
+
+_LINKS = ("Link", "Image")
 
 
 def _resolve_dollars(text: str) -> tuple[str, list[int]]:
@@ -365,11 +386,11 @@ def _resolve_dollars(text: str) -> tuple[str, list[int]]:
     data = text.encode()
     out = bytearray(data)
     unclosed: list[int] = []
-    for start, end, texts in _inline_runs(text):
+    for start, end, texts, taken in _inline_runs(text):
         if data.find(b"$", start, end) < 0:
             continue
         j = 0
-        for at in _text_dollars(data, start, end, unclosed):
+        for at in _text_dollars(data, start, end, taken, unclosed):
             while j < len(texts) and texts[j][1] <= at:
                 j += 1
             if j < len(texts) and texts[j][0] <= at:
@@ -377,32 +398,41 @@ def _resolve_dollars(text: str) -> tuple[str, list[int]]:
     return out.decode(), unclosed
 
 
-def _text_dollars(data: bytes, start: int, end: int, unclosed: list[int]) -> list[int]:
+def _text_dollars(
+    data: bytes, start: int, end: int, taken: list[int], unclosed: list[int]
+) -> list[int]:
     """The '$' of ``data[start:end]`` (one run of inline content) that delimit no formula;
-    where a ``$$`` opens no formula, its byte goes to ``unclosed``."""
+    where a ``$$`` opens no formula, its byte goes to ``unclosed``. ``taken``: the ranges
+    the parser takes whole when it meets them (a link's tail, inline HTML), as pairs of
+    bytes in text order: no '$' or backticks there open anything (the parser never meets
+    them), but a '$' or backticks before may close there."""
     # The tokens, as the parser's first pass makes them: runs of backticks (position, length,
     # length as an opener), dollars (position, can open, can close, brace context), autolinks
-    # (position, end).
+    # (position, end), a link's '](' (position).
     kinds: list[str] = []
     tokens: list[tuple[int, int, int, int]] = []
     stack: list[int] = []  # brace contexts, from the first '$' on; the root's changes at '}'
     fresh = 0
     line_start = start
+    t = 0  # the first range taken whole that ends after the token at hand
     while start and data[start - 1] == 0x5C:  # the run's first event may follow an escape
         start -= 1
     for match in _DOLLAR_SYNTAX.finditer(data, start, end):
         at = match.start()
         first = data[at]
+        while t < len(taken) and taken[t + 1] <= at:
+            t += 2
+        met = t == len(taken) or at < taken[t]  # (else the parser never meets it)
         if match.group(1) is not None:
             run = len(match.group(1))
             kinds.append("`")
-            tokens.append((match.start(1), run, run - 1, 0))
+            tokens.append((match.start(1), run, run - 1 if met else 0, 0))
         elif first == 0x5C:
             continue
         elif first == 0x60:
             run = match.end() - at
             kinds.append("`")
-            tokens.append((at, run, run, 0))
+            tokens.append((at, run, run if met else 0, 0))
         elif first == 0x24:
             after = data[at + 1] if at + 1 < len(data) else 0x20
             before = data[at - 1]
@@ -412,7 +442,7 @@ def _text_dollars(data: bytes, start: int, end: int, unclosed: list[int]) -> lis
             tokens.append(
                 (
                     at,
-                    after not in _ASCII_SPACE,
+                    met and after not in _ASCII_SPACE,
                     at > line_start and before not in _ASCII_SPACE and not 0x30 <= after <= 0x39,
                     stack[-1],
                 )
@@ -427,7 +457,7 @@ def _text_dollars(data: bytes, start: int, end: int, unclosed: list[int]) -> lis
             elif stack:
                 stack.pop()
         elif first == 0x3C:
-            link = _AUTOLINK.match(data, at, end)
+            link = _AUTOLINK.match(data, at, end) if met else None
             if link:
                 kinds.append("<")
                 tokens.append((at, link.end(), 0, 0))
@@ -564,19 +594,43 @@ class _Reader:
         self.data = self.text.encode()
         self.ranges = False  # offsets wanted for every text (a link left as text needs them)
         self._last: dict[tuple[bytes, int], int] = {}
+        self._defined = self._definition if _DOLLAR in self.text else None
+        self._definitions: dict[str, tuple[str, str]] | None = None
 
     def events(self) -> Iterable[tuple[_Event, _Span]]:
         """The events; without offsets (``NO_SPAN``) for text with no math to resolve."""
         if "$" not in self.text and "\\" not in self.text and not self.ranges:
-            return zip(pyromark.events(self.text, options=_OPTIONS), repeat(NO_SPAN))
+            events = pyromark.events(
+                self.text, options=_OPTIONS, broken_link_callback=self._defined
+            )
+            return zip(events, repeat(NO_SPAN))
         return self._resolved()
+
+    def _definition(self, link: Any) -> tuple[str, str] | None:
+        """The address and title of a reference link whose label holds a text '$' (written
+        ``_DOLLAR`` in the link's text, not in its definition): its label's definition."""
+        label = link["reference"]
+        if _DOLLAR not in label:
+            return None
+        if self._definitions is None:
+            found = pyromark.reference_definitions(self.text, options=_OPTIONS)
+            self._definitions = {
+                key.casefold(): (value["dest"], value["title"] or "")
+                for key, value in found.items()
+            }
+        return self._definitions.get(label.replace(_DOLLAR, "$").casefold())
 
     def _resolved(self) -> Iterator[tuple[_Event, _Span]]:
         data = self.data
         math_brackets = b"\\(" in data or b"\\[" in data
         containers: list[int] = []  # end offsets of the open inline containers
         stream: Iterator[tuple[_Event, _Span]] = iter(
-            cast(Any, pyromark.events_with_range(self.text, options=_OPTIONS))
+            cast(
+                Any,
+                pyromark.events_with_range(
+                    self.text, options=_OPTIONS, broken_link_callback=self._defined
+                ),
+            )
         )
         pending: tuple[_Event, _Span] | None = None
         in_code = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -152,3 +153,50 @@ def test_a_dollar_that_opens_no_formula_is_text_like_a_letter(text: str) -> None
     assume(not has_math(shown))
     letter = next(c for c in "QZXJVK" if c not in text)
     assert shown == to_html(text.replace("$", letter)).replace(letter, "$")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # Hypothesis' example: the '$' of an address paired with the '$' after the link
+            "[a](https://x.test/$y)$_$3_",
+            '<p><a href="https://x.test/$y">a</a>$_$3_</p>',
+        ),
+        (
+            "[a](https://x.test/$y)5$`$3.99`",
+            '<p><a href="https://x.test/$y">a</a>5$<code>$3.99</code></p>',
+        ),
+        ('[a](u "t$z")$_$3_', '<p><a href="u" title="t$z">a</a>$_$3_</p>'),  # a title's
+        ("[a](<u$>)$_$3_", '<p><a href="u$">a</a>$_$3_</p>'),  # a pointy address's
+        (
+            "![a](https://x.test/$y.png)$_$3_",
+            '<p><a href="https://x.test/$y.png">a</a>$_$3_</p>',
+        ),
+        (  # a backtick in an address opens no code span
+            "[a](x`y)**$10**`$3.99`",
+            '<p><a href="x%60y">a</a><strong>$10</strong><code>$3.99</code></p>',
+        ),
+        (  # a reference label's
+            "[a][r$f]$_$3_\n\n[r$f]: https://x.test",
+            '<p><a href="https://x.test">a</a>$_$3_</p>',
+        ),
+        (  # a '$' read as text in a link's label still finds the label's definition
+            "[r$f] costs $5\n\n[r$f]: https://x.test/$",
+            '<p><a href="https://x.test/$">r$f</a> costs $5</p>',
+        ),
+        (  # inline HTML's ('](<' keeps its '<': it may open an address)
+            '_$](<b title="$x">_$',
+            "<p>_$](&lt;b title=&quot;$x&quot;&gt;_$</p>",
+        ),
+        (  # formulas beside a link's '$' still pair
+            "$x$ [a](https://x.test/$y) $z$",
+            '<p>\\(x\\) <a href="https://x.test/$y">a</a> \\(z\\)</p>',
+        ),
+    ],
+)
+def test_a_dollar_the_parser_never_meets_pairs_with_none(text: str, expected: str) -> None:
+    """A '$' in what the parser takes whole (a link's address, title or label, inline HTML)
+    opens no formula: a '$' after it that opens none either reads like a letter."""
+    assert to_html(text) == expected
+    if not has_math(expected):
+        assert expected == to_html(text.replace("$", "Q")).replace("Q", "$")
