@@ -143,9 +143,7 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
     if sources.errors:
         return None
     try:
-        return inputs_for(
-            [f.path for f in sources.files], options.output, history_path, options.identity()
-        )
+        return inputs_for(sources.files, options.output, history_path, options.identity())
     except OSError:
         return None  # the load will say what is wrong
 
