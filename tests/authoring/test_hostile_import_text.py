@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from helpers import (
     one_error,
     run_cli,
@@ -102,3 +104,33 @@ def test_one_numbering_slip_is_one_message(tmp_path: Path) -> None:
     result = import_text(page, tmp_path / "role.yaml")
     assert result.exit_code == 1
     assert result.stderr.count("expected 'Question") == 1
+
+
+HUGE = "9" * 5_000  # past Python's 4,300-digit limit of int() on text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        ("Question 1\n", f"Question {HUGE}\n", 4),
+        ("Question 2\n", f"Question 2{HUGE}\n", 10),
+        ("Question 2\n", f"Question {'0' * 5_000}2\n", None),  # leading zeros: it is 2
+        ("Question 2\n", f"Question {chr(0x661) * 5_000}\n", 10),  # Arabic-Indic digits
+        ("2 questions\n", f"{HUGE} questions\n", 2),
+        ("2 questions\n", f"{HUGE}2 questions\n", 2),
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_a_page_line(
+    tmp_path: Path, old: str, new: str, line: int | None
+) -> None:
+    """A 'Question N' or count line whose number has thousands of digits is one PAGE:LINE
+    message (exit 1, nothing written), or read as the number it is."""
+    page, target = write(tmp_path / "page.txt", PAGE.replace(old, new, 1)), tmp_path / "role.yaml"
+    result = import_text(page, target)
+    if line is None:
+        assert result.exit_code == 0, result.stderr
+        return
+    message = one_error(result)
+    assert message.startswith(f"{page}:{line}: ")
+    assert len(message) < 300  # the number is not repeated in full
+    assert not target.exists()
