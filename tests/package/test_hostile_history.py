@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from helpers import (
     BANK_TEXT,
     EPOCH,
@@ -88,3 +90,21 @@ def test_a_history_with_a_bom_is_read(build: Builder, tmp_path: Path) -> None:
     lock = build(src, output=out).history
     lock.write_bytes(b"\xef\xbb\xbf" + lock.read_bytes())
     build(src, output=out, fresh=True)
+
+
+@pytest.mark.parametrize("mod", ["9" * 5_000, "9" * 4_000, "1e999", "-1e999"])
+def test_a_number_of_thousands_of_digits_is_damage(
+    build: Builder, tmp_path: Path, mod: str
+) -> None:
+    """A mod of thousands of digits (past int()'s limit, or just under it) or an infinite
+    one: the history is damaged, said in one short line."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    text = lock.read_text()
+    lock.write_text(text.replace(f'"mod": {EPOCH}', f'"mod": {mod}', 1))
+    assert lock.read_text() != text
+    message = one_error(run_cli(["build", str(src), "-o", str(out)]))
+    assert "build history is damaged" in message
+    assert len(message) < 300
+    assert "set_int_max_str_digits" not in message
