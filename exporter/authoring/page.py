@@ -55,6 +55,8 @@ class PageQuestion:
     question: str
     answer: str
     line: int
+    question_line: int = 0  # where the question's text starts on the page
+    answer_line: int = 0  # and where its answer's does
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Page:
     role: str
     description: str
     questions: tuple[PageQuestion, ...]
+    role_line: int = 0
+    description_line: int = 0
 
 
 def _paragraphs(lines: list[tuple[int, str]]) -> str:
@@ -116,7 +120,8 @@ def parse_page(text: str, display_path: str) -> Page:
     starts = [i for i, (_, t) in enumerate(body) if _QUESTION.match(t.strip())]
     head = body[1 : starts[0]] if starts else body[1:]
     count_at = [(n, _number(m.group(1))) for n, t in head if (m := _COUNT.match(t.strip()))]
-    description = _paragraphs([(n, t) for n, t in head if not _COUNT.match(t.strip())])
+    described = [(n, t) for n, t in head if not _COUNT.match(t.strip())]
+    description = _paragraphs(described)
     if not starts:
         err(role_line, "page-no-questions", "no 'Question N' blocks found")
         raise ContentErrors(errors)
@@ -143,7 +148,13 @@ def parse_page(text: str, display_path: str) -> Page:
             )
     if errors:
         raise ContentErrors(errors)
-    return Page(role=role, description=description, questions=tuple(questions))
+    return Page(
+        role=role,
+        description=description,
+        questions=tuple(questions),
+        role_line=role_line,
+        description_line=_first(described) if description else 0,
+    )
 
 
 def _block(
@@ -191,8 +202,9 @@ def _block(
     if not marks:
         report(head_line, "page-answer-missing", f"'{head}' has no '{_ANSWER}' line")
         return None
-    question = _paragraphs([(n, t) for n, t in block if diff_line < n < marks[0]])
-    answer = _paragraphs([(n, t) for n, t in block if n > marks[0]])
+    asked = [(n, t) for n, t in block if diff_line < n < marks[0]]
+    answered = [(n, t) for n, t in block if n > marks[0]]
+    question, answer = _paragraphs(asked), _paragraphs(answered)
     if not question:
         report(marks[0], "page-question-empty", f"'{head}' has no question text before '{_ANSWER}'")
         ok = False
@@ -201,4 +213,11 @@ def _block(
         ok = False
     if not ok or difficulty is None or number is None:
         return None
-    return PageQuestion(number, difficulty, question, answer, head_line)
+    return PageQuestion(
+        number, difficulty, question, answer, head_line, _first(asked), _first(answered)
+    )
+
+
+def _first(lines: list[tuple[int, str]]) -> int:
+    """The number of the first line with text (``lines`` has one)."""
+    return next(n for n, t in lines if t.strip())
