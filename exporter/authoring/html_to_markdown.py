@@ -32,11 +32,12 @@ _MATH = re.compile(
     r'<div class="iq-math">\s*\\\[(.*?)\\\]\s*</div>|\\\[(.*?)\\\]|\\\((.*?)\\\)', re.S
 )
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S | re.I)
-_TOKEN = "IQMATH{}X"
-_TOKEN_RE = re.compile(r"IQMATH(\d+)X")
+# Markers put in place of a formula (``{c}M{n}{c}``) or a literal delimiter (``{c}L{n}{c}``)
+# while the rest is converted, ``c`` a private-use character the field does not hold: the
+# converter writes only the field's own characters and Markdown's ASCII, so no text of the
+# field can pass for a marker (a field once saying 'IQMATH0X' got a formula put there).
+_PRIVATE_USE = (range(0xE000, 0xF900), range(0xF0000, 0xFFFFE))
 _LITERAL_DELIMITER = re.compile(r'<span class="tex2jax_ignore">\\([(\[])</span>')
-_LITERAL = "IQLITERAL{}X"
-_LITERAL_RE = re.compile(r"IQLITERAL(\d)X")
 _LINE_START = re.compile(r"(^|\n)([ ]?)(#{1,6}(?=\s|$)|[-+=]+(?=\s|$)|>)")
 _NUMBERED = re.compile(r"(^|\n)([ ]?\d{1,9})([.)])(?=\s|$)")
 _CLOSING_HASHES = re.compile(r"(^|[ \t])(#+)$")  # what ends an ATX heading, if left bare
@@ -257,19 +258,23 @@ def _math_markdown(tex: str, display: bool) -> str:
 def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
     """The house Markdown for a field's HTML; problems (unmappable images) in the result."""
     maths: list[str] = []
+    held = set(field_html) | set(html.unescape(field_html))
+    mark = next(chr(c) for r in _PRIVATE_USE for c in r if chr(c) not in held)
+    token_re = re.compile(f"{mark}M([0-9]+){mark}")
+    literal_re = re.compile(f"{mark}L([01]){mark}")
 
     def stash(match: re.Match[str]) -> str:
         block, display, inline = match.groups()
         maths.append(
             _math_markdown(block if block is not None else display or inline or "", inline is None)
         )
-        token = _TOKEN.format(len(maths) - 1)
+        token = f"{mark}M{len(maths) - 1}{mark}"
         return f"<div>{token}</div>" if block is not None else token
 
     # HTML's own input rule: CR and CRLF are line breaks (then white space, outside <pre>).
     field_html = field_html.replace("\r\n", "\n").replace("\r", "\n")
     # A delimiter the renderer kept from MathJax is literal text: not the start of math.
-    field_html = _LITERAL_DELIMITER.sub(lambda m: _LITERAL.format("([".index(m[1])), field_html)
+    field_html = _LITERAL_DELIMITER.sub(lambda m: f"{mark}L{'(['.index(m[1])}{mark}", field_html)
     parts = _CODE.split(field_html)
     source = "".join(
         p if i % 2 else _AFTER_BREAK.sub(r"\1", _MATH.sub(stash, p)) for i, p in enumerate(parts)
@@ -285,8 +290,8 @@ def html_to_markdown(field_html: str, mapper: ImageMapper) -> Converted:
             return "\\(" + math[1:-1] + "\\)"  # '$x$5' would not close: pandoc's rule
         return math
 
-    markdown = _TOKEN_RE.sub(unstash, markdown)
-    markdown = _LITERAL_RE.sub(lambda m: "\\\\" + "(["[int(m[1])], markdown)
+    markdown = token_re.sub(unstash, markdown)
+    markdown = literal_re.sub(lambda m: "\\\\" + "(["[int(m[1])], markdown)
     result.markdown = _fewest_escapes(markdown, result.images)
     _carried(result)
     return result

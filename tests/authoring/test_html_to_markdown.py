@@ -215,3 +215,17 @@ def test_what_the_renderer_would_show_as_text_is_refused(
     assert len(converted.problems) == 2, converted.problems
     assert "a table would be shown as literal text" in converted.problems[0]
     assert "shown as literal '~~'" in converted.problems[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["see IQMATH0X here", "IQMATH7X", "IQLITERAL5X", "IQMATH" + "9" * 5_000 + "X", "IQ<b>MATH</b>0X"],
+)
+def test_text_like_the_converters_own_markers_is_text(text: str) -> None:
+    """A field whose text looks like the marker the converter puts in place of a formula
+    (or of a number of thousands of digits) comes back as that text: no formula put in its
+    place, no IndexError or int() limit."""
+    field = f"\\(x\\) {text}"
+    markdown = convert(field)
+    shown = re.sub(r"<[^>]+>", "", to_html(markdown))
+    assert html.unescape(shown) == html.unescape(re.sub(r"<[^>]+>", "", field))
