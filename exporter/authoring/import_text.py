@@ -16,7 +16,7 @@ from exporter.authoring.literal import literal_markdown
 from exporter.authoring.page import Page, PageQuestion, parse_page
 from exporter.authoring.pagematch import Namer, id_for, match
 from exporter.authoring.yamlwrite import dump_role_file
-from exporter.content.load import check_bytes, collector_paused, load_file
+from exporter.content.load import LoadedFile, check_bytes, collector_paused, load_file
 from exporter.content.model import Question, RoleFile, default_deck, slugify
 from exporter.content.sources import SourceFile, decode
 from exporter.errors import ContentError, ContentErrors
@@ -160,10 +160,19 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
             raise ContentErrors(loaded.errors)
         before = read_regular(target, CONTENT_CAP).decode("utf-8-sig")
     merged = merge(page, existing, str(target), prune=prune)
-    after = dump_role_file(merged.role_file)
+    source = SourceFile(target.resolve(), display(str(target)))
+    checked: list[tuple[str, LoadedFile]] = []
+
+    def holds(text: str, role_file: RoleFile) -> bool:
+        """The content check of ``text``, kept; True when it holds ``role_file`` exactly."""
+        loaded = check_bytes(source, text.encode("utf-8"))
+        checked[:] = [(text, loaded)]
+        return loaded.role_file is not None and _same_text(loaded.role_file, role_file)
+
+    after = dump_role_file(merged.role_file, holds=holds)
     if after != before:  # (the file as it stands was checked when it was loaded)
-        source = SourceFile(target.resolve(), display(str(target)))
-        _check_written(after, source, page, merged, where)
+        loaded = checked[0][1] if checked[0][0] is after else check_bytes(source, after.encode())
+        _check_written(after, loaded, page, merged, where)
         write_files([(target, after.encode("utf-8"))])
     notices = tuple(f"{where}:{line}: note: {message}" for line, message in merged.notices)
     return ImportResult(target, after != before, merged.summary, notices)
@@ -208,10 +217,23 @@ def as_markdown(page: Page, where: str) -> Page:
 _ITEM = re.compile(r"  - |(role|description|deck|questions):|    (question|answer):")
 
 
-def _check_written(after: str, source: SourceFile, page: Page, merged: Merged, where: str) -> None:
+def _same_text(loaded: RoleFile, role_file: RoleFile) -> bool:
+    """True when the file read back holds ``role_file``'s role, description and questions."""
+    return (
+        (loaded.role, loaded.description, loaded.deck)
+        == (role_file.role, role_file.description, role_file.deck)
+        and len(loaded.questions) == len(role_file.questions)
+        and all(
+            (a.id, a.difficulty, a.question, a.answer, a.tags, a.guid)
+            == (b.id, b.difficulty, b.question, b.answer, b.tags, b.guid)
+            for a, b in zip(loaded.questions, role_file.questions, strict=True)
+        )
+    )
+
+
+def _check_written(after: str, loaded: LoadedFile, page: Page, merged: Merged, where: str) -> None:
     """Refuse, at the page's line, a file the next ``validate`` would refuse: whatever the
-    content check finds in the text as written (each problem told once, at its page line)."""
-    loaded = check_bytes(source, after.encode("utf-8"))
+    content check found in the text as written (each problem told once, at its page line)."""
     if not loaded.errors:
         return
     # Where each line of the written file came from: the page's title, description, or a
