@@ -47,6 +47,20 @@ SLOW_LEXERS: dict[str, int] = {
     "MoinMoin/Trac Wiki markup": 5_200,
     "Fantom": 5_500,
     "Perl6": 5_500,
+    "Ragel in C Host": 4_500,  # its strings rescan the block from each '"'
+    "Ragel in CPP Host": 4_500,
+    "Ragel in D Host": 4_500,
+    "Ragel in Java Host": 4_500,
+    "Ragel in Objective C Host": 4_500,
+    "Ragel in Ruby Host": 4_500,
+    "Embedded Ragel": 4_500,
+    "cplint": 4_800,
+    "Sed": 5_400,
+    "POVRay": 5_400,
+    "Evoque": 5_500,
+    "HTML+Evoque": 5_500,
+    "XML+Evoque": 5_500,
+    "Prolog": 5_500,
     "reg": 0,  # '"(?:\\"|\\\\|[^"])+"': two ways to read each '\\' pair, 30 s at 40
     "UrbiScript": 0,  # the same in its strings
     "Notmuch": 0,  # guesses the lexer of a message's body from its text: any lexer at all
@@ -55,7 +69,19 @@ SLOW_LEXERS: dict[str, int] = {
 # and rescans every word that follows, across lines, while only white space separates
 # them: at most this many such words in a row (C#: 6.7 s on 6,000 characters of 'a' lines).
 WORD_CHAIN_LEXERS = frozenset(
-    {"Java", "C#", "AspectJ", "Groovy", "Nemerle", "Thrift", "SARL", "Ragel in Java Host"}
+    {
+        "Java",
+        "C#",
+        "AspectJ",
+        "Groovy",
+        "Nemerle",
+        "Thrift",
+        "SARL",
+        "Ragel in Java Host",
+        "Gosu",
+        "Ceylon",
+        "Xtend",
+    }
 )
 MAX_WORD_CHAIN = 64
 MAX_TOKENS_PER_CHAR = 10  # a lexer caught in a loop of empty tokens is stopped by this

@@ -137,3 +137,14 @@ def test_a_lexer_caught_in_a_loop_is_shown_plain() -> None:
     assert first == _render_in_a_child("<!--x\n", "mcschema")
     assert first.startswith(b'<pre><code class="language-mcschema">')
     assert code_block_html("{}\n", "mcschema").startswith('<pre class="iq-code"')
+
+
+def test_every_lexer_with_limits_of_its_own_is_named_as_pygments_names_it() -> None:
+    """The lexers given limits of their own are found by the name Pygments gives them (a
+    misspelt or renamed one would silently lose its limit)."""
+    from pygments.lexers import get_all_lexers
+
+    from exporter.markup.highlight import SLOW_LEXERS, WORD_CHAIN_LEXERS
+
+    names = {name for name, *_ in get_all_lexers(plugins=False)}
+    assert set(SLOW_LEXERS) | WORD_CHAIN_LEXERS <= names
