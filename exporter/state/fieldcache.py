@@ -136,18 +136,30 @@ class FieldCache:
 
 def _own_folder(folder: Path) -> Path | None:
     """``folder``, made if missing (0700, tagged); ``None`` when it is not ours to use: not
-    a real folder, another user's, or open to others."""
+    a real folder, another user's, open to others, or without our tag (another program's
+    ``fields``; an empty one, left by a build killed before it tagged it, is tagged)."""
+    tag = folder / "CACHEDIR.TAG"
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=0o700)
-            (folder / "CACHEDIR.TAG").write_bytes(_TAG)
         info = os.lstat(folder)
     except OSError:
         return None
     if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o077:
         return None
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return None
+    try:
+        if read_regular(tag, len(_TAG)) == _TAG:
+            return folder
+    except OSError:
+        pass
+    try:
+        if os.listdir(folder):
+            return None  # someone else's folder, or a tag not ours: not ours to use
+        write_files([(tag, _TAG)])
+    except (OSError, OutputError):
         return None
     return folder
 
