@@ -198,6 +198,7 @@ CODES: dict[str, str] = {
     "page-answer-missing": "import-text: a question without its answer line.",
     "page-question-empty": "import-text: a question with no text.",
     "page-answer-empty": "import-text: a question with no answer.",
+    "page-text-unwritable": "import-text: page text no content file shows as the page does.",
     "import-role-mismatch": "import-text: the file holds another role.",
     "import-prune-all": "import-text: --prune would remove every question of the file.",
     "pull-id-invalid": "pull: a note's ID field is not a valid id.",

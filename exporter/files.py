@@ -200,6 +200,7 @@ def staging_prefix(final: Path) -> str:
 
 
 _DAY = 86_400
+_MAX_PID = 2**31 - 1
 
 
 def sweep_staged(*targets: Path) -> None:
@@ -207,11 +208,13 @@ def sweep_staged(*targets: Path) -> None:
     a day old) and no live writer holding their lock; never a file of another name or user,
     never this process's own. The clock is read only when there is a candidate."""
     for target in targets:
-        pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\..*\.tmp\Z")
+        # A pid as we write one: ASCII digits within C's int (os.kill takes nothing more).
+        pattern = re.compile(rf"\.{re.escape(target.name)}\.([0-9]{{1,10}})\..*\.tmp\Z")
         with contextlib.suppress(OSError):
             for entry in os.scandir(target.parent):
                 match = pattern.match(entry.name)
-                if match and _stale(entry, int(match.group(1))):
+                pid = int(match.group(1)) if match else _MAX_PID + 1
+                if pid <= _MAX_PID and _stale(entry, pid):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
 

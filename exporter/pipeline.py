@@ -159,7 +159,7 @@ def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | 
         return None
     try:
         identity = [*options.identity(), *_sibling_stats(history_path)]
-        return inputs_for([f.path for f in sources.files], options.output, history_path, identity)
+        return inputs_for(sources.files, options.output, history_path, identity)
     except OSError:
         return None  # the load will say what is wrong
 

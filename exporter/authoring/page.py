@@ -30,6 +30,20 @@ _QUESTION = re.compile(r"Question (\d+)\Z")
 _DIFFICULTY = re.compile(r"Difficulty:\s*(.*)\Z")
 _ANSWER = "Sample answer"
 _DIFFICULTY_OF: dict[str, Difficulty] = {d: d for d in DIFFICULTIES}
+# No page holds a billion questions; and int() refuses (and is quadratic on) longer text.
+_MAX_DIGITS = 9
+_SHOWN = 60  # characters of a header quoted in a message
+
+
+def _number(digits: str) -> int | None:
+    """The number ``digits`` (any Unicode decimal digits) names, ``None`` past 9 digits."""
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= _MAX_DIGITS else None
+
+
+def _shown(text: str) -> str:
+    """``text`` for a message: at most ``_SHOWN`` characters, so it stays one short line."""
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,8 @@ class PageQuestion:
     question: str
     answer: str
     line: int
+    question_line: int = 0  # where the question's text starts on the page
+    answer_line: int = 0  # and where its answer's does
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,8 @@ class Page:
     role: str
     description: str
     questions: tuple[PageQuestion, ...]
+    role_line: int = 0
+    description_line: int = 0
 
 
 def _paragraphs(lines: list[tuple[int, str]]) -> str:
@@ -101,8 +119,9 @@ def parse_page(text: str, display_path: str) -> Page:
             )
     starts = [i for i, (_, t) in enumerate(body) if _QUESTION.match(t.strip())]
     head = body[1 : starts[0]] if starts else body[1:]
-    count_at = [(n, int(m.group(1))) for n, t in head if (m := _COUNT.match(t.strip()))]
-    description = _paragraphs([(n, t) for n, t in head if not _COUNT.match(t.strip())])
+    count_at = [(n, _number(m.group(1))) for n, t in head if (m := _COUNT.match(t.strip()))]
+    described = [(n, t) for n, t in head if not _COUNT.match(t.strip())]
+    description = _paragraphs(described)
     if not starts:
         err(role_line, "page-no-questions", "no 'Question N' blocks found")
         raise ContentErrors(errors)
@@ -116,18 +135,26 @@ def parse_page(text: str, display_path: str) -> Page:
             questions.append(q)
         # Number the next from this header, so one slip is one message, not a cascade.
         header = _QUESTION.match(body[start][1].strip())
-        expected = (int(header.group(1)) if header else expected) + 1
+        number = _number(header.group(1)) if header else None
+        expected = (expected if number is None else number) + 1
     if count_at:
         line, declared = count_at[0]
         if declared != len(starts):
+            says = f"{declared}" if declared is not None else f"over {_MAX_DIGITS} digits of"
             err(
                 line,
                 "page-count-mismatch",
-                f"the page says {declared} questions but has {len(starts)}",
+                f"the page says {says} questions but has {len(starts)}",
             )
     if errors:
         raise ContentErrors(errors)
-    return Page(role=role, description=description, questions=tuple(questions))
+    return Page(
+        role=role,
+        description=description,
+        questions=tuple(questions),
+        role_line=role_line,
+        description_line=_first(described) if description else 0,
+    )
 
 
 def _block(
@@ -141,7 +168,8 @@ def _block(
     head_line, head = body[start][0], body[start][1].strip()
     match = _QUESTION.match(head)
     assert match is not None
-    number = int(match.group(1))
+    number = _number(match.group(1))
+    head = _shown(head)
     ok = True
     if number != expected:
         report(head_line, "page-numbering", f"expected 'Question {expected}', found '{head}'")
@@ -174,14 +202,22 @@ def _block(
     if not marks:
         report(head_line, "page-answer-missing", f"'{head}' has no '{_ANSWER}' line")
         return None
-    question = _paragraphs([(n, t) for n, t in block if diff_line < n < marks[0]])
-    answer = _paragraphs([(n, t) for n, t in block if n > marks[0]])
+    asked = [(n, t) for n, t in block if diff_line < n < marks[0]]
+    answered = [(n, t) for n, t in block if n > marks[0]]
+    question, answer = _paragraphs(asked), _paragraphs(answered)
     if not question:
         report(marks[0], "page-question-empty", f"'{head}' has no question text before '{_ANSWER}'")
         ok = False
     if not answer:
         report(marks[0], "page-answer-empty", f"'{head}' has no answer text after '{_ANSWER}'")
         ok = False
-    if not ok or difficulty is None:
+    if not ok or difficulty is None or number is None:
         return None
-    return PageQuestion(number, difficulty, question, answer, head_line)
+    return PageQuestion(
+        number, difficulty, question, answer, head_line, _first(asked), _first(answered)
+    )
+
+
+def _first(lines: list[tuple[int, str]]) -> int:
+    """The number of the first line with text (``lines`` has one)."""
+    return next(n for n, t in lines if t.strip())

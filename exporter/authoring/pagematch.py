@@ -36,7 +36,10 @@ UNSURE = 0.35  # below SAME but at least this: the same one, said to the user to
 
 def id_for(question: str) -> str:
     """A short readable id from a question's first meaningful words."""
-    words = [w for w in _WORD.findall(question.lower()) if w not in _STOPWORDS]
+    # (import-text writes a page's '[' as '&#91;' where it would open a link)
+    words = [
+        w for w in _WORD.findall(question.lower().replace("&#91;", "[")) if w not in _STOPWORDS
+    ]
     return "-".join(words[:ID_WORDS]) or "question"
 
 

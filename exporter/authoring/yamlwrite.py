@@ -60,15 +60,19 @@ def _optimistic(value: str, indent: int, *, block: bool = False) -> str:
     return scalar(value, indent)
 
 
-def dump_role_file(role_file: RoleFile) -> str:
+def dump_role_file(
+    role_file: RoleFile, *, holds: Callable[[str, RoleFile], bool] | None = None
+) -> str:
     """The content file for ``role_file``: keys in the documented order, text kept exactly.
 
     Written once without checking each value, then read back whole: when it holds exactly
     ``role_file``'s text (nearly always) that is the file; else each value is written the
-    careful way. Either way the text is what ``scalar`` gives (import-text stays linear)."""
+    careful way. Either way the text is what ``scalar`` gives (import-text stays linear).
+    ``holds`` reads it back instead of PyYAML (import-text: the content check it runs on
+    the file anyway, so a big page is read back once)."""
     text = _dump(role_file, _optimistic)
     with collector_paused():  # a big file is millions of objects and no cycles
-        held = _holds(text, role_file)
+        held = (holds or _holds)(text, role_file)
     return text if held else _dump(role_file, scalar)
 
 

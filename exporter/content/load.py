@@ -151,6 +151,11 @@ def load_file(source: SourceFile) -> LoadedFile:
     return _load_file(source, raw, err)
 
 
+def check_bytes(source: SourceFile, raw: bytes) -> LoadedFile:
+    """``load_file`` of ``raw`` as the bytes ``source`` would hold (checked before writing)."""
+    return _load_file(source, raw, None)
+
+
 def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:
     where = source.display_path
     text, err = ("", err) if err is not None else decode(raw, where)

@@ -20,10 +20,76 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 
+# Pygments' regex lexers can take seconds on crafted input: their expressions rescan a run
+# of one character, a line or the rest of the block from every position, so the work grows
+# with the square or the cube of the text (a systemd comment indented 2,400 spaces: 40 s).
+# A block is highlighted only within limits that bound that work, decided by the block's
+# shape alone, never a clock: every machine writes the same package. Past them it is shown
+# plain, with a warning. docs/BENCHMARKS.md ("Highlighting limits") has the measurements of
+# every lexer within these limits; bench/lexers.py makes them again.
+MAX_HIGHLIGHT_CHARS = 6_000  # ~150 lines
+MAX_HIGHLIGHT_LINE = 1_000  # characters in one line
+MAX_HIGHLIGHT_RUN = 80  # one character repeated (all white space counts as one character)
+# Lexers (by name) whose work still grows faster than the text within those limits: their
+# own limit on a block's size, where their worst case measured about 0.4 s; 0: never
+# highlighted (work that can grow exponentially, or a lexer that guesses others).
+SLOW_LEXERS: dict[str, int] = {
+    "Systemd": 800,  # '([^=]+)([ \t]*)=' tried at each position rescans the rest
+    "MCFunction": 200,  # 1.4 ms a character on a run of digits
+    "X++": 600,
+    "Zeek": 900,
+    "Nit": 1_600,
+    "Ragel": 3_000,
+    "Devicetree": 3_700,
+    "tiddler": 4_100,
+    "PEG": 4_200,
+    "Org Mode": 4_700,
+    "MoinMoin/Trac Wiki markup": 5_200,
+    "Fantom": 5_500,
+    "Perl6": 5_500,
+    "Ragel in C Host": 4_500,  # its strings rescan the block from each '"'
+    "Ragel in CPP Host": 4_500,
+    "Ragel in D Host": 4_500,
+    "Ragel in Java Host": 4_500,
+    "Ragel in Objective C Host": 4_500,
+    "Ragel in Ruby Host": 4_500,
+    "Embedded Ragel": 4_500,
+    "cplint": 4_800,
+    "Sed": 5_400,
+    "POVRay": 5_400,
+    "Evoque": 5_500,
+    "HTML+Evoque": 5_500,
+    "XML+Evoque": 5_500,
+    "Prolog": 5_500,
+    "reg": 0,  # '"(?:\\"|\\\\|[^"])+"': two ways to read each '\\' pair, 30 s at 40
+    "UrbiScript": 0,  # the same in its strings
+    "Notmuch": 0,  # guesses the lexer of a message's body from its text: any lexer at all
+}
+# Lexers whose method-declaration expression ('(Type\s+)+? name (') is tried at each line
+# and rescans every word that follows, across lines, while only white space separates
+# them: at most this many such words in a row (C#: 6.7 s on 6,000 characters of 'a' lines).
+WORD_CHAIN_LEXERS = frozenset(
+    {
+        "Java",
+        "C#",
+        "AspectJ",
+        "Groovy",
+        "Nemerle",
+        "Thrift",
+        "SARL",
+        "Ragel in Java Host",
+        "Gosu",
+        "Ceylon",
+        "Xtend",
+    }
+)
+MAX_WORD_CHAIN = 64
+MAX_TOKENS_PER_CHAR = 10  # a lexer caught in a loop of empty tokens is stopped by this
+_LONG_RUN = re.compile(rf"(\S)\1{{{MAX_HIGHLIGHT_RUN}}}|\s{{{MAX_HIGHLIGHT_RUN + 1}}}")
+_NOT_TYPE = re.compile(r"[^\w.$<>\[\]\s]+")  # what ends a chain of type-like words
+_NAME = re.compile(r"[\w+#./-]+")  # a lexer's alias or MIME type as a text may name it
+
 # Pygments token type (by its top-level name path) -> our class; the most specific wins.
-# Pygments' regex lexers can take seconds on pathological input (time grows faster than the
-# text): a longer block is shown plain, with a warning. 6,000 characters is ~150 lines.
-MAX_HIGHLIGHT_CHARS = 6_000
 _CLASSES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("Comment",), "c"),
     (("Keyword",), "k"),
@@ -139,14 +205,20 @@ def _class_of(ttype: Any) -> str | None:
 @lru_cache(maxsize=4096)
 def highlight(code: str, language: str) -> str | None:
     """``code`` as escaped HTML, one ``iq-line`` span per line with ``<span class="hl-X">``
-    around coloured tokens, or ``None`` when the language is unknown."""
+    around coloured tokens, or ``None`` when the language is unknown (or its lexer loops)."""
     lexer = _lexer(language.lower())
     if lexer is None:
         return None
     runs: list[tuple[str | None, str]] = []
     pending: list[str] = []
     current: str | None = None
+    # A lexer caught in a loop (MCSchema on '<!--' yields empty tokens without end) is shown
+    # plain: none makes more than a couple of tokens a character on any text we measured.
+    budget = MAX_TOKENS_PER_CHAR * len(code) + 100
     for ttype, value in lexer.get_tokens(code):
+        budget -= 1
+        if budget < 0:
+            return None
         name = _class_of(ttype) if value.strip() else None
         if name != current:
             if pending:
@@ -158,12 +230,91 @@ def highlight(code: str, language: str) -> str | None:
     return _lines(runs)
 
 
+def plain_reason(source: str, language: str) -> str | None:
+    """Why a block in ``language`` is shown without highlighting although its language is
+    known (its size, a line, a run of one character, its lexer's own limits), or ``None``."""
+    size = len(source)
+    if size > MAX_HIGHLIGHT_CHARS:
+        return (
+            f"this code block has {size:,} characters; blocks over "
+            f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting"
+        )
+    if not language or not is_known(language):
+        return None
+    name = _lexer_name(language.lower())
+    # A lexer that looks others up by a name, MIME type or LANGUAGE the text holds (a
+    # Markdown fence, a reST directive, HTTP's Content-Type) is held to their limits too.
+    names = [name, *_named_in(source)] if name in DELEGATING_LEXERS else [name]
+    for lexer in names:
+        cap = SLOW_LEXERS.get(lexer)
+        held = "" if lexer == name else f"it holds {lexer} code, and "
+        if cap == 0:
+            return f"{held}{lexer} code is shown without highlighting (its highlighter can hang)"
+        if cap is not None and size > cap:
+            return (
+                f"this code block has {size:,} characters; {held}{lexer} blocks over {cap:,} "
+                "are shown without highlighting (its highlighter slows down faster than the "
+                "text grows)"
+            )
+    longest = max(map(len, source.split("\n")))
+    if longest > MAX_HIGHLIGHT_LINE:
+        return (
+            f"a line of this code block has {longest:,} characters; blocks with a line over "
+            f"{MAX_HIGHLIGHT_LINE:,} are shown without highlighting"
+        )
+    run = _LONG_RUN.search(source)
+    if run is not None:
+        what = "white space" if run[0][0].isspace() else f"'{run[0][0]}'"
+        return (
+            f"this code block has {what} repeated over {MAX_HIGHLIGHT_RUN} times in a row "
+            f"(line {source.count(chr(10), 0, run.start()) + 1} of the block); such blocks "
+            "are shown without highlighting"
+        )
+    if any(lexer in WORD_CHAIN_LEXERS for lexer in names):
+        chain = max(len(part.split()) for part in _NOT_TYPE.split(source))
+        if chain > MAX_WORD_CHAIN:
+            return (
+                f"this code block has {chain:,} words in a row with nothing but white space "
+                f"between them; {name} blocks with over {MAX_WORD_CHAIN} are shown without "
+                "highlighting"
+            )
+    return None
+
+
+@cache
+def _lexer_name(language: str) -> str:
+    from pygments.lexers import find_lexer_class_by_name
+
+    return str(find_lexer_class_by_name(language).name)
+
+
+def _named_in(source: str) -> list[str]:
+    """The lexers with limits of their own that ``source`` names (sorted)."""
+    names = _limited_names()
+    return sorted({names[word] for word in _NAME.findall(source.lower()) if word in names})
+
+
+@cache
+def _limited_names() -> dict[str, str]:
+    """Every alias (as PostgreSQL's LANGUAGE may write it too: 'plX', 'Xu', 'plXu') and MIME
+    type of a built-in lexer with limits of its own -> its name."""
+    from pygments.lexers import get_all_lexers
+
+    out: dict[str, str] = {}
+    for name, aliases, _files, mimetypes in get_all_lexers(plugins=False):
+        if name in SLOW_LEXERS or name in WORD_CHAIN_LEXERS:
+            for alias in (a.lower() for a in aliases):
+                out.update(dict.fromkeys((alias, f"pl{alias}", f"{alias}u", f"pl{alias}u"), name))
+            out.update((m.lower(), name) for m in mimetypes)
+    return out
+
+
 def code_block_html(source: str, language: str | None) -> str:
     """The whole ``<pre>`` of a fenced or indented code block: highlighted when ``language``
-    is known to Pygments and the block is short enough, else plain; lines as ``iq-line``
-    spans either way."""
+    is known to Pygments and ``plain_reason`` finds nothing, else plain; lines as
+    ``iq-line`` spans either way."""
     lang = language or ""
-    long = len(source) > MAX_HIGHLIGHT_CHARS
+    long = bool(lang) and plain_reason(source, lang) is not None
     body = highlight(source, lang) if lang and not long else None
     name = html.escape(lang)
     deepest = deepest_indent(source)

@@ -32,7 +32,7 @@ from typing import Any, cast
 
 import pyromark
 
-from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, code_block_html, is_known
+from exporter.markup.highlight import code_block_html, is_known, plain_reason
 
 _OPTIONS_WITHOUT_MATH = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
 _OPTIONS = pyromark.Options.ENABLE_MATH | _OPTIONS_WITHOUT_MATH
@@ -1219,15 +1219,9 @@ def scan(text: str) -> Scan:
         elif "Text" in event and code_start >= 0:
             code.append(event["Text"])
         elif event.get("End") == "CodeBlock":
-            size = len("".join(code))
-            if language and size > MAX_HIGHLIGHT_CHARS:
-                warnings.append(
-                    Finding(
-                        line(code_start),
-                        f"this code block has {size:,} characters; blocks over "
-                        f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting",
-                    )
-                )
+            why = plain_reason("".join(code), language) if language else None
+            if why is not None:
+                warnings.append(Finding(line(code_start), why))
             elif language and not is_known(language):
                 warnings.append(
                     Finding(

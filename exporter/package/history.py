@@ -338,8 +338,10 @@ def loads(text: str, display_path: str) -> History:
             ]
         ) from None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # json.loads refuses (with advice about Python's sys) a number over 4,300 digits.
+        why = "a number of thousands of digits" if str(exc).startswith("Exceeds the limit") else exc
         raise ContentErrors(
-            [ContentError(display_path, 0, 0, _DAMAGED.format(exc), code="history-damaged")]
+            [ContentError(display_path, 0, 0, _DAMAGED.format(why), code="history-damaged")]
         ) from None
     return History(notetype, notes, highest_mod, highest_id, notetypes, clozes)
 
@@ -382,7 +384,9 @@ def notetype_stamps(text: str, display_path: str) -> dict[str, Stamp]:
 
 def _number(value: object, limit: int = MAX_ID) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
-        raise ValueError(f"{value!r} is not a whole number from 0 to {limit - 1}")
+        shown = repr(value) if not isinstance(value, int) or value.bit_length() <= 64 else ""
+        what = shown if len(shown) <= 40 else shown[:39] + "…"
+        raise ValueError(f"{what or 'a huge number'} is not a whole number from 0 to {limit - 1}")
     return value
 
 

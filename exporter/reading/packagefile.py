@@ -81,6 +81,10 @@ def field_names(conn: sqlite3.Connection, notetype_id: int) -> tuple[str, ...]:
     return tuple(str(r[0]) for r in rows)
 
 
+_NOT_AN_INTEGER = "a number no 64-bit integer can hold"
+_TOO_MANY_DIGITS = "Exceeds the limit"  # int() of text past Python's 4,300 digits
+
+
 @contextmanager
 def damaged_as(shown: str, what: str) -> Iterator[None]:
     """Reading a collection's tables: any surprise in them is a damaged ``what``."""
@@ -97,8 +101,13 @@ def damaged_as(shown: str, what: str) -> Iterator[None]:
             f"{shown}: not an Anki {what}: reading its collection takes more work than a "
             "collection of its size needs (a damaged or hostile package)"
         ) from None
-    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
-        raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {exc})") from None
+    except OverflowError:  # an id or mod SQLite or JSON holds as an infinite float
+        raise PackageReadError(
+            f"{shown}: not an Anki {what} (damaged collection: {_NOT_AN_INTEGER})"
+        ) from None
+    except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+        why = _NOT_AN_INTEGER if str(exc).startswith(_TOO_MANY_DIGITS) else exc
+        raise PackageReadError(f"{shown}: not an Anki {what} (damaged collection: {why})") from None
     except RecursionError:
         raise PackageReadError(
             f"{shown}: not an Anki {what} (damaged collection: JSON nested too deeply)"

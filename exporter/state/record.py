@@ -1,7 +1,9 @@
 """A local record of the last build, so that rebuilding unchanged content writes nothing.
 
-A build is a pure function of the content files' bytes, the build options, this program
-and its libraries, and the build history. The record (kept next to the package in a
+A build is a pure function of the content files' bytes and places (each file's resolved
+path, the name messages give it and the content folder its images must stay in: a moved
+file's images resolve elsewhere), the images they show, the build options, this program and
+its libraries, and the build history. The record (kept next to the package in a
 ``.interview-deck-cache/`` folder that git ignores by itself) holds a digest of all of
 those inputs but the history, and digests of the package and history that build wrote.
 When the inputs digest matches and both files on disk still hash to what was written, a
@@ -28,11 +30,13 @@ from functools import cache
 from pathlib import Path
 
 from exporter.content.media import MAX_IMAGE_BYTES
+from exporter.content.sources import SourceFile
 from exporter.errors import OutputError
 from exporter.files import display, read_regular, write_files
 
 CACHE_DIR = ".interview-deck-cache"
-RECORD_FORMAT = 3  # 2 added the media files a build read, 3 the paths as written, warnings
+RECORD_FORMAT = 4  # 2: the media files a build read, 3: their paths as written and the
+# warnings, 4: each content file's path, shown name and content folder in the inputs
 # Code whose change can change a package: ours, and the libraries that shape the bytes.
 _PACKAGES = ("exporter", "genanki", "chevron", "yaml", "pyromark", "pygments")
 _CHUNK = 1 << 20
@@ -170,16 +174,21 @@ def refuse_links(output: Path) -> None:
 
 
 def inputs_for(
-    files: Sequence[Path], output: Path, history_path: Path, options: Sequence[str]
+    files: Sequence[SourceFile], output: Path, history_path: Path, options: Sequence[str]
 ) -> Inputs:
-    """Digest the content ``files`` (in build order), ``options`` and the code that builds."""
-    stats = _stats(files)
+    """Digest the content ``files`` (in build order: where each is and what it holds),
+    ``options`` and the code that builds."""
+    stats = _stats([f.path for f in files])
     digest = hashlib.blake2b(digest_size=32)
     digest.update(json.dumps([RECORD_FORMAT, code_digest(), list(options)]).encode())
-    for path in files:
-        data = path.read_bytes()
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
+    for file in files:
+        # Where the file is decides what its image paths name, and its shown name is in
+        # every warning a skipped build says again.
+        place = json.dumps([str(file.path), file.display_path, str(file.content_root)])
+        data = file.path.read_bytes()
+        for part in (place.encode(), data):
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
     return Inputs(output, history_path, "blake2b:" + digest.hexdigest(), stats)
 
 

@@ -408,3 +408,23 @@ def test_malformed_markup_is_text_and_what_follows_still_html(field: str, markdo
     read all that follows a bad '&#' as text, and raised on '<!['); a '<' in an
     attribute's name is read as browsers read it."""
     assert convert(field) == markdown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see IQMATH0X here",
+        "IQMATH7X",
+        "IQLITERAL5X",
+        "IQMATH" + "9" * 5_000 + "X",
+        "IQ<b>MATH</b>0X",
+    ],
+)
+def test_text_like_the_converters_own_markers_is_text(text: str) -> None:
+    """A field whose text looks like the marker the converter puts in place of a formula
+    (or of a number of thousands of digits) comes back as that text: no formula put in its
+    place, no IndexError or int() limit."""
+    field = f"\\(x\\) {text}"
+    markdown = convert(field)
+    shown = re.sub(r"<[^>]+>", "", to_html(markdown))
+    assert html.unescape(shown) == html.unescape(re.sub(r"<[^>]+>", "", field))

@@ -59,3 +59,20 @@ def test_leftovers_of_dead_builds_are_removed(
     assert locked_file.exists()
     assert other.exists()
     assert sorted(p.name for p in temp.iterdir()) == [foreign_dir.name]
+
+
+@pytest.mark.parametrize("pid", ["9" * 200, "2147483648", "\u0661\u0662"])
+def test_a_staged_name_with_an_impossible_pid_is_left_alone(
+    build: Builder, tmp_path: Path, pid: str
+) -> None:
+    """A file named like a staged copy but with a pid no process can have (past C's int,
+    thousands of digits, not ASCII: a cloned repository can ship one) is not ours: the
+    build leaves it and ends normally."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    out.parent.mkdir()
+    names = [out.parent / f".deck.apkg.{pid}.x.tmp", src.parent / f".{src.name}.{pid}.x.tmp"]
+    for path in names:
+        path.write_bytes(b"not ours")
+    build(src, output=out)
+    assert all(p.exists() for p in names)

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+import sys
 
-from exporter.markup.highlight import code_block_html, deepest_indent, highlight, indent_columns
+import pytest
+
+from exporter.markup.highlight import (
+    code_block_html,
+    deepest_indent,
+    highlight,
+    indent_columns,
+    plain_reason,
+)
+from exporter.markup.markdown import scan
 
 
 def test_code_lines_keep_the_source_and_the_tokens() -> None:
@@ -50,3 +61,111 @@ def test_code_lines_keep_the_source_and_the_tokens() -> None:
     assert deepest_indent("a\n\t\tb\n      c") == 10  # the tab line rounded: 8 -> 10
     assert indent_columns("  \tx") == 4
     assert indent_columns("   ") == 0
+
+
+# Blocks that make a Pygments lexer's work grow faster than the text (its regular
+# expressions rescan a run of spaces, or the rest of the block, from every position): the
+# issue's systemd comment indented 2,400 spaces took over 40 s. Each is shown plain.
+CRAFTED = {
+    "systemd indent": ("systemd", " " * 2_400 + "# x\n"),
+    "systemd lines": ("systemd", (" " * 60 + "x\n") * 60),
+    "systemd text": ("systemd", ("a " * 40 + "\n") * 40),
+    "ini spaces": ("ini", " " * 3_000 + "x\n"),
+    "toml quotes": ("toml", '"' * 3_000 + "\n"),
+    "yaml spaces": ("yaml", "a:" + " " * 3_000 + "b\n"),
+    "python backslashes": ("python", "\\" * 3_000 + "\n"),
+    "bash spaces": ("bash", "\t" * 3_000 + "#\n"),
+    "c blank lines": ("c", " \n" * 2_000),
+    "autohotkey blank lines": ("autohotkey", " \n" * 2_000),
+    "sql line": ("sql", "a" * 5_000 + "\n"),
+    "markdown fence": ("markdown", "```systemd\n" + " " * 2_400 + "# x\n```\n"),
+    "registry backslashes": ("registry", '"' + "\\" * 60 + "\n"),  # exponential
+    "urbiscript backslashes": ("urbiscript", 'x = "' + "\\" * 60 + "\n"),
+    "markdown holding registry": ("markdown", '```registry\n"' + "\\" * 60 + "\n```\n"),
+    "rst holding systemd": (
+        "rst",
+        ".. code-block:: systemd\n\n" + ("   " + " " * 60 + "x\n") * 20,
+    ),
+    "csharp words": ("csharp", "a\n" * 2_500),  # 6.7 s at 6,000 characters
+    "java words": ("java", "a b\n" * 1_400),
+    "mcfunction digits": ("mcfunction", ("1" * 80 + "x\n") * 40),
+    "notmuch": ("notmuch", "message{ id:1 depth:0\nbody{\nx\nbody}\nmessage}\n"),
+}
+
+
+def _render_in_a_child(code: str, language: str) -> bytes:
+    """The block's HTML as a fresh process renders it (no cache shared with this one)."""
+    program = (
+        "import sys; from exporter.markup.highlight import code_block_html; "
+        "sys.stdout.buffer.write(code_block_html(sys.stdin.read(), sys.argv[1]).encode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, language],
+        input=code.encode(),
+        capture_output=True,
+        check=True,
+        timeout=60,  # a hang guard only: the bound is on the work, by the block's shape
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_a_block_that_would_take_highlighting_long_is_shown_plain(case: str) -> None:
+    """A block whose shape can make its lexer's work grow faster than its length (a long
+    run of one character, a long line, or more text than its lexer handles in linear time)
+    is shown plain, with a warning, the same bytes in every process (no clock decides)."""
+    language, code = CRAFTED[case]
+    assert plain_reason(code, language) is not None
+    first = _render_in_a_child(code, language)
+    assert first == _render_in_a_child(code, language)
+    assert first.startswith(f'<pre><code class="language-{language}">'.encode())
+    fence = "~~~~" if "```" in code else "```"
+    (warning,) = scan(f"{fence}{language}\n{code}{fence}").warnings
+    assert "shown without highlighting" in warning.message
+
+
+NORMAL = {
+    "systemd": "[Unit]\nDescription=Model server\n\n[Service]\nExecStart=/usr/bin/serve\n",
+    "python": "def f(x):\n    # " + "=" * 70 + "\n    return x  # done\n",
+    "yaml": "model:\n  name: drift\n" + "  " * 8 + "deep: true\n",
+    "c": "int main(void) {\n" + "\n" * 5 + "    return 0;\n}\n",
+    "sql": "SELECT id, name FROM models WHERE drift > 0.2;\n" * 20,
+    "bash": 'for f in *.yaml; do\n\techo "$f"\ndone\n',
+    "java": (
+        "public static final class Monitor {\n"
+        + "    private final Map<String, Double> baseline = new HashMap<>();\n" * 60
+        + "}\n"
+    ),
+    "csharp": "public sealed class Drift\n{\n"
+    + "    public double Psi { get; set; }\n" * 80
+    + "}\n",
+    "markdown": "# Title\n\n```python\nx = 1\n```\n\n" + "Some words here, and more.\n" * 100,
+}
+
+
+@pytest.mark.parametrize("language", list(NORMAL))
+def test_ordinary_blocks_are_still_highlighted(language: str) -> None:
+    """Ordinary code (indented, separator comments, blank lines) is highlighted as before."""
+    code = NORMAL[language]
+    assert plain_reason(code, language) is None
+    assert code_block_html(code, language).startswith('<pre class="iq-code"')
+
+
+def test_a_lexer_caught_in_a_loop_is_shown_plain() -> None:
+    """A lexer that yields empty tokens without end (MCSchema on '<!--') is stopped by a
+    cap on its tokens, a number of the text's length: the block is shown plain."""
+    first = _render_in_a_child("<!--x\n", "mcschema")
+    assert first == _render_in_a_child("<!--x\n", "mcschema")
+    assert first.startswith(b'<pre><code class="language-mcschema">')
+    assert code_block_html("{}\n", "mcschema").startswith('<pre class="iq-code"')
+
+
+def test_every_lexer_with_limits_of_its_own_is_named_as_pygments_names_it() -> None:
+    """The lexers given limits of their own are found by the name Pygments gives them (a
+    misspelt or renamed one would silently lose its limit)."""
+    from pygments.lexers import get_all_lexers
+
+    from exporter.markup.highlight import SLOW_LEXERS, WORD_CHAIN_LEXERS
+
+    names = {name for name, *_ in get_all_lexers(plugins=False)}
+    assert set(SLOW_LEXERS) | WORD_CHAIN_LEXERS <= names

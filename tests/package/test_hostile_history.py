@@ -140,3 +140,21 @@ def test_damaged_key_point_numbers_are_damage(build: Builder, tmp_path: Path) ->
         message = one_error(run_cli(["build", str(src), "-o", str(out)]))
         assert "build history is damaged" in message, damage
         assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize("mod", ["9" * 5_000, "9" * 4_000, "1e999", "-1e999"])
+def test_a_number_of_thousands_of_digits_is_damage(
+    build: Builder, tmp_path: Path, mod: str
+) -> None:
+    """A mod of thousands of digits (past int()'s limit, or just under it) or an infinite
+    one: the history is damaged, said in one short line."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    lock = build(src, output=out).history
+    text = lock.read_text()
+    lock.write_text(text.replace(f'"mod": {EPOCH}', f'"mod": {mod}', 1))
+    assert lock.read_text() != text
+    message = one_error(run_cli(["build", str(src), "-o", str(out)]))
+    assert "build history is damaged" in message
+    assert len(message) < 300
+    assert "set_int_max_str_digits" not in message

@@ -60,3 +60,17 @@ def test_the_runner_makes_its_commands(tmp_path: Path) -> None:
         "(a) CSafeLoader + genanki, no Markdown",
         "(b) CSafeLoader + markdown-it-py + genanki",
     ]
+
+
+def test_the_lexer_screen_measures_within_the_limits() -> None:
+    """bench/lexers.py (which measured the highlighting limits) still runs: it lexes only
+    blocks the exporter would highlight, and a slow lexer at its own limit."""
+    from exporter.markup.highlight import SLOW_LEXERS, plain_reason
+
+    lexers = _module("lexers")
+    kept = [code for _name, code in lexers.cases(300) if plain_reason(code, "python") is None]
+    assert len(kept) > 50
+    name, worst = lexers.measure("python", [300])
+    assert name == "Python"
+    assert set(worst) == {300}
+    assert set(lexers.measure("systemd", [6_000])[1]) == {SLOW_LEXERS["Systemd"]}

@@ -427,3 +427,53 @@ def test_a_field_of_many_tag_openers_is_read_in_linear_work(field: str, text: st
         qid, label = note.question_id, note.label
     assert qid == (field if text is None else text)
     assert label.startswith("note 1")
+
+
+def _our_note(nid: str = "1", mid: str = "", mod: str = "1") -> list[str]:
+    """Statements adding one note of our note type (id, note type and mod as SQL literals)."""
+    from exporter.render.notetype import FIELDS, MODEL_ID, MODEL_NAME
+
+    model = {"id": MODEL_ID, "name": MODEL_NAME, "flds": [{"name": f} for f in FIELDS]}
+    models = json.dumps({str(MODEL_ID): {**model, "tmpls": []}})
+    separators = chr(31) * (len(FIELDS) - 1)
+    return [
+        NOTES_TABLE,
+        f"insert into notes values ({nid}, 'g', {mid or MODEL_ID}, {mod}, '', '{separators}')",
+        "delete from col",
+        f"insert into col values ('{{}}', '{models}')",
+    ]
+
+
+HUGE_NUMBERS = {
+    "deck id infinite": [
+        NOTES_TABLE,
+        "delete from col",
+        """insert into col values ('{"1": {"id": 1e999, "name": "x"}}', '{}')""",
+    ],
+    "deck id of 5,000 digits": [
+        NOTES_TABLE,
+        "delete from col",
+        f"""insert into col values ('{{"1": {{"id": "{"9" * 5000}", "name": "x"}}}}', '{{}}')""",
+    ],
+    "card deck infinite": [NOTES_TABLE, "insert into cards values (1, 1, 9e999, 0)"],
+    "note mod infinite": _our_note(mod="9e999"),
+    "note id infinite": _our_note(nid="9e999"),
+    "note type of 5,000 digits": _our_note(mid=f"'{'9' * 5000}'"),
+}
+
+
+@pytest.mark.parametrize("command", ["inspect", "diff", "pull"])
+@pytest.mark.parametrize("case", list(HUGE_NUMBERS))
+def test_numbers_no_integer_can_hold_are_damage(tmp_path: Path, case: str, command: str) -> None:
+    """An id, deck or mod that is infinite or has thousands of digits (SQLite keeps an
+    integer too big for 64 bits as a float): one line naming the package, exit 1."""
+    package = legacy_package(tmp_path, "huge", *HUGE_NUMBERS[case])
+    content = make_bank(tmp_path / "c").parent
+    runs: dict[str, list[str | Path]] = {
+        "inspect": ["inspect", package],
+        "diff": ["diff", package, package],
+        "pull": ["pull", package, content, "-o", tmp_path / "deck.apkg"],
+    }
+    message = one_error(run_cli(runs[command]))
+    assert message.startswith(f"error: {package}: not an Anki ")
+    assert "set_int_max_str_digits" not in message

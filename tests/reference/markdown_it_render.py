@@ -124,7 +124,7 @@ def scan(text: str) -> Scan:
     """Find images, unclosed math and unknown code languages in ``text``."""
     if not _RICH.search(text):
         return NOTHING
-    from exporter.markup.highlight import MAX_HIGHLIGHT_CHARS, is_known
+    from exporter.markup.highlight import is_known, plain_reason
     from reference.markdown_it_math import PROBLEMS
 
     stripped = text.strip()
@@ -145,14 +145,9 @@ def scan(text: str) -> Scan:
             images += [(src, first + n) for src, n in _images(token.children or [])]
         elif token.type == "fence":
             language = fence_language(token.info)
-            if language and len(token.content) > MAX_HIGHLIGHT_CHARS:
-                warnings.append(
-                    Finding(
-                        first,
-                        f"this code block has {len(token.content):,} characters; blocks over "
-                        f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting",
-                    )
-                )
+            why = plain_reason(token.content, language) if language else None
+            if why is not None:
+                warnings.append(Finding(first, why))
             elif language and not is_known(language):
                 warnings.append(
                     Finding(

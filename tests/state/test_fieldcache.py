@@ -499,3 +499,24 @@ def test_a_plugin_lexer_the_code_digest_misses_still_writes_what_a_full_build_wr
         clear_lexer_caches()
     assert outputs(reused.parent) == outputs(scratch.parent)
     assert fields_of(scratch).count('class="hl-k">foo</span>') == 2  # the plugin's work
+
+
+def test_a_fields_folder_without_our_tag_is_not_ours(tmp_path: Path) -> None:
+    """A ``fields`` folder already in the cache root without our CACHEDIR.TAG (another
+    program's) is not used: nothing is read, written, tagged or removed there; an empty one
+    (a build killed between making and tagging it) is tagged and used."""
+    bank = start(tmp_path / "content")
+    folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
+    folder.mkdir(mode=0o700, parents=True)
+    theirs = folder / "fields-notes.json"
+    theirs.write_text("another program's file")
+    month = time.time() - 31 * 86_400
+    os.utime(theirs, (month, month))
+    out = tmp_path / "out" / "deck.apkg"
+    build_deck(bank.folder, output=out)
+    assert sorted(p.name for p in folder.iterdir()) == ["fields-notes.json"]
+    assert theirs.stat().st_mtime == month
+    theirs.unlink()
+    build_deck(bank.folder, output=tmp_path / "again" / "deck.apkg")
+    assert (folder / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172")
+    assert any(p.name.startswith("fields-") for p in folder.iterdir())
