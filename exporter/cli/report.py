@@ -75,7 +75,7 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     ]
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
-        lines.append(f"  {deck}: {plural(sum(counts.values()), 'note')} ({detail})")
+        lines.append(f"  {deck}: {plural(sum(counts.values()), 'question')} ({detail})")
     cards = result.cards()
     if cards["key-points"] or cards["reverse"]:
         lines.append(
