@@ -43,7 +43,9 @@ def test_import_text_reproduces_the_shipped_bank(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Importing the kept page gives exactly content/mlops-engineer.yaml without the keys a
-    page has no place for; again: no change."""
+    page has no place for; again: no change. Imported into the shipped file itself, the
+    page changes nothing, not a byte: the shipped file is in the house layout, those keys
+    too."""
     shipped = SHIPPED.read_text(encoding="utf-8")
     from_page = without_training_keys(shipped)
     assert from_page.count("  - id: ") == 10
@@ -61,6 +63,14 @@ def test_import_text_reproduces_the_shipped_bank(
     assert again.exit_code == 0
     assert again.stdout.startswith("Unchanged: content/mlops-engineer.yaml (10 unchanged")
     assert made.read_text(encoding="utf-8") == from_page
+    assert made.stat().st_mtime_ns == stamp
+
+    made.write_bytes(SHIPPED.read_bytes())
+    stamp = made.stat().st_mtime_ns
+    into_shipped = import_text(SOURCE_PAGE)
+    assert into_shipped.exit_code == 0, into_shipped.stderr
+    assert into_shipped.stdout.startswith("Unchanged: content/mlops-engineer.yaml (10 unchanged")
+    assert made.read_bytes() == SHIPPED.read_bytes()
     assert made.stat().st_mtime_ns == stamp
 
 
