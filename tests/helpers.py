@@ -31,7 +31,7 @@ from click.testing import CliRunner, Result
 
 from exporter.authoring.yamlwrite import dump_role_file
 from exporter.cli.commands import DEFAULT_OUTPUT, cli
-from exporter.content.model import Difficulty, Question, RoleFile, default_deck
+from exporter.content.model import DIFFICULTIES, Difficulty, Question, RoleFile, default_deck
 from exporter.state.record import CACHE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -398,6 +398,59 @@ def copy_content(tmp_path: Path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(CONTENT, target)
     return target
+
+
+@dataclass(frozen=True)
+class BankCounts:
+    """What a bank holds, read straight from its YAML (not through the exporter): its
+    questions by difficulty, and the notes and cards a build makes of them."""
+
+    difficulties: Mapping[str, int]
+    key_point_notes: int  # questions with key points: one cloze note each
+    key_point_cards: int  # one card per key point
+    reverse: int  # questions with a reverse card: one note and one card each
+
+    @property
+    def questions(self) -> int:
+        """The questions: one main note and one main card each."""
+        return sum(self.difficulties.values())
+
+    @property
+    def notes(self) -> int:
+        """Every note a build of the bank holds."""
+        return self.questions + self.key_point_notes + self.reverse
+
+    @property
+    def cards(self) -> int:
+        """Every card a build of the bank holds."""
+        return self.questions + self.key_point_cards + self.reverse
+
+
+def bank_counts(folder: Path = CONTENT) -> BankCounts:
+    """The counts of the bank in ``folder`` (the shipped bank by default)."""
+    import yaml
+
+    questions = [
+        q
+        for path in sorted(folder.glob("*.yaml"))
+        for q in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    ]
+    difficulties: dict[str, int] = {
+        d: sum(q["difficulty"] == d for q in questions) for d in DIFFICULTIES
+    }
+    return BankCounts(
+        difficulties,
+        key_point_notes=sum(bool(q.get("key_points")) for q in questions),
+        key_point_cards=sum(len(q.get("key_points") or ()) for q in questions),
+        reverse=sum(q.get("reverse") is True for q in questions),
+    )
+
+
+def question_line(path: Path, qid: str) -> int:
+    """The line (from 1) of the question ``qid`` in the YAML file at ``path``: where
+    messages about it point."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return lines.index(f"  - id: {qid}") + 1
 
 
 def edit_answer(content: Path, qid: str, new_first_words: str) -> None:

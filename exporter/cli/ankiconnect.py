@@ -95,8 +95,8 @@ def push_report(outcome: PushOutcome, client: Client, filters: Sequence[str]) ->
     )
     if pushed.missing:
         out.append(
-            f"Not in the bank's decks after the import: {plural(len(pushed.missing), 'question')}"
-            f" ({_names(pushed.missing)}); were their notes moved to another deck in Anki?"
+            f"Not in the bank's decks after the import: {plural(len(pushed.missing), 'note')} "
+            f"({_names(pushed.missing)}); were they moved to another deck in Anki?"
         )
     if found.kept:
         out.append(

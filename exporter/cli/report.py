@@ -75,7 +75,7 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     ]
     for deck, counts in result.counts().items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
-        lines.append(f"  {deck}: {plural(sum(counts.values()), 'note')} ({detail})")
+        lines.append(f"  {deck}: {plural(sum(counts.values()), 'question')} ({detail})")
     cards = result.cards()
     if cards["key-points"] or cards["reverse"]:
         lines.append(
@@ -256,8 +256,9 @@ def pull_report(export: str, outcome: PullOutcome, applied: bool) -> Report:
 
 
 def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Report:
-    """What ``diff`` says: one line per question added, removed, changed or moved, then a
-    count; with ``exit_code``: exit 1 when the packages differ (as ``git diff --exit-code``)."""
+    """What ``diff`` says: one line per note (a question's, its key points', its reverse
+    card's) added, removed, changed or moved, then the count of notes; with ``exit_code``:
+    exit 1 when the packages differ (as ``git diff --exit-code``)."""
     lines = [f"--- {old}", f"+++ {new}"]
     lines += [f"added    {key}  ({deck})" for key, deck in found.added]
     lines += [f"removed  {key}  ({deck})" for key, deck in found.removed]
@@ -267,7 +268,7 @@ def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Repo
         lines.append(f"changed  {c.key}  ({', '.join(what)})")
     lines += [f"moved    {m.key}  ({m.old_deck} -> {m.new_deck})" for m in found.moved]
     lines.append(
-        f"{plural(len(found.added), 'question')} added, {len(found.removed)} removed, "
+        f"{plural(len(found.added), 'note')} added, {len(found.removed)} removed, "
         f"{len(found.changed)} changed, {len(found.moved)} moved, {found.unchanged} unchanged."
     )
     return Report(out=tuple(lines), exit_code=1 if exit_code and found.differs else 0)

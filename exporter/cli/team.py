@@ -64,8 +64,9 @@ def schema() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the packages differ (as git diff).")
 def diff(old: Path, new: Path, as_json: bool, exit_code: bool) -> None:
-    """List the questions added, removed, changed (which fields) and moved between decks
-    from package OLD to package NEW (ours, or Anki's own exports).
+    """List the notes (questions, their key points and reverse cards) added, removed,
+    changed (which fields) and moved between decks from package OLD to package NEW (ours,
+    or Anki's own exports).
 
     \b
     Examples:

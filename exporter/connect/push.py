@@ -65,8 +65,9 @@ class Look:
 
 @dataclass(frozen=True)
 class Pushed:
-    """What a push did in Anki: each of the package's questions added, updated or unchanged
-    (``missing``: not found in the bank's decks afterwards), and what was pruned or restored."""
+    """What a push did in Anki: each of the package's notes (by key: a question's id, or
+    ``id::key-points`` / ``id::reverse``) added, updated or unchanged (``missing``: not found
+    in the bank's decks afterwards), and what was pruned or restored."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
@@ -129,17 +130,32 @@ def by_question(
     return found
 
 
-def note_keys(bank: Bank) -> set[str]:
-    """The key of every note a build of ``bank`` holds: each question's id, and
-    ``id::key-points`` / ``id::reverse`` for its other notes."""
-    keys: set[str] = set()
+def note_keys(bank: Bank) -> dict[str, None]:
+    """The key of every note a build of ``bank`` holds, in bank order: each question's id,
+    and ``id::key-points`` / ``id::reverse`` for its other notes (a dict: ordered, and
+    each key looked up at once)."""
+    keys: dict[str, None] = {}
     for q in bank.questions:
-        keys.add(q.id)
+        keys[q.id] = None
         if q.key_points:
-            keys.add(f"{q.id}::key-points")
+            keys[f"{q.id}::key-points"] = None
         if q.reverse:
-            keys.add(f"{q.id}::reverse")
+            keys[f"{q.id}::reverse"] = None
     return keys
+
+
+def by_key(notes: Iterable[AnkiNote], history: History | None) -> dict[str, AnkiNote]:
+    """Each note key's note (of a question's notes, every kind); of two notes with one key,
+    the one the history built (its note id), else the older."""
+    found: dict[str, AnkiNote] = {}
+    for note in sorted(notes, key=lambda n: n.id, reverse=True):
+        if not note.question_id:
+            continue  # made in Anki: no key
+        key = note.key
+        stamp = history.notes.get(key) if history is not None else None
+        if key not in found or stamp is None or found[key].id != stamp.id:
+            found[key] = note
+    return found
 
 
 def look(
@@ -231,25 +247,26 @@ def deliver(
     and_sync: bool = False,
 ) -> Pushed:
     """Import ``package`` into Anki, restore the notes of questions back in the bank, prune
-    (``prune``) and sync (``and_sync``); what Anki then holds of the ``selected`` questions."""
+    (``prune``) and sync (``and_sync``); what Anki then holds of the notes of the
+    ``selected`` questions (every kind: a question's key points and reverse card too)."""
     import_package(client, package)
     after = with_mods(client, held_notes(client, bank, history), bank)
-    held = by_question(after, history)
+    held = by_key(after, history)
     old = {n.id: n for n in before.notes}
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
     missing: list[str] = []
-    for q in selected.questions:
-        note = held.get(q.id)
+    for key in note_keys(selected):
+        note = held.get(key)
         if note is None:
-            missing.append(q.id)
+            missing.append(key)
         elif note.id not in old:
-            added.append(q.id)
+            added.append(key)
         elif _changed(old[note.id], note):
-            updated.append(q.id)
+            updated.append(key)
         else:
-            unchanged.append(q.id)
+            unchanged.append(key)
     present = {n.key for n in after}
     restored = [n for n in before.returned if n.key in present]
     suspend(client, [c for n in restored for c in n.cards], undo=True)

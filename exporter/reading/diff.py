@@ -1,5 +1,5 @@
-"""Two packages compared question by question: what a reviewer wants to see when a pull
-request changes ``dist/``. Notes of our note types are matched by their ID field (their
+"""Two packages compared note by note: what a reviewer wants to see when a pull request
+changes ``dist/``. Notes of our note types are matched by their ID field (their
 GUID when it is empty) and their kind, so a question keeps its identity across edits and
 deck moves; a question's key points and reverse card are ``ID::key-points`` and
 ``ID::reverse``, as the build history names them."""
@@ -14,7 +14,7 @@ from exporter.reading.exports import ExportedNote, read_export
 
 @dataclass(frozen=True)
 class Changed:
-    """A question in both packages whose fields or tags differ."""
+    """A note in both packages whose fields or tags differ."""
 
     key: str
     deck: str  # in the new package
@@ -25,7 +25,7 @@ class Changed:
 
 @dataclass(frozen=True)
 class Moved:
-    """A question in another deck in the new package."""
+    """A note in another deck in the new package."""
 
     key: str
     old_deck: str
@@ -34,7 +34,8 @@ class Moved:
 
 @dataclass(frozen=True)
 class PackageDiff:
-    """Questions added, removed, changed and moved (``key`` is the question's id), sorted."""
+    """Notes added, removed, changed and moved (``key`` is the note's key: the question's
+    id, or ``ID::key-points`` / ``ID::reverse``), sorted."""
 
     added: tuple[tuple[str, str], ...]  # (key, deck)
     removed: tuple[tuple[str, str], ...]  # (key, deck)
@@ -85,6 +86,6 @@ def compare(old: tuple[ExportedNote, ...], new: tuple[ExportedNote, ...]) -> Pac
 
 
 def run_diff(old: Path, new: Path) -> PackageDiff:
-    """Read both packages (ours, or Anki's own exports) and compare their questions;
+    """Read both packages (ours, or Anki's own exports) and compare their notes;
     ``PackageReadError`` when either is not a readable package with our notes."""
     return compare(read_export(old), read_export(new))

@@ -26,12 +26,14 @@ from helpers import (
     TARGET,
     Anki,
     add_own_note,
+    bank_counts,
     build_deck,
     built_and_imported,
     copy_content,
     export,
     make_bank,
     question,
+    question_line,
     review_some,
     run_cli,
     scheduling,
@@ -65,10 +67,12 @@ def pull(*args: str | Path, package: Path) -> Any:
 
 
 def user_edits(anki: Anki) -> None:
-    """What a user does on the phone: rewrite an answer, move a question to another
-    difficulty with a tag of their own, and write a question of their own."""
+    """What a user does on the phone: rewrite an answer (the follow-up questions the
+    editor shows after it stay), move a question to another difficulty with a tag of their
+    own, and write a question of their own."""
     note = anki.note_by_id_field(TARGET)
-    note["Answer"] = EDITOR_ANSWER
+    follow_ups = note["Answer"].find('<div class="iq-follow-ups">')
+    note["Answer"] = EDITOR_ANSWER + ("\n" + note["Answer"][follow_ups:] if follow_ups >= 0 else "")
     retag(note, "hard", "Personal")
     edit(anki, note, EDITED_AT)
     model = anki.col.models.by_name("Interview Question")
@@ -96,13 +100,16 @@ def test_pull_apply_build_reimport_round_trip(
     package = build_deck(content, output=tmp_path / "dist" / "deck.apkg").output
     anki.import_package(package)
     review_some(anki, 3)
+    built = anki.note_by_id_field(TARGET)["Answer"]
+    follow_ups = built[built.index('<div class="iq-follow-ups">') :]  # as the build made them
     user_edits(anki)
     exported = export(anki, tmp_path / name, legacy=legacy)
     before = bank.read_text("utf-8")
 
     shown = pull(exported, content, package=package)
     assert shown.exit_code == 1
-    assert f":15: '{TARGET}': answer, difficulty, tags edited in Anki" in shown.stdout
+    line = question_line(bank, TARGET)
+    assert f":{line}: '{TARGET}': answer, difficulty, tags edited in Anki\n" in shown.stdout
     assert "+    difficulty: hard\n" in shown.stdout
     assert "+    tags: [personal]\n" in shown.stdout
     assert "new in Anki: note " in shown.stdout
@@ -117,27 +124,35 @@ def test_pull_apply_build_reimport_round_trip(
     old_lines, new_lines = before.split("\n"), after.split("\n")
     at = old_lines.index(f"  - id: {TARGET}")
     assert old_lines[:at] == new_lines[:at]  # the comment and everything above: untouched
+    end = next(i for i in range(at + 1, len(old_lines)) if old_lines[i].startswith("  - id: "))
     assert new_lines[at + 1] == "    difficulty: hard"
+    assert new_lines[at + 2 : at + 4] == old_lines[at + 2 : at + 4]  # question, 'answer: |-'
     answer = "\n".join(new_lines[at + 4 : at + 9])
     assert answer == "\n".join(
         "      " + line if line else "" for line in PULLED_ANSWER.split("\n")
     )
-    assert new_lines[at + 9] == "    tags: [personal]"
-    rest = old_lines[at + 5 : -1]  # every later question, byte for byte
-    assert new_lines[at + 10 : at + 10 + len(rest)] == rest
+    kept = old_lines[at + 5 : end]  # its key points, hint and follow-ups: untouched
+    assert kept[0] == "    key_points:"
+    assert new_lines[at + 9 : at + 9 + len(kept)] == kept
+    tags = at + 9 + len(kept)
+    assert new_lines[tags] == "    tags: [personal]"
+    rest = old_lines[end:-1]  # every later question, byte for byte
+    assert new_lines[tags + 1 : tags + 1 + len(rest)] == rest
     assert "  - id: roll-back-model\n" in after
     assert "    question: How do you **roll back** a model?\n" in after
 
     cards_before, revlog_before = scheduling(anki)
     rebuilt = build_deck(content, output=package, epoch=REBUILT_AT)
-    assert "11 notes" in rebuilt.stdout
+    notes = bank_counts().notes + 1  # the shipped bank's and the user's own
+    assert f"({notes} notes, " in rebuilt.stdout
     anki.import_package(package)
-    assert len(anki.notes()) == 11  # no duplicate of the user's own note
+    assert len(anki.notes()) == notes  # no duplicate of the user's own note
     cards_after, revlog_after = scheduling(anki)
     assert revlog_after == revlog_before
     assert [c[:2] for c in cards_after] == [c[:2] for c in cards_before]
     note = anki.note_by_id_field(TARGET)
-    assert note["Answer"] == to_html(PULLED_ANSWER)  # our HTML for what the user wrote
+    # our HTML for what the user wrote, the follow-ups after it as before
+    assert note["Answer"] == to_html(PULLED_ANSWER) + "\n" + follow_ups
     # Anki keeps the case a tag already has in the collection ('Personal'): tags are
     # case-insensitive there, and pull writes them in lowercase.
     assert {"difficulty::hard", "personal"} <= {t.lower() for t in note.tags}

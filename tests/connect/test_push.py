@@ -34,6 +34,7 @@ from exporter.connect.client import Client
 from exporter.connect.push import REMOVED_TAG
 from exporter.errors import AnkiError
 from helpers import (
+    CONTENT,
     DECK,
     EPOCH,
     ROOT,
@@ -42,12 +43,14 @@ from helpers import (
     Anki,
     add_own_note,
     assert_terminal_safe,
+    bank_counts,
     build_deck,
     copy_content,
     edit_answer,
     make_bank,
     one_error,
     question,
+    question_line,
     review_some,
     run_cli,
     run_exporter,
@@ -106,17 +109,30 @@ def imported(result: Result) -> str:
     return next(line for line in lines if line.startswith("Imported into"))
 
 
+def follow_ups(bank: Path) -> list[object]:
+    """The follow-up questions of the bank's question TARGET."""
+    import yaml
+
+    data = yaml.safe_load(bank.read_text(encoding="utf-8"))
+    (found,) = (q.get("follow_ups") for q in data["questions"] if q["id"] == TARGET)
+    assert found
+    return list(found)
+
+
 def changed_at(anki: Anki, qid: str, at: int) -> None:
     """Pin the note's mod time to ``at``: Anki stamps a change with its clock, not ours."""
     anki.col.db.execute("update notes set mod=? where id=?", at, anki.note_by_id_field(qid).id)
 
 
-def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> None:
-    """Rewrite a note's answer as Anki's editor would, its mod time pinned to ``at``."""
+def edit_in_anki(anki: Anki, qid: str, answer: str, at: int = EDITED_AT) -> str:
+    """Rewrite a note's answer as a user does in Anki's editor, its mod time pinned to
+    ``at``: the follow-up questions the build put after it stay. The field it wrote."""
     note = anki.note_by_id_field(qid)
-    note["Answer"] = answer
+    block = note["Answer"].find('<div class="iq-follow-ups">')
+    note["Answer"] = answer + ("\n" + note["Answer"][block:] if block >= 0 else "")
     anki.col.update_note(note)
     changed_at(anki, qid, at)
+    return str(note["Answer"])
 
 
 def pushed_copy(tmp_path: Path, url: str) -> tuple[Path, Path]:
@@ -132,18 +148,23 @@ def test_push_into_an_empty_collection(
     tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
 ) -> None:
     """A push builds exactly what `build` builds (same bytes, same history) and imports it:
-    every question added, one note type, Anki's own importer asked through AnkiConnect."""
+    every note added (a question's key points too), one note type of each kind, Anki's own
+    importer asked through AnkiConnect."""
     url, settings = addon
+    shipped = bank_counts()
     content = copy_content(tmp_path)
     out = tmp_path / "out" / "deck.apkg"
     result = push(url, content, out=out)
-    assert imported(result).endswith("10 notes of this package, 10 added, 0 updated, 0 unchanged.")
-    assert result.stdout.startswith(f"Wrote {out} (10 notes")
+    assert imported(result).endswith(
+        f"{shipped.notes} notes of this package, {shipped.notes} added, 0 updated, 0 unchanged."
+    )
+    assert result.stdout.startswith(f"Wrote {out} ({shipped.notes} notes")
     twin = build_deck(content, output=tmp_path / "twin" / "deck.apkg", fresh=True)
     assert out.read_bytes() == twin.output.read_bytes()
     assert out.with_name("deck.lock.json").read_text() == twin.history.read_text()
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == shipped.notes
     assert len(anki.notetypes()) == 1
+    assert len(anki.notetypes("Interview Key Points")) == 1
     assert "importPackage" in settings.asked
     assert settings.synced == 0
 
@@ -160,7 +181,10 @@ def test_an_edit_pushed_again_updates_the_note_in_place(
     ids = [n.id for n in anki.notes()]
     edit_answer(content, TARGET, "Pushed.")
     line = imported(push(url, content, out=out, epoch=REBUILT_AT))
-    assert line.endswith("10 notes of this package, 0 added, 1 updated, 9 unchanged.")
+    notes = bank_counts().notes
+    assert line.endswith(
+        f"{notes} notes of this package, 0 added, 1 updated, {notes - 1} unchanged."
+    )
     assert scheduling(anki) == before
     assert [n.id for n in anki.notes()] == ids
     assert anki.note_by_id_field(TARGET)["Answer"].startswith("<p>Pushed. ")
@@ -175,9 +199,10 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
     then nothing is left to pull and the next push replaces nothing."""
     url, settings = addon
     content, out = pushed_copy(tmp_path, url)
+    notes = bank_counts().notes
     edit_in_anki(anki, TARGET, "Three layers: <b>system</b>, data and model.")
     again = push(url, content, out=out, epoch=REBUILT_AT)
-    assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
+    assert imported(again).endswith(f"0 added, 0 updated, {notes} unchanged.")
     assert (
         f"Edited in Anki since the last build, kept as they are there: 1 question ({TARGET}). "
         "Bring the edits home with: interview-deck pull --from-anki --apply"
@@ -192,10 +217,13 @@ def test_an_edit_made_in_anki_stays_and_comes_home(
     assert applied.exit_code == 0, applied.stderr
     yaml = (content / "mlops-engineer.yaml").read_text(encoding="utf-8")
     assert "Three layers: **system**, data and model." in yaml
+    assert follow_ups(content / "mlops-engineer.yaml") == follow_ups(
+        CONTENT / "mlops-engineer.yaml"
+    )
 
     home = push(url, content, out=out, epoch=REBUILT_AT)
     assert "Edited in Anki" not in home.stdout
-    assert imported(home).endswith("0 added, 1 updated, 9 unchanged.")
+    assert imported(home).endswith(f"0 added, 1 updated, {notes - 1} unchanged.")
     done = pull_from_anki(url, content, out=out)
     assert done.exit_code == 0, done.stdout
     assert done.stdout.strip().endswith("holds what SOURCES build.")
@@ -231,21 +259,22 @@ def test_an_edit_on_both_sides_is_never_replaced_silently(
     url, settings = addon
     content, out = pushed_copy(tmp_path, url)
     package, history = out.read_bytes(), out.with_name("deck.lock.json").read_bytes()
-    edit_in_anki(anki, TARGET, "Edited on the phone.")
+    phone = edit_in_anki(anki, TARGET, "Edited on the phone.")
     edit_answer(content, TARGET, "Edited in git.")
     settings.asked.clear()
     refused = push(url, content, out=out, epoch=REBUILT_AT)
     line = one_error(refused)
-    assert line.startswith(f"{content / 'mlops-engineer.yaml'}:14: ")
+    bank = content / "mlops-engineer.yaml"
+    assert line.startswith(f"{bank}:{question_line(bank, TARGET)}: ")
     assert f"'{TARGET}': edited in Anki and in the YAML since the last build" in line
     assert "'push --prefer yaml'" in line
     assert "importPackage" not in settings.asked
     assert out.read_bytes() == package
     assert out.with_name("deck.lock.json").read_bytes() == history
-    assert anki.note_by_id_field(TARGET)["Answer"] == "Edited on the phone."
+    assert anki.note_by_id_field(TARGET)["Answer"] == phone
 
     taken = push(url, content, "--prefer", "yaml", out=out, epoch=REBUILT_AT)
-    assert imported(taken).endswith("0 added, 1 updated, 9 unchanged.")
+    assert imported(taken).endswith(f"0 added, 1 updated, {bank_counts().notes - 1} unchanged.")
     assert f"the YAML's taken (--prefer yaml): 1 question ({TARGET})" in taken.stdout
     assert anki.note_by_id_field(TARGET)["Answer"].startswith("<p>Edited in git. ")
 
@@ -445,7 +474,8 @@ def test_an_edit_nested_hundreds_deep_is_kept_by_push_and_named_by_pull(
     shown = pull_from_anki(url, content, out=out)
     line = one_error(shown)
     assert shown.stderr.splitlines()[1:] == ["1 problem found."], shown.stderr
-    where = f"{content / 'mlops-engineer.yaml'}:14: "
+    bank = content / "mlops-engineer.yaml"
+    where = f"{bank}:{question_line(bank, TARGET)}: "
     assert line.startswith(f"{where}the Anki note's answer: its HTML nests ")
     assert "levels pull converts" in line
     (exported, _mode) = settings.paths[-1]
@@ -465,8 +495,8 @@ def test_a_note_moved_out_of_the_bank_decks_is_named(
     result = push(url, folder, out=tmp_path / "deck.apkg")
     assert imported(result).endswith("0 notes of this package, 0 added, 0 updated, 0 unchanged.")
     assert (
-        "Not in the bank's decks after the import: 1 question (one); were their notes moved to "
-        "another deck in Anki?"
+        "Not in the bank's decks after the import: 1 note (one); were they moved to another "
+        "deck in Anki?"
     ) in result.stdout
 
 
@@ -682,13 +712,13 @@ def test_an_ankiconnect_that_does_not_tell_note_mod_times(tmp_path: Path, anki: 
     stays; the mod times come from that export, never guessed."""
     with ankiconnect(anki.col, Settings(release="4064fa1")) as (url, settings):
         content, out = pushed_copy(tmp_path, url)
-        edit_in_anki(anki, TARGET, "Edited in Anki.")
+        edited = edit_in_anki(anki, TARGET, "Edited in Anki.")
         settings.asked.clear()
         again = push(url, content, out=out, epoch=REBUILT_AT)
-        assert imported(again).endswith("0 added, 0 updated, 10 unchanged.")
+        assert imported(again).endswith(f"0 added, 0 updated, {bank_counts().notes} unchanged.")
         assert settings.asked.index("exportPackage") < settings.asked.index("importPackage")
     assert f"kept as they are there: 1 question ({TARGET})" in again.stdout
-    assert anki.note_by_id_field(TARGET)["Answer"] == "Edited in Anki."
+    assert anki.note_by_id_field(TARGET)["Answer"] == edited
 
 
 def test_an_ankiconnect_without_import(tmp_path: Path, anki: Anki) -> None:

@@ -29,6 +29,23 @@ def trained(points: tuple[str, ...] = POINTS, reverse: bool = True) -> list[Ques
     return [full, question("plain")]
 
 
+def test_push_counts_every_note_of_the_package(
+    tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
+) -> None:
+    """What push says Anki holds counts every note of the package, a question's key points
+    and reverse card too: all added at first; a key point edited in the YAML is its note
+    updated, the other notes unchanged."""
+    url, _ = addon
+    folder, out = tmp_path / "content", tmp_path / "out" / "deck.apkg"
+    make_bank(folder, trained())
+    first = imported(push(url, folder, out=out))
+    assert first.endswith("4 notes of this package, 4 added, 0 updated, 0 unchanged.")
+    make_bank(folder, trained((POINTS[0], "the server stores the first reply")))
+    again = imported(push(url, folder, out=out, epoch=REBUILT_AT))
+    assert again.endswith("4 notes of this package, 0 added, 1 updated, 3 unchanged.")
+    assert "the first reply" in anki.note_by_id_field("retry", "Interview Key Points")["Text"]
+
+
 def test_removed_key_points_and_reverse_cards_are_listed_and_pruned(
     tmp_path: Path, anki: Anki, addon: tuple[str, Settings]
 ) -> None:
@@ -121,7 +138,8 @@ def test_push_takes_a_0_6_0_collection_to_the_new_kinds_keeping_reviews(
     """A collection holding the 0.6.0 package (tests/data/migration) and reviews: push of
     the bank with key points, hint, follow-ups and a reverse card, through the add-on's
     import (merge_notetypes on): reviews kept, one note type per kind, no note twice. (0.7.0's
-    RENDER_REVISION 3 renders every card anew, so all three notes are updated in place.)"""
+    RENDER_REVISION 3 renders every card anew, so all three main notes are updated in place;
+    the new kinds' two notes are added.)"""
     import shutil
 
     from helpers import ROOT, review_some, scheduling
@@ -149,7 +167,8 @@ def test_push_takes_a_0_6_0_collection_to_the_new_kinds_keeping_reviews(
     folder.mkdir()
     (folder / "bank.yaml").write_text(text, encoding="utf-8")
     line = imported(push(url, folder, out=out, epoch=EPOCH + 86_400))
-    assert line.endswith("3 notes of this package, 0 added, 3 updated, 0 unchanged.")
+    # the three main notes updated, the key points' and reverse card's notes added
+    assert line.endswith("5 notes of this package, 2 added, 3 updated, 0 unchanged.")
     cards, revlog = scheduling(anki)
     assert revlog == before[1]
     assert [c for c in cards if c[8]] == [c for c in before[0] if c[8]]  # reviewed cards

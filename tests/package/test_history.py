@@ -20,6 +20,7 @@ from helpers import (
     TARGET,
     Anki,
     Builder,
+    bank_counts,
     copy_content,
     edit_answer,
     make_bank,
@@ -70,7 +71,9 @@ def test_guid_is_namespaced_and_pinned(build: Builder, anki: Anki, tmp_path: Pat
 def test_edited_answer_updates_in_place_keeping_reviews(
     build: Builder, anki: Anki, tmp_path: Path
 ) -> None:
-    """Edit one answer, rebuild, re-import: new text, same notes, cards, scheduling and revlog."""
+    """Edit one answer, rebuild, re-import: new text, same notes, cards, scheduling and revlog;
+    every other note (the question's key points too) is left as it was."""
+    shipped = bank_counts()
     content = copy_content(tmp_path)
     out = tmp_path / "dist" / "deck.apkg"
     build(content, output=out)
@@ -88,11 +91,12 @@ def test_edited_answer_updates_in_place_keeping_reviews(
     assert len(log.new) == 0
     assert len(log.conflicting) == 0
     assert len(log.missing_notetype) == 0
-    assert len(log.duplicate) == 9  # Anki's word for "already there, not newer": skipped
+    # Anki's word for "already there, not newer": skipped
+    assert len(log.duplicate) == shipped.notes - 1
     note = anki.note_by_id_field(TARGET)
     assert "EDITED. I would monitor three layers" in note["Answer"]
     assert note.mod > old_mod
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == shipped.notes
     assert len(anki.notetypes()) == 1
     assert scheduling(anki) == before
 
@@ -142,7 +146,8 @@ def test_unchanged_rebuild_never_reads_the_clock(
 
 
 def test_history_lost_means_everything_is_fresh(build: Builder, anki: Anki, tmp_path: Path) -> None:
-    """Deleting the history makes every note newer, so a re-import misses no edit."""
+    """Deleting the history makes every note newer (key points too), so a re-import misses
+    no edit."""
     content = copy_content(tmp_path)
     out = tmp_path / "dist" / "deck.apkg"
     anki.import_package(build(content, output=out).output)
@@ -150,7 +155,8 @@ def test_history_lost_means_everything_is_fresh(build: Builder, anki: Anki, tmp_
     edit_answer(content, TARGET, "After a lost history.")
     build(content, output=out, epoch=EPOCH + 60)
     log = anki.import_package(out)
-    assert len(log.updated) == 10
+    assert len(log.updated) == bank_counts().notes
+    assert len(log.new) == 0
     assert "After a lost history." in anki.note_by_id_field(TARGET)["Answer"]
 
 
@@ -186,7 +192,7 @@ def test_removed_question_stays_and_the_printed_search_finds_it(
     result = build(content, output=out)
     search = result.stdout.rsplit("find them in the browser with: ", 1)[1].strip()
     anki.import_package(out)
-    assert len(anki.notes()) == 11
+    assert len(anki.notes()) == bank_counts().notes + 1
     (nid,) = anki.col.find_notes(search)
     assert anki.col.get_note(nid)["ID"] == "gone-soon"
 
@@ -321,9 +327,10 @@ def test_the_renderer_migration_updates_notes_in_place_keeping_reviews(
     edit_answer(content, TARGET, table)
     build(content, output=out)
     log = anki.import_package(out)
-    assert len(log.updated) == 10  # every note: the renderer is part of each fingerprint
+    shipped = bank_counts()
+    assert len(log.updated) == shipped.notes  # every note: the renderer is in each fingerprint
     assert len(log.new) == 0
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == shipped.notes
     assert len(anki.notetypes()) == 1
     assert scheduling(anki) == before
     answer = anki.note_by_id_field(TARGET)["Answer"]

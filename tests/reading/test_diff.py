@@ -1,5 +1,6 @@
-"""'interview-deck diff OLD NEW' lists the questions added, removed, changed (which fields
-and tags) and moved between decks, for our packages and for Anki's own exports."""
+"""'interview-deck diff OLD NEW' lists the notes (questions, key points, reverse cards)
+added, removed, changed (which fields and tags) and moved between decks, then counts the
+notes, for our packages and for Anki's own exports."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_diff_lists_each_kind_of_change(tmp_path: Path) -> None:
         "changed  b  (Difficulty, tag +difficulty::hard, tag +y, tag -difficulty::medium, tag -x)",
         "changed  e  (Role, tag +role::lead, tag -role::tester)",
         "moved    e  (Interview Questions::Tester -> Interview Questions::Lead)",
-        "1 question added, 1 removed, 3 changed, 1 moved, 0 unchanged.",
+        "1 note added, 1 removed, 3 changed, 1 moved, 0 unchanged.",
     ]
 
 
@@ -66,8 +67,7 @@ def test_diff_json_and_exit_code(tmp_path: Path) -> None:
     same = run_cli(["diff", new, new, "--exit-code"])
     assert same.exit_code == 0
     assert (
-        same.stdout.splitlines()[-1]
-        == "0 questions added, 0 removed, 0 changed, 0 moved, 4 unchanged."
+        same.stdout.splitlines()[-1] == "0 notes added, 0 removed, 0 changed, 0 moved, 4 unchanged."
     )
 
 
@@ -84,7 +84,7 @@ def test_diff_reads_ankis_own_export(tmp_path: Path, anki: Anki) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[2:] == [
         "changed  a  (Question)",
-        "0 questions added, 0 removed, 1 changed, 0 moved, 3 unchanged.",
+        "0 notes added, 0 removed, 1 changed, 0 moved, 3 unchanged.",
     ]
 
 
@@ -127,10 +127,12 @@ def test_diff_and_inspect_follow_the_new_kinds(tmp_path: Path) -> None:
     assert run_cli(["build", old_src, "-o", old], env=ENV).exit_code == 0
     assert run_cli(["build", new_src, "-o", new], env=ENV).exit_code == 0
     result = run_cli(["diff", old, new])
-    assert result.stdout.splitlines()[2:-1] == [
+    assert result.stdout.splitlines()[2:] == [
         "removed  a::reverse  (Interview Questions::Tester)",
         "changed  a  (Question)",
         "changed  a::key-points  (Text)",
+        # the counts are of notes: the one question is neither added nor removed
+        "0 notes added, 1 removed, 2 changed, 0 moved, 0 unchanged.",
     ]
     shown = run_cli(["inspect", old]).stdout
     assert "  Interview Key Points (id 1730118263052): fields Text, Question, Extra, " in shown

@@ -10,24 +10,35 @@ from pathlib import Path
 
 import pytest
 
-from helpers import DECK, EPOCH, ROOT, Anki, export, run_cli
+from helpers import DECK, EPOCH, ROOT, Anki, bank_counts, export, run_cli
 
 
 def test_inspect_committed_package_matches_bank() -> None:
-    """`inspect` shows the shipped bank: deck, counts by tag, note type, provenance."""
+    """`inspect` shows the shipped bank: deck, counts by tag, note types with their notes and
+    cards (a question's note and its key points' note), provenance."""
+    shipped = bank_counts()
     result = run_cli(["inspect", str(ROOT / "dist" / "interview-questions.apkg")])
     assert result.exit_code == 0
     out = result.stdout
-    assert "10 notes" in out
-    assert f"  {DECK}: 10 notes" in out
-    assert "  difficulty::medium: 5" in out
-    assert "  difficulty::hard: 3" in out
-    assert "  difficulty::easy: 2" in out
-    assert "  role::mlops-engineer: 10" in out
+    assert out.splitlines()[0].endswith(f": {shipped.notes} notes")
+    assert f"  {DECK}: {shipped.notes} notes\n" in out
+    # each tag is on a question's note and on its key points' note (every question has some)
+    assert shipped.key_point_notes == shipped.questions
+    for difficulty, questions in shipped.difficulties.items():
+        assert f"  difficulty::{difficulty}: {2 * questions}\n" in out
+    assert shipped.difficulties == {"easy": 2, "medium": 5, "hard": 3}
+    assert f"  role::mlops-engineer: {shipped.notes}\n" in out
     assert (
-        "Interview Question (id 1730118263051): fields Question, Answer, Difficulty, Role, ID"
-        in out
-    )
+        "Interview Question (id 1730118263051): fields Question, Answer, Difficulty, Role, ID; "
+        f"templates Interview Card; {shipped.questions} notes, {shipped.questions} cards\n"
+    ) in out
+    assert (
+        "Interview Key Points (id 1730118263052): fields Text, Question, Extra, Difficulty, "
+        f"Role, ID; templates Key Point; {shipped.key_point_notes} notes, "
+        f"{shipped.key_point_cards} cards\n"
+    ) in out
+    assert "Interview Extra" not in out  # no reverse card in the shipped bank
+    assert shipped.reverse == 0
     assert "Built by interview-deck " in out
     assert "Note mod times: " in out
 
@@ -93,16 +104,22 @@ def test_inspect_reads_what_anki_itself_exports(anki: Anki, tmp_path: Path, lega
     )
     result = run_cli(["inspect", str(path)])
     assert result.exit_code == 0, result.stderr
-    assert f"  {DECK}: 10 notes" in result.stdout
+    shipped = bank_counts()
+    assert f"  {DECK}: {shipped.notes} notes\n" in result.stdout
     assert (
-        "fields Question, Answer, Difficulty, Role, ID; templates Interview Card" in result.stdout
-    )
-    assert "  difficulty::medium: 5" in result.stdout
+        "fields Question, Answer, Difficulty, Role, ID; templates Interview Card; "
+        f"{shipped.questions} notes, {shipped.questions} cards\n"
+    ) in result.stdout
+    assert (
+        f"templates Key Point; {shipped.key_point_notes} notes, {shipped.key_point_cards} cards\n"
+    ) in result.stdout
+    assert f"  difficulty::medium: {2 * shipped.difficulties['medium']}\n" in result.stdout
     assert "The deck description says it was built by interview-deck " in result.stdout
 
 
 def test_counts_are_in_words_that_agree(tmp_path: Path) -> None:
-    """One note is '1 note', in what build and inspect say, for the package and each deck."""
+    """One note is '1 note' (and one question '1 question'), in what build and inspect say,
+    for the package and each deck."""
     from helpers import bank
 
     out = tmp_path / "deck.apkg"
@@ -111,7 +128,7 @@ def test_counts_are_in_words_that_agree(tmp_path: Path) -> None:
     )
     assert built.exit_code == 0, built.stderr
     assert "(1 note, content " in built.stdout
-    assert "  Interview Questions::Tester: 1 note (1 easy)" in built.stdout
+    assert "  Interview Questions::Tester: 1 question (1 easy)" in built.stdout
     again = run_cli(["build", str(tmp_path / "c" / "bank.yaml"), "-o", str(out)])
     assert "is up to date (1 note, content " in again.stdout
     shown = run_cli(["inspect", str(out)]).stdout

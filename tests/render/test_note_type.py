@@ -11,7 +11,7 @@ import pytest
 
 from exporter.render import notetype as notetype_module
 from exporter.render.notetype import NoteKind, NoteType, note_type, note_types
-from helpers import CONTENT, EPOCH, Anki, Builder, review_some, run_cli, scheduling
+from helpers import CONTENT, EPOCH, Anki, Builder, bank_counts, review_some, run_cli, scheduling
 
 
 def test_note_type_contract_is_pinned() -> None:
@@ -89,7 +89,7 @@ def test_css_change_updates_the_note_type(
     anki.import_package(out)
     (model,) = anki.notetypes()
     assert ".iq-test-marker" in model["css"]
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == bank_counts().notes
     assert scheduling(anki) == before
 
 
@@ -111,7 +111,7 @@ def test_restyled_package_updates_the_note_type_in_place(
     assert model["css"] == current.css
     assert [t["name"] for t in model["tmpls"]] == ["Interview Card"]
     assert [t["qfmt"] for t in model["tmpls"]] == [current.front]
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == bank_counts().notes
 
 
 def test_tts_reads_the_question_and_updates_the_note_type(
@@ -134,7 +134,7 @@ def test_tts_reads_the_question_and_updates_the_note_type(
     assert tag.field_text.strip() == (
         "What steps do you take to secure ML pipelines and model serving systems?"
     )
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == bank_counts().notes
 
 
 def test_tts_rejects_a_bad_language_code(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_tts_switches_on_and_off_across_outputs_keeping_reviews(
     assert "{{tts" not in qfmt()
     assert not anki.note_by_id_field("secure-ml-pipelines-model").cards()[0].question_av_tags()
     assert scheduling(anki) == before
-    assert len(anki.notes()) == 10
+    assert len(anki.notes()) == bank_counts().notes
     kept = plain.read_bytes()
     assert build(CONTENT, output=plain, fresh=True, expect="unchanged").output == plain
     assert plain.read_bytes() == kept

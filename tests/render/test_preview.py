@@ -38,6 +38,7 @@ from helpers import (
     CONTENT,
     ROOT,
     RenderedCard,
+    bank_counts,
     make_bank,
     problems_in,
     question,
@@ -57,13 +58,14 @@ def without_anki_wrapper(rendered: str) -> str:
 
 @pytest.fixture(scope="module")
 def preview_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The preview page of the shipped bank plus the stress card, written by the CLI."""
+    """The preview page of the shipped bank plus the stress card, written by the CLI: every
+    card of the bank (its key points' too) and the stress card."""
     folder = tmp_path_factory.mktemp("preview")
     stress = write_stress_bank(folder / "stress")
     out = folder / "site" / "preview.html"
     result = run_cli(["preview", str(CONTENT), str(stress), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Wrote {out} (11 cards)\n"
+    assert result.stdout == f"Wrote {out} ({bank_counts().cards + 1} cards)\n"
     return out
 
 
@@ -73,7 +75,8 @@ def test_preview_markup_is_what_anki_renders(
     """Front and back in the page equal Anki's own rendering of the same card, byte for byte."""
     notetype = note_type()
     stress = write_stress_bank(tmp_path)
-    notes = {n.question_id: n for n in notes_for(run_load([str(CONTENT), str(stress)]))}
+    built = notes_for(run_load([str(CONTENT), str(stress)]))
+    notes = {n.question_id: n for n in built if n.kind == "question"}  # the main cards
     page = preview_file.read_text(encoding="utf-8")
     assert f'<style id="card-css">\n{notetype.css}</style>' in page
     for card in anki_cards:
@@ -90,7 +93,8 @@ def test_preview_groups_cards_by_deck(preview_file: Path) -> None:
     sections = re.findall(
         r'<section class="pv-deck">\n<h2 class="pv-deck-name">(.*?) <small[^>]*>\((\d+)\)', page
     )
-    assert sections == [("Interview Questions::MLOps Engineer", "10"), ("Stress", "1")]
+    cards = str(bank_counts().cards)  # the count is of cards: a key point is a card
+    assert sections == [("Interview Questions::MLOps Engineer", cards), ("Stress", "1")]
     assert page.index('data-card="stress-card"') > page.index('<h2 class="pv-deck-name">Stress')
 
 
@@ -99,7 +103,7 @@ def test_preview_page_in_chromium(card_page: CardPage, preview_file: Path) -> No
     page = card_page.page
     card_page.open_file(preview_file, DESKTOP)
     assert card_page.requests == [preview_file.resolve().as_uri()]
-    assert page.locator(".pv-screen > .card").count() == 22
+    assert page.locator(".pv-screen > .card").count() == 2 * (bank_counts().cards + 1)
     assert problems_in(card_page.measure(), "preview light desktop") == []
 
     page.click("#pv-width")
@@ -352,11 +356,19 @@ def test_preview_configures_mathjax_as_anki_does(card_page: CardPage) -> None:
 
 
 def test_a_page_without_math_carries_no_mathjax(preview_file: Path) -> None:
-    """MathJax (about 1.8 MB inlined) is only in a page that has a formula to typeset."""
+    """MathJax (about 1.8 MB inlined) is only in a page that has a formula to typeset:
+    none of its script or fonts, and the page's own chrome (all but its cards) is small."""
     page = preview_file.read_text(encoding="utf-8")
     assert '<script id="mathjax">' not in page
     assert "window.MathJax" not in page
-    assert len(page.encode()) < 200_000
+    script = mathjax.script()
+    assert script[len(script) // 2 :][:2000] not in page
+    assert "data:font/woff" not in page
+    assert not any(font[:64] in page for font in mathjax.fonts().values())
+    cards = re.findall(r'<div class="pv-screen">\n(.*?)\n</div></figure>', page, re.DOTALL)
+    assert len(cards) == 2 * (bank_counts().cards + 1)  # each card's front and back
+    chrome = len(page.encode()) - sum(len(card.encode()) for card in cards)
+    assert chrome < 100_000
 
 
 def test_the_shipped_mathjax_is_npm_s_3_2_2() -> None:
