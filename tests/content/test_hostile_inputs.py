@@ -91,6 +91,9 @@ def test_a_display_formula_beside_a_spaced_rule_is_read_at_once(tmp_path: Path) 
 # with the calls the code makes of it. A new pattern must be added here, and so be run on
 # the hostile texts below: backtracking without bound shows as a hang.
 REGEX_CALLS: dict[str, tuple[str, ...]] = {
+    "exporter.markup.highlight:_LONG_RUN": ("search",),
+    "exporter.markup.highlight:_NAME": ("finditer",),
+    "exporter.markup.highlight:_NOT_TYPE": ("sub",),
     "exporter.content.check:_CODE_SPAN": ("sub",),
     "exporter.content.check:_TAGS": ("sub",),
     "exporter.render.notes:_CLOZE_SYNTAX": ("sub",),
