@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 
 # A tag ends at its '>' and never runs past the next '<' (attribute values hold none: the
 # renderer and Anki escape them), so a field of unclosed '<' is read in one pass.
@@ -33,6 +34,7 @@ class Split:
 
     main: str
     extra: str | tuple[str, ...] | None
+    lost: str = ""  # HTML of the block that is none of its parts (pull reports its words)
 
 
 def _classes(tag: str) -> set[str]:
@@ -83,9 +85,12 @@ def split_question(html: str) -> Split:
     span = _element(html, _HINT_OPEN, "details", "iq-hint")
     if span is None:
         return Split(html, None)
-    inner = _SUMMARY.sub("", _inner(html, span), count=1)
+    inner = _inner(html, span)
+    summary = _SUMMARY.match(inner)
+    label = summary.group() if summary else ""
     main = (html[: span[0]] + html[span[1] :]).strip()
-    return Split(main, _unwrap(inner, "iq-hint-text"))
+    lost = "" if _text(label) in ("", "Hint") else label  # the summary is the build's label
+    return Split(main, _unwrap(inner[len(label) :], "iq-hint-text"), lost)
 
 
 def split_answer(html: str) -> Split:
@@ -95,25 +100,50 @@ def split_answer(html: str) -> Split:
     if span is None:
         return Split(html, None)
     main = (html[: span[0]] + html[span[1] :]).strip()
-    return Split(main, _items(_inner(html, span)))
+    items, lost = _items(_inner(html, span))
+    return Split(main, items, lost)
 
 
-def _items(html: str) -> tuple[str, ...]:
-    """The HTML of each top-level ``<li>`` of the lists in ``html``, in order."""
+def _items(html: str) -> tuple[tuple[str, ...], str]:
+    """The HTML of each top-level ``<li>`` of the lists in ``html``, in order, and the HTML
+    outside them but for the block's first ``<h3>`` (the build's heading)."""
     items: list[str] = []
+    rest: list[str] = []
     lists = 0
     start = -1
+    kept = 0  # where the HTML not yet given to an item or ``rest`` starts
+    heading = -1  # the heading's start while inside it; -2 once passed
     for match in _TAG.finditer(html):
         closing, tag = match.group(1) == "/", match.group(2).lower()
-        if tag in ("ol", "ul"):
+        if tag == "h3" and heading != -2 and lists == 0 and start < 0:
+            if not closing and heading == -1:
+                rest.append(html[kept : match.start()])
+                heading = kept = match.start()
+            elif closing and heading >= 0:
+                heading, kept = -2, match.end()
+        elif heading >= 0:
+            continue
+        elif tag in ("ol", "ul"):
             lists += -1 if closing else 1
-        elif tag == "li" and lists == 1:
-            if not closing:
-                start = match.end()
-            elif start >= 0:
+            if lists == 0 and start >= 0:  # an item left open when its list closed
                 items.append(html[start : match.start()].strip())
-                start = -1
-    return tuple(items)
+                start, kept = -1, match.start()
+        elif tag == "li" and lists == 1:
+            if start >= 0:  # an item ends at its end tag, or at the next item's start
+                items.append(html[start : match.start()].strip())
+                start, kept = -1, match.start() if not closing else match.end()
+            if not closing:
+                rest.append(html[kept : match.start()])
+                start = match.end()
+    rest.append(html[kept:] if start < 0 else "")
+    if start >= 0:
+        items.append(html[start:].strip())
+    return tuple(items), "".join(rest)
+
+
+def _text(html: str) -> str:
+    """The words of ``html``: its tags dropped, its entities decoded, trimmed."""
+    return unescape(_TAG.sub(" ", html)).replace("\xa0", " ").strip()
 
 
 def cloze_points(text: str) -> tuple[tuple[int, str], ...]:
@@ -131,3 +161,40 @@ def cloze_points(text: str) -> tuple[tuple[int, str], ...]:
                 found[number] = text[opened.end() : mark.start()].split("::", 1)[0]
             opened = None
     return tuple(found.items())
+
+
+def cloze_problems(text: str) -> tuple[str, ...]:
+    """What of a key-points note's Text field ``cloze_points`` cannot bring home into the
+    YAML's points: words outside every cloze, a cloze's own hint, a cloze inside a cloze, a
+    number written twice or 0, a cloze left open (one pass, as ``cloze_points``)."""
+    problems: dict[str, None] = {}
+    rest: list[str] = []
+    kept = 0
+    seen: set[int] = set()
+    opened: re.Match[str] | None = None
+    for mark in _CLOZE_MARK.finditer(text):
+        if mark.group(1) is not None:
+            if opened is not None:
+                problems["a cloze inside another cloze"] = None
+                continue
+            rest.append(text[kept : mark.start()])
+            opened = mark
+        elif opened is not None:
+            number = int(opened.group(1))
+            if "::" in text[opened.end() : mark.start()]:
+                problems["a cloze with its own hint (after '::'), which no key holds"] = None
+            if number == 0 or number in seen:
+                problems[
+                    f"the cloze number {number} {'twice' if number else '(Anki starts at 1)'}"
+                ] = None
+            seen.add(number)
+            kept, opened = mark.end(), None
+    if opened is not None:
+        problems["a cloze left open (no '}}')"] = None
+    else:
+        rest.append(text[kept:])
+    words = _text("".join(rest))
+    if words:
+        shown = words if len(words) <= 40 else words[:39] + "…"
+        problems[f"words outside every cloze ('{shown}')"] = None
+    return tuple(problems)

@@ -25,7 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from exporter.authoring.fieldparts import cloze_points, split_answer, split_question
+from exporter.authoring.fieldparts import (
+    cloze_points,
+    cloze_problems,
+    split_answer,
+    split_question,
+)
 from exporter.authoring.html_to_markdown import Converted, html_to_markdown
 from exporter.authoring.pagematch import id_for
 from exporter.content.media import MediaProblem, resolve
@@ -242,6 +247,8 @@ class _Planner:
         if _same(value, built):
             return q.question, q.hint
         own, yaml = split_question(value), split_question(built)
+        if self.lost(own.lost, "the Anki note's hint has words in its label", where):
+            return q.question, q.hint
         label = "the Anki note's question"
         question = self.part(own.main, yaml.main, q.question, label, role_file, q, where)
         if own.extra == yaml.extra:
@@ -262,6 +269,8 @@ class _Planner:
         if _same(value, built):
             return q.answer, q.follow_ups
         own, yaml = split_answer(value), split_answer(built)
+        if self.lost(own.lost, "the Anki note's follow-ups have words outside the items", where):
+            return q.answer, q.follow_ups
         label = "the Anki note's answer"
         answer = self.part(own.main, yaml.main, q.answer, label, role_file, q, where)
         if own.extra == yaml.extra:
@@ -332,6 +341,19 @@ class _Planner:
         value = note.fields.get("Text", "")
         if _same(value, built):
             return None
+        problems = cloze_problems(value)
+        if problems:
+            self.errors.append(
+                ContentError(
+                    *where,
+                    0,
+                    f"the Anki note's key points hold {'; '.join(problems)}: each point is one "
+                    "cloze of its own ({{c1::…}}) in Anki; edit the note so, or the YAML, and "
+                    "pull again (the YAML's points stay)",
+                    code="pull-field-invalid",
+                )
+            )
+            return None
         points: list[str] = []
         for number, html in cloze_points(value):
             old = yaml.get(number)
@@ -367,6 +389,24 @@ class _Planner:
         if to_html(converted.markdown, converted.images) == built:
             return text  # the editor's HTML for what the YAML already says
         return converted.markdown
+
+    def lost(self, html: str, what: str, where: Where) -> bool:
+        """Whether words were found in a block outside the parts a key can hold (reported:
+        pull never drops a user's words)."""
+        words = field_text(html)
+        if not words:
+            return False
+        shown = words if len(words) <= 40 else words[:39] + "…"
+        self.errors.append(
+            ContentError(
+                *where,
+                0,
+                f"{what} ('{shown}'), which no key holds: move them in Anki (or edit the "
+                "YAML) and pull again (the YAML's text stays)",
+                code="pull-field-invalid",
+            )
+        )
+        return True
 
     def problems(self, converted: Converted, label: str, where: tuple[str, int]) -> bool:
         path, line = where

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from helpers import Anki, built_and_imported, export, make_bank, question, run_cli
 
@@ -46,3 +48,48 @@ def test_a_content_file_that_is_a_symbolic_link_is_written_where_it_points(
     assert "Edited in Anki." in real.read_text("utf-8")
     assert sorted(p.name for p in content.iterdir()) == ["bank.yaml"]
     assert sorted(p.name for p in real.parent.iterdir()) == [real.name]
+
+
+_POINT = "{{c1::the client sends an idempotency key}}"
+_LIST_END = "</ol>\n</div>"
+
+
+@pytest.mark.parametrize(
+    ("field", "edit", "words"),
+    [
+        ("Text", lambda f: f.replace(_POINT, "the client sends an idempotency key"), "idempotency"),
+        ("Text", lambda f: f.replace(_POINT, _POINT[:-2] + "::which header}}"), "which header"),
+        ("Text", lambda f: f.replace("sends an", "sends {{c2::an}} an"), "idempotency key"),
+        ("Text", lambda f: f.replace("</ul>", "<li>{{c1::a second use}}</li></ul>"), "second use"),
+        ("Text", lambda f: f.replace("</ul>", "<li>no cloze here</li></ul>"), "no cloze here"),
+        ("Text", lambda f: f.replace("{{c1::", "{{c0::"), "idempotency"),
+        ("Answer", lambda f: f.replace(_LIST_END, "</ol><p>Ask about TTLs</p></div>"), "TTLs"),
+        ("Answer", lambda f: f.replace("<ol>", "").replace("</ol>", ""), "arrive at once"),
+        ("Question", lambda f: f.replace(">Hint<", ">Hint: think of retries<"), "of retries"),
+    ],
+    ids=[
+        *("cloze-removed", "cloze-hint", "nested", "number-twice", "no-cloze", "c0"),
+        *("after-list", "no-list", "hint-label"),
+    ],
+)
+def test_words_of_a_training_field_that_pull_cannot_place_are_reported(
+    tmp_path: Path, anki: Anki, field: str, edit: Any, words: str
+) -> None:
+    """Words a user leaves in a key-points or follow-ups field where no key can hold them are
+    reported at file:line, never silently dropped from the YAML."""
+    from test_pull_training import built, loaded, note_of, pulled, save
+
+    src, package = built(tmp_path, anki)
+    note = note_of(anki, "Interview Key Points" if field == "Text" else "Interview Question")
+    note[field] = edit(note[field])
+    assert words in note[field]
+    save(anki, note)
+    before = src.read_text(encoding="utf-8")
+    result = pulled(tmp_path, anki, package, src, "--apply")
+    written = yaml.safe_dump(loaded(src))
+    assert words in written or (result.exit_code == 1 and f"{src}:3" in result.output), (
+        result.output
+    )
+    if result.exit_code == 1:
+        assert src.read_text(encoding="utf-8") == before
+        assert "Traceback" not in result.output
