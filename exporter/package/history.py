@@ -227,13 +227,13 @@ def advance(
     for key, points in sorted((clozes or {}).items()):
         old_clozes = numbered.get(key)
         old_cards = dict(old_clozes.cards) if old_clozes else {}
-        cards = tuple(
-            (n, old_cards[n] if n in old_cards and old_cards[n] not in used else new_id())
-            for n in sorted(n for n, _h in points)
-        )
-        used.update(i for _n, i in cards)
+        cards = []
+        for n in sorted(n for n, _h in points):  # an id another card took gets a new one
+            cid = old_cards[n] if n in old_cards and old_cards[n] not in used else new_id()
+            used.add(cid)
+            cards.append((n, cid))
         highest = max([old_clozes.highest if old_clozes else 0, *(n for n, _h in points)])
-        numbered[key] = Clozes(tuple(points), cards, highest)
+        numbered[key] = Clozes(tuple(points), tuple(cards), highest)
     highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
     highest_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
     return History(notetype, stamps, highest_mod, highest_id, other_types, numbered)

@@ -451,3 +451,22 @@ def test_another_note_type_outdates_only_its_own_kind() -> None:
     )
     assert bumped.notetype == own.notetype
     assert bumped.notetypes == {"Interview Key Points": Stamp("kp", EPOCH + 6)}
+
+
+def test_a_history_giving_two_clozes_one_card_id_builds_an_importable_package(
+    build: Builder, anki: Anki, tmp_path: Path
+) -> None:
+    """A crafted (or merged) history naming one card id for two cloze numbers: each card
+    gets its own id, as a note id shared by two notes does; no crash, one card per point."""
+    q = Question("kp", "easy", "Kp?", "Kp.", key_points=("alpha one", "beta two"))
+    src = make_bank(tmp_path / "c", [q], role="R")
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(src, output=out, epoch=1000).history
+    text = re.sub(
+        r'"cards": \[\[1, (\d+)\], \[2, \d+\]', r'"cards": [[1, \1], [2, \1]', lock.read_text()
+    )
+    assert text != lock.read_text()
+    lock.write_text(text)
+    build(src, output=out, epoch=2000, fresh=True)
+    anki.import_package(out)
+    assert len(anki.col.find_cards('"note:Interview Key Points"')) == 2
