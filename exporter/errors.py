@@ -152,6 +152,7 @@ CODES: dict[str, str] = {
     "key-point-not-inline": "A key point that is not one paragraph of inline text.",
     "key-point-repeated": "A key point listed twice on one question.",
     "follow-up-repeated": "A follow-up question listed twice on one question.",
+    "list-too-long": "Over 100 key points or follow-ups on one question.",
     # Images
     "image-missing": "An image file that does not exist.",
     "image-outside": "An image path outside the content folder, or absolute.",

@@ -266,6 +266,15 @@ class SchemaWalk(NodeWalk):
                 "wrong-type", key_node, f"'{key}' must be {_EXPECTED[key]}, found {kind_of(node)}"
             )
             return None
+        if len(node.value) > MAX_LIST_ITEMS:
+            self.error(
+                "list-too-long",
+                key_node,
+                f"'{key}' lists {len(node.value)} items; a question takes at most "
+                f"{MAX_LIST_ITEMS} (each key point is a card to review): keep the few that "
+                "matter",
+            )
+            return None
         out: list[tuple[str, Node]] = []
         seen: dict[str, int] = {}
         for number, item in enumerate(node.value, start=1):
@@ -403,6 +412,8 @@ _SLUG_ISH = re.compile(r"[A-Za-z0-9 _.\-]*+")
 _SLUG_LETTER = re.compile(r"[A-Za-z0-9]")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
+
+MAX_LIST_ITEMS = 100  # key points or follow-ups of one question (a list past it is no card)
 
 # What a key point may not hold: a block (it is one paragraph) or a display formula.
 # (Our own HTML: code is escaped, so no '<' inside; a tag holds no '<': linear scans.)

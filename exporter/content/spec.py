@@ -96,6 +96,7 @@ def _list(key: str, item: str) -> dict[str, Any]:
         "description": f"{PURPOSE[key]} Expected: {EXPECTED[key]}.",
         "type": "array",
         "minItems": 1,
+        "maxItems": 100,  # exporter.content.check.MAX_LIST_ITEMS
         "uniqueItems": True,
         "items": {
             "description": EXPECTED[item].capitalize() + ".",

@@ -28,6 +28,7 @@ from exporter.markup.markdown import to_html
 from exporter.package.apkg import Rendered, build_apkg
 from exporter.package.collection import DeckRow
 from exporter.package.history import (
+    MAX_CLOZE,
     History,
     HistoryAhead,
     HistoryFull,
@@ -191,9 +192,17 @@ def _plan(
     hashes = {
         q.id: tuple(point_hash(p) for p in q.key_points) for q in bank.questions if q.key_points
     }
-    numbers = {
-        qid: assign_clozes(old_clozes.get(f"{qid}::key-points"), h) for qid, h in hashes.items()
-    }
+    try:
+        numbers = {
+            qid: assign_clozes(old_clozes.get(f"{qid}::key-points"), h) for qid, h in hashes.items()
+        }
+    except HistoryFull:
+        message = (
+            f"a question's key points have used every cloze number Anki holds (up to "
+            f"{MAX_CLOZE:,}); start a new history (delete this file)"
+        )
+        where = display(str(history_path_for(options.output)))
+        raise ContentErrors([ContentError(where, 0, 0, message, code="history-full")]) from None
     notes = notes_for(bank, reuse.by_fingerprint, numbers)
     held = {n.kind for n in notes}
     others = {types[k].name: types[k] for k in KINDS[1:] if k in held}

@@ -39,7 +39,7 @@ class HistoryAhead(Exception):
 
 
 class HistoryFull(Exception):
-    """No note id below 2**53 is left to hand out."""
+    """No note id below 2**53 (or cloze number Anki can hold) is left to hand out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +113,13 @@ def assign_clozes(previous: Clozes | None, hashes: Sequence[str]) -> tuple[int, 
     old = list(previous.points) if previous is not None else []
     taken = [False] * len(old)
     numbers: list[int | None] = [None] * len(hashes)
+    unused: dict[str, list[int]] = {}  # each text's old places, last first (popped in order)
+    for j in reversed(range(len(old))):
+        unused.setdefault(old[j][1], []).append(j)
     for i, wanted in enumerate(hashes):
-        j = next((j for j, (_n, h) in enumerate(old) if h == wanted and not taken[j]), None)
-        if j is not None:
+        places = unused.get(wanted)
+        if places:
+            j = places.pop()
             taken[j] = True
             numbers[i] = old[j][0]
     for i in range(len(hashes)):
@@ -129,6 +133,8 @@ def assign_clozes(previous: Clozes | None, hashes: Sequence[str]) -> tuple[int, 
             highest += 1
             number = highest
         out.append(number)
+    if highest > MAX_CLOZE:
+        raise HistoryFull
     return tuple(out)
 
 
@@ -413,7 +419,7 @@ def _cloze(value: object) -> int:
     return number
 
 
-MAX_CLOZE = 100_000  # far beyond any list of key points, and bounds a crafted history
+MAX_CLOZE = 65_536  # Anki keeps a card's number in 16 bits: c1 … c65536, never past
 
 
 def _hash(value: object) -> str:

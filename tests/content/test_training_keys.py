@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exporter.content.check import key_point_problem
+from exporter.content.model import Question
 from exporter.content.spec import KEY_POINT_MAX
 from exporter.pipeline import run_load
 from helpers import write
@@ -102,3 +103,14 @@ def test_a_long_key_point_is_a_warning_and_the_bank_builds(tmp_path: Path) -> No
     )
     found = run_cli(["validate", "--format", "github", str(bank)]).stdout
     assert "key-point-long" in found
+
+
+def test_a_list_of_over_a_hundred_key_points_is_one_problem(tmp_path: Path) -> None:
+    """101 key points (or follow-ups) on one question: one line at the key, not a card
+    each."""
+    from helpers import make_bank, one_error, run_cli
+
+    points = tuple(f"point number {n}" for n in range(101))
+    src = make_bank(tmp_path / "c", [Question("kp", "easy", "Kp?", "Kp.", key_points=points)])
+    line = one_error(run_cli(["validate", str(src)]))
+    assert "'key_points' lists 101 items; a question takes at most 100" in line

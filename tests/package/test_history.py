@@ -470,3 +470,25 @@ def test_a_history_giving_two_clozes_one_card_id_builds_an_importable_package(
     build(src, output=out, epoch=2000, fresh=True)
     anki.import_package(out)
     assert len(anki.col.find_cards('"note:Interview Key Points"')) == 2
+
+
+def test_cloze_numbers_stop_at_the_last_one_anki_holds(build: Builder, tmp_path: Path) -> None:
+    """Anki keeps a card's number in 16 bits: a history whose key points have used every
+    cloze number up to 65,536 gets one line naming it for the next new point, never a
+    package Anki cannot import; at the last number the build still goes."""
+    from helpers import one_error, run_cli
+
+    q = Question("kp", "easy", "Kp?", "Kp.", key_points=("alpha one",))
+    src = make_bank(tmp_path / "c", [q], role="R")
+    out = tmp_path / "dist" / "deck.apkg"
+    lock = build(src, output=out, epoch=1000).history
+    at_the_end = re.sub(r'("points": .*?"highest": )\d+', r"\g<1>65535", lock.read_text())
+    assert at_the_end != lock.read_text()
+    lock.write_text(at_the_end)
+    two = Question("kp", "easy", "Kp?", "Kp.", key_points=("alpha one", "beta two"))
+    make_bank(tmp_path / "c", [two], role="R")
+    build(src, output=out, epoch=2000)  # the new point takes c65536
+    three = Question("kp", "easy", "Kp?", "Kp.", key_points=("alpha one", "beta two", "gamma"))
+    make_bank(tmp_path / "c", [three], role="R")
+    line = one_error(run_cli(["build", str(src), "-o", str(out)]))
+    assert "every cloze number Anki holds (up to 65,536)" in line
