@@ -47,7 +47,12 @@ def check_markup(text: str, node: Node, key_node: Node, display_path: str) -> Ch
             for p in found.problems
         ),
         warnings=tuple(
-            ContentWarning(display_path, line(w.line), w.message, code=_warning_code(w.message))
+            ContentWarning(
+                display_path,
+                line(w.line),
+                w.message,
+                code=w.code if w.code == "math-splits-mark" else _warning_code(w.message),
+            )
             for w in found.warnings
         ),
     )

@@ -588,6 +588,7 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
         self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
+        self.notes: list[tuple[int, str, str]] = []  # warnings, the same way
         self._unclosed: list[int] = []  # bytes where a '$$' opens no formula
         if "$" in self.text:
             self.text, self._unclosed = _resolve_dollars(self.text)
@@ -665,6 +666,8 @@ class _Reader:
                             self._check_tex(math[0], start - 1)
                             yield math
                             pending, swallowed = self._skip(stream, close)
+                            if swallowed:
+                                self.notes.append((start - 1, _SPLIT_MARK, "math-splits-mark"))
                             drop_ends += swallowed
                             depth = 0
                             continue
@@ -746,6 +749,13 @@ class _Reader:
                     {"start": until, "end": end},
                 ), opened
         return None, opened
+
+
+_SPLIT_MARK = (
+    "a '*', '_' or '~' inside this formula pairs with one after it, so Markdown reads them as "
+    "emphasis and the card shows neither: write the one outside the formula as \\* (or \\_, "
+    "\\~), or use $…$ for the formula"
+)
 
 
 def _is_container(tag: Any) -> bool:
@@ -1233,4 +1243,5 @@ def scan(text: str) -> Scan:
             code_start = -1
     found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
     problems = [Finding(line(offset), message, code) for offset, message, code in found]
+    warnings += [Finding(line(offset), message, code) for offset, message, code in reader.notes]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

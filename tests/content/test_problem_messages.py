@@ -153,3 +153,21 @@ def test_warnings_come_in_the_same_run_as_errors(tmp_path: Path, command: str) -
     github = run_cli([*args, "--format", "github"]).stdout.splitlines()
     assert sum(line.startswith("::warning ") for line in github) == 2
     assert sum(line.startswith("::error ") for line in github) == 1
+
+
+def test_a_mark_split_by_a_formula_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    """`What is \\(a*b\\) here*?`: the '*' in the formula pairs with the one after it as
+    emphasis and the card would show neither; validate says so at the line (a warning, code
+    math-splits-mark), and a formula whose marks pair with none is not named."""
+    import json
+
+    answer = "|\n      First line.\n      What is \\(a*b\\) here*?\n      And \\(c*d\\) alone."
+    bank = one_question(tmp_path / "c" / "a.yaml", answer=answer)
+    result = run_cli(["validate", str(tmp_path / "c"), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    (warning,) = json.loads(result.stdout)["warnings"]
+    assert warning["code"] == "math-splits-mark"
+    assert warning["line"] == 8, warning
+    assert "pairs with one after it" in warning["message"]
+    text = run_cli(["validate", str(tmp_path / "c")]).stderr
+    assert f"{bank}:8: warning: a '*', '_' or '~' inside this formula" in text
