@@ -136,7 +136,7 @@ def test_code_blocks_wrap_inside_the_card(card_page: CardPage) -> None:
     """A long line in a code block wraps: neither the card nor the block scrolls sideways
     (AnkiDroid's sideways swipes would fight it), and no character is lost."""
     (note, *_) = notes_for(run_load([str(CONTENT)]))
-    long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "9" * 200
+    long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "1234567890" * 20
     answer = f"Roll back:\n\n```bash\n{long_line}\n```\n\n```\n{long_line}\n```\n\n- then check\n"
     notetype = note_type()
     view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
