@@ -154,47 +154,63 @@ _results: dict[tuple[str, str], dict[str, Any]] = {}
 Worker = Callable[[str, str], dict[str, Any]]  # (Anki version, importer) -> its report
 
 
+def _worker_report(
+    cache: dict[tuple[str, str], dict[str, Any]],
+    folder_of: Callable[[str], Path],
+    anki_version: str,
+    importer: str,
+    packages: dict[str, str],
+    deck: str,
+) -> dict[str, Any]:
+    """The worker's report of ``packages`` (v1, v2[, v3]) imported in order into ``deck``
+    of a fresh collection of ``anki_version`` by ``importer``, run once per session."""
+    key = (anki_version, importer)
+    if key not in cache:
+        folder = folder_of(f"{anki_version}-{importer}")
+        request = folder / "request.json"
+        request.write_text(
+            json.dumps(
+                {
+                    **packages,
+                    "importer": importer,
+                    "deck": deck,
+                    "folder": str(folder),
+                    "result": str(folder / "result.json"),
+                }
+            ),
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [python_for(anki_version), str(WORKER), str(request)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            env={**os.environ, "PYTHONPATH": ""},
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        cache[key] = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    report = cache[key]
+    assert "error" not in report, report["error"]
+    # Anki's wheels spell 25.2.7 as 25.02.7: compare as versions.
+    assert Version(report["version"]) == Version(anki_version), "ran under another Anki"
+    return report
+
+
 @pytest.fixture
 def run(packages: Packages, tmp_path_factory: pytest.TempPathFactory) -> Worker:
     """The worker's report for one (Anki version, importer), run once per session."""
 
     def _run(anki_version: str, importer: str) -> dict[str, Any]:
-        key = (anki_version, importer)
-        if key not in _results:
-            python = python_for(anki_version)
-            folder = tmp_path_factory.mktemp(f"anki-{anki_version}-{importer}")
-            request = folder / "request.json"
-            request.write_text(
-                json.dumps(
-                    {
-                        "v1": str(packages.v1.path),
-                        "v2": str(packages.v2.path),
-                        "importer": importer,
-                        "deck": DECK,
-                        "folder": str(folder),
-                        "result": str(folder / "result.json"),
-                    }
-                ),
-                encoding="utf-8",
-            )
-            done = subprocess.run(
-                [python, str(WORKER), str(request)],
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-                env={**os.environ, "PYTHONPATH": ""},
-            )
-            assert done.returncode == 0, done.stdout + done.stderr
-            result: dict[str, Any] = json.loads(
-                (folder / "result.json").read_text(encoding="utf-8")
-            )
-            _results[key] = result
-        report = _results[key]
-        assert "error" not in report, report["error"]
-        # Anki's wheels spell 25.2.7 as 25.02.7: compare as versions.
-        assert Version(report["version"]) == Version(anki_version), "ran under another Anki"
-        return report
+        given = {"v1": str(packages.v1.path), "v2": str(packages.v2.path)}
+        return _worker_report(
+            _results,
+            lambda name: tmp_path_factory.mktemp(f"anki-{name}"),
+            anki_version,
+            importer,
+            given,
+            DECK,
+        )
 
     return _run
 
@@ -402,40 +418,15 @@ def run_training(training: Training, tmp_path_factory: pytest.TempPathFactory) -
     """The worker's report of the training packages for one (Anki version, importer)."""
 
     def _run(anki_version: str, importer: str) -> dict[str, Any]:
-        key = (anki_version, importer)
-        if key not in _training_results:
-            python = python_for(anki_version)
-            folder = tmp_path_factory.mktemp(f"training-{anki_version}-{importer}")
-            request = folder / "request.json"
-            packages = {v: str(getattr(training, v).path) for v in ("v1", "v2", "v3")}
-            request.write_text(
-                json.dumps(
-                    {
-                        **packages,
-                        "importer": importer,
-                        "deck": TRAINING_DECK,
-                        "folder": str(folder),
-                        "result": str(folder / "result.json"),
-                    }
-                ),
-                encoding="utf-8",
-            )
-            done = subprocess.run(
-                [python, str(WORKER), str(request)],
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-                env={**os.environ, "PYTHONPATH": ""},
-            )
-            assert done.returncode == 0, done.stdout + done.stderr
-            _training_results[key] = json.loads(
-                (folder / "result.json").read_text(encoding="utf-8")
-            )
-        report = _training_results[key]
-        assert "error" not in report, report["error"]
-        assert Version(report["version"]) == Version(anki_version), "ran under another Anki"
-        return report
+        given = {v: str(getattr(training, v).path) for v in ("v1", "v2", "v3")}
+        return _worker_report(
+            _training_results,
+            lambda name: tmp_path_factory.mktemp(f"training-{name}"),
+            anki_version,
+            importer,
+            given,
+            TRAINING_DECK,
+        )
 
     return _run
 
