@@ -690,3 +690,17 @@ def assert_terminal_safe(*outputs: str | bytes) -> None:
         assert not bad, f"control characters reach the terminal: {bad!r} in {text!r}"
         faked = [line for line in text.splitlines() if line.startswith("fake ")]
         assert not faked, f"a name's line break made a line of output: {text!r}"
+
+
+# A sitecustomize for a child process only: send itself the signal {signum} just before its
+# first os.replace (the commit point of a write).
+SIGNAL_AT_THE_MOVE = """
+import os, signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_real = os.replace
+def _replace(a, b):
+    os.replace = _real
+    os.kill(os.getpid(), {signum})
+    _real(a, b)
+os.replace = _replace
+"""

@@ -18,6 +18,7 @@ from helpers import (
     CONTENT,
     EPOCH,
     ROOT,
+    SIGNAL_AT_THE_MOVE,
     Anki,
     add_own_note,
     build_deck,
@@ -567,19 +568,6 @@ def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
         assert done.returncode == 0, done.stderr
         assert b"Short." in new
         assert run_cli(["validate", bank]).exit_code == 0
-
-
-# Send ourselves the signal just before the first replace (the commit point of the write).
-SIGNAL_AT_THE_MOVE = """
-import os, signal
-signal.signal(signal.SIGINT, signal.default_int_handler)
-_real = os.replace
-def _replace(a, b):
-    os.replace = _real
-    os.kill(os.getpid(), {signum})
-    _real(a, b)
-os.replace = _replace
-"""
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])

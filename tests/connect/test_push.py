@@ -38,6 +38,7 @@ from helpers import (
     DECK,
     EPOCH,
     ROOT,
+    SIGNAL_AT_THE_MOVE,
     TARGET,
     TERMINAL_CONTROLS,
     Anki,
@@ -809,19 +810,6 @@ def test_pull_from_anki_without_o_finds_the_history_of_a_push_made_with_o(
     assert shown.exit_code == 1, shown.stderr
     assert "1 question edited in Anki, 0 conflicts" in shown.stdout
     assert f"using the build history {Path('dist/deck.lock.json')}" in shown.stderr
-
-
-# A sitecustomize for the child only: send ourselves the signal just before the first replace.
-SIGNAL_AT_THE_MOVE = """
-import os, signal
-signal.signal(signal.SIGINT, signal.default_int_handler)
-_real = os.replace
-def _replace(a, b):
-    os.replace = _real
-    os.kill(os.getpid(), {signum})
-    _real(a, b)
-os.replace = _replace
-"""
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
