@@ -156,7 +156,7 @@ def test_content_errors_keep_previous_output(
 # A sitecustomize for the child process only: pause inside the N-th fsync (after a temp file
 # is written, before it is moved into place) and say so, so the test can signal it mid-write.
 PAUSE_IN_FSYNC = """
-import os, signal, time
+import os, signal
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
 _real, _calls = os.fsync, [0]
 def _fsync(fd):
@@ -164,7 +164,7 @@ def _fsync(fd):
     _calls[0] += 1
     if _calls[0] == {n}:
         open({marker!r}, "w").close()
-        time.sleep(60)
+        signal.pause()  # until the test signals it
 os.fsync = _fsync
 """
 

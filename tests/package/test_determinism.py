@@ -5,8 +5,8 @@ the committed content builds (``build --check`` says so, and says when it is sta
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from helpers import (
     edit_answer,
     make_bank,
     question,
+    write,
 )
 
 
@@ -67,14 +68,27 @@ def test_byte_identical_across_machines(tmp_path: Path) -> None:
     assert list(tmpdir.iterdir()) == []
 
 
+# A sitecustomize for the child only: its clock (time.time, what a build reads) a day ahead.
+A_DAY_LATER = """
+import time
+_real = time.time
+time.time = lambda: _real() + 86_400
+"""
+
+
 def test_unchanged_rebuild_is_identical_later_and_elsewhere(tmp_path: Path) -> None:
     """Unchanged content rebuilt in full later, in another TZ, without SOURCE_DATE_EPOCH: same
     bytes."""
     out = tmp_path / "dist" / "deck.apkg"
     first = build_in_child(CONTENT, output=out, env={"SOURCE_DATE_EPOCH": None, "TZ": "UTC"})
     package, lock = out.read_bytes(), first.history.read_bytes()
-    time.sleep(1.1)
-    env = {"SOURCE_DATE_EPOCH": None, "TZ": "America/St_Johns"}
+    # A day later, by the child's clock (no sleep to move it): time.time runs a day ahead.
+    hooks = write(tmp_path / "hooks" / "sitecustomize.py", A_DAY_LATER).parent
+    env = {
+        "SOURCE_DATE_EPOCH": None,
+        "TZ": "America/St_Johns",
+        "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
+    }
     build_in_child(CONTENT, output=out, env=env, fresh=True, expect="unchanged")
     assert out.read_bytes() == package
     assert first.history.read_bytes() == lock

@@ -287,17 +287,17 @@ def test_edit_made_in_anki_wins_over_an_older_package(
     the edit that changes that question overwrites it."""
     content = copy_content(tmp_path)
     out = tmp_path / "dist" / "deck.apkg"
-    build(content, output=out, epoch=None)
+    build(content, output=out, epoch=EPOCH)
     anki.import_package(out)
     note = anki.note_by_id_field(TARGET)
     note["Answer"] = "<p>My own words.</p>"
-    time.sleep(1.1)  # Anki stamps the edit with the clock, in seconds
     anki.col.update_note(note)
+    # Anki stamps the edit with its own clock: pinned after the build (no sleep to move it).
+    anki.col.db.execute("update notes set mod=? where id=?", EPOCH + 60, note.id)
     anki.import_package(out)
     assert anki.note_by_id_field(TARGET)["Answer"] == "<p>My own words.</p>"
-    time.sleep(1.1)
     edit_answer(content, TARGET, "Revised upstream.")
-    build(content, output=out, epoch=None)
+    build(content, output=out, epoch=EPOCH + 120)
     log = anki.import_package(out)
     assert len(log.updated) == 1
     assert "Revised upstream. I would monitor" in anki.note_by_id_field(TARGET)["Answer"]
