@@ -692,6 +692,15 @@ def assert_terminal_safe(*outputs: str | bytes) -> None:
         assert not faked, f"a name's line break made a line of output: {text!r}"
 
 
+def hooked(
+    folder: Path, code: str, env: Mapping[str, str | None] | None = None
+) -> dict[str, str | None]:
+    """``env`` for a child process that first runs ``code`` as its ``sitecustomize`` (written
+    into ``folder``): how a test faults, pauses or signals a real process at a chosen call."""
+    write(folder / "sitecustomize.py", code)
+    return {**(env or {}), "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)])}
+
+
 # A sitecustomize for a child process only: send itself the signal {signum} just before its
 # first os.replace (the commit point of a write).
 SIGNAL_AT_THE_MOVE = """

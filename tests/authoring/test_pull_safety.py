@@ -17,7 +17,6 @@ import pytest
 from helpers import (
     CONTENT,
     EPOCH,
-    ROOT,
     SIGNAL_AT_THE_MOVE,
     Anki,
     add_own_note,
@@ -28,6 +27,7 @@ from helpers import (
     exporter_command,
     hang_guard,
     history_for,
+    hooked,
     make_bank,
     one_error,
     question,
@@ -226,7 +226,6 @@ def test_what_a_killed_pull_left_is_removed_by_the_next_run(
     bank, package, exported = _pulled_edit(tmp_path, anki)
     bank.chmod(0o600)
     before = bank.read_bytes()
-    hooks = write(tmp_path / "hooks" / "sitecustomize.py", KILLED_AT_THE_MOVE).parent
     killed = run_exporter(
         "pull",
         exported,
@@ -234,7 +233,7 @@ def test_what_a_killed_pull_left_is_removed_by_the_next_run(
         "--apply",
         "-o",
         package,
-        env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+        env=hooked(tmp_path / "hooks", KILLED_AT_THE_MOVE),
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     left = _leftovers(bank.parent)
@@ -336,11 +335,9 @@ def test_a_build_while_pull_writes_leaves_the_pull_alone(tmp_path: Path, anki: A
     bank, package, exported = _pulled_edit(tmp_path, anki)
     staged_r, staged_w = os.pipe()
     go_r, go_w = os.pipe()
-    hooks = write(
-        tmp_path / "hooks" / "sitecustomize.py",
-        PAUSE_AFTER_STAGING.format(staged=staged_w, go=go_r),
-    ).parent
-    env = child_env({"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])})
+    env = child_env(
+        hooked(tmp_path / "hooks", PAUSE_AFTER_STAGING.format(staged=staged_w, go=go_r))
+    )
     args = exporter_command("pull", exported, bank.parent, "--apply", "-o", package)
     try:
         child = subprocess.Popen(
@@ -532,10 +529,8 @@ def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
     twin = tmp_path / "twin.yaml"
     if linked:
         os.link(bank, twin)
-    hooks = tmp_path / "hooks"
     seen: dict[int, bytes] = {}
     for n in range(1, 200):
-        write(hooks / "sitecustomize.py", KILLED_AT_CALL.format(n=n))
         done = run_exporter(
             "pull",
             exported,
@@ -543,7 +538,7 @@ def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
             "--apply",
             "-o",
             package,
-            env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+            env=hooked(tmp_path / "hooks", KILLED_AT_CALL.format(n=n)),
         )
         seen[n] = bank.read_bytes()
         if linked:
@@ -577,9 +572,6 @@ def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
     """Ctrl-C or SIGTERM as pull --apply moves its file into place (past the commit point):
     the file is new, pull prints what it wrote, says the write completed, exits 0."""
     bank, package, exported = _pulled_edit(tmp_path, anki)
-    hooks = write(
-        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
-    ).parent
     done = run_exporter(
         "pull",
         exported,
@@ -587,7 +579,7 @@ def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
         "--apply",
         "-o",
         package,
-        env={"PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])},
+        env=hooked(tmp_path / "hooks", SIGNAL_AT_THE_MOVE.format(signum=int(signum))),
     )
     assert done.returncode == 0, done.stderr
     assert "Aborted!" not in done.stderr

@@ -17,12 +17,12 @@ import pytest
 
 from helpers import (
     EPOCH,
-    ROOT,
     BuildResult,
     Status,
     build_deck,
     child_env,
     exporter_command,
+    hooked,
     make_bank,
     question,
     write,
@@ -184,11 +184,10 @@ os.replace = _replace
 """
 
 
-def child_build(src: Path, out: Path, hooks: Path) -> subprocess.Popen[str]:
-    """``python -m exporter build`` in a child with ``hooks/sitecustomize.py`` loaded."""
-    env = child_env(
-        {"SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
-    )
+def child_build(src: Path, out: Path, hooks: Path, hook: str) -> subprocess.Popen[str]:
+    """``python -m exporter build`` in a child that first runs ``hook`` (its sitecustomize,
+    written into ``hooks``)."""
+    env = child_env(hooked(hooks, hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
     return subprocess.Popen(
         exporter_command("build", src, "-o", out),
         env=env,
@@ -208,8 +207,7 @@ def test_killed_mid_write_keeps_previous_output(
     src, out, before = previous
     hooks = tmp_path / "hooks"
     marker = tmp_path / "paused"
-    write(hooks / "sitecustomize.py", PAUSE_IN_FSYNC.format(n=fsync_call, marker=str(marker)))
-    child = child_build(src, out, hooks)
+    child = child_build(src, out, hooks, PAUSE_IN_FSYNC.format(n=fsync_call, marker=str(marker)))
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():
@@ -247,11 +245,8 @@ def test_a_signal_once_files_move_into_place_lets_the_build_finish(
         for name, data in before.items():  # the previous build's files again
             (out.parent / name).write_bytes(data)
         marker.unlink(missing_ok=True)
-        write(
-            hooks / "sitecustomize.py",
-            SIGNAL_AT_REPLACE.format(n=n, signum=int(signum), marker=str(marker)),
-        )
-        child = child_build(src, out, hooks)
+        hook = SIGNAL_AT_REPLACE.format(n=n, signum=int(signum), marker=str(marker))
+        child = child_build(src, out, hooks, hook)
         stdout, stderr = child.communicate(timeout=60)
         if not marker.exists():
             break  # the build made fewer replaces

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import signal
 import socket
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,7 +36,6 @@ from helpers import (
     CONTENT,
     DECK,
     EPOCH,
-    ROOT,
     SIGNAL_AT_THE_MOVE,
     TARGET,
     TERMINAL_CONTROLS,
@@ -48,6 +46,7 @@ from helpers import (
     build_deck,
     copy_content,
     edit_answer,
+    hooked,
     make_bank,
     one_error,
     question,
@@ -56,7 +55,6 @@ from helpers import (
     run_cli,
     run_exporter,
     scheduling,
-    write,
 )
 
 EDITED_AT = EPOCH + 3600  # an edit made in Anki after the first build
@@ -822,9 +820,7 @@ def test_a_signal_while_push_writes_its_package_stops_before_anki(
     url, settings = addon
     content = copy_content(tmp_path)
     out = tmp_path / "out" / "deck.apkg"
-    hooks = write(
-        tmp_path / "hooks" / "sitecustomize.py", SIGNAL_AT_THE_MOVE.format(signum=int(signum))
-    ).parent
+    hook = SIGNAL_AT_THE_MOVE.format(signum=int(signum))
     done = run_exporter(
         "push",
         content,
@@ -832,10 +828,7 @@ def test_a_signal_while_push_writes_its_package_stops_before_anki(
         out,
         "--anki-url",
         url,
-        env={
-            "SOURCE_DATE_EPOCH": str(EPOCH),
-            "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
-        },
+        env=hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}),
     )
     assert done.returncode == 128 + signum, done.stderr
     assert done.stderr.splitlines() == [

@@ -5,7 +5,6 @@ the committed content builds (``build --check`` says so, and says when it is sta
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -22,9 +21,9 @@ from helpers import (
     build_in_child,
     copy_content,
     edit_answer,
+    hooked,
     make_bank,
     question,
-    write,
 )
 
 
@@ -83,12 +82,9 @@ def test_unchanged_rebuild_is_identical_later_and_elsewhere(tmp_path: Path) -> N
     first = build_in_child(CONTENT, output=out, env={"SOURCE_DATE_EPOCH": None, "TZ": "UTC"})
     package, lock = out.read_bytes(), first.history.read_bytes()
     # A day later, by the child's clock (no sleep to move it): time.time runs a day ahead.
-    hooks = write(tmp_path / "hooks" / "sitecustomize.py", A_DAY_LATER).parent
-    env = {
-        "SOURCE_DATE_EPOCH": None,
-        "TZ": "America/St_Johns",
-        "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)]),
-    }
+    env = hooked(
+        tmp_path / "hooks", A_DAY_LATER, {"SOURCE_DATE_EPOCH": None, "TZ": "America/St_Johns"}
+    )
     build_in_child(CONTENT, output=out, env=env, fresh=True, expect="unchanged")
     assert out.read_bytes() == package
     assert first.history.read_bytes() == lock
