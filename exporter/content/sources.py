@@ -4,7 +4,6 @@ each read once and decoded as UTF-8, with a ``ContentError`` for anything unread
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Sequence
@@ -167,11 +166,6 @@ def read_text(source: SourceFile) -> tuple[str, ContentError | None]:
     """The file's text, or the error that stops it being read."""
     raw, err = read_bytes(source)
     return ("", err) if err is not None else decode(raw, source.display_path)
-
-
-def content_digest(raw: bytes) -> bytes:
-    """A digest of a content file's bytes, for caches to know the file by."""
-    return hashlib.blake2b(raw, digest_size=32).digest()
 
 
 def read_bytes(source: SourceFile) -> tuple[bytes, ContentError | None]:

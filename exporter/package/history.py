@@ -362,11 +362,6 @@ _NOTETYPES_LINE = re.compile(r'^  "notetypes": (\{[^\n]*\}),?\r?$', re.MULTILINE
 _NOTES_LINE = re.compile(r'^  "notes": \{', re.MULTILINE)
 
 
-def notetype_stamp(text: str, display_path: str) -> Stamp:
-    """The main note type's stamp of a history file (see ``notetype_stamps``)."""
-    return notetype_stamps(text, display_path)[""]
-
-
 def notetype_stamps(text: str, display_path: str) -> dict[str, Stamp]:
     """The note types' stamps of a history file: the main one under ``""``, the others by
     name. From their lines in the file's head when it is laid out as ``dumps`` writes it

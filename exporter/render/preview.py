@@ -26,8 +26,6 @@ _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SECTION = re.compile(r"\{\{#([^{}]+?)\}\}(.*?)\{\{/\1\}\}", re.DOTALL)
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 FRONT_SIDE = "FrontSide"
-# The body classes Anki desktop and AnkiDroid put on a card in night mode.
-NIGHT_CLASSES = "nightMode night_mode"
 
 
 class TemplateError(ValueError):

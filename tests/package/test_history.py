@@ -365,14 +365,14 @@ def test_the_note_type_stamp_is_read_from_the_head_or_the_whole_file() -> None:
     written (never parsing every note), or from the whole file once reformatted (a merge
     tool, a hand edit); a damaged one is a history-damaged error."""
     from exporter.errors import ContentErrors
-    from exporter.package.history import History, Stamp, dumps, notetype_stamp
+    from exporter.package.history import History, Stamp, dumps, notetype_stamps
 
     history = History(Stamp("sha256:nt", EPOCH), {"one": Stamp("f", EPOCH, 7, "D")})
     text = dumps(history).decode()
-    assert notetype_stamp(text, "h") == history.notetype
-    assert notetype_stamp(json.dumps(json.loads(text)), "h") == history.notetype
+    assert notetype_stamps(text, "h")[""] == history.notetype
+    assert notetype_stamps(json.dumps(json.loads(text)), "h")[""] == history.notetype
     with pytest.raises(ContentErrors) as damaged:
-        notetype_stamp(text.replace('"sha256:nt", "mod": ', '"sha256:nt", "mod": -'), "h")
+        notetype_stamps(text.replace('"sha256:nt", "mod": ', '"sha256:nt", "mod": -'), "h")
     assert damaged.value.errors[0].code == "history-damaged"
 
 
