@@ -145,6 +145,25 @@ def make_bank(
     return folder
 
 
+def ankdown_bank(bank: Path, folder: Path) -> Path:
+    """The bank as ankdown's input (one Markdown file per role file: front, ``%``, back,
+    ``%``, tags, ``---`` between cards), written into ``folder`` (reused if complete)."""
+    import yaml
+
+    if (folder / ".complete").exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(bank.glob("*.yaml")):
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        cards = [
+            f"{q['question']}\n\n%\n\n{q['answer']}\n\n%\n\n{', '.join(q.get('tags', []))}"
+            for q in data["questions"]
+        ]
+        (folder / f"{path.stem}.md").write_text("\n\n---\n\n".join(cards) + "\n", "utf-8")
+    (folder / ".complete").touch()
+    return folder
+
+
 def bank_bytes(folder: Path) -> int:
     """The bank's size on disk: the sum of its YAML files."""
     return sum(p.stat().st_size for p in folder.glob("*.yaml"))

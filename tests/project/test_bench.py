@@ -9,6 +9,7 @@ import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,77 @@ def test_the_lexer_screen_measures_within_the_limits() -> None:
     assert name == "Python"
     assert set(worst) == {300}
     assert set(lexers.measure("systemd", [6_000])[1]) == {SLOW_LEXERS["Systemd"]}
+
+
+def test_the_runner_converts_the_bank_for_ankdown_in_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ankdown row's input is written by a child process, never the runner itself (a
+    child's peak RSS reads at least the parent's at fork: a runner grown by a big bank
+    once made every later row report >= 191 MiB)."""
+    run = _module("run")
+    bank = _module("synth").make_bank(tmp_path / "bank", 30)
+
+    def in_the_parent(*_args: object) -> None:
+        raise AssertionError("converted in the runner's own process")
+
+    monkeypatch.setattr(run.synth, "ankdown_bank", in_the_parent)
+    monkeypatch.setattr(run, "ANKDOWN", ["ankdown"])
+    peer = run.commands_for(bank, tmp_path / "work", slow_baseline=False)[-1]
+    assert peer.label.startswith(run.PEER)
+    cards = (tmp_path / "bank-ankdown" / "mlops-engineer.md").read_text(encoding="utf-8")
+    assert cards.count("\n---\n") == 29
+    assert str(tmp_path / "bank-ankdown") in peer.argv
+
+
+def test_a_run_reports_cpu_time_beside_wall_time() -> None:
+    """Each run records the child's CPU time (user + system, from ``os.wait4``)."""
+    run = _module("run")
+    result = run.run_once([sys.executable, "-c", "sum(range(10**6))"])
+    assert result.cpu > 0
+    assert result.seconds > 0
+    assert result.rss_kib > 0
+
+
+def _results(run: ModuleType, ours: float, peer: float) -> list[Any]:
+    """A size's commands as the runner keeps them, with one run each: ours and ankdown's
+    times (wall; CPU is half of it) and 1 s for everything else."""
+    labels = ["validate", "fresh", "no-op", "(a)", "(b)", "ankdown (peer)"]
+    commands = [run.Command(label, []) for label in labels]
+    for cmd, seconds in zip(commands, [1, ours, 1, 1, 1, peer], strict=True):
+        cmd.sample.seconds.append(seconds)
+        cmd.sample.cpu.append(seconds / 2)
+        cmd.sample.rss_kib.append(200 * 1024)
+    return commands
+
+
+def test_the_targets_are_issue_32s() -> None:
+    """The targets table checks a build from scratch against ankdown (10: 1.2×, 1,000:
+    1.0×, 10,000 and 100,000: 0.8×), peak RSS at 100,000 and one edited answer against
+    baseline (a), by wall time, with the CPU ratio beside each."""
+    run = _module("run")
+    results = {
+        10: _results(run, 1.1, 1.0),
+        1_000: _results(run, 1.1, 1.0),
+        10_000: _results(run, 0.8, 1.0),
+        100_000: _results(run, 0.7, 1.0),
+    }
+    incremental = _results(run, 1, 1)[3:5]
+    incremental[0].sample.seconds[0] = 0.4
+    lines = run.targets(results, [], incremental)
+    assert "| 10: full build ≤ 1.2× ankdown | 1.10× | 1.10× | yes |" in lines
+    assert "| 1,000: full build ≤ 1.0× ankdown | 1.10× | 1.10× | **no** |" in lines
+    assert "| 10,000: full build ≤ 0.8× ankdown | 0.80× | 0.80× | yes |" in lines
+    assert "| 100,000: full build ≤ 0.8× ankdown | 0.70× | 0.70× | yes |" in lines
+    assert "| 100,000: peak RSS ≤ 300 MiB | 200 MiB |  | yes |" in lines
+    assert (
+        "| 10,000 in 40 files, one answer edited: ≤ 0.5× baseline (a) | 0.40× | 1.00× | yes |"
+        in lines
+    )
+    table = run.size_table(10, 2**20, results[10])
+    assert "| command | runs | median s | CPU s | × baseline | × baseline CPU |" in table[2]
+    assert "| fresh | 1 | 1.100 | 0.550 | 1.10 | 1.10 | 1.00 | 200 |  |" in table
+    without_peer = {10: results[10][:5]}
+    assert "| 10: full build ≤ 1.2× ankdown | not run |  | — |" in run.targets(
+        without_peer, [], None
+    )
