@@ -84,6 +84,27 @@ WORD_CHAIN_LEXERS = frozenset(
     }
 )
 MAX_WORD_CHAIN = 64
+# Built-in lexers (by name) that look another lexer up by a name, MIME type or guess read
+# from the code: a Markdown or reST code block, HTTP's and MIME's Content-Type, PostgreSQL's
+# LANGUAGE, Wikitext's <syntaxhighlight lang=...>, ... A block in one is held to the limits
+# of the lexers it names too (``plain_reason``). tests/markup/test_highlight.py finds them
+# in Pygments' source.
+DELEGATING_LEXERS = frozenset(
+    {
+        "Arturo",
+        "E-mail",
+        "HTTP",
+        "MIME",
+        "Markdown",
+        "Notmuch",
+        "PL/pgSQL",
+        "PostgreSQL SQL dialect",
+        "PostgreSQL console (psql)",
+        "Wikitext",
+        "reStructuredText",
+        "tiddler",
+    }
+)
 MAX_TOKENS_PER_CHAR = 10  # a lexer caught in a loop of empty tokens is stopped by this
 _LONG_RUN = re.compile(rf"(\S)\1{{{MAX_HIGHLIGHT_RUN}}}|\s{{{MAX_HIGHLIGHT_RUN + 1}}}")
 _NOT_TYPE = re.compile(r"[^\w.$<>\[\]\s]+")  # what ends a chain of type-like words
@@ -133,47 +154,6 @@ def plugin_lexers() -> tuple[str, ...]:
     from importlib.metadata import entry_points
 
     return tuple(sorted(f"{e.name}={e.value}" for e in entry_points(group="pygments.lexers")))
-
-
-# Built-in lexers (by name) that look another lexer up by a name, MIME type or guess read
-# from the code: a Markdown or reST code block, HTTP's and MIME's Content-Type, PostgreSQL's
-# LANGUAGE, Wikitext's <syntaxhighlight lang=...>, ... That lookup reaches plugin lexers too.
-# tests/render/test_render_revision.py finds them in Pygments' source; a Pygments newer than
-# CHECKED_PYGMENTS is not trusted (a lexer it adds may look others up).
-DELEGATING_LEXERS = frozenset(
-    {
-        "Arturo",
-        "E-mail",
-        "HTTP",
-        "MIME",
-        "Markdown",
-        "Notmuch",
-        "PL/pgSQL",
-        "PostgreSQL SQL dialect",
-        "PostgreSQL console (psql)",
-        "Wikitext",
-        "reStructuredText",
-        "tiddler",
-    }
-)
-CHECKED_PYGMENTS = (2, 21)
-
-
-@cache
-def plugin_free_languages() -> frozenset[str]:
-    """Every alias of a built-in Pygments lexer whose output no plugin lexer can change:
-    built-ins win Pygments' lookup, and these look no other lexer up (the plugins' entry
-    points are not read). Empty for a Pygments newer than ``CHECKED_PYGMENTS``."""
-    import pygments
-    from pygments.lexers import get_all_lexers
-
-    major, minor = (int(n) for n in re.findall(r"\d+", pygments.__version__)[:2])
-    if (major, minor) > CHECKED_PYGMENTS:
-        return frozenset()
-    lexers = list(get_all_lexers(plugins=False))
-    # An alias two lexers share is out if either looks others up (either may be found).
-    delegating = {a for name, aliases, *_ in lexers if name in DELEGATING_LEXERS for a in aliases}
-    return frozenset(a for _name, aliases, *_ in lexers for a in aliases) - delegating
 
 
 @cache

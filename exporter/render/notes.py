@@ -24,7 +24,7 @@ from exporter.content.model import (
     RoleFile,
     guid_for,
 )
-from exporter.markup.highlight import plugin_free_languages, plugin_lexers
+from exporter.markup.highlight import plugin_lexers
 from exporter.markup.markdown import inert_anki_syntax, inert_math_delimiters, to_html
 from exporter.render.notetype import NoteKind
 
@@ -120,26 +120,18 @@ RENDER_REVISION = 3
 
 
 @cache
-def renderer_identity(highlighted: bool = True, plugins: bool = True) -> str:
+def renderer_identity(highlighted: bool = True) -> str:
     """A hash of how fields are rendered: ``RENDER_REVISION`` and the renderer's version;
-    for a note with fenced code also Pygments' version, and the plugin lexers when a fence
-    could reach one (a change of any is a change to every note it renders; prose never
-    depends on Pygments)."""
+    for a note with fenced code also Pygments' version and the plugin lexers installed (a
+    change of any is a change to every note it renders; prose never depends on Pygments)."""
     import pyromark
 
     parts: list[object] = [RENDER_REVISION, ["pyromark", pyromark.__version__]]
     if highlighted:
         import pygments
 
-        parts += [["pygments", pygments.__version__], list(plugin_lexers()) if plugins else []]
+        parts += [["pygments", pygments.__version__], list(plugin_lexers())]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
-
-
-# A fence and the first word after it: a superset of the languages fences name (the word
-# is taken raw, so an escaped or quoted name is never a built-in and counts as unknown).
-# Any white space but a line break is skipped before it: pulldown-cmark trims only spaces
-# and tabs from an info string, and ``fence_language`` skips the rest (U+00A0, U+3000, …).
-_FENCE_WORD = re.compile(r"([`~])\1\1+[^\S\n]*(\S*)")
 
 
 def has_fence(text: str) -> bool:
@@ -148,14 +140,8 @@ def has_fence(text: str) -> bool:
 
 
 def _renderer_of(*texts: str) -> str:
-    """``renderer_identity`` for a note's texts: highlighted when one has a fence; plugin
-    lexers counted only if a fence names a language no built-in lexer has (built-ins win
-    Pygments' lookup) or a built-in that looks other lexers up (reading the plugins' entry
-    points costs ~15 ms)."""
-    if not any(map(has_fence, texts)):
-        return renderer_identity(False)
-    words = {w.lower() for text in texts for _, w in _FENCE_WORD.findall(text)} - {""}
-    return renderer_identity(True, not words <= plugin_free_languages())
+    """``renderer_identity`` for a note's texts: highlighted when one has a fence."""
+    return renderer_identity(any(map(has_fence, texts)))
 
 
 def deck_id_for(name: str) -> int:

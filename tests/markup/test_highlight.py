@@ -7,6 +7,7 @@ import html
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,57 @@ def test_every_lexer_with_limits_of_its_own_is_named_as_pygments_names_it() -> N
 
     names = {name for name, *_ in get_all_lexers(plugins=False)}
     assert set(SLOW_LEXERS) | WORD_CHAIN_LEXERS <= names
+
+
+@pytest.mark.slow  # parses every lexer module of Pygments (~2 s): the full tier
+def test_every_lexer_that_looks_others_up_is_held_to_their_limits() -> None:
+    """Every built-in Pygments lexer that looks up another lexer by a name, MIME type or
+    guess read from the code (or is built on one that does) is in ``DELEGATING_LEXERS``:
+    a block in it is held to the limits of the lexers it names (a Markdown block holding
+    registry code would otherwise hang its build)."""
+    import ast
+
+    import pygments.lexers
+    from pygments.lexers._mapping import LEXERS
+
+    from exporter.markup.highlight import DELEGATING_LEXERS
+
+    lookups = {
+        "get_lexer_by_name",
+        "get_lexer_for_mimetype",
+        "get_lexer_for_filename",
+        "guess_lexer",
+        "guess_lexer_for_filename",
+        "find_lexer_class",
+        "find_lexer_class_by_name",
+        "find_lexer_class_for_filename",
+        "find_plugin_lexers",
+        "load_lexer_from_file",
+    }
+    names: dict[str, set[str]] = {}  # class -> every name its body mentions
+    looks_up: set[str] = set()
+    for path in Path(pygments.lexers.__file__).parent.glob("*.py"):
+        for cls in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            mentioned = set()
+            for node in ast.walk(cls):
+                if isinstance(node, ast.Name):
+                    mentioned.add(node.id)
+                elif isinstance(node, ast.Attribute):
+                    mentioned.add(node.attr)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    mentioned.add(node.value)
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                    fixed = node.args and isinstance(node.args[0], ast.Constant)
+                    if called in lookups and not fixed:  # a name taken from the code
+                        looks_up.add(cls.name)
+            names[cls.name] = mentioned - {cls.name}
+    reach = set(looks_up)
+    while grown := {c for c, used in names.items() if c not in reach and used & reach}:
+        reach |= grown  # subclasses, and lexers that run one (``using``, delegating)
+    found = {LEXERS[c][1] for c in reach if c in LEXERS}
+    assert {"HTTP", "reStructuredText", "Markdown"} <= found  # the scan sees them
+    assert found <= DELEGATING_LEXERS

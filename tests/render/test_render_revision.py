@@ -75,36 +75,8 @@ def _note(answer: str, tmp_path: Path) -> tuple[str, tuple[str, ...]]:
     return note.fingerprint, note.fields
 
 
-def test_plugin_lexers_count_only_where_a_fence_could_reach_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A Pygments plugin can only render a fence whose language no built-in lexer names
-    (built-ins win the lookup): such a note's fingerprint changes when plugins do; a note
-    whose fences all name built-ins never asks which plugins are installed (reading the
-    entry points costs a small build a tenth of its time)."""
-    from exporter.markup import highlight
-    from exporter.render import notes
-
-    builtin = "```python\nx = 1\n```\n\n~~~ SQL extra words\nselect 1\n~~~"
-    unknown = "```python\nx = 1\n```\n\n```mylang\nfoo\n```"
-    installed: list[tuple[str, ...]] = [()]
-
-    def plugins() -> tuple[str, ...]:
-        return installed[0]
-
-    monkeypatch.setattr(highlight, "plugin_lexers", plugins)
-    monkeypatch.setattr(notes, "plugin_lexers", plugins)
-    before = (_note(builtin, tmp_path)[0], _note(unknown, tmp_path)[0])
-    notes.renderer_identity.cache_clear()
-    installed[0] = ("mylang=mylang_lexer:MyLexer",)
-    after = (_note(builtin, tmp_path)[0], _note(unknown, tmp_path)[0])
-    notes.renderer_identity.cache_clear()
-    assert before[0] == after[0]
-    assert before[1] != after[1]
-
-
-# Fences whose rendering a plugin lexer changes although no fence word, as the regex reads
-# it, is a language only a plugin has.
+# Fences whose rendering a plugin lexer changes: by its name, or by a lookup a built-in
+# lexer makes from the code it reads.
 PLUGIN_REACHED = {
     # The info string keeps Unicode white space before the name (pulldown-cmark trims only
     # spaces and tabs), and the renderer's first word skips it: the language is 'mylang'.
@@ -118,7 +90,7 @@ PLUGIN_REACHED = {
     "wikitext syntaxhighlight": (
         '```wikitext\n<syntaxhighlight lang="mylang">\nfoo bar\n</syntaxhighlight>\n```'
     ),
-    # Already counted (controls): the plugin's name itself, and inside a Markdown block.
+    # The plugin's name itself, and inside a Markdown block.
     "plugin name": "```mylang\nfoo bar\n```",
     "markdown fence": "~~~markdown\n```mylang\nfoo bar\n```\n~~~",
 }
@@ -141,65 +113,3 @@ def test_a_fence_a_plugin_lexer_renders_counts_the_plugins(
         clear_lexer_caches()
     assert before[1] != after[1], "the plugin renders this fence (else the case proves nothing)"
     assert before[0] != after[0]
-
-
-def test_every_lexer_that_looks_others_up_is_counted() -> None:
-    """Every built-in Pygments lexer that looks up another lexer by a name, MIME type or
-    guess read from the code (or is built on one that does) is in ``DELEGATING_LEXERS``:
-    its fences may reach a plugin lexer, so a note with one counts the plugins."""
-    import ast
-
-    import pygments.lexers
-    from pygments.lexers._mapping import LEXERS
-
-    from exporter.markup.highlight import (
-        CHECKED_PYGMENTS,
-        DELEGATING_LEXERS,
-        plugin_free_languages,
-    )
-
-    lookups = {
-        "get_lexer_by_name",
-        "get_lexer_for_mimetype",
-        "get_lexer_for_filename",
-        "guess_lexer",
-        "guess_lexer_for_filename",
-        "find_lexer_class",
-        "find_lexer_class_by_name",
-        "find_lexer_class_for_filename",
-        "find_plugin_lexers",
-        "load_lexer_from_file",
-    }
-    names: dict[str, set[str]] = {}  # class -> every name its body mentions
-    looks_up: set[str] = set()
-    for path in Path(pygments.lexers.__file__).parent.glob("*.py"):
-        for cls in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(cls, ast.ClassDef):
-                continue
-            mentioned = set()
-            for node in ast.walk(cls):
-                if isinstance(node, ast.Name):
-                    mentioned.add(node.id)
-                elif isinstance(node, ast.Attribute):
-                    mentioned.add(node.attr)
-                elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    mentioned.add(node.value)
-                if isinstance(node, ast.Call):
-                    func = node.func
-                    called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-                    fixed = node.args and isinstance(node.args[0], ast.Constant)
-                    if called in lookups and not fixed:  # a name taken from the code
-                        looks_up.add(cls.name)
-            names[cls.name] = mentioned - {cls.name}
-    reach = set(looks_up)
-    while grown := {c for c, used in names.items() if c not in reach and used & reach}:
-        reach |= grown  # subclasses, and lexers that run one (``using``, delegating)
-    found = {LEXERS[c][1] for c in reach if c in LEXERS}
-    assert {"HTTP", "reStructuredText", "Markdown"} <= found  # the scan sees them
-    version = tuple(int(p) for p in pygments.__version__.split(".")[:2])
-    if version > CHECKED_PYGMENTS:
-        # A Pygments the list was not checked against (a fresh machine may install one):
-        # no alias is trusted, so every note with a fence counts the plugins.
-        assert plugin_free_languages() == frozenset()
-        return
-    assert found <= DELEGATING_LEXERS
