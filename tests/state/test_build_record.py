@@ -4,6 +4,7 @@ that could change the bytes (content, options, code, damaged outputs) means a fu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,63 @@ def test_code_change_is_built(
     real = build_record.code_digest
     monkeypatch.setattr(build_record, "code_digest", lambda: real() + "patched")
     build_deck(src, output=first.output, expect="unchanged")  # built in full, same bytes
+
+
+def _library(site: Path, version: str | None) -> None:
+    """A library ``minilib`` in ``site``: with its installed metadata (``version``) or, as
+    a checkout on the path, without."""
+    (site / "minilib").mkdir(parents=True, exist_ok=True)
+    (site / "minilib" / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    for info in site.glob("*.dist-info"):
+        info.rename(site / "gone")
+        (site / "gone").rmdir()
+    if version is not None:
+        (site / f"minilib-{version}.dist-info").mkdir()
+
+
+def test_the_code_identity_knows_installed_libraries_by_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed library counts by its name and version, not by a stat of each of its
+    files (Pygments alone has ~340): an upgrade changes the identity, and so does a
+    library installed anywhere on the path."""
+    site = tmp_path / "site"
+    _library(site, "1.0")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(build_record, "_PACKAGES", (*build_record._PACKAGES, "minilib"))
+    walked: list[Path] = []
+    real_walk = build_record._walk
+
+    def walk(root: Path) -> list[Path]:
+        walked.append(root)
+        return real_walk(root)
+
+    monkeypatch.setattr(build_record, "_walk", walk)
+    before = build_record._code_identity()
+    roots = {root for root in walked if not any(other in root.parents for other in walked)}
+    assert roots == {Path(build_record.__file__).resolve().parent.parent}  # ours only
+    (site / "minilib" / "__init__.py").write_text("X = 22\n", encoding="utf-8")
+    assert build_record._code_identity() == before  # (an unversioned edit in place)
+    _library(site, "1.1")
+    assert build_record._code_identity() != before
+
+
+def test_the_code_identity_sees_every_file_of_ours_and_of_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our own package, and a library on the path without installed metadata (a checkout,
+    an editable install), count by each file's size and mtime: an edit changes the
+    identity."""
+    site = tmp_path / "site"
+    _library(site, None)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(build_record, "_PACKAGES", (*build_record._PACKAGES, "minilib"))
+    before = build_record._code_identity()
+    (site / "minilib" / "__init__.py").write_text("X = 22\n", encoding="utf-8")
+    assert build_record._code_identity() != before
+    ours = Path(build_record.__file__).resolve().parent.parent
+    identity = json.dumps(build_record._code_identity())
+    assert str(ours / "state" / "record.py") in identity
 
 
 def test_option_change_is_built(built: tuple[Path, BuildResult]) -> None:
