@@ -14,10 +14,14 @@ selected, or read back by ``pull``) is the source exactly.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import re
+import sys
 from collections.abc import Iterable
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 # Pygments' regex lexers can take seconds on crafted input: their expressions rescan a run
@@ -151,9 +155,34 @@ def _lexer(language: str) -> Any:
 def plugin_lexers() -> tuple[str, ...]:
     """The Pygments lexers installed as plugins (entry points), which change what a fence
     renders as without changing Pygments itself: part of the rendering code's identity."""
+    if not _may_declare_lexers():
+        return ()
     from importlib.metadata import entry_points
 
     return tuple(sorted(f"{e.name}={e.value}" for e in entry_points(group="pygments.lexers")))
+
+
+def _may_declare_lexers() -> bool:
+    """False only when no distribution in a folder on ``sys.path`` names Pygments' lexer
+    entry point: reading their ``entry_points.txt`` costs ~1 ms, importing
+    ``importlib.metadata`` (email, socket, ...) ~30 ms of a small build's CPU. A zip or an
+    egg on the path is a maybe."""
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".egg", ".zip")):
+                return True
+            if name.endswith("-info"):
+                with contextlib.suppress(OSError):
+                    if b"pygments.lexers" in (folder / name / "entry_points.txt").read_bytes():
+                        return True
+    return False
 
 
 @cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import pygments
@@ -113,3 +114,29 @@ def test_a_fence_a_plugin_lexer_renders_counts_the_plugins(
         clear_lexer_caches()
     assert before[1] != after[1], "the plugin renders this fence (else the case proves nothing)"
     assert before[0] != after[0]
+
+
+def test_plugin_lexers_are_looked_up_where_a_distribution_may_declare_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry points are read (``importlib.metadata``) only when a distribution on the
+    path names Pygments' lexer entry point, or the path holds a zip or an egg it cannot
+    look into; otherwise no plugin lexer can be installed."""
+    from exporter.markup.highlight import _may_declare_lexers
+
+    site = tmp_path / "site"
+    (site / "other-1.0.dist-info").mkdir(parents=True)
+    (site / "other-1.0.dist-info" / "entry_points.txt").write_text(
+        "[console_scripts]\nother = other:main\n", encoding="utf-8"
+    )
+    (site / "plain-2.0.dist-info").mkdir()
+    monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / "missing")])
+    assert not _may_declare_lexers()
+    install_plugin_lexer(tmp_path / "plugin", monkeypatch)
+    assert _may_declare_lexers()
+    for maybe in ("bundle.zip", "old.egg"):
+        (tmp_path / maybe).write_bytes(b"PK")
+        monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / maybe)])
+        assert _may_declare_lexers()
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])  # a folder holding the egg
+    assert _may_declare_lexers()
