@@ -132,7 +132,12 @@ def test_plugin_lexers_are_looked_up_where_a_distribution_may_declare_one(
     (site / "plain-2.0.dist-info").mkdir()
     monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / "missing")])
     assert not _may_declare_lexers()
-    install_plugin_lexer(tmp_path / "plugin", monkeypatch)
+    plugin = tmp_path / "plugin" / "mylang_lexer-1.0.dist-info"
+    plugin.mkdir(parents=True)
+    (plugin / "entry_points.txt").write_text(
+        "[pygments.lexers]\nmylang = mylang_lexer:MyLexer\n", encoding="utf-8"
+    )
+    sys.path.append(str(tmp_path / "plugin"))  # (the patched list: put back after the test)
     assert _may_declare_lexers()
     for maybe in ("bundle.zip", "old.egg"):
         (tmp_path / maybe).write_bytes(b"PK")
