@@ -166,7 +166,11 @@ def _may_declare_lexers() -> bool:
     """False only when no distribution in a folder on ``sys.path`` names Pygments' lexer
     entry point: reading their ``entry_points.txt`` costs ~1 ms, importing
     ``importlib.metadata`` (email, socket, ...) ~30 ms of a small build's CPU. A zip or an
-    egg on the path is a maybe."""
+    egg on the path, or an import hook that finds distributions of its own, is a maybe."""
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(f, "find_distributions") for f in sys.meta_path if f is not PathFinder):
+        return True
     for entry in sys.path:
         folder = Path(entry or ".")
         try:

@@ -145,3 +145,12 @@ def test_plugin_lexers_are_looked_up_where_a_distribution_may_declare_one(
         assert _may_declare_lexers()
     monkeypatch.setattr(sys, "path", [str(tmp_path)])  # a folder holding the egg
     assert _may_declare_lexers()
+    monkeypatch.setattr(sys, "path", [str(site)])
+    assert not _may_declare_lexers()
+
+    class Finder:
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
+    assert _may_declare_lexers()
