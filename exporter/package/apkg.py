@@ -80,9 +80,8 @@ def write_apkg(
             )
 
     per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
-    # The database goes to a temp file, not memory: at 100k questions it is ~230 MB, which
-    # an in-memory database would hold twice (its pages and serialize()'s copy):
-    # docs/BENCHMARKS.md.
+    # The database goes to a temp file, not memory: at 100k questions it is 224 MiB, and
+    # SQLite's pages in memory plus serialize()'s copy took ~3x that (docs/BENCHMARKS.md).
     with scratch_folder() as tmp:
         database = Path(tmp) / "collection.anki2"
         write_collection(database, notetypes, decks, per_deck)

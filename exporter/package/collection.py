@@ -92,7 +92,8 @@ class Collection:
         genanki.Package([]).write_to_db(self._cursor, notetypes[0][1], iter(()))  # schema, col
 
     def add_deck(self, deck: DeckRow) -> None:
-        """The deck, in the ``col`` row, and the note types named as in it."""
+        """Write ``deck`` into the ``col`` row, and each note type again, stamped with its
+        mod and naming this deck (genanki's ``Deck.write_to_db``, once per note type)."""
         import genanki
 
         for model, mod in self._models:
