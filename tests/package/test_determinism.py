@@ -9,8 +9,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from helpers import (
     CONTENT,
     EPOCH,
@@ -136,35 +134,3 @@ def test_check_fails_after_an_edit_and_writes_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "none" / "x.apkg"
     build_deck(content, output=missing, epoch=None, check=True, expect="stale")
     assert not (tmp_path / "none").exists()
-
-
-def test_genankis_scan_for_unescaped_text_is_not_run_on_our_html(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every field is HTML the renderer escaped: genanki's check for unescaped text (a
-    regex over each field, about a third of its time) is skipped, and the package is the
-    same as with it."""
-    import genanki
-
-    import exporter.package.collection
-
-    calls: list[str] = []
-    real = genanki.Note._find_invalid_html_tags_in_field.__func__
-
-    def counted(cls: type, field: str) -> list[str]:
-        calls.append(field)
-        return list(real(cls, field))
-
-    monkeypatch.setattr(genanki.Note, "_find_invalid_html_tags_in_field", classmethod(counted))
-    out = tmp_path / "a" / "deck.apkg"
-    with monkeypatch.context() as plain:  # genanki's own Note: its scan is run
-        plain.setattr(exporter.package.collection, "_note_class", lambda: genanki.Note)
-        build_deck(CONTENT, output=out)
-    assert calls  # the reference package really went through the scan
-    calls.clear()
-    again = tmp_path / "b" / "deck.apkg"
-    again.parent.mkdir()
-    shutil.copy(out.with_suffix(".lock.json"), again.with_suffix(".lock.json"))
-    build_deck(CONTENT, output=again, fresh=True)
-    assert calls == []
-    assert again.read_bytes() == out.read_bytes()
