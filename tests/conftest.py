@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from helpers import (
     CONTENT,
+    FAST_EXAMPLES,
+    FAST_PROFILE,
     Anki,
     Builder,
     RenderedCard,
@@ -19,6 +22,10 @@ from helpers import (
     rendered_cards,
     write_stress_bank,
 )
+
+# The fast tier's property runs: ./scripts/test --fast passes --hypothesis-profile=fast, and
+# each test's examples(N) is then at most FAST_EXAMPLES (helpers.examples).
+settings.register_profile(FAST_PROFILE, max_examples=FAST_EXAMPLES)
 
 
 @pytest.fixture(autouse=True)

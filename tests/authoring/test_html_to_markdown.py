@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 
 from exporter.authoring.html_to_markdown import html_to_markdown
 from exporter.markup.markdown import to_html
-from helpers import hang_guard, markdown_literal
+from helpers import examples, hang_guard, markdown_literal
 from strategies import TEXT
 
 
@@ -96,7 +96,7 @@ def _spaced(field_html: str) -> str:
 _ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(TEXT.filter(lambda t: t.strip() != ""))
 @example("model_v2_final 2 * 3 $5 and $10")
 @example("**a** _b_ `c` $d$ [e](f) <g> &amp; \\(h\\)")

@@ -30,6 +30,7 @@ from helpers import (
     build_deck,
     built_and_imported,
     copy_content,
+    examples,
     export,
     make_bank,
     question,
@@ -483,7 +484,7 @@ def rich_banks(draw: Any) -> list[Question]:
     ]
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(rich_banks())
 def test_any_bank_built_imported_exported_pulls_nothing(questions: list[Question]) -> None:
     """Any valid bank (Markdown, math, code, images), built, imported into Anki, exported
@@ -509,7 +510,7 @@ def test_any_bank_built_imported_exported_pulls_nothing(questions: list[Question
         assert "Nothing to pull" in result.stdout
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(RICH)
 @example("# plain words # #")  # a heading ending in '#': not a closing sequence on the way back
 def test_our_html_converts_to_markdown_that_shows_the_same(text: str) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from exporter.markup.markdown import scan, to_html, to_html_by_parsing
 from exporter.pipeline import run_load
-from helpers import CONTENT, ROOT
+from helpers import CONTENT, ROOT, examples
 from reference import markdown_it_render as reference
 
 SPEC = json.loads((ROOT / "tests/data/commonmark/spec-0.31.2.json").read_text(encoding="utf-8"))
@@ -148,7 +148,7 @@ MARKDOWN = st.lists(st.tuples(BLOCK, st.sampled_from(["\n", "\n\n"])), min_size=
 MEDIA = {"img/a.png": "a-1234.png"}
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(MARKDOWN)
 @example("text\n$$\na\n=\nb\n$$\nmore")
 @example("- a\n- $$x$$\n\n1. q")
@@ -261,7 +261,7 @@ FENCED = st.lists(
 ).map("\n".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(FENCED)
 def test_fence_findings_equal_the_reference(text: str) -> None:
     """Unknown languages and long blocks are found at the same lines as the reference finds."""
