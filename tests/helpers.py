@@ -616,6 +616,21 @@ def case_args(case: str) -> list[str]:
     return ["validate", case]
 
 
+def case_folder(case: str, folder: Path) -> Path:
+    """A copy in ``folder`` of what an invalid case reads, to run its command line in: its
+    .yaml or folder, what its .args name and the shared ``_`` entries (not the other cases:
+    copying all of them cost each case ~50 ms, mostly creating files)."""
+    names = {case, f"{case}.yaml", *(Path(a).parts[0] for a in case_args(case) if Path(a).parts)}
+    folder.mkdir(parents=True)
+    for entry in INVALID.iterdir():
+        if entry.name in names or entry.name.startswith("_"):
+            if entry.is_dir():
+                shutil.copytree(entry, folder / entry.name)
+            else:
+                shutil.copy2(entry, folder / entry.name)
+    return folder
+
+
 def export(anki: Anki, path: Path, *, legacy: bool = False, scheduling: bool = True) -> Path:
     """Export the whole collection as a user would: .apkg (zstd or legacy) or .colpkg."""
     from anki.collection import ExportAnkiPackageOptions
