@@ -87,7 +87,11 @@ def user_edits(anki: Anki) -> None:
 
 @pytest.mark.parametrize(
     ("name", "legacy"),
-    [("export.apkg", False), ("export.apkg", True), ("collection.colpkg", False)],
+    [
+        ("export.apkg", False),
+        pytest.param("export.apkg", True, marks=pytest.mark.slow),
+        pytest.param("collection.colpkg", False, marks=pytest.mark.slow),
+    ],
 )
 def test_pull_apply_build_reimport_round_trip(
     tmp_path: Path, anki: Anki, name: str, legacy: bool

@@ -57,6 +57,7 @@ def _synthetic_banks(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path
     return banks
 
 
+@pytest.mark.slow  # over 4,000 fields, each rendered twice: the full tier
 def test_every_shipped_example_and_synthetic_field_renders_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
