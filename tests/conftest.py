@@ -95,8 +95,12 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     return cards
 
 
-# The fast tier (./scripts/test --fast) leaves out what needs a browser, pre-commit, old Anki
-# backends or many Hypothesis examples: the tests marked "slow" here.
+# Two tiers. The full tier (./scripts/test) runs every test, each property test at its full
+# count. The fast tier (./scripts/test --fast: -m "not slow", the Hypothesis profile above)
+# leaves out the tests marked slow: here, what needs a browser, pre-commit, old Anki backends
+# or the bank properties through Anki; in the test files, @pytest.mark.slow on what costs
+# seconds of CPU (large-input linear-work guards, zip64, children killed at every call) and
+# helpers.first_fast on costly matrices, whose first case the fast tier keeps.
 _SLOW_FIXTURES = {"chromium", "card_page"}
 _SLOW_FILES = {"test_precommit.py", "test_properties.py", "test_ci_workflow.py"}
 
