@@ -227,7 +227,8 @@ def test_killed_mid_write_keeps_previous_output(
     assert outputs(out) == before
 
 
-@pytest.mark.parametrize("signum", first_fast([signal.SIGTERM, signal.SIGINT]), ids=["TERM", "INT"])
+@pytest.mark.slow  # a build child signalled at each of its replaces: the full tier
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_a_signal_once_files_move_into_place_lets_the_build_finish(
     previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int
 ) -> None:
