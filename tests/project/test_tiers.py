@@ -54,3 +54,11 @@ def test_the_fast_tier_loads_the_fast_profile() -> None:
     script = (ROOT / "scripts" / "test").read_text(encoding="utf-8")
     (fast,) = [line for line in script.splitlines() if "-m pytest" in line and "not slow" in line]
     assert f"--hypothesis-profile={FAST_PROFILE}" in fast
+
+
+def test_the_docs_give_the_fast_tiers_example_count() -> None:
+    """README and CONTRIBUTING give the fast tier's example count that the tests use."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    contributing = " ".join((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").split())
+    assert f"each property test at {FAST_EXAMPLES} examples at most" in readme
+    assert f"at most {FAST_EXAMPLES} in the fast" in contributing
