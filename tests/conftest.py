@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from helpers import (
     CONTENT,
+    FAST_EXAMPLES,
+    FAST_PROFILE,
     Anki,
     Builder,
     RenderedCard,
@@ -19,6 +22,10 @@ from helpers import (
     rendered_cards,
     write_stress_bank,
 )
+
+# The fast tier's property runs: ./scripts/test --fast passes --hypothesis-profile=fast, and
+# each test's examples(N) is then at most FAST_EXAMPLES (helpers.examples).
+settings.register_profile(FAST_PROFILE, max_examples=FAST_EXAMPLES)
 
 
 @pytest.fixture(autouse=True)
@@ -88,8 +95,12 @@ def anki_cards(tmp_path_factory: pytest.TempPathFactory) -> list[RenderedCard]:
     return cards
 
 
-# The fast tier (./scripts/test --fast) leaves out what needs a browser, pre-commit, old Anki
-# backends or many Hypothesis examples: the tests marked "slow" here.
+# Two tiers. The full tier (./scripts/test) runs every test, each property test at its full
+# count. The fast tier (./scripts/test --fast: -m "not slow", the Hypothesis profile above)
+# leaves out the tests marked slow: here, what needs a browser, pre-commit, old Anki backends
+# or the bank properties through Anki; in the test files, @pytest.mark.slow on what costs
+# seconds of CPU (large-input linear-work guards, zip64, children killed at every call) and
+# helpers.first_fast on costly matrices, whose first case the fast tier keeps.
 _SLOW_FIXTURES = {"chromium", "card_page"}
 _SLOW_FILES = {"test_precommit.py", "test_properties.py", "test_ci_workflow.py"}
 

@@ -21,13 +21,14 @@ import stat
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from exporter.authoring.yamlwrite import dump_role_file
 from exporter.cli.commands import DEFAULT_OUTPUT, cli
@@ -50,6 +51,30 @@ DECK = "Interview Questions::MLOps Engineer"  # the shipped bank's deck
 
 
 TARGET = "monitor-deployed-model-know"  # a question of the shipped bank the tests edit
+
+
+# The fast tier (./scripts/test --fast) loads the Hypothesis profile "fast" (registered in
+# conftest): each property test runs at most FAST_EXAMPLES examples there and the count its
+# @settings names, examples(N), in the full tier.
+FAST_PROFILE = "fast"
+FAST_EXAMPLES = 10
+
+
+def examples(full: int) -> int:
+    """A property test's example count: ``full`` in the full tier, at most FAST_EXAMPLES in
+    the fast tier (the Hypothesis profile ``fast``, loaded by ./scripts/test --fast)."""
+    if settings.get_current_profile_name().startswith(FAST_PROFILE):
+        return min(full, FAST_EXAMPLES)
+    return full
+
+
+def first_fast(values: Iterable[Any]) -> list[Any]:
+    """The parameters of a costly matrix (child processes, large inputs): the first value runs
+    in the fast tier too, the others in the full tier only (marked slow)."""
+    return [
+        pytest.param(value, marks=() if i == 0 else pytest.mark.slow)
+        for i, value in enumerate(values)
+    ]
 
 
 # What a build did, as its output says: "written" / "unchanged" (built in full; the files
@@ -589,6 +614,21 @@ def case_args(case: str) -> list[str]:
         return ["validate", f"{case}.yaml"]
     assert (INVALID / case).is_dir(), f"case {case} has no .yaml, folder or .args"
     return ["validate", case]
+
+
+def case_folder(case: str, folder: Path) -> Path:
+    """A copy in ``folder`` of what an invalid case reads, to run its command line in: its
+    .yaml or folder, what its .args name and the shared ``_`` entries (not the other cases:
+    copying all of them cost each case ~50 ms, mostly creating files)."""
+    names = {case, f"{case}.yaml", *(Path(a).parts[0] for a in case_args(case) if Path(a).parts)}
+    folder.mkdir(parents=True)
+    for entry in INVALID.iterdir():
+        if entry.name in names or entry.name.startswith("_"):
+            if entry.is_dir():
+                shutil.copytree(entry, folder / entry.name)
+            else:
+                shutil.copy2(entry, folder / entry.name)
+    return folder
 
 
 def export(anki: Anki, path: Path, *, legacy: bool = False, scheduling: bool = True) -> Path:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import (
+    examples,
     one_error,
     run_cli,
     write,
@@ -358,7 +359,9 @@ _FIELD = (
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(question=_FIELD, answer=_FIELD)
 def test_any_page_text_reads_back_or_is_refused(tmp_path: Path, question: str, answer: str) -> None:

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 
 from exporter.authoring.html_to_markdown import html_to_markdown
 from exporter.markup.markdown import to_html
-from helpers import hang_guard, markdown_literal
+from helpers import examples, hang_guard, markdown_literal
 from strategies import TEXT
 
 
@@ -96,7 +96,7 @@ def _spaced(field_html: str) -> str:
 _ESCAPE = re.compile(r"\\[!-/:-@\[-`{-~]|&#91;")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(TEXT.filter(lambda t: t.strip() != ""))
 @example("model_v2_final 2 * 3 $5 and $10")
 @example("**a** _b_ `c` $d$ [e](f) <g> &amp; \\(h\\)")
@@ -274,16 +274,23 @@ CRAFTED: dict[str, tuple[Make, Make, int]] = {
 
 
 @pytest.mark.parametrize("case", list(CRAFTED))
-def test_a_crafted_field_converts_in_linear_work(case: str) -> None:
-    """Linear work on any field: many openers with no closer, many entities or many tags
-    never make a scan restart at each of them. A small field of the kind comes back as the
-    text its card shows; a large one (which took minutes to hours) ends well inside a
-    generous hang guard."""
-    field, text, large = CRAFTED[case]
+def test_a_crafted_field_comes_back_as_the_text_its_card_shows(case: str) -> None:
+    """Many openers with no closer, many entities or many tags: a small field of the kind
+    comes back as the text its card shows."""
+    field, text, _large = CRAFTED[case]
     converted = html_to_markdown(field(40), lambda src, path: path)
     assert not converted.problems, converted.problems
     shown = _shown(to_html(converted.markdown, converted.images))
     assert "".join(shown.split()) == "".join(text(40).split())
+
+
+@pytest.mark.slow  # large inputs: the full tier
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_a_crafted_field_converts_in_linear_work(case: str) -> None:
+    """Linear work on any field: many openers with no closer, many entities or many tags
+    never make a scan restart at each of them. A large field of the kind (which took
+    minutes to hours) ends well inside a generous hang guard."""
+    field, _text, large = CRAFTED[case]
     with hang_guard(60):
         converted = html_to_markdown(field(large), lambda src, path: path)
     assert not converted.problems, converted.problems

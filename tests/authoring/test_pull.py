@@ -30,6 +30,7 @@ from helpers import (
     build_deck,
     built_and_imported,
     copy_content,
+    examples,
     export,
     make_bank,
     question,
@@ -86,7 +87,11 @@ def user_edits(anki: Anki) -> None:
 
 @pytest.mark.parametrize(
     ("name", "legacy"),
-    [("export.apkg", False), ("export.apkg", True), ("collection.colpkg", False)],
+    [
+        ("export.apkg", False),
+        pytest.param("export.apkg", True, marks=pytest.mark.slow),
+        pytest.param("collection.colpkg", False, marks=pytest.mark.slow),
+    ],
 )
 def test_pull_apply_build_reimport_round_trip(
     tmp_path: Path, anki: Anki, name: str, legacy: bool
@@ -483,7 +488,7 @@ def rich_banks(draw: Any) -> list[Question]:
     ]
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(rich_banks())
 def test_any_bank_built_imported_exported_pulls_nothing(questions: list[Question]) -> None:
     """Any valid bank (Markdown, math, code, images), built, imported into Anki, exported
@@ -509,7 +514,7 @@ def test_any_bank_built_imported_exported_pulls_nothing(questions: list[Question
         assert "Nothing to pull" in result.stdout
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(RICH)
 @example("# plain words # #")  # a heading ending in '#': not a closing sequence on the way back
 def test_our_html_converts_to_markdown_that_shows_the_same(text: str) -> None:

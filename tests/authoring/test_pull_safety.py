@@ -25,6 +25,7 @@ from helpers import (
     child_env,
     export,
     exporter_command,
+    first_fast,
     hang_guard,
     history_for,
     hooked,
@@ -217,7 +218,7 @@ def _leftovers(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-@pytest.mark.parametrize("then", ["pull", "build"])
+@pytest.mark.parametrize("then", first_fast(["pull", "build"]))
 def test_what_a_killed_pull_left_is_removed_by_the_next_run(
     tmp_path: Path, anki: Anki, then: str
 ) -> None:
@@ -513,6 +514,7 @@ for _name in ("write", "ftruncate", "truncate", "fsync", "link", "rename", "repl
 LONG_ANSWER = "An answer long enough that a shorter one written over it leaves a tail. " * 4
 
 
+@pytest.mark.slow  # a child process killed at each of its file calls: the full tier
 @pytest.mark.parametrize("linked", [False, True], ids=["one-name", "hard-linked"])
 def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
     tmp_path: Path, anki: Anki, linked: bool
@@ -565,7 +567,7 @@ def test_a_pull_killed_at_any_point_leaves_the_old_file_or_the_new(
         assert run_cli(["validate", bank]).exit_code == 0
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+@pytest.mark.parametrize("signum", first_fast([signal.SIGTERM, signal.SIGINT]), ids=["TERM", "INT"])
 def test_a_signal_while_pull_moves_the_file_into_place_lets_it_finish(
     tmp_path: Path, anki: Anki, signum: int
 ) -> None:
@@ -614,6 +616,7 @@ def test_an_edit_nested_hundreds_deep_is_one_line_naming_the_note(
     assert bank.read_bytes() == before
 
 
+@pytest.mark.slow  # large inputs: the full tier
 def test_answers_of_many_openers_pull_in_bounded_time(tmp_path: Path, anki: Anki) -> None:
     """Linear work on any field: answers of 250,000 '[', 60,000 '&lt;' and 40,000 'x<code'
     (each took minutes: at half these sizes, over 40 s) are pulled well inside a generous

@@ -15,7 +15,7 @@ from exporter.content.load import load_file
 from exporter.content.model import FORBIDDEN_CHARS, Question, RoleFile, default_deck, slugify
 from exporter.content.sources import SourceFile
 from exporter.markup.markdown import scan
-from helpers import hang_guard
+from helpers import examples, hang_guard
 
 # Any text a card can hold (what the loader accepts), awkward YAML characters made likely.
 TEXT = st.text(
@@ -28,7 +28,7 @@ TEXT = st.text(
 ).filter(lambda t: t.strip() != "" and not FORBIDDEN_CHARS.search(t))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     role=TEXT.filter(lambda r: slugify(r.strip()) != ""),
     description=TEXT,

@@ -22,6 +22,7 @@ from helpers import (
     build_deck,
     child_env,
     exporter_command,
+    first_fast,
     hooked,
     make_bank,
     question,
@@ -197,8 +198,8 @@ def child_build(src: Path, out: Path, hooks: Path, hook: str) -> subprocess.Pope
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
-@pytest.mark.parametrize("fsync_call", [1, 2], ids=["in-package", "in-history"])
+@pytest.mark.parametrize("signum", first_fast([signal.SIGTERM, signal.SIGINT]), ids=["TERM", "INT"])
+@pytest.mark.parametrize("fsync_call", first_fast([1, 2]), ids=["in-package", "in-history"])
 def test_killed_mid_write_keeps_previous_output(
     previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int, fsync_call: int
 ) -> None:
@@ -226,6 +227,7 @@ def test_killed_mid_write_keeps_previous_output(
     assert outputs(out) == before
 
 
+@pytest.mark.slow  # a build child signalled at each of its replaces: the full tier
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_a_signal_once_files_move_into_place_lets_the_build_finish(
     previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int

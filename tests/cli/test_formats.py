@@ -6,14 +6,13 @@ from __future__ import annotations
 import ast
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from exporter.errors import CODES
-from helpers import CASES, EPOCH, INVALID, ROOT, case_args, run_cli, write
+from helpers import CASES, EPOCH, INVALID, ROOT, case_args, case_folder, run_cli, write
 
 VALID = "role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q\n    answer: A\n"
 
@@ -34,8 +33,7 @@ def test_json_codes_match_each_invalid_case(
 ) -> None:
     """Each invalid case in JSON: its problems' codes are its .codes file, in order, and each
     problem read back as text is the line ``.expected`` shows (text output unchanged)."""
-    shutil.copytree(INVALID, tmp_path / "invalid")
-    monkeypatch.chdir(tmp_path / "invalid")
+    monkeypatch.chdir(case_folder(case, tmp_path / "invalid"))
     result = run_cli([*case_args(case), "--format", "json"], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
     assert result.exit_code == 1
     body = json.loads(result.stdout)

@@ -10,6 +10,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from helpers import (
     ROOT,
     Anki,
@@ -126,6 +128,7 @@ sys.stderr.write(done.stderr)
 """
 
 
+@pytest.mark.slow  # large inputs: the full tier
 def test_a_huge_answer_is_refused_before_rendering(tmp_path: Path) -> None:
     """A 16 MB answer of ``*a* *a* …`` (rendering takes ~100 bytes a byte) is refused at its
     line before anything renders it: under a 1 GiB address-space limit, validate and build

@@ -206,6 +206,7 @@ def test_every_regex_of_the_text_stages_is_listed() -> None:
     assert sorted(name for name, p in patterns.items() if id(p) not in listed) == []
 
 
+@pytest.mark.slow  # 34 texts of 200,000 characters a pattern: the full tier
 @pytest.mark.parametrize("name", sorted(REGEX_CALLS))
 def test_no_regex_backtracks_without_bound(name: str) -> None:
     """Each pattern, called as the code calls it, ends at once on texts of 200,000
@@ -223,6 +224,7 @@ def test_no_regex_backtracks_without_bound(name: str) -> None:
                     getattr(pattern, call)(text)
 
 
+@pytest.mark.slow  # large inputs: the full tier
 def test_many_display_formulas_and_code_spans_render_in_linear_work() -> None:
     """40,000 display formulas on lines of their own beside as many code spans, and 40,000
     ``\\[`` lines never closed: each formula is matched against the code once, not against
@@ -236,6 +238,7 @@ def test_many_display_formulas_and_code_spans_render_in_linear_work() -> None:
         assert len(scan(unclosed).problems) == 20_000
 
 
+@pytest.mark.slow  # large inputs: the full tier
 def test_many_dollars_code_spans_and_braces_render_in_linear_work() -> None:
     """Texts of 100,000 prices, dollars in code and autolinks, braces and unclosed ``$$``:
     each '$' is paired (or not) in one walk over the text, never by rescanning it."""

@@ -3,18 +3,18 @@ a count), exit 1, nothing written and nothing executed.
 
 Each case in ``tests/data/invalid`` is ``<case>.expected`` (the exact stderr) next to
 ``<case>.yaml`` or a folder ``<case>/`` (checked with ``validate``), or ``<case>.args`` (the
-command line to run instead). Cases run in a copy of the folder, so paths are relative.
+command line to run instead). Each case runs in a copy of what it reads (its files and the
+shared ``_`` ones, helpers.case_folder), so paths are relative.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import CASES, EPOCH, INVALID, case_args, run_cli, write
+from helpers import CASES, EPOCH, INVALID, case_args, case_folder, run_cli, write
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -34,8 +34,7 @@ def test_invalid_case_reports_exactly(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each invalid case exits 1 with exactly its expected PATH:LINE messages and writes nothing."""
-    work = tmp_path / "invalid"
-    shutil.copytree(INVALID, work)
+    work = case_folder(case, tmp_path / "invalid")
     before = snapshot(work)
     monkeypatch.chdir(work)
     result = run_cli(case_args(case), env={"SOURCE_DATE_EPOCH": str(EPOCH)})

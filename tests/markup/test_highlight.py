@@ -19,6 +19,7 @@ from exporter.markup.highlight import (
     plain_reason,
 )
 from exporter.markup.markdown import scan
+from helpers import first_fast
 
 
 def test_code_lines_keep_the_source_and_the_tokens() -> None:
@@ -110,7 +111,7 @@ def _render_in_a_child(code: str, language: str) -> bytes:
     return done.stdout
 
 
-@pytest.mark.parametrize("case", list(CRAFTED))
+@pytest.mark.parametrize("case", first_fast(CRAFTED))
 def test_a_block_that_would_take_highlighting_long_is_shown_plain(case: str) -> None:
     """A block whose shape can make its lexer's work grow faster than its length (a long
     run of one character, a long line, or more text than its lexer handles in linear time)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from exporter.markup.markdown import to_html, to_html_by_parsing
 from exporter.pipeline import run_load
 from exporter.render.mathjax import has_math
-from helpers import CONTENT, Anki, Builder, make_bank, question
+from helpers import CONTENT, Anki, Builder, examples, make_bank, question
 
 PLAIN_ISH = st.text(
     alphabet=st.one_of(
@@ -25,7 +25,7 @@ PLAIN_ISH = st.text(
 )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(PLAIN_ISH)
 def test_shortcut_equals_the_parser(text: str) -> None:
     """For any text, the fast path (when taken) and markdown-it give the same HTML."""
@@ -144,7 +144,7 @@ PRICES = st.lists(
 ).map(lambda parts: "".join(piece + sep for piece, sep in parts))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(PRICES)
 def test_a_dollar_that_opens_no_formula_is_text_like_a_letter(text: str) -> None:
     """Text in which no ``$`` opens a formula renders as it would with each ``$`` another

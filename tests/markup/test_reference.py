@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from exporter.markup.markdown import scan, to_html, to_html_by_parsing
 from exporter.pipeline import run_load
-from helpers import CONTENT, ROOT
+from helpers import CONTENT, ROOT, examples
 from reference import markdown_it_render as reference
 
 SPEC = json.loads((ROOT / "tests/data/commonmark/spec-0.31.2.json").read_text(encoding="utf-8"))
@@ -57,6 +57,7 @@ def _synthetic_banks(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path
     return banks
 
 
+@pytest.mark.slow  # over 4,000 fields, each rendered twice: the full tier
 def test_every_shipped_example_and_synthetic_field_renders_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,7 +149,7 @@ MARKDOWN = st.lists(st.tuples(BLOCK, st.sampled_from(["\n", "\n\n"])), min_size=
 MEDIA = {"img/a.png": "a-1234.png"}
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(MARKDOWN)
 @example("text\n$$\na\n=\nb\n$$\nmore")
 @example("- a\n- $$x$$\n\n1. q")
@@ -261,7 +262,7 @@ FENCED = st.lists(
 ).map("\n".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(FENCED)
 def test_fence_findings_equal_the_reference(text: str) -> None:
     """Unknown languages and long blocks are found at the same lines as the reference finds."""

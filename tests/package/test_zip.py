@@ -40,6 +40,7 @@ def test_any_size_reads_back_the_same_every_time(size: int) -> None:
             assert info.extra == b""
 
 
+@pytest.mark.slow  # 65,540 entries: the full tier
 def test_more_files_than_a_plain_zip_holds_get_zip64_records() -> None:
     """Past 65,535 entries the archive is still whole: ZIP64 end records, all entries read."""
     members = {str(i): b"x" for i in range(0x10000 + 5)}

@@ -63,6 +63,7 @@ def test_the_runner_makes_its_commands(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow  # a measurement run: the full tier
 def test_the_lexer_screen_measures_within_the_limits() -> None:
     """bench/lexers.py (which measured the highlighting limits) still runs: it lexes only
     blocks the exporter would highlight, and a slow lexer at its own limit."""

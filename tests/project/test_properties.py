@@ -15,11 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.content.model import DIFFICULTIES, slugify
-from helpers import Anki, build_deck, card_text, markdown_literal, run_cli, typed_text
+from helpers import Anki, build_deck, card_text, examples, markdown_literal, run_cli, typed_text
 from strategies import SLUG, TEXT
 
 FAST = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 ROLES = ["Backend Engineer", "Ingénieur données", "مهندس بيانات", "SRE 🚀"]

@@ -21,6 +21,7 @@ from helpers import (
     bank_counts,
     copy_content,
     export,
+    first_fast,
     hang_guard,
     make_bank,
     one_error,
@@ -56,7 +57,7 @@ ENDLESS_NOTES = (
 NOTES_TABLE = "create table notes (id int, guid text, mid int, mod int, tags text, flds text)"
 
 
-@pytest.mark.parametrize("command", ["inspect", "diff", "pull"])
+@pytest.mark.parametrize("command", first_fast(["inspect", "diff", "pull"]))
 def test_a_view_over_an_endless_query_is_refused_at_once(tmp_path: Path, command: str) -> None:
     """A 4 KiB package whose `notes` is a view over an endless recursive CTE: inspect,
     diff and pull stop at once with one line (run as a real process: a hang fails the

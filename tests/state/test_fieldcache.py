@@ -34,6 +34,7 @@ from helpers import (
     EPOCH,
     build_deck,
     clear_lexer_caches,
+    examples,
     install_plugin_lexer,
     make_bank,
     question,
@@ -140,7 +141,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
