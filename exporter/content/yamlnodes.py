@@ -17,9 +17,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from exporter.errors import ContentError
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Loader = _Loader  # what reads every file: its events (``events``) or its nodes (``compose``)
 
 
 YAML_TAG = "tag:yaml.org,2002:"
@@ -76,7 +78,7 @@ def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | N
     loader = None
     try:
         # Pure-Python PyYAML checks the characters on construction, libyaml while parsing.
-        loader = _BaseLoader(text)
+        loader = Loader(text)
         return loader.get_single_node(), None
     except yaml.MarkedYAMLError as exc:
         return None, _syntax_error(exc, display_path, text)
@@ -191,7 +193,7 @@ def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list
     """
     anchors: dict[str, int] = {}
     errors: dict[tuple[int, str], ContentError] = {}
-    for token in yaml.scan(text, Loader=_BaseLoader):
+    for token in yaml.scan(text, Loader=Loader):
         if isinstance(token, yaml.AnchorToken):
             anchors[token.value] = token.start_mark.line + 1
         elif isinstance(token, yaml.AliasToken):
