@@ -383,7 +383,7 @@ class SchemaWalk(NodeWalk):
                 f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}",
             )
             return None
-        tags: list[str] = []
+        tags: dict[str, None] = {}  # (in order; a list's 'in' made long lists quadratic)
         ok = True
         for item in node.value:
             if not self.once(item):
@@ -404,7 +404,7 @@ class SchemaWalk(NodeWalk):
                 self.error("tag-repeated", item, f"tag '{item.value}' is listed twice")
                 ok = False
             else:
-                tags.append(item.value)
+                tags[item.value] = None
         return tuple(tags) if ok else None
 
 
