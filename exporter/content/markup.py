@@ -26,12 +26,15 @@ class CheckedMarkup:
     warnings: tuple[ContentWarning, ...] = ()
 
 
+CLEAN = CheckedMarkup()  # (most texts: one object, not one a text)
+
+
 def check_markup(text: str, display_path: str, *, line: int, block: int = 0) -> CheckedMarkup:
     """Scan ``text`` and place what it finds: line for line in a literal block (``|``) whose
     first line is ``block``, else at ``line`` (its key's)."""
     found = scan(text)
     if found is NOTHING:
-        return CheckedMarkup()
+        return CLEAN
 
     def at(offset: int) -> int:
         return block + offset if block else line
