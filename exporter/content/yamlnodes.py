@@ -242,20 +242,13 @@ class NodeWalk:
         self.errors.append(ContentError(self.display_path, line_of(node), 0, message, code=code))
 
     def once(self, node: Node) -> bool:
-        """True for a node met for the first time and of a tag content files may use."""
-        key = id(node)
-        if key not in self.seen and node.tag in ALLOWED_TAGS:  # every node of a good file
-            self.seen.add(key)
-            return True
-        return self._first_visit(node) and self._allowed_tag(node)
-
-    def _first_visit(self, node: Node) -> bool:
-        """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
+        """True for a node met for the first time (one met again is an alias, how a 'billion
+        laughs' file grows) and of a tag content files may use."""
         if id(node) in self.seen:
             self.repeated.append(node)
             return False
         self.seen.add(id(node))
-        return True
+        return self._allowed_tag(node)
 
     def _allowed_tag(self, node: Node) -> bool:
         """Refuse an explicit tag such as ``!!python/object``: content is text, lists, maps."""
