@@ -92,15 +92,14 @@ class _OnePass:
         self.resolve: Callable[..., str] = loader.resolve
         self.where = display_path
         self.walk = SchemaWalk(display_path)
-        self.lists = dict.fromkeys(("tags", "key_points", "follow_ups"), self.scalars)
-        self.walk.result = self.role_file()
+        self.walk.result = self.role_file()  # (no bound method kept: no cycle to collect)
 
     def role_file(self) -> RoleFile:
         self.expect(self.next(), StreamStartEvent)
         self.expect(self.next(), DocumentStartEvent)
         if type(top := self.next()) is not MappingStartEvent or top.anchor or top.tag:
             raise _Unusual
-        values, lists, lines = self.mapping(_TOP_KEYS, {"questions": self.questions})
+        values, lists, lines = self.mapping(_TOP_KEYS, _TOP_LISTS)
         for kind in (DocumentEndEvent, StreamEndEvent):
             self.expect(self.next(), kind)
         role = self.text(values.get("role")).strip()
@@ -126,7 +125,7 @@ class _OnePass:
             raise _Unusual
 
     def mapping(
-        self, allowed: frozenset[str], readers: dict[str, Callable[[], list[Any]]]
+        self, allowed: frozenset[str], readers: dict[str, _Reader]
     ) -> tuple[dict[str, _Event], _Lists, dict[str, int]]:
         """The mapping just opened: its scalars, its lists (each read by its reader) and
         the line of each key (allowed, not repeated)."""
@@ -143,7 +142,7 @@ class _OnePass:
             if type(value) is ScalarEvent and name not in readers:
                 values[name] = value
             elif type(value) is SequenceStartEvent and name in readers:
-                lists[name] = readers[name]()
+                lists[name] = readers[name](self)
             else:
                 raise _Unusual
             if value.anchor or value.tag:
@@ -214,7 +213,7 @@ class _OnePass:
 
     def question(self, line: int) -> Question:
         """The question whose mapping (at ``line``) was just opened."""
-        values, lists, lines = self.mapping(_QUESTION_KEYS, self.lists)
+        values, lists, lines = self.mapping(_QUESTION_KEYS, _QUESTION_LISTS)
         qid, difficulty = self.text(values.get("id")), self.text(values.get("difficulty"))
         question, answer = self.text(values.get("question")), self.text(values.get("answer"))
         if not SLUG_RE.match(qid) or difficulty not in _DIFFICULTY:
@@ -265,3 +264,10 @@ class _OnePass:
             follow_ups=tuple(item.value for item in follow_ups),
             reverse=reverse is not None and reverse.value.lower() in ("true", "yes", "on", "y"),
         )
+
+
+_Reader = Callable[[_OnePass], list[Any]]
+_TOP_LISTS: dict[str, _Reader] = {"questions": _OnePass.questions}
+_QUESTION_LISTS: dict[str, _Reader] = dict.fromkeys(
+    ("tags", "key_points", "follow_ups"), _OnePass.scalars
+)

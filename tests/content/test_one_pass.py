@@ -5,6 +5,7 @@ shipped bank, the examples, the invalid cases, the benchmark's banks and generat
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from exporter.content import load
 from exporter.content.check import check_file
 from exporter.content.events import one_pass
-from exporter.content.load import LoadedFile, check_bytes
+from exporter.content.load import LoadedFile, check_bytes, collector_paused
 from exporter.content.model import DIFFICULTIES
 from exporter.content.sources import SourceFile, decode
 from exporter.content.spec import QUESTION_KEYS
@@ -318,3 +319,16 @@ def test_a_file_the_node_walk_takes_without_a_problem_takes_the_one_pass(text: s
         return
     event("taken")
     assert one_pass(text, "bank.yaml") is not None
+
+
+def test_the_one_pass_leaves_no_garbage_cycle() -> None:
+    """Loading runs with the cyclic collector paused (``collector_paused``): a reference
+    cycle left by the pass would keep each file's parser and text until the end of the
+    load (100,000 questions: 361 MiB at the peak instead of 248)."""
+    text = EVERY_KEY.replace("pic.svg", "https://example.com/a.png")
+    gc.collect()
+    with collector_paused():
+        walk = one_pass(text, "bank.yaml")
+        assert walk is not None and walk.result is not None
+        assert one_pass(text + "---\n", "bank.yaml") is None  # (stepping aside, too)
+        assert gc.collect() == 0
