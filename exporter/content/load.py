@@ -1,5 +1,6 @@
-"""Content files -> a checked ``Bank``: read, compose, walk each file, then check the bank as
-a whole (ids unique across files). Every problem becomes a ``ContentError``."""
+"""Content files -> a checked ``Bank``: read and check each file (one pass over its YAML
+events, or the node walk where it has a problem), then the bank as a whole (ids unique
+across files). Every problem becomes a ``ContentError``."""
 
 from __future__ import annotations
 
