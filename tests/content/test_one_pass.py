@@ -329,6 +329,7 @@ def test_the_one_pass_leaves_no_garbage_cycle() -> None:
     gc.collect()
     with collector_paused():
         walk = one_pass(text, "bank.yaml")
-        assert walk is not None and walk.result is not None
+        assert walk is not None
+        assert walk.result is not None
         assert one_pass(text + "---\n", "bank.yaml") is None  # (stepping aside, too)
         assert gc.collect() == 0
