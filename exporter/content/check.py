@@ -314,10 +314,17 @@ class SchemaWalk(NodeWalk):
                 out.append((str(item.value), item))
         return out
 
-    def item_markup(self, text: str, item: Node, *, images: bool = True) -> tuple[Image, ...]:
-        """Check a list item's math and code languages; return its images (none, and none
-        to resolve, unless ``images``)."""
-        checked = check_markup(text, item, item, self.display_path)
+    def item_markup(
+        self, text: str, item: Node, key_node: Node | None = None, *, images: bool = True
+    ) -> tuple[Image, ...]:
+        """Check a text's math and code languages (told at ``key_node``'s line, or line for
+        line in a literal block); return its images (none, and none to resolve, unless
+        ``images``)."""
+        literal = isinstance(item, ScalarNode) and item.style == "|"
+        line = line_of(key_node or item)
+        checked = check_markup(
+            text, self.display_path, line=line, block=literal and line_of(item) + 1
+        )
         self.errors += checked.errors
         self.warnings += checked.warnings
         if not images:
@@ -361,11 +368,7 @@ class SchemaWalk(NodeWalk):
         if text is None:
             return ()
         key_node, node = items[key]
-        checked = check_markup(text, node, key_node, self.display_path)
-        self.errors += checked.errors
-        self.warnings += checked.warnings
-        self.images += checked.images
-        return checked.images
+        return self.item_markup(text, node, key_node)
 
     def tags(self, items: dict[str, tuple[Node, Node]]) -> tuple[str, ...] | None:
         if "tags" not in items:
@@ -380,7 +383,7 @@ class SchemaWalk(NodeWalk):
                 f"'tags' must be a list such as [pipelines, ci-cd], found {kind_of(node)}",
             )
             return None
-        tags: list[str] = []
+        tags: dict[str, None] = {}  # (in order; a list's 'in' made long lists quadratic)
         ok = True
         for item in node.value:
             if not self.once(item):
@@ -401,7 +404,7 @@ class SchemaWalk(NodeWalk):
                 self.error("tag-repeated", item, f"tag '{item.value}' is listed twice")
                 ok = False
             else:
-                tags.append(item.value)
+                tags[item.value] = None
         return tuple(tags) if ok else None
 
 

@@ -1,5 +1,6 @@
-"""Content files -> a checked ``Bank``: read, compose, walk each file, then check the bank as
-a whole (ids unique across files). Every problem becomes a ``ContentError``."""
+"""Content files -> a checked ``Bank``: read and check each file (one pass over its YAML
+events, or the node walk where it has a problem), then the bank as a whole (ids unique
+across files). Every problem becomes a ``ContentError``."""
 
 from __future__ import annotations
 
@@ -8,17 +9,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from exporter.content.check import check_file
+from exporter.content.check import SchemaWalk, check_file
+from exporter.content.events import one_pass
 from exporter.content.media import MediaProblem, resolve
-from exporter.content.model import (
-    DIFFICULTIES,
-    Bank,
-    Image,
-    Question,
-    RoleFile,
-    deck_key,
-    guid_for,
-)
+from exporter.content.model import Bank, Image, RoleFile, deck_key, guid_for
 from exporter.content.sources import (
     SourceFile,
     Sources,
@@ -160,21 +154,11 @@ def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> Load
     where = source.display_path
     text, err = ("", err) if err is not None else decode(raw, where)
     fix = editor_lines(text) if err is None else None
-    if err is None:
-        root, err = compose(text, where)
-    if err is not None:
-        failed = LoadedFile(None, errors=(err,))
+    walk = _walk(text, where) if err is None else err
+    if isinstance(walk, ContentError):
+        failed = LoadedFile(None, errors=(walk,))
         return failed if fix is None else _relined(failed, fix)
-    if root is None:
-        what = "only comments" if text.strip() else "nothing"
-        message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
-        return LoadedFile(None, errors=(ContentError(where, 1, 0, message, code="file-empty"),))
-    walk = check_file(root, where)
     role_file = walk.result
-    if walk.repeated:
-        walk.errors.extend(alias_errors(text, where, walk.repeated))
-        role_file = None
-    del root, text  # free the node tree before copying what survives out of it
     if role_file is not None:
         role_file = _with_media(role_file, source, walk.errors)
     else:  # still check every image it shows: every problem in one run
@@ -183,10 +167,29 @@ def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> Load
     if role_file is None or walk.errors:
         loaded = LoadedFile(None, tuple(walk.ids), tuple(walk.errors), tuple(walk.warnings))
     else:
-        role_file = _compact(role_file)
         ids = tuple((q.id, q.line) for q in role_file.questions)
         loaded = LoadedFile(role_file, ids, (), tuple(walk.warnings))
     return loaded if fix is None else _relined(loaded, fix)
+
+
+def _walk(text: str, where: str) -> SchemaWalk | ContentError:
+    """The file checked in one pass over its YAML events, or (on any problem, or anything
+    unusual) by the node walk, which says exactly what and where."""
+    walk = one_pass(text, where)
+    if walk is not None:
+        return walk
+    root, err = compose(text, where)
+    if err is not None:
+        return err
+    if root is None:
+        what = "only comments" if text.strip() else "nothing"
+        message = f"the file holds {what}: expected a mapping with 'role' and 'questions'"
+        return ContentError(where, 1, 0, message, code="file-empty")
+    walk = check_file(root, where)
+    if walk.repeated:
+        walk.errors.extend(alias_errors(text, where, walk.repeated))
+        walk.result = None
+    return walk
 
 
 def _relined(loaded: LoadedFile, fix: Callable[[int], int]) -> LoadedFile:
@@ -232,40 +235,3 @@ def _resolved(image: Image, source: SourceFile, errors: list[ContentError]) -> I
         errors.append(ContentError(source.display_path, image.line, 0, str(exc), code=exc.code))
         return None
     return replace(image, file=file)
-
-
-def _compact(role_file: RoleFile) -> RoleFile:
-    """The role file with its small values copied into fresh memory.
-
-    The values a file keeps were allocated between the nodes of its YAML tree; left there,
-    they pin the freed tree's memory (docs/BENCHMARKS.md). Copies made after the tree is gone
-    pack densely, and the originals' memory can go back to the system.
-    """
-    return replace(
-        role_file,
-        questions=tuple(
-            Question(
-                id=_fresh(q.id),
-                difficulty=_DIFFICULTY[q.difficulty],
-                question=_fresh(q.question),
-                answer=_fresh(q.answer),
-                tags=tuple(_fresh(t) for t in q.tags),
-                line=q.line,
-                images=q.images,
-                guid=q.guid,
-                key_points=tuple(_fresh(t) for t in q.key_points),
-                hint=_fresh(q.hint),
-                follow_ups=tuple(_fresh(t) for t in q.follow_ups),
-                reverse=q.reverse,
-            )
-            for q in role_file.questions
-        ),
-    )
-
-
-_DIFFICULTY = {d: d for d in DIFFICULTIES}
-
-
-def _fresh(text: str) -> str:
-    """A new string object equal to ``text`` (str() and slicing return the same object)."""
-    return (text + " ")[:-1] if len(text) <= 512 else text

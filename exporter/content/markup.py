@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yaml.nodes import Node, ScalarNode
-
 from exporter.content.media import is_remote
 from exporter.content.model import Image
-from exporter.content.yamlnodes import line_of
 from exporter.errors import ContentError, ContentWarning
 from exporter.markup.markdown import NOTHING, scan
 
@@ -29,27 +26,29 @@ class CheckedMarkup:
     warnings: tuple[ContentWarning, ...] = ()
 
 
-def check_markup(text: str, node: Node, key_node: Node, display_path: str) -> CheckedMarkup:
-    """Scan ``text`` (the value of ``node`` under ``key_node``) and place what it finds: line
-    for line in a literal block (``|``), at the key's line for any other style of text."""
+CLEAN = CheckedMarkup()  # (most texts: one object, not one a text)
+
+
+def check_markup(text: str, display_path: str, *, line: int, block: int = 0) -> CheckedMarkup:
+    """Scan ``text`` and place what it finds: line for line in a literal block (``|``) whose
+    first line is ``block``, else at ``line`` (its key's)."""
     found = scan(text)
     if found is NOTHING:
-        return CheckedMarkup()
-    base = line_of(node) + 1 if isinstance(node, ScalarNode) and node.style == "|" else 0
+        return CLEAN
 
-    def line(offset: int) -> int:
-        return base + offset if base else line_of(key_node)
+    def at(offset: int) -> int:
+        return block + offset if block else line
 
     return CheckedMarkup(
-        images=tuple(Image(src, line(n)) for src, n in found.images if not is_remote(src)),
+        images=tuple(Image(src, at(n)) for src, n in found.images if not is_remote(src)),
         errors=tuple(
-            ContentError(display_path, line(p.line), 0, p.message, code=p.code)
+            ContentError(display_path, at(p.line), 0, p.message, code=p.code)
             for p in found.problems
         ),
         warnings=tuple(
             ContentWarning(
                 display_path,
-                line(w.line),
+                at(w.line),
                 w.message,
                 code=w.code if w.code == "math-splits-mark" else _warning_code(w.message),
             )

@@ -162,12 +162,6 @@ def size_of(path: Path) -> int:
         return 0
 
 
-def read_text(source: SourceFile) -> tuple[str, ContentError | None]:
-    """The file's text, or the error that stops it being read."""
-    raw, err = read_bytes(source)
-    return ("", err) if err is not None else decode(raw, source.display_path)
-
-
 def read_bytes(source: SourceFile) -> tuple[bytes, ContentError | None]:
     """The file's bytes, or the error that stops it being read."""
     try:

@@ -17,9 +17,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from exporter.errors import ContentError
 
 try:  # libyaml is ~10x faster; PyYAML's wheels ship it, a source build may not.
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Loader = _Loader  # what reads every file: its events (``events``) or its nodes (``compose``)
 
 
 YAML_TAG = "tag:yaml.org,2002:"
@@ -76,7 +78,7 @@ def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | N
     loader = None
     try:
         # Pure-Python PyYAML checks the characters on construction, libyaml while parsing.
-        loader = _BaseLoader(text)
+        loader = Loader(text)
         return loader.get_single_node(), None
     except yaml.MarkedYAMLError as exc:
         return None, _syntax_error(exc, display_path, text)
@@ -191,7 +193,7 @@ def alias_errors(text: str, display_path: str, repeated: Sequence[Node]) -> list
     """
     anchors: dict[str, int] = {}
     errors: dict[tuple[int, str], ContentError] = {}
-    for token in yaml.scan(text, Loader=_BaseLoader):
+    for token in yaml.scan(text, Loader=Loader):
         if isinstance(token, yaml.AnchorToken):
             anchors[token.value] = token.start_mark.line + 1
         elif isinstance(token, yaml.AliasToken):
@@ -240,20 +242,13 @@ class NodeWalk:
         self.errors.append(ContentError(self.display_path, line_of(node), 0, message, code=code))
 
     def once(self, node: Node) -> bool:
-        """True for a node met for the first time and of a tag content files may use."""
-        key = id(node)
-        if key not in self.seen and node.tag in ALLOWED_TAGS:  # every node of a good file
-            self.seen.add(key)
-            return True
-        return self._first_visit(node) and self._allowed_tag(node)
-
-    def _first_visit(self, node: Node) -> bool:
-        """Refuse a node met twice: that is an alias (and how a 'billion laughs' file grows)."""
+        """True for a node met for the first time (one met again is an alias, how a 'billion
+        laughs' file grows) and of a tag content files may use."""
         if id(node) in self.seen:
             self.repeated.append(node)
             return False
         self.seen.add(id(node))
-        return True
+        return self._allowed_tag(node)
 
     def _allowed_tag(self, node: Node) -> bool:
         """Refuse an explicit tag such as ``!!python/object``: content is text, lists, maps."""

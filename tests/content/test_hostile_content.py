@@ -18,7 +18,9 @@ from helpers import (
     Builder,
     child_env,
     exporter_command,
+    hang_guard,
     make_bank,
+    one_error,
     question,
     run_cli,
     write,
@@ -230,3 +232,13 @@ def test_formulas_that_could_run_code_are_refused_at_their_line(tmp_path: Path) 
     for problem, (_, command) in zip(problems, expected, strict=True):
         assert f"uses {command}" in problem["message"]
     assert not out.parent.exists()
+
+
+def test_a_long_list_of_tags_is_checked_in_linear_work(tmp_path: Path) -> None:
+    """200,000 tags with the first repeated at the end (each tag was once compared with
+    every tag before it): the one problem is found at once, at the repeat's line."""
+    tags = "".join(f"\n      - t{i}" for i in range(200_000))
+    text = f"role: R\nquestions:\n  - id: a\n    difficulty: easy\n    question: Q\n    answer: A\n    tags:{tags}\n      - t0\n"
+    with hang_guard(60):
+        result = run_cli(["validate", str(write(tmp_path / "tags.yaml", text))])
+    assert "tags.yaml:200008: tag 't0' is listed twice" in one_error(result)
