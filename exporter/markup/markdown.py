@@ -830,6 +830,7 @@ _CODE_TEXT = str.maketrans({_LT: "<", _DOLLAR: "$"})
 _RESTORE = str.maketrans({_LT: "&lt;", _NL: "\n", _DOLLAR: "$", _MARK: "\\"})
 _UNSAFE_URL = re.compile(r'<(?:a href|img src)="(?i:vbscript|javascript|file|data):')
 _IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />')
+_TITLE = re.compile(r' title="[^"]*"')
 _PLACEHOLDER = re.compile("%\x06(\\d+)\x06%")
 _MATH = re.compile(r'<span class="math math-(i|d)[a-z]*">([^<]*)</span>|%\x06(\d+)\x06%')
 # A line break the writer wrote for its layout, after or before a block's tag, stays; any
@@ -871,6 +872,8 @@ def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
         html = _IMAGE.sub(lambda m: _image(m, media or {}), html)
     if "math math-" in html or _FORMULA in html:
         html = _MATH.sub(lambda m: _formula(m, reader.formulas), html)
+    if ' title="' in html:  # a title's line breaks are the attribute's, not the card's
+        html = _TITLE.sub(lambda m: m.group().replace("\n", "&#10;"), html)
     html = _SOFT_BREAK.sub(_BR, html.rstrip("\n"))
     if "\x04[" in html:
         html = _RUN.sub(_display_blocks, html)
@@ -903,8 +906,9 @@ def _as_text(text: str, reader: _Reader) -> str:
     """``text`` with what must show as written made text: a '<' the writer reads as HTML
     (one ``_html_off`` kept for a link's address in pointy brackets where no link forms)
     becomes ``_LT``; a link or image to an address no card may follow (``javascript:`` and
-    the like) loses its opening '[' (written ``&#91;``) or an autolink's '<'."""
-    while True:
+    the like) loses its opening '[' (written ``&#91;``) or an autolink's '<'. (A bracket
+    made text can let an outer one open a link: after ``MAX_PASSES`` no bracket opens one.)"""
+    for _pass in range(MAX_PASSES):
         data = text.encode()
         edits: dict[int, bytes] = {}
         events = pyromark.events_with_range(
@@ -931,6 +935,10 @@ def _as_text(text: str, reader: _Reader) -> str:
             out += data[last:at] + edits[at]
             last = at + 1
         text = (out + data[last:]).decode()
+    return text.replace("[", "&#91;").replace("<", _LT)
+
+
+MAX_PASSES = 4
 
 
 def _image(match: re.Match[str], media: Mapping[str, str]) -> str:

@@ -115,6 +115,7 @@ REGEX_CALLS: dict[str, tuple[str, ...]] = {
     "exporter.markup.markdown:_UNSAFE_URL": ("search",),
     "exporter.markup.markdown:_IMAGE": ("sub",),
     "exporter.markup.markdown:_PLACEHOLDER": ("sub",),
+    "exporter.markup.markdown:_TITLE": ("sub",),
     "exporter.markup.markdown:_MATH": ("sub",),
     "exporter.markup.markdown:_SOFT_BREAK": ("sub",),
     "exporter.markup.markdown:_RUN": ("sub",),

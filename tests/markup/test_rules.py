@@ -27,7 +27,7 @@ from exporter.markup.markdown import (
     to_html,
 )
 from exporter.pipeline import run_load
-from helpers import CONTENT, ROOT
+from helpers import CONTENT, ROOT, hang_guard
 
 SPEC = json.loads((ROOT / "tests/data/commonmark/spec-0.31.2.json").read_text(encoding="utf-8"))
 # Spec examples where a rule applies although none of the syntax ``_ruled`` looks for is
@@ -83,6 +83,7 @@ def assert_rules(text: str, html: str, media: dict[str, str] | None = None) -> N
             assert name in ALLOWED[tag], (tag, name, text, html)
             rule = ALLOWED[tag][name]
             assert rule is None or rule.fullmatch(value or ""), (tag, name, value, html)
+            assert "<" not in (value or ""), (tag, name, value, html)
         if tag == "a":
             assert is_safe_url(attrs["href"] or ""), (text, html)
         if tag == "img":
@@ -203,6 +204,7 @@ INLINE = st.sampled_from(
         "\\$5",
         "[link](https://example.com/a?b=1&c=2)",
         "[t](/x 'title')",
+        '[t](/x "two\nlines")',
         "[bad](javascript:alert(1))",
         "[ref][r]",
         "<javascript:alert(1)>",
@@ -333,6 +335,11 @@ RULES = [
         "tables are pulldown-cmark's, alignment and all",
     ),
     ("a\n\n---\n\n~~b~~", "<p>a</p>\n<hr />\n<p><del>b</del></p>", "rules and strikethrough"),
+    (
+        '[a](u "t\nx")',
+        '<p><a href="u" title="t&#10;x">a</a></p>',
+        "a title's line break stays the title's",
+    ),
 ]
 
 
@@ -394,3 +401,13 @@ def test_fence_findings_are_the_blocks_the_card_shows(text: str) -> None:
             expected += [line] if plain or not is_known(language) else []
     assert [w.line for w in scan(text).warnings] == expected
     assert to_html(text).count("<pre") == blocks
+
+
+def test_links_nested_past_the_passes_are_text_at_once() -> None:
+    """Unsafe links nested so that each one made text lets the next one form (3,000 deep):
+    after ``MAX_PASSES`` parses no bracket opens a link, and the card shows the text."""
+    text = "[" * 3000 + "x" + "".join(f"](javascript:{i})" for i in range(3000))
+    with hang_guard(60):
+        shown = to_html(text)
+    assert shown == f"<p>{text}</p>"
+    assert_rules(text, shown)
