@@ -826,8 +826,7 @@ def unclosed_message(opener: str) -> str:
 
 _CODE = "\x05"  # where a code block goes (the hook's blocks, in order)
 _FORMULA = "\x06"  # around the number of a \(…\) or \[…\] formula's placeholder
-_CODE_TEXT = str.maketrans({_LT: "<", _DOLLAR: "$"})
-_RESTORE = str.maketrans({_LT: "&lt;", _NL: "\n", _DOLLAR: "$", _MARK: "\\"})
+_RESTORE = ((_LT, "&lt;"), (_NL, "\n"), (_DOLLAR, "$"), (_MARK, "\\"))
 _UNSAFE_URL = re.compile(r'<(?:a href|img src)="(?i:vbscript|javascript|file|data):')
 _IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />')
 _TITLE = re.compile(r' title="[^"]*"')
@@ -877,12 +876,13 @@ def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
     html = _SOFT_BREAK.sub(_BR, html.rstrip("\n"))
     if "\x04[" in html:
         html = _RUN.sub(_display_blocks, html)
+    html = inert_math_delimiters(html)  # (code blocks are not in yet: MathJax skips them)
+    for stand_in, shown in _RESTORE:
+        if stand_in in html:
+            html = html.replace(stand_in, shown)
     if blocks:
         parts = html.split(_CODE)
         html = "".join(part + block for part, block in zip(parts, [*blocks, ""], strict=True))
-    html = inert_math_delimiters(html)
-    if _LT in html or _NL in html or _DOLLAR in html or _MARK in html:
-        html = html.translate(_RESTORE)
     return inert_anki_syntax(html)
 
 
@@ -893,7 +893,9 @@ def _write(source: str, reader: _Reader) -> tuple[str, list[str]]:
     def code_block(language: str | None, code: str) -> str:
         if code and code[-1] != "\n":
             code += "\n"  # the last line of the text: a code line ends with its break
-        blocks.append(code_block_html(code.translate(_CODE_TEXT), language or ""))
+        if _LT in code or _DOLLAR in code:
+            code = code.replace(_LT, "<").replace(_DOLLAR, "$")
+        blocks.append(code_block_html(code, language or ""))
         return _CODE
 
     html = pyromark.html(
