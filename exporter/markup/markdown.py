@@ -44,14 +44,6 @@ _DOLLAR = "\x03"  # the '$' of Anki's own [$]…[/$]: text, never our math
 _MARK = "\x04"  # the backslash of our own formula delimiters until the HTML is complete
 _STAND_INS = re.compile("[\x01-\x06]")  # (and \x05, \x06: see rendering)
 
-# Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
-# rendering it directly is faster than parsing it (docs/BENCHMARKS.md).
-# White space other than ' ' and newline (tabs, no-break and ideographic spaces, odd line
-# breaks) is trimmed by CommonMark where plain splitting would not: leave it to the parser.
-_OTHER_SPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00-\\x08" + _OTHER_SPACE + "]")
-_SPECIAL_START = re.compile(r"[-+= ]|\d+[.)]")  # a list, heading rule or indented line
-_SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
 # What ``scan`` looks for: math, images and fences. Text without any needs no parse.
 _RICH = re.compile(r"\$|\\[(\[]|!\[|```|~~~")
 
@@ -997,16 +989,6 @@ def _tex_lines(tex: str) -> str:
         return tex
     first, *rest = tex.split(_NL)
     return "\n".join([first, *(line.lstrip(" \t") for line in rest)])
-
-
-def is_plain(text: str) -> bool:
-    """True for (stripped) text that can hold no Markdown syntax (plain paragraphs)."""
-    return bool(
-        text
-        and not _SPECIAL_CHAR.search(text)
-        and not _SPECIAL_LINE.search(text)
-        and not _SPECIAL_START.match(text)
-    )
 
 
 # Anki's own bracket syntax, which it would act on inside a field: a play button
