@@ -86,19 +86,14 @@ def escape(text: str) -> str:
     return text
 
 
-def tex_html(tex: str, display: bool) -> str:
+def _formula_html(tex: str, display: bool) -> str:
     """TeX as it goes into a card field, inside Anki's MathJax delimiters: line breaks become
-    spaces, and only ``&``, ``<`` and ``>`` are escaped (the browser turns them back)."""
+    spaces, and only ``&``, ``<`` and ``>`` are escaped (the browser turns them back). The
+    delimiters' backslashes are ``_MARK`` until ``inert_math_delimiters`` has made every
+    other delimiter text."""
     body = " ".join(tex.split("\n")).replace("&", "&amp;").replace("<", "&lt;")
     body = body.replace(">", "&gt;")
-    return f"\\[{body}\\]" if display else f"\\({body}\\)"
-
-
-def _formula_html(tex: str, display: bool) -> str:
-    """``tex_html`` with its delimiters marked as ours (``_MARK`` for their backslashes) until
-    ``inert_math_delimiters`` has made every other delimiter text."""
-    html = tex_html(tex, display)
-    return f"{_MARK}{html[1:-2]}{_MARK}{html[-1]}"
+    return f"{_MARK}[{body}{_MARK}]" if display else f"{_MARK}({body}{_MARK})"
 
 
 # What Anki's MathJax reads in card HTML: tags, which it does not; code, which it skips
@@ -883,17 +878,26 @@ def _write(source: str, reader: _Reader) -> tuple[str, list[str]]:
     blocks: list[str] = []
 
     def code_block(language: str | None, code: str) -> str:
-        if code and code[-1] != "\n":
-            code += "\n"  # the last line of the text: a code line ends with its break
-        if _LT in code or _DOLLAR in code:
-            code = code.replace(_LT, "<").replace(_DOLLAR, "$")
-        blocks.append(code_block_html(code, language or ""))
+        blocks.append(code_block_html(_code_text(code), language or ""))
         return _CODE
 
     html = pyromark.html(
         source, options=_OPTIONS, broken_link_callback=reader.defined, highlight=code_block
     )
     return html, blocks
+
+
+def _code_text(code: str) -> str:
+    """A code block's text as the parser gives it -> as the card shows it: stand-ins turned
+    back, and its last line ending with its line break as every other does."""
+    if code and code[-1] != "\n":
+        code += "\n"  # (the last line of the text)
+    if _LT in code or _DOLLAR in code:
+        code = code.replace(_LT, "<").replace(_DOLLAR, "$")
+    return code
+
+
+MAX_PASSES = 4  # parses that make unsafe links text (see _as_text)
 
 
 def _as_text(text: str, reader: _Reader) -> str:
@@ -930,9 +934,6 @@ def _as_text(text: str, reader: _Reader) -> str:
             last = at + 1
         text = (out + data[last:]).decode()
     return text.replace("[", "&#91;").replace("<", _LT)
-
-
-MAX_PASSES = 4
 
 
 def _image(match: re.Match[str], media: Mapping[str, str]) -> str:
@@ -1038,7 +1039,7 @@ def scan(text: str) -> Scan:
         elif "Text" in event and code_start >= 0:
             code.append(event["Text"])
         elif event.get("End") == "CodeBlock":
-            why = plain_reason("".join(code), language) if language else None
+            why = plain_reason(_code_text("".join(code)), language) if language else None
             if why is not None:
                 warnings.append(Finding(line(code_start), why))
             elif language and not is_known(language):

@@ -411,3 +411,14 @@ def test_links_nested_past_the_passes_are_text_at_once() -> None:
         shown = to_html(text)
     assert shown == f"<p>{text}</p>"
     assert_rules(text, shown)
+
+
+def test_a_block_ending_the_text_is_warned_of_as_the_card_shows_it() -> None:
+    """An unclosed fence whose last line ends the text: the card adds that line's break
+    (6,000 characters become 6,001, over the limit), and so does the check: it warns
+    exactly when the card shows the block plain."""
+    code = "x = 1\n" * 999 + "x = 12"  # 6,000 characters without a final line break
+    for text in (f"```python\n{code}", f"```python\n{code[:-1]}"):
+        plain = 'class="iq-code"' not in to_html(text)
+        assert bool(scan(text).warnings) is plain
+    assert 'class="iq-code"' not in to_html(f"```python\n{code}")
