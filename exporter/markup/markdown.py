@@ -573,7 +573,6 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
         self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
-        self.notes: list[tuple[int, str, str]] = []  # warnings, the same way
         self._unclosed: list[int] = []  # bytes where a '$$' opens no formula
         if "$" in self.text:
             self.text, self._unclosed = _resolve_dollars(self.text)
@@ -1053,5 +1052,4 @@ def scan(text: str) -> Scan:
             code_start = -1
     found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
     problems = [Finding(line(offset), message, code) for offset, message, code in found]
-    warnings += [Finding(line(offset), message, code) for offset, message, code in reader.notes]
     return Scan(tuple(images), tuple(problems), tuple(warnings))
