@@ -544,7 +544,7 @@ def card_text(field_html: str) -> str:
 
     The one place that knows how ``exporter.markup.markdown`` renders: adapt it if rendering changes.
     """
-    text = field_html.replace("</p>\n<p>", "\n\n").replace("<br>\n", "\n")
+    text = field_html.replace("</p>\n<p>", "\n\n").replace("<br />\n", "\n")
     text = text.removeprefix("<p>").removesuffix("</p>")
     return unicodedata.normalize("NFC", html.unescape(text))
 

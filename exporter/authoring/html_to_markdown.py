@@ -491,7 +491,7 @@ def _carried(result: Converted) -> None:
             "a table would be shown as literal text by the renderer (it does not read it as a "
             "table where it stands); remove the table in Anki"
         )
-    if result.struck > rendered.count("<del>") + rendered.count("<s>"):
+    if result.struck > rendered.count("<del>"):
         result.problems.append(
             "struck-through text would be shown as literal '~~' by the renderer where it "
             "stands; remove the strikethrough in Anki"

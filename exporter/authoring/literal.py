@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from exporter.markup.markdown import is_plain, scan, to_html
+from exporter.markup.markdown import scan, to_html
 
 _PUNCTUATION = re.compile(r"([!-')-/:-@\\\]-`{-~])")  # ASCII punctuation but '(' and '['
 _DELIMITER = re.compile(r"\\[(\[]")  # where Anki's MathJax starts a formula in a card's text
@@ -26,7 +26,7 @@ RENDER_BUDGET = 1_000_000
 def literal_markdown(text: str) -> str | None:
     """Markdown whose card shows exactly ``text`` (paragraphs split by a blank line, lines
     by a newline), or ``None`` when no such Markdown was found."""
-    if not text or is_plain(text) or shows(text, text):
+    if not text or shows(text, text):
         return text
     escaped = _PUNCTUATION.sub(r"\\\1", text).replace("[", "&#91;")
     if not shows(escaped, text):

@@ -1,33 +1,33 @@
 """Question and answer text (CommonMark + GFM tables and strikethrough + math) -> the HTML
 that goes into a card field.
 
-The parser is pulldown-cmark (through ``pyromark``, compiled); this module turns its events
-into our HTML and carries the rules CommonMark does not have:
+The card is pulldown-cmark's own HTML (through ``pyromark``, compiled), with the rules
+CommonMark does not have applied where pulldown-cmark cannot be configured to apply them
+(docs/content-format.md lists them; tests/markup/test_rules.py holds them):
 
 - Raw HTML is never passed through: it is text, escaped (``<div>`` starts no HTML block).
 - Math between ``$…$`` (pandoc's rule: "costs $5 and $10" stays text; a closing ``$``
-  followed by a digit closes nothing), ``$$…$$``, ``\\(…\\)`` or ``\\[…\\]`` reaches Anki's
-  MathJax untouched as ``\\(…\\)`` / ``\\[…\\]``; a display formula on lines of its own is a
-  block (``<div class="iq-math">``) and its lines are TeX, never Markdown. An opener never
-  closed in its paragraph is a problem, never a broken card.
+  followed by a digit closes nothing), ``$$…$$``, ``\\(…\\)`` or ``\\[…\\]`` reaches
+  Anki's MathJax untouched as ``\\(…\\)`` / ``\\[…\\]``; a display formula alone on its
+  lines is a block (``<div class="iq-math">``) and its lines are TeX, never Markdown. An
+  opener never closed in its paragraph is a problem, never a broken card.
 - A fence with a language is highlighted (``exporter.markup.highlight``).
 - An image whose path was resolved to a media file (``exporter.content.media``) is shown
   from the package; any other image is a plain link, so a card never loads from the network.
+- A link or image to an address no card may follow (``javascript:``…) is text, as written.
 - A single line break stays a line break; Anki's own ``[sound:…]``-style syntax is made inert.
 
-``scan`` finds, without rendering, what the loader must check: image paths, unclosed math
-and unknown code languages, each with its line in the text. The output equals markdown-it-py's
-(``commonmark``, ``html: False``, ``breaks: True``) wherever both read the text alike; the
-differences are listed in docs/content-format.md and guarded by tests/markup.
+``scan`` finds, without rendering, what the loader must check: image paths, unclosed math,
+refused TeX commands and unknown code languages, each with its line in the text.
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any, cast
 
 import pyromark
@@ -38,20 +38,12 @@ _OPTIONS_WITHOUT_MATH = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE
 _OPTIONS = pyromark.Options.ENABLE_MATH | _OPTIONS_WITHOUT_MATH
 # Stand-ins written into the text before parsing, one byte for one so offsets hold, and
 # turned back after: YAML cannot carry these control characters, so no author types them.
-_LT = "\x01"  # a '<' that starts no HTML (CommonMark's html off, as markdown-it's html: False)
+_LT = "\x01"  # a '<' that starts no HTML: raw HTML is text
 _NL = "\x02"  # a line break inside a display formula of its own lines: its lines are TeX
 _DOLLAR = "\x03"  # the '$' of Anki's own [$]…[/$]: text, never our math
 _MARK = "\x04"  # the backslash of our own formula delimiters until the HTML is complete
-_STAND_INS = re.compile("[\x01-\x04]")
+_STAND_INS = re.compile("[\x01-\x06]")  # (and \x05, \x06: see rendering)
 
-# Text with none of these can hold no Markdown syntax: it renders as plain paragraphs, and
-# rendering it directly is faster than parsing it (docs/BENCHMARKS.md).
-# White space other than ' ' and newline (tabs, no-break and ideographic spaces, odd line
-# breaks) is trimmed by CommonMark where plain splitting would not: leave it to the parser.
-_OTHER_SPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPECIAL_CHAR = re.compile("[\\\\`*_\\[\\]!<>&#~|$\\x00-\\x08" + _OTHER_SPACE + "]")
-_SPECIAL_START = re.compile(r"[-+= ]|\d+[.)]")  # a list, heading rule or indented line
-_SPECIAL_LINE = re.compile(r"\n(?:[-+= ]|\d+[.)])| \n")
 # What ``scan`` looks for: math, images and fences. Text without any needs no parse.
 _RICH = re.compile(r"\$|\\[(\[]|!\[|```|~~~")
 
@@ -79,15 +71,10 @@ _URL_SAFE = frozenset(
 )
 _URL_UNSAFE = re.compile(r"[^A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
-_ALIGN = {
-    "Left": ' style="text-align:left"',
-    "Center": ' style="text-align:center"',
-    "Right": ' style="text-align:right"',
-}
 
 
 def escape(text: str) -> str:
-    """Text as HTML (``&``, ``<``, ``>`` and ``"``), as markdown-it escapes."""
+    """Text as HTML: ``&``, ``<``, ``>`` and ``"`` escaped."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -99,19 +86,14 @@ def escape(text: str) -> str:
     return text
 
 
-def tex_html(tex: str, display: bool) -> str:
+def _formula_html(tex: str, display: bool) -> str:
     """TeX as it goes into a card field, inside Anki's MathJax delimiters: line breaks become
-    spaces, and only ``&``, ``<`` and ``>`` are escaped (the browser turns them back)."""
+    spaces, and only ``&``, ``<`` and ``>`` are escaped (the browser turns them back). The
+    delimiters' backslashes are ``_MARK`` until ``inert_math_delimiters`` has made every
+    other delimiter text."""
     body = " ".join(tex.split("\n")).replace("&", "&amp;").replace("<", "&lt;")
     body = body.replace(">", "&gt;")
-    return f"\\[{body}\\]" if display else f"\\({body}\\)"
-
-
-def _formula_html(tex: str, display: bool) -> str:
-    """``tex_html`` with its delimiters marked as ours (``_MARK`` for their backslashes) until
-    ``inert_math_delimiters`` has made every other delimiter text."""
-    html = tex_html(tex, display)
-    return f"{_MARK}{html[1:-2]}{_MARK}{html[-1]}"
+    return f"{_MARK}[{body}{_MARK}]" if display else f"{_MARK}({body}{_MARK})"
 
 
 # What Anki's MathJax reads in card HTML: tags, which it does not; code, which it skips
@@ -183,7 +165,15 @@ def fence_language(info: str) -> str:
 def _prepare(text: str) -> str:
     """``text`` with the stand-ins written in: '<' that would start HTML, line breaks of
     display formulas on lines of their own, the '$' of Anki's syntax (all one byte for one)."""
-    if "\x01" in text or "\x02" in text or "\x03" in text or "\x04" in text:  # (beats a regex)
+    if (
+        "\x01" in text
+        or "\x02" in text
+        or "\x03" in text
+        or "\x04" in text
+        or (
+            "\x05" in text or "\x06" in text  # (beats a regex)
+        )
+    ):
         text = _STAND_INS.sub(" ", text)
     if "<" in text:
         text = _html_off(text)
@@ -573,11 +563,6 @@ NOTHING = Scan()
 
 _Event = Any  # a pyromark event: a str ('SoftBreak') or a one-key dict
 _Span = dict[str, int]  # "start" and "end": byte offsets into the prepared text
-NO_SPAN: _Span = {"start": -1, "end": -1}  # offsets not asked of the parser
-
-
-class _NeedRanges(Exception):
-    """Rendering met something that needs the parser's offsets: render again with them."""
 
 
 class _Reader:
@@ -588,24 +573,32 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = _prepare(text)
         self.problems: list[tuple[int, str, str]] = []  # (byte, message, code)
-        self.notes: list[tuple[int, str, str]] = []  # warnings, the same way
         self._unclosed: list[int] = []  # bytes where a '$$' opens no formula
         if "$" in self.text:
             self.text, self._unclosed = _resolve_dollars(self.text)
         self.data = self.text.encode()
-        self.ranges = False  # offsets wanted for every text (a link left as text needs them)
+        # The \\(…\\) and \\[…\\] formulas found: (start byte, end byte, display, TeX).
+        self.formulas: list[tuple[int, int, bool, str]] = []
         self._last: dict[tuple[bytes, int], int] = {}
-        self._defined = self._definition if _DOLLAR in self.text else None
+        self.defined = self._definition if _DOLLAR in self.text else None
         self._definitions: dict[str, tuple[str, str]] | None = None
 
-    def events(self) -> Iterable[tuple[_Event, _Span]]:
-        """The events; without offsets (``NO_SPAN``) for text with no math to resolve."""
-        if "$" not in self.text and "\\" not in self.text and not self.ranges:
-            events = pyromark.events(
-                self.text, options=_OPTIONS, broken_link_callback=self._defined
-            )
-            return zip(events, repeat(NO_SPAN))
-        return self._resolved()
+    def source(self) -> str:
+        """The text for pulldown-cmark's writer: each ``\\(…\\)`` or ``\\[…\\]`` formula
+        (``formulas``) replaced by ``%\\x06N\\x06%`` (N: its index), which Markdown reads
+        as text beside which emphasis opens and closes as beside the formula's own
+        punctuation; the TeX never reaches Markdown."""
+        if b"\\(" not in self.data and b"\\[" not in self.data:
+            return self.text
+        for _event in self.events():
+            pass
+        out: list[bytes] = []
+        last = 0
+        for i, (start, end, _display, _tex) in enumerate(self.formulas):
+            out += (self.data[last:start], b"%%\x06%d\x06%%" % i)
+            last = end
+        out.append(self.data[last:])
+        return b"".join(out).decode()
 
     def _definition(self, link: Any) -> tuple[str, str] | None:
         """The address and title of a reference link whose label holds a text '$' (written
@@ -621,7 +614,8 @@ class _Reader:
             }
         return self._definitions.get(label.replace(_DOLLAR, "$").casefold())
 
-    def _resolved(self) -> Iterator[tuple[_Event, _Span]]:
+    def events(self) -> Iterator[tuple[_Event, _Span]]:
+        """The events, with their byte offsets and the math resolved."""
         data = self.data
         math_brackets = b"\\(" in data or b"\\[" in data
         containers: list[int] = []  # end offsets of the open inline containers
@@ -629,7 +623,7 @@ class _Reader:
             cast(
                 Any,
                 pyromark.events_with_range(
-                    self.text, options=_OPTIONS, broken_link_callback=self._defined
+                    self.text, options=_OPTIONS, broken_link_callback=self.defined
                 ),
             )
         )
@@ -664,18 +658,15 @@ class _Reader:
                         if opened is not None:
                             math, close = opened
                             self._check_tex(math[0], start - 1)
+                            ((kind, tex),) = math[0].items()
+                            self.formulas.append((start - 1, close, kind == "DisplayMath", tex))
                             yield math
                             pending, swallowed = self._skip(stream, close)
-                            if swallowed:
-                                self.notes.append((start - 1, _SPLIT_MARK, "math-splits-mark"))
                             drop_ends += swallowed
                             depth = 0
                             continue
                     if self._unclosed:
                         self._report_unclosed(start, end)
-                elif "InlineMath" in event and data[end : end + 1].isdigit():
-                    yield {"Text": f"${event['InlineMath']}$"}, span  # pandoc: "$1 … $2"
-                    continue
                 elif "InlineMath" in event or "DisplayMath" in event:
                     self._check_tex(event, start)
             yield event, span
@@ -751,13 +742,6 @@ class _Reader:
         return None, opened
 
 
-_SPLIT_MARK = (
-    "a '*', '_' or '~' inside this formula pairs with one after it, so Markdown reads them as "
-    "emphasis and the card shows neither: write the one outside the formula as \\* (or \\_, "
-    "\\~), or use $…$ for the formula"
-)
-
-
 def _is_container(tag: Any) -> bool:
     """True for the blocks that hold a run of inline content (a formula stays inside one)."""
     return tag in ("Paragraph", "Item", "TableCell") or (type(tag) is dict and "Heading" in tag)
@@ -818,321 +802,185 @@ def unclosed_message(opener: str) -> str:
     )
 
 
-# --- rendering -----------------------------------------------------------------------------
+# --- rendering: pulldown-cmark's own HTML, then our rules ---------------------------------
+#
+# pulldown-cmark's writer gets the text as the reader prepared it (stand-ins for a '<' that
+# would start HTML, a '$' that delimits no formula, the lines of a display formula; each
+# \(…\) or \[…\] formula a placeholder), and each code block goes through its highlight
+# hook. What it cannot be told is done on its output, where every '<' starts a tag the
+# writer wrote: text is escaped, and no raw HTML reaches it (``_as_text``).
 
-
-_MATH = "\x00math:"  # marks a display formula among a run's parts (no text holds "\x00")
-_BREAK = "<br>\n"
-_INLINE_TAGS = {"Emphasis": "em", "Strong": "strong", "Strikethrough": "s"}
-
-
-class _Renderer:
-    """Events -> HTML, laid out as markdown-it lays out its output."""
-
-    def __init__(self, reader: _Reader, media: Mapping[str, str]) -> None:
-        self.reader = reader
-        self.media = media
-        self.out: list[str] = []
-        # The run of inline content being written: its parts, and whether a display formula
-        # alone on its lines becomes a block (in a paragraph or a list item, not a heading).
-        self.run: list[str] | None = None
-        self.run_splits = False
-        self.run_paragraph = False
-        self.run_math = False  # the run holds a display formula (it may become a block)
-        self.align: tuple[str, ...] = ()
-        self.cell = 0
-        self.in_head = False
-        self.body_open = False
-        self.links: list[bool] = []  # per open link: written as a link (not left as text)
-        self.image: list[Any] | None = None  # [dest, title, alt parts, depth]
-        self.code: list[str] | None = None
-        self.code_lang = ""
-        self.indented = False
-        self.items = 0  # open list items
-        self.heading = ("1", "")  # the open heading's level and setext underline
-
-    def render(self) -> str:
-        put, start, end = self._put, self._start, self._end
-        for event, span in self.reader.events():
-            if self.image is not None:
-                self._image_part(event)
-            elif type(event) is str:
-                if event == "Rule":
-                    self._block("<hr>\n")
-                else:
-                    put(_BREAK)
-            elif "Text" in event:  # the most common event, then Start and End
-                text = event["Text"]
-                if self.code is not None:
-                    self.code.append(text)
-                elif self.run is not None:
-                    self.run.append(escape(text))
-                else:
-                    put(escape(text))
-            elif "Start" in event:
-                start(event["Start"], span)
-            elif "End" in event:
-                end(event["End"], span)
-            elif "Code" in event:
-                self._put(f"<code>{escape(event['Code'])}</code>")
-            elif "InlineMath" in event:
-                self._put(_formula_html(event["InlineMath"].replace(_NL, "\n"), False))
-            elif "DisplayMath" in event:
-                # On a line indented as code (outside lists) it continues the paragraph.
-                line = self.reader.data.rfind(b"\n", 0, span["start"]) + 1
-                indent = len(self.reader.data[line : span["start"]])
-                inline = indent >= 4 and not self.items and self.run is not None
-                self._put(("\x00inline:" if inline else _MATH) + event["DisplayMath"])
-                self.run_math = True
-            elif "InlineHtml" in event or "Html" in event:
-                html = escape(event.get("InlineHtml") or event["Html"])
-                self._put(html.replace("\n", _BREAK))
-        self._flush()
-        html = inert_math_delimiters("".join(self.out).rstrip("\n"))
-        return html.replace(_LT, "&lt;").replace(_DOLLAR, "$").replace(_MARK, "\\")
-
-    def _open_run(self, *, splits: bool, paragraph: bool) -> None:
-        self._flush()
-        self.run, self.run_splits, self.run_paragraph = [], splits, paragraph
-
-    def _put(self, piece: str) -> None:
-        if self.run is None:  # text straight in a tight list item
-            self.run, self.run_splits, self.run_paragraph = [], True, False
-        self.run.append(piece)
-
-    def _block(self, piece: str) -> None:
-        """A block tag: inline content before it is written, and it starts a new line."""
-        self._flush()
-        if self.out and not self.out[-1].endswith("\n"):
-            self.out.append("\n")
-        if piece:
-            self.out.append(piece)
-
-    def _flush(self) -> None:
-        """Write the open run: a paragraph, a tight item's text, a heading's or a cell's."""
-        parts, self.run = self.run, None
-        if parts is None:
-            return
-        wrap = ("<p>", "</p>\n") if self.run_paragraph else ("", "")
-        if not self.run_math:
-            if parts:
-                self.out.append(wrap[0] + "".join(parts) + wrap[1])
-            return
-        self.run_math = False
-        text: list[str] = []
-        for i, part in enumerate(parts):
-            if part.startswith("\x00inline:"):
-                text.append(_formula_html(_tex_lines(part[len("\x00inline:") :]), True))
-                continue
-            if not part.startswith(_MATH):
-                if not (part == _BREAK and not text and i and parts[i - 1].startswith(_MATH)):
-                    text.append(part)
-                continue
-            tex = _tex_lines(part[len(_MATH) :])
-            if not (self.run_splits and self._alone(parts, i)):
-                text.append(_formula_html(tex, True))
-                continue
-            if text and text[-1] == _BREAK:
-                text.pop()
-            if text:
-                self.out.append(wrap[0] + "".join(text) + wrap[1])
-                text = []
-            if self.out and self.out[-1].endswith("<li>"):
-                self.out.append("\n")  # (after an item's text markdown-it wrote none)
-            self.out.append(
-                f'<div class="iq-math">{_formula_html(tex.strip(chr(10)), True)}</div>\n'
-            )
-        if text:
-            self.out.append(wrap[0] + "".join(text) + wrap[1])
-
-    def _start(self, tag: Any, span: _Span) -> None:
-        value: Any
-        kind, value = next(iter(tag.items())) if type(tag) is dict else (tag, None)
-        if kind in _INLINE_TAGS:
-            self._put(f"<{_INLINE_TAGS[kind]}>")
-        elif kind == "Paragraph" or kind == "HtmlBlock":
-            self._block("")
-            self._open_run(splits=True, paragraph=True)
-        elif kind == "Heading":
-            source = b"" if span is NO_SPAN else self.reader.data[span["start"] : span["end"]]
-            source = source.rstrip()
-            underline = source[source.rfind(b"\n") + 1 :].strip() if b"\n" in source else b""
-            self._block("")
-            self._open_run(splits=False, paragraph=False)
-            self.heading = (value["level"][1], underline.decode())
-        elif kind == "BlockQuote":
-            self._block("<blockquote>\n")
-        elif kind == "List":
-            self._block(
-                "<ul>\n" if value is None else "<ol>\n" if value == 1 else f'<ol start="{value}">\n'
-            )
-        elif kind == "Item":
-            self.items += 1
-            self._block("<li>")
-        elif kind == "CodeBlock":
-            if self.run and not self.run_paragraph:
-                self._flush()  # after a tight item's text: no line break, as markdown-it has it
-            else:
-                self._block("")
-            self.code = []
-            self.code_lang = fence_language(value["Fenced"]) if type(value) is dict else ""
-            self.indented = type(value) is not dict
-        elif kind == "Table":
-            self.align, self.body_open = tuple(value), False
-            self._block("<table>\n")
-        elif kind == "TableHead":
-            self.in_head, self.cell = True, 0
-            self.out.append("<thead>\n<tr>\n")
-        elif kind == "TableRow":
-            self.cell = 0
-            if not self.body_open:
-                self.out.append("<tbody>\n")
-                self.body_open = True
-            self.out.append("<tr>\n")
-        elif kind == "TableCell":
-            align = self.align[self.cell] if self.cell < len(self.align) else "None"
-            self.out.append(f"<{'th' if self.in_head else 'td'}{_ALIGN.get(align, '')}>")
-            self._open_run(splits=False, paragraph=False)
-        elif kind == "Link":
-            self._link_start(value, span)
-        elif kind == "Image":
-            self.image = [value["dest_url"], value["title"], [], 0]
-
-    def _end(self, tag: Any, span: _Span) -> None:
-        kind = next(iter(tag)) if type(tag) is dict else tag
-        if kind in _INLINE_TAGS:
-            self._put(f"</{_INLINE_TAGS[kind]}>")
-        elif kind in ("Paragraph", "HtmlBlock"):
-            self._flush()
-        elif kind == "Heading":
-            self._end_heading()
-        elif kind == "BlockQuote":
-            self._flush()
-            if self.out and self.out[-1] == "<blockquote>\n":
-                self.out[-1] = "<blockquote></blockquote>\n"  # empty, as markdown-it has it
-            else:
-                self._block("</blockquote>\n")
-        elif kind == "List":
-            self._block("</ol>\n" if tag["List"] else "</ul>\n")
-        elif kind == "Item":
-            self.items -= 1
-            self._flush()
-            self.out.append("</li>\n")
-        elif kind == "CodeBlock":
-            source = "".join(self.code or []).replace(_LT, "<").replace(_DOLLAR, "$")
-            if self.indented and source and not source.endswith("\n"):
-                source += "\n"  # the last line of the text: a code line ends with its break
-            self.code = None
-            self.out.append(code_block_html(source, self.code_lang) + "\n")
-        elif kind == "Table":
-            self.out.append("</tbody>\n</table>\n" if self.body_open else "</table>\n")
-        elif kind == "TableHead":
-            self.in_head = False
-            self.out.append("</tr>\n</thead>\n")
-        elif kind == "TableRow":
-            self.out.append("</tr>\n")
-        elif kind == "TableCell":
-            self._flush()
-            self.out.append("</th>\n" if self.in_head else "</td>\n")
-            self.cell += 1
-        elif kind == "Link":
-            self._link_end(span)
-
-    def _end_heading(self) -> None:
-        """A heading; a setext one whose text holds a display formula alone on its lines is
-        what markdown-it made of it: the formula ends the paragraph before the underline."""
-        level, underline = self.heading
-        parts = self.run or []
-        last = max(
-            (i for i, p in enumerate(parts) if p.startswith(_MATH) and self._alone(parts, i)),
-            default=-1,
+_CODE = "\x05"  # where a code block goes (the hook's blocks, in order)
+_FORMULA = "\x06"  # around the number of a \(…\) or \[…\] formula's placeholder
+_RESTORE = ((_LT, "&lt;"), (_NL, "\n"), (_DOLLAR, "$"), (_MARK, "\\"))
+_UNSAFE_URL = re.compile(r'<(?:a href|img src)="(?i:vbscript|javascript|file|data):')
+_IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />')
+_TITLE = re.compile(r' title="[^"]*"')
+_PLACEHOLDER = re.compile("%\x06(\\d+)\x06%")
+_MATH = re.compile(r'<span class="math math-(i|d)[a-z]*">([^<]*)</span>|%\x06(\d+)\x06%')
+# A line break the writer wrote for its layout, after or before a block's tag, stays; any
+# other is a soft break in text, which a card shows as a line break. (After a list's start
+# tag, '<ol start="N">' too, comes its first item.)
+_SOFT_BREAK = re.compile(
+    "\n"
+    + "".join(
+        f"(?<!{tag}\n)"
+        for tag in (
+            *("</p>", "</h\\d>", "</li>", "</ul>", "</ol>", "</tr>", "</table>"),
+            *("</blockquote>", "<blockquote>", "<ul>", "<ol>", "<tbody>", "<hr />", "<br />"),
+            _CODE,
         )
-        if not underline or last < 0:
-            self.run, self.run_splits, self.run_paragraph = parts, False, False
-            self.run_math = True
-            self.out.append(f"<h{level}>")
-            self._flush()
-            self.out.append(f"</h{level}>\n")
-            return
-        self.run, self.run_splits, self.run_paragraph = parts[: last + 1], True, True
-        self.run_math = True
-        self._flush()
-        rest = parts[last + 2 :]
-        if rest:
-            self.run, self.run_splits, self.run_paragraph = rest, False, False
-            self.run_math = True
-            self.out.append(f"<h{level}>")
-            self._flush()
-            self.out.append(f"</h{level}>\n")
-        elif underline.startswith("---"):
-            self.out.append("<hr>\n")
-        elif underline == "-":
-            self.out.append("<ul>\n<li></li>\n</ul>\n")
-        else:
-            self.out.append(f"<p>{escape(underline)}</p>\n")
+    )
+    + r"(?!<(?:p|h\d|blockquote|[ou]l|li|hr|table|tr)\b|</(?:blockquote|[ou]l|li|tbody)>|\x05)"
+)
+_BR = "<br />\n"
+# A paragraph's or a tight list item's text, up to its end or the item's next block (it
+# never runs past the next paragraph or item: linear work).
+_RUN = re.compile(
+    r"(<p>|<li>)((?:[^<\n\x05]|<br />\n|<(?!/?(?:p|li)>|table>))*+)(</p>|</li>|\n|<table>|\x05)?"
+)
+_DISPLAY = re.compile("\x04\\[[^\x04]*\x04\\]")
 
-    @staticmethod
-    def _alone(parts: list[str], i: int) -> bool:
-        return (i == 0 or parts[i - 1] == _BREAK) and (
-            i == len(parts) - 1 or parts[i + 1] == _BREAK
+
+def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
+    """Render content text as card HTML: pulldown-cmark's own HTML with our rules
+    (docs/content-format.md); ``media`` maps image paths as written (after URL
+    normalisation) to the media file names they are shown from."""
+    reader = _Reader(text.strip())
+    source = reader.source()
+    if ("](" in source or "]:" in source) and _ANGLE.search(source):
+        source = _as_text(source, reader)
+    html, blocks = _write(source, reader)
+    if _UNSAFE_URL.search(html):
+        html, blocks = _write(_as_text(source, reader), reader)
+    if "<img " in html:
+        html = _IMAGE.sub(lambda m: _image(m, media or {}), html)
+    if "math math-" in html or _FORMULA in html:
+        html = _MATH.sub(lambda m: _formula(m, reader.formulas), html)
+    if ' title="' in html:  # a title's line breaks are the attribute's, not the card's
+        html = _TITLE.sub(lambda m: m.group().replace("\n", "&#10;"), html)
+    html = _SOFT_BREAK.sub(_BR, html.rstrip("\n"))
+    if "\x04[" in html:
+        html = _RUN.sub(_display_blocks, html)
+    html = inert_math_delimiters(html)  # (code blocks are not in yet: MathJax skips them)
+    for stand_in, shown in _RESTORE:
+        if stand_in in html:
+            html = html.replace(stand_in, shown)
+    if blocks:
+        parts = html.split(_CODE)
+        html = "".join(part + block for part, block in zip(parts, [*blocks, ""], strict=True))
+    return inert_anki_syntax(html)
+
+
+def _write(source: str, reader: _Reader) -> tuple[str, list[str]]:
+    """pulldown-cmark's HTML of ``source``, each code block ``_CODE``; and the blocks."""
+    blocks: list[str] = []
+
+    def code_block(language: str | None, code: str) -> str:
+        blocks.append(code_block_html(_code_text(code), language or ""))
+        return _CODE
+
+    html = pyromark.html(
+        source, options=_OPTIONS, broken_link_callback=reader.defined, highlight=code_block
+    )
+    return html, blocks
+
+
+def _code_text(code: str) -> str:
+    """A code block's text as the parser gives it -> as the card shows it: stand-ins turned
+    back, and its last line ending with its line break as every other does."""
+    if code and code[-1] != "\n":
+        code += "\n"  # (the last line of the text)
+    if _LT in code or _DOLLAR in code:
+        code = code.replace(_LT, "<").replace(_DOLLAR, "$")
+    return code
+
+
+MAX_PASSES = 4  # parses that make unsafe links text (see _as_text)
+
+
+def _as_text(text: str, reader: _Reader) -> str:
+    """``text`` with what must show as written made text: a '<' the writer reads as HTML
+    (one ``_html_off`` kept for a link's address in pointy brackets where no link forms)
+    becomes ``_LT``; a link or image to an address no card may follow (``javascript:`` and
+    the like) loses its opening '[' (written ``&#91;``) or an autolink's '<'. (A bracket
+    made text can let an outer one open a link: after ``MAX_PASSES`` no bracket opens one.)"""
+    for _pass in range(MAX_PASSES):
+        data = text.encode()
+        edits: dict[int, bytes] = {}
+        events = pyromark.events_with_range(
+            text, options=_OPTIONS, broken_link_callback=reader.defined
         )
+        for event, span in cast(Any, events):
+            if type(event) is not dict:
+                continue
+            start = event.get("Start")
+            link = start if type(start) is dict and ("Link" in start or "Image" in start) else {}
+            if "Html" in event or "InlineHtml" in event:
+                at = data.find(b"<", span["start"], span["end"])
+                while at >= 0:
+                    edits[at] = _LT.encode()
+                    at = data.find(b"<", at + 1, span["end"])
+            elif link and not is_safe_url(next(iter(link.values()))["dest_url"]):
+                at = span["start"] + (data[span["start"]] == 0x21)  # after an image's '!'
+                edits[at] = _LT.encode() if data[at] == 0x3C else b"&#91;"
+        if not edits:
+            return text
+        out = bytearray()
+        last = 0
+        for at in sorted(edits):
+            out += data[last:at] + edits[at]
+            last = at + 1
+        text = (out + data[last:]).decode()
+    return text.replace("[", "&#91;").replace("<", _LT)
 
-    def _link_start(self, value: dict[str, Any], span: _Span) -> None:
-        dest = value["dest_url"].replace(_LT, "<").replace(_DOLLAR, "$")
-        if value["link_type"] == "Email":
-            dest = "mailto:" + dest
-        safe = is_safe_url(dest)
-        self.links.append(safe)
-        if not safe:  # an address no card may follow: the link stays text, as written
-            self._put("&lt;" if value["link_type"] in ("Autolink", "Email") else "[")
-            return
-        title = value["title"]
-        extra = f' title="{escape(title)}"' if title else ""
-        self._put(f'<a href="{escape(normalize_url(dest))}"{extra}>')
 
-    def _link_end(self, span: _Span) -> None:
-        if self.links.pop():
-            self._put("</a>")
-            return
-        if span is NO_SPAN:
-            raise _NeedRanges
-        source = self.reader.data[span["start"] : span["end"]].decode()
-        if source.startswith(_LT) or source.startswith("<"):
-            self._put("&gt;")
-        else:
-            self._put(escape(source[source.rfind("](") :] if "](" in source else "]"))
+def _image(match: re.Match[str], media: Mapping[str, str]) -> str:
+    """An image of the bank's media shown from the package (with its path as written, for
+    ``pull``); any other is a link, never loaded."""
+    src, alt, title = match.group(1), _PLACEHOLDER.sub("", match.group(2)), match.group(3)
+    path = normalize_url(htmllib.unescape(src))
+    name = media.get(path)
+    if name is None:
+        return f'<a href="{src}">{alt or src}</a>'
+    # Not "data-src": Anki's media scan before 24.x takes the last attribute ending in "src".
+    return f'<img src="{escape(name)}" alt="{alt}"{title or ""} data-iq-path="{escape(path)}" />'
 
-    def _image_part(self, event: _Event) -> None:
-        """Collect an image's alt text (its text only, as markdown-it does) until it ends."""
-        image = self.image
-        assert image is not None
-        if type(event) is str:
-            if event in ("SoftBreak", "HardBreak"):
-                image[2].append("\n")
-        elif "Start" in event:
-            image[3] += 1
-        elif "End" in event:
-            if image[3]:
-                image[3] -= 1
-            else:
-                self.image = None
-                self._put(self._image_html(image[0], image[1], "".join(image[2])))
-        elif "Text" in event:
-            image[2].append(event["Text"])
 
-    def _image_html(self, dest: str, title: str, alt: str) -> str:
-        dest = dest.replace(_LT, "<").replace(_DOLLAR, "$")
-        alt = alt.replace(_LT, "<").replace(_DOLLAR, "$")
-        if not is_safe_url(dest):
-            return escape(f"![{alt}]({dest})")
-        src = normalize_url(dest)
-        name = self.media.get(src)
-        if name is None:  # not a file of the bank (a web address): a link, never loaded
-            return f'<a href="{escape(src)}">{escape(alt or src)}</a>'
-        extra = f' title="{escape(title)}"' if title else ""
-        # The path as written, for the way back to YAML. Not "data-src": Anki's media scan
-        # before 24.x takes the last attribute ending in "src" and would miss the image.
-        return f'<img src="{escape(name)}" alt="{escape(alt)}"{extra} data-iq-path="{escape(src)}">'
+def _formula(match: re.Match[str], formulas: list[tuple[int, int, bool, str]]) -> str:
+    """pulldown-cmark's math span, or a formula's placeholder -> our formula."""
+    if match.group(3) is not None:
+        display, tex = formulas[int(match.group(3))][2:]
+    else:
+        display, tex = match.group(1) == "d", htmllib.unescape(match.group(2))
+    tex = _tex_lines(tex)
+    return _formula_html(tex.strip("\n") if display else tex, display)
+
+
+def _display_blocks(match: re.Match[str]) -> str:
+    """A paragraph's or a tight item's text with each display formula alone on its lines
+    made a block of its own (``<div class="iq-math">``), the text around it split."""
+    opening, run, end = match.groups()
+    if "\x04[" not in run or end is None:
+        return match.group()
+    blocks: list[str] = []
+    lines: list[str] = []
+    for line in [*run.split(_BR), None]:
+        if line is not None and not _DISPLAY.fullmatch(line):
+            lines.append(line)
+            continue
+        if lines:
+            text = _BR.join(lines)
+            blocks.append(f"<p>{text}</p>" if opening == "<p>" else text)
+            lines = []
+        if line is not None:
+            blocks.append(f'<div class="iq-math">{line}</div>')
+    html = "\n".join(blocks)
+    if opening == "<p>":
+        return html
+    first = "\n" if blocks[0].startswith("<div") else ""
+    last = "\n" if blocks[-1].startswith("<div") and end != "\n" else ""
+    return f"<li>{first}{html}{last}{end}"
 
 
 def _tex_lines(tex: str) -> str:
@@ -1141,44 +989,6 @@ def _tex_lines(tex: str) -> str:
         return tex
     first, *rest = tex.split(_NL)
     return "\n".join([first, *(line.lstrip(" \t") for line in rest)])
-
-
-def is_plain(text: str) -> bool:
-    """True for (stripped) text that can hold no Markdown syntax: ``plain_html`` renders it."""
-    return bool(
-        text
-        and not _SPECIAL_CHAR.search(text)
-        and not _SPECIAL_LINE.search(text)
-        and not _SPECIAL_START.match(text)
-    )
-
-
-_PARAGRAPHS = re.compile(r"\n{2,}")
-
-
-def plain_html(text: str) -> str:
-    """What CommonMark makes of text without syntax: paragraphs, line breaks, '"' escaped."""
-    text = text.replace('"', "&quot;")
-    paragraphs = _PARAGRAPHS.split(text) if "\n\n\n" in text else text.split("\n\n")
-    return "\n".join("<p>" + p.replace("\n", "<br>\n") + "</p>" for p in paragraphs)
-
-
-def to_html(text: str, media: Mapping[str, str] | None = None) -> str:
-    """Render content text as card HTML; ``media`` maps image paths as written (after URL
-    normalisation) to the media file names they are shown from."""
-    text = text.strip()
-    return plain_html(text) if is_plain(text) else to_html_by_parsing(text, media)
-
-
-def to_html_by_parsing(text: str, media: Mapping[str, str] | None = None) -> str:
-    """``to_html`` always through the parser (tests compare the shortcut with it)."""
-    reader = _Reader(text.strip())
-    try:
-        html = _Renderer(reader, media or {}).render()
-    except _NeedRanges:
-        reader.ranges = True
-        html = _Renderer(reader, media or {}).render()
-    return inert_anki_syntax(html)
 
 
 # Anki's own bracket syntax, which it would act on inside a field: a play button
@@ -1202,7 +1012,6 @@ def scan(text: str) -> Scan:
     stripped = text.strip()
     lead = text[: len(text) - len(text.lstrip())].count("\n")
     reader = _Reader(stripped)
-    reader.ranges = True  # every finding has its line
     data = reader.data
     breaks = [m.start() for m in _LINE_BREAKS.finditer(data)]
 
@@ -1229,7 +1038,7 @@ def scan(text: str) -> Scan:
         elif "Text" in event and code_start >= 0:
             code.append(event["Text"])
         elif event.get("End") == "CodeBlock":
-            why = plain_reason("".join(code), language) if language else None
+            why = plain_reason(_code_text("".join(code)), language) if language else None
             if why is not None:
                 warnings.append(Finding(line(code_start), why))
             elif language and not is_known(language):
@@ -1243,5 +1052,4 @@ def scan(text: str) -> Scan:
             code_start = -1
     found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
     problems = [Finding(line(offset), message, code) for offset, message, code in found]
-    warnings += [Finding(line(offset), message, code) for offset, message, code in reader.notes]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

@@ -197,7 +197,7 @@ def shown_on_card(field_html: str) -> str | None:
         if tag == "<p>":
             out.append("\n\n" if paragraphs else "")
             paragraphs += 1
-        elif tag == "<br>":
+        elif tag == "<br />":
             out.append("\n")
         elif tag == _IGNORED:
             ignored = True
@@ -205,7 +205,7 @@ def shown_on_card(field_html: str) -> str | None:
             ignored = False
         elif tag != "</p>":
             return None
-        if tag in ("<br>", "</p>"):
+        if tag in ("<br />", "</p>"):
             text = text.removeprefix("\n")  # the renderer's own line break after the tag
         shown = html.unescape(text)
         if not ignored and re.search(r"\\[(\[]", shown):

@@ -108,9 +108,9 @@ def test_validate_imports_no_package_writer(tmp_path: Path) -> None:
 
 def test_a_build_imports_only_what_it_uses(tmp_path: Path) -> None:
     """A build of prose loads no highlighter, no package metadata (Pygments' plugin lexers
-    are read only where an installed distribution declares one), no HTTP, pull or
-    reference-renderer code; a Python fence loads Pygments and still no metadata. (difflib
-    is not listed: click imports it to parse ``-o``.)"""
+    are read only where an installed distribution declares one), no HTTP, pull or other
+    Markdown library; a Python fence loads Pygments and still no metadata. (difflib is not
+    listed: click imports it to parse ``-o``.)"""
     unused = (
         "pygments",
         "importlib.metadata",

@@ -24,7 +24,7 @@ from exporter.content.model import DIFFICULTIES
 from exporter.content.sources import SourceFile, decode
 from exporter.content.spec import QUESTION_KEYS
 from exporter.content.yamlnodes import compose
-from helpers import CONTENT, INVALID, ROOT
+from helpers import CONTENT, INVALID, ROOT, examples
 from strategies import TEXT
 
 Outcome = tuple[object, ...]
@@ -295,7 +295,7 @@ def role_files(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=role_files())
 def test_generated_files_load_as_the_node_walk_loads_them(text: str) -> None:
     """Generated files, good and bad: the same role file, ids, warnings and problems with
@@ -306,7 +306,7 @@ def test_generated_files_load_as_the_node_walk_loads_them(text: str) -> None:
     assert fast == slow
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=role_files())
 def test_a_file_the_node_walk_takes_without_a_problem_takes_the_one_pass(text: str) -> None:
     """The one pass steps aside only for a problem or an anchor, alias or tag: every other

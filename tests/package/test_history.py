@@ -17,6 +17,7 @@ from exporter.package.history import HISTORY_FORMAT
 from helpers import (
     CONTENT,
     EPOCH,
+    ROOT,
     TARGET,
     Anki,
     Builder,
@@ -306,17 +307,19 @@ def test_edit_made_in_anki_wins_over_an_older_package(
 def test_the_renderer_migration_updates_notes_in_place_keeping_reviews(
     build: Builder, anki: Anki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Built by 0.5's renderer (markdown-it-py, revision 1), imported and reviewed; rebuilt
-    by pyromark's (revision 2) with a table added: Anki updates the notes in place, one note
-    type, scheduling and review log unchanged, and the table renders."""
+    """Built by 0.7's renderer (markdown-it's layout, revision 3: its HTML of every shipped
+    field is recorded in tests/data/golden), imported and reviewed; rebuilt with
+    pulldown-cmark's own HTML (revision 4) and a table added: Anki updates the notes in
+    place, one note type, scheduling and review log unchanged, and the table renders."""
     import exporter.render.notes as notes
-    from reference import markdown_it_render
 
+    recorded = json.loads((ROOT / "tests/data/golden/layout-0.7.json").read_text("utf-8"))
+    written_by_0_7 = {field["markdown"]: field["html"] for field in recorded["fields"]}
     content = copy_content(tmp_path)
     out = tmp_path / "dist" / "deck.apkg"
     with monkeypatch.context() as old:
-        old.setattr(notes, "to_html", markdown_it_render.to_html)
-        old.setattr(notes, "RENDER_REVISION", 1)
+        old.setattr(notes, "to_html", lambda text, media=None: written_by_0_7[text])
+        old.setattr(notes, "RENDER_REVISION", 3)
         notes.renderer_identity.cache_clear()
         build(content, output=out)
     notes.renderer_identity.cache_clear()
@@ -334,7 +337,7 @@ def test_the_renderer_migration_updates_notes_in_place_keeping_reviews(
     assert len(anki.notetypes()) == 1
     assert scheduling(anki) == before
     answer = anki.note_by_id_field(TARGET)["Answer"]
-    assert '<th style="text-align:left">metric</th>' in answer
+    assert '<th style="text-align: left">metric</th>' in answer
 
 
 def test_a_note_type_outdates_only_the_newest_other_note_type() -> None:

@@ -60,7 +60,7 @@ LITERAL_DELIMITERS = [
     ("- \\\\[e\\\\] item", "\\[e\\] item"),
     ("| \\\\[f\\\\] | \\\\(g\\\\) |\n|---|---|\n| \\\\[h\\\\] | x |", "\\[f\\]"),
     ("[\\\\[i\\\\]](https://example.com) link text", "\\[i\\] link text"),
-    ("[j](javascript:\\\\[k\\\\]) address left as text", "[j](javascript:\\\\[k\\\\])"),
+    ("[j](javascript:\\\\[k\\\\]) address left as text", "[j](javascript:\\[k\\])"),
     ("![l](javascript:\\\\(m\\\\)) image left as text", "![l](javascript:\\(m\\))"),
     ("![\\\\[n\\\\]](https://example.com/x.png) web image", "\\[n\\] web image"),
     ("\\\\\\\\[o\\\\\\\\] two backslashes", "\\\\[o\\\\] two backslashes"),

@@ -112,7 +112,7 @@ def test_math_code_and_image_reach_real_anki(anki: Anki, tmp_path: Path) -> None
     note = anki.note_by_id_field("psi-drift")
     card = note.cards()[0]
     back = card.answer()
-    assert f'<img src="{name}" alt="drift monitor" data-iq-path="diagrams/drift.png">' in back
+    assert f'<img src="{name}" alt="drift monitor" data-iq-path="diagrams/drift.png" />' in back
     assert f"\\[{TEX}\\]" in back
     assert "\\(0.25\\)" in back
     assert "\\(PSI\\)" in card.question()
@@ -278,7 +278,7 @@ def test_math_delimiters(text: str, shown: str) -> None:
         ),
         (
             "**$10**, *$20*, ~~$30~~ and [$40](https://x.test)",
-            "<p><strong>$10</strong>, <em>$20</em>, <s>$30</s> and "
+            "<p><strong>$10</strong>, <em>$20</em>, <del>$30</del> and "
             '<a href="https://x.test">$40</a></p>',
         ),
         ("US$5 or US$6 **now**", "<p>US$5 or US$6 <strong>now</strong></p>"),

@@ -437,10 +437,10 @@ def test_struck_text_and_aligned_columns_reach_the_card(
     through and the right-aligned column is right-aligned on the page."""
     cards, _ = technical_cards
     card = next(c for c in cards if c.question_id == "tables")
-    assert "<s>one line</s>" in card.answer
+    assert "<del>one line</del>" in card.answer
     card_page.show(card_document(card.answer, night=False), PHONE)
     struck, align = card_page.page.evaluate(
-        """() => [getComputedStyle(document.querySelector("s")).textDecorationLine,
+        """() => [getComputedStyle(document.querySelector("del")).textDecorationLine,
                   getComputedStyle(document.querySelector("table td:last-child")).textAlign]"""
     )
     assert struck == "line-through"
