@@ -136,7 +136,6 @@ REGEX_CALLS: dict[str, tuple[str, ...]] = {
     "exporter.content.yamlnodes:_YAML_BREAKS": ("finditer",),
     "exporter.content.yamlnodes:_EDITOR_BREAKS": ("finditer", "findall"),
     "exporter.render.mathjax:_FORMULA": ("search",),
-    "exporter.render.notes:_FENCE_WORD": ("findall",),
     # Run on the package's own templates only, never on content text.
     "exporter.render.preview:_TAG": (),
 }
