@@ -1,3 +1,3 @@
 """interview-deck: a YAML question bank in, a deterministic Anki package out."""
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
