@@ -296,13 +296,14 @@ def _remove_tree(top: str) -> None:
 
 
 def write_files(
-    files: Sequence[tuple[Path, bytes]],
+    files: Sequence[tuple[Path, bytes | Path]],
     *,
     unchanged: Mapping[Path, bytes] | None = None,
     new_mode: int = 0o644,
     own_cache: bool = False,
 ) -> None:
-    """Write each file atomically (temp file in the same folder, then ``os.replace``).
+    """Write each file atomically (temp file in the same folder, then ``os.replace``); its
+    data is bytes, or a file of ours whose bytes are copied (a package made in scratch).
 
     Every temp file is complete before the first replace, and the replaces run with SIGINT
     and SIGTERM held back, so an error or interrupt leaves either all the new files or all
@@ -372,11 +373,38 @@ def _holds(path: Path, expected: bytes) -> bool:
         return False
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd`` (``os.write`` may take only part of it)."""
+def _write_all(fd: int, data: bytes | Path) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may take only part of it); a path: the
+    bytes of that file (one of ours, made in a scratch folder), a chunk at a time."""
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                _write_all(fd, chunk)
+        return
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+CHUNK = 1 << 20  # how much of a file is read at a time where it is streamed
+
+
+def holds(path: Path, data: bytes | Path) -> bool:
+    """True when ``path`` is a regular file holding exactly ``data`` (bytes, or the bytes of
+    the file ``data``): sizes first, so a wrong file is never read whole."""
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
+    if regular_size(path) != size:
+        return False
+    try:
+        if not isinstance(data, Path):
+            return read_regular(path, size) == data
+        with path.open("rb") as have, data.open("rb") as want:
+            while chunk := want.read(CHUNK):
+                if have.read(len(chunk)) != chunk:
+                    return False
+        return True
+    except OSError:
+        return False
 
 
 def _backup(final: Path) -> str | None:
@@ -531,7 +559,7 @@ def _keep_owner(fd: int, info: os.stat_result) -> bool:
 
 @contextlib.contextmanager
 def _staged(
-    files: Sequence[tuple[Path, bytes]], unchanged: Mapping[Path, bytes], new_mode: int
+    files: Sequence[tuple[Path, bytes | Path]], unchanged: Mapping[Path, bytes], new_mode: int
 ) -> Iterator[list[_Stage]]:
     staged: list[_Stage] = []
     made: list[tuple[int, str]] = []  # every temp file made: (its open fd, its name)

@@ -1,7 +1,8 @@
 """Each command's work from start to finish, as one function returning an outcome value.
 
 ``run_build``: discover the sources once -> skip if the local record proves the outputs
-current -> load -> plan -> check, or write -> remember. ``run_preview`` and ``run_load`` are
+current -> stream the files through load, render and the package (``build_package``) ->
+check, or write -> remember. ``run_preview`` and ``run_load`` are
 the shorter roads; ``run_pull`` reads an Anki export back into the content files;
 ``run_push`` builds, then imports into a running Anki (``exporter.connect``). Nothing here
 prints or exits: ``exporter.cli.commands`` does, from the outcome.
@@ -9,37 +10,39 @@ prints or exits: ``exporter.cli.commands`` does, from the outcome.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from exporter.content.load import Progress, load_bank
-from exporter.content.model import Bank
+from exporter.content.load import BankChecks, Progress, load_bank, load_files
+from exporter.content.model import Bank, RoleFile
 from exporter.content.sources import Sources, discover
-from exporter.errors import AnkiError, ContentError, ContentErrors, OutputError
+from exporter.errors import AnkiError, ContentError, ContentErrors, ContentWarning, OutputError
 from exporter.files import (
     HISTORY_CAP,
     YAML_SUFFIXES,
     InputError,
     check_target,
     display,
+    holds,
     interruptible,
     read_regular,
-    regular_size,
+    scratch_folder,
     sweep_staged,
     write_files,
 )
 from exporter.package.assemble import (
     HISTORY_SUFFIX,
+    Built,
     Clock,
     Options,
-    Plan,
     Reuse,
+    build_package,
     history_path_for,
     package_for,
-    plan,
 )
 from exporter.package.history import History, Stamp, loads, notetype_stamps
 from exporter.state import record as build_record
@@ -74,21 +77,20 @@ class BuildOutcome:
     ``status`` is one of: ``up-to-date`` (skipped: the record proves the outputs current;
     ``record`` says what they hold), ``unchanged`` (built in full, files already held those
     bytes), ``written``, and for ``--check``: ``current`` or ``stale``. Every status but
-    ``up-to-date`` carries the full ``plan``.
+    ``up-to-date`` carries what was ``built``.
     """
 
     status: BuildStatus
     output: Path
-    plan: Plan | None = None
+    built: Built | None = None
     record: Record | None = None
 
 
 @dataclass(frozen=True)
 class Hooks:
-    """Optional callbacks for a long build: bytes read so far, and the bank once loaded."""
+    """Optional callbacks for a long build: bytes read (and built) so far."""
 
     progress: Progress | None = None
-    loaded: Callable[[Bank], None] | None = None
 
 
 def run_load(sources: Sequence[str], hooks: Hooks = Hooks()) -> Bank:
@@ -96,8 +98,25 @@ def run_load(sources: Sequence[str], hooks: Hooks = Hooks()) -> Bank:
     return load_bank(discover(sources), progress=hooks.progress)
 
 
-def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> BuildOutcome:
-    """Build (or check) the package for ``request``; ``ExporterError`` on a user's mistake."""
+@dataclass(frozen=True)
+class Looked:
+    """A bank and its build history already read (by ``push``, which looks at Anki first):
+    the build takes them as they are, so it builds exactly what was looked at."""
+
+    bank: Bank
+    history: History | None
+
+    def warnings(self) -> tuple[ContentWarning, ...]:
+        """The bank's warnings (its problems were raised when it was read)."""
+        return self.bank.warnings
+
+
+def run_build(
+    request: BuildRequest, now: Clock, hooks: Hooks = Hooks(), looked: Looked | None = None
+) -> BuildOutcome:
+    """Build (or check) the package for ``request``; ``ExporterError`` on a user's mistake.
+    The files stream through: each is read, rendered and written into the package in a
+    scratch folder before the next is read; the outputs are replaced only once it is whole."""
     options = request.options
     history_path = history_path_for(options.output)
     sources = discover(request.sources)
@@ -108,48 +127,46 @@ def run_build(request: BuildRequest, now: Clock, hooks: Hooks = Hooks()) -> Buil
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
         return BuildOutcome("up-to-date", options.output, record=record)
-    bank = load_bank(sources, progress=hooks.progress)
-    if hooks.loaded is not None:
-        hooks.loaded(bank)
     root = request.cache_root
     cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
     reuse = Reuse(cache.fields) if cache is not None else Reuse()
     siblings = sibling_notetypes(history_path)
-    if request.check:
-        result = plan(bank, options, now, read_history(history_path), reuse, siblings)
-        checked: BuildStatus = "current" if is_current(result) else "stale"
-        return BuildOutcome(checked, options.output, result)
-    sweep_staged(options.output, history_path, record_path_for(options.output))
-    sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
-    with exclusive(options.output):
-        result = plan(
-            bank,
-            options,
-            now,
-            read_history(history_path),
-            replace(reuse, on_rendered=cache.rendered if cache else None),
-            siblings,
+    if not request.check:
+        sweep_staged(options.output, history_path, record_path_for(options.output))
+        sweep_staged(*(f.path for f in sources.files))  # what a killed pull --apply left
+    lock = contextlib.nullcontext() if request.check else exclusive(options.output)
+    with lock, scratch_folder() as scratch:
+        if looked is not None:
+            files: Iterable[RoleFile] = looked.bank.files
+            previous = looked.history
+            finish: Callable[[], tuple[ContentWarning, ...]] = looked.warnings
+        else:
+            checks = BankChecks(sources)
+            files = load_files(sources, checks, hooks.progress)
+            previous = read_history(history_path)
+            finish = checks.finish
+        if not request.check and cache is not None:
+            reuse = replace(reuse, on_rendered=cache.rendered)
+        result = build_package(
+            files, finish, options, now, previous, reuse, siblings, scratch=scratch
         )
-        status: BuildStatus = "unchanged" if is_current(result) else "written"
+        current = is_current(result)
+        if request.check:
+            return BuildOutcome("current" if current else "stale", options.output, result)
+        status: BuildStatus = "unchanged" if current else "written"
         if status == "written":
             write_files(result.files())
         if cache is not None:
             cache.save()
-    if inputs is not None:
-        images = {
-            (str(i.file.written or i.file.path), str(i.file.path), i.file.sha256)
-            for q in bank.questions
-            for i in q.images
-            if i.file is not None
-        }
-        inputs.remember(
-            result.package,
-            result.history_data,
-            len(result.notes),
-            result.content_fingerprint,
-            sorted(images),
-            [str(w) for w in bank.warnings],
-        )
+        if inputs is not None:
+            inputs.remember(
+                result.package,
+                result.history_data,
+                result.note_count,
+                result.content_fingerprint,
+                result.images,
+                [str(w) for w in result.warnings],
+            )
     return BuildOutcome(status, options.output, result)
 
 
@@ -192,19 +209,9 @@ def _history_text(path: Path) -> str | None:
     return text
 
 
-def is_current(plan: Plan) -> bool:
-    """True when the output and its history on disk are exactly what this build writes
-    (sizes compared first, so a wrong file is never read whole)."""
-    history = plan.history_data
-    for path, data in ((plan.output, plan.package), (plan.history_path, history)):
-        if regular_size(path) != len(data):
-            return False
-        try:
-            if read_regular(path, len(data)) != data:
-                return False
-        except OSError:
-            return False
-    return True
+def is_current(built: Built) -> bool:
+    """True when the output and its history on disk are exactly what this build wrote."""
+    return holds(built.output, built.package) and holds(built.history_path, built.history_data)
 
 
 def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Sources) -> None:
@@ -438,14 +445,15 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     bank = load_bank(sources)
     selected, _left_out = select(bank, options.slice)
     history = read_history(history_path)
+    looked = Looked(bank, history)
     try:
         request.anki.connect()
         before = look(request.anki, bank, selected, sources.files, history)
     except AnkiError as exc:
-        return PushOutcome(run_build(request.build, now, hooks), problem=exc)
+        return PushOutcome(run_build(request.build, now, hooks, looked), problem=exc)
     if before.conflicts and not request.prefer_yaml:
         raise conflicts(before)
-    built = run_build(request.build, now, hooks)
+    built = run_build(request.build, now, hooks, looked)
     interruptible()  # the build is written whole; Ctrl-C may stop the import into Anki
     try:
         pushed = deliver(

@@ -297,7 +297,7 @@ def build(
         tts_lang=tts_lang,
         no_cache=no_cache,
     )
-    with terminal_hooks("Reading questions") as hooks:
+    with terminal_hooks("Building") as hooks:
         outcome = run_build(request, now, hooks)
     emit(build_output(fmt, outcome, filters))
 

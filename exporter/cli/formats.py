@@ -128,7 +128,7 @@ def validate_output(fmt: Format, bank: Bank) -> Report:
 def build_output(fmt: Format, outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     """What ``build`` says, in ``fmt``: ``--check`` finding the output stale is a problem."""
     report = build_report(outcome, filters)
-    warnings = outcome.plan.warnings if outcome.plan is not None else ()
+    warnings = outcome.built.warnings if outcome.built is not None else ()
     problems = []
     if outcome.status == "stale":
         problems.append(stale_problem(str(outcome.output), report.err[-1]))

@@ -55,8 +55,8 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
             ),
             err=record.warnings,
         )
-    result = outcome.plan
-    assert result is not None  # every status but up-to-date has a plan
+    result = outcome.built
+    assert result is not None  # every status but up-to-date has what was built
     if outcome.status == "current":
         return Report(out=(f"{output} is up to date.",))
     if outcome.status == "stale":
@@ -70,13 +70,13 @@ def build_report(outcome: BuildOutcome, filters: Sequence[str]) -> Report:
     warnings = tuple(str(w) for w in result.warnings)
     verb = "Wrote" if outcome.status == "written" else "Unchanged:"
     lines = [
-        f"{verb} {output} ({plural(len(result.notes), 'note')}, "
+        f"{verb} {output} ({plural(result.note_count, 'note')}, "
         f"content {result.content_fingerprint})"
     ]
-    for deck, counts in result.counts().items():
+    for deck, counts in result.deck_counts.items():
         detail = ", ".join(f"{counts[d]} {d}" for d in DIFFICULTIES if counts[d])
         lines.append(f"  {deck}: {plural(sum(counts.values()), 'question')} ({detail})")
-    cards = result.cards()
+    cards = result.card_counts
     if cards["key-points"] or cards["reverse"]:
         lines.append(
             f"  Cards: {plural(cards['question'], 'question card')}, "

@@ -16,11 +16,9 @@ import click
 
 if TYPE_CHECKING:
     from exporter.cli.report import Report
-    from exporter.content.model import Bank
     from exporter.pipeline import Hooks
 
 PROGRESS_MIN_BYTES = 1_000_000  # about 800 questions: below that a build is near instant
-PROGRESS_MIN_QUESTIONS = 800
 
 
 def visible(line: str) -> str:
@@ -76,12 +74,8 @@ def terminal_hooks(label: str) -> Iterator[Hooks]:
             bar = click.progressbar(length=total, label=label, file=sys.stderr).__enter__()
         bar.update(done - bar.pos)
 
-    def loaded(bank: Bank) -> None:
-        if len(bank.questions) >= PROGRESS_MIN_QUESTIONS:
-            click.echo(f"Building {len(bank.questions)} notes ...", err=True)
-
     try:
-        yield Hooks(progress=update, loaded=loaded)
+        yield Hooks(progress=update)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

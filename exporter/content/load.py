@@ -31,87 +31,124 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
 
     ``progress(done, total)`` is told the bytes read so far after each file.
     """
-    errors = list(sources.errors)
-    warnings: list[ContentWarning] = []
+    checks = BankChecks(sources)
+    with collector_paused():
+        files = tuple(load_files(sources, checks, progress))
+    return Bank(files, checks.finish())
+
+
+def load_files(
+    sources: Sources, checks: BankChecks, progress: Progress | None = None
+) -> Iterator[RoleFile]:
+    """Each content file of ``sources`` that has no problem, loaded and checked, one at a
+    time (a build streams them: only one file's questions are held at once); ``checks``
+    gathers every file's problems and the bank's (ids unique across files, ...), which its
+    ``finish`` raises once the last file is read. ``progress(done, total)`` is told the
+    bytes read so far after each file."""
     sizes = [size_of(f.path) for f in sources.files]
     total, done = sum(sizes), 0
-    files: list[RoleFile] = []
-    first_seen: dict[str, tuple[str, int]] = {}
-    decks: dict[str, RoleFile] = {}
-    with collector_paused():
-        every = map(load_file, sources.files)
-        for source, size, loaded in zip(sources.files, sizes, every, strict=True):
-            errors.extend(loaded.errors)
-            warnings.extend(loaded.warnings)
-            role_file = loaded.role_file
-            for qid, line in loaded.ids:
-                if qid in first_seen:
-                    where = "{}:{}".format(*first_seen[qid])
-                    errors.append(
-                        ContentError(
-                            source.display_path,
-                            line,
-                            0,
-                            f"duplicate id '{qid}': already used at {where}; "
-                            "ids must be unique across all files",
-                            code="duplicate-id",
-                        )
+    for source, size in zip(sources.files, sizes, strict=True):
+        role_file = checks.add(source, load_file(source))
+        if progress is not None:
+            done += size
+            progress(done, total)
+        if role_file is not None:
+            yield role_file
+
+
+class BankChecks:
+    """The problems and warnings of a bank read file by file, and the checks across its
+    files, made as each file comes (so no file need be held for them): a question id used
+    twice, a deck written two ways, an explicit ``guid`` taken twice."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.errors: list[ContentError] = list(sources.errors)
+        self.warnings: list[ContentWarning] = []
+        self._first_seen: dict[str, tuple[str, int]] = {}
+        self._decks: dict[str, tuple[str, str, int]] = {}  # key -> deck, file, line
+        self._guids: list[tuple[str, int, str, str]] = []  # file, line, guid, question id
+        self._unloaded: set[str] = set()  # the ids of files with a problem
+
+    def add(self, source: SourceFile, loaded: LoadedFile) -> RoleFile | None:
+        """Take one loaded file's problems and check it against the files before it; its
+        role file when neither it nor any file before it had a problem (a build need not
+        render what it will not write)."""
+        self.errors.extend(loaded.errors)
+        self.warnings.extend(loaded.warnings)
+        for qid, line in loaded.ids:
+            if qid in self._first_seen:
+                where = "{}:{}".format(*self._first_seen[qid])
+                self.errors.append(
+                    ContentError(
+                        source.display_path,
+                        line,
+                        0,
+                        f"duplicate id '{qid}': already used at {where}; "
+                        "ids must be unique across all files",
+                        code="duplicate-id",
                     )
-                else:
-                    first_seen[qid] = (source.display_path, line)
-            if role_file is not None:
-                files.append(role_file)
-                errors.extend(_deck_clash(role_file, decks))
-            if progress is not None:
-                done += size
-                progress(done, total)
-    errors += _guid_clashes(files)
-    if errors:
-        raise ContentErrors(errors, warnings)
-    return Bank(tuple(files), tuple(sorted(set(warnings))))
-
-
-def _deck_clash(role_file: RoleFile, decks: dict[str, RoleFile]) -> list[ContentError]:
-    """A problem when this file's deck is another file's deck written differently (case,
-    spaces): Anki would take them for one deck and rename one of them."""
-    first = decks.setdefault(deck_key(role_file.deck), role_file)
-    if first.deck == role_file.deck:
-        return []
-    return [
-        ContentError(
-            role_file.display_path,
-            role_file.deck_line,
-            0,
-            f"deck '{role_file.deck}' differs from '{first.deck}' "
-            f"({first.display_path}:{first.deck_line}) only in case, spaces or Unicode form, "
-            "and Anki treats them as one deck; write the name the same way in both files",
-            code="deck-differs",
-        )
-    ]
-
-
-def _guid_clashes(files: list[RoleFile]) -> list[ContentError]:
-    """An explicit ``guid`` used twice, or equal to another question's derived GUID."""
-    explicit = [(f, q) for f in files for q in f.questions if q.guid]
-    if not explicit:
-        return []
-
-    owner = {guid_for(q.id): q.id for f in files for q in f.questions if not q.guid}
-    errors = []
-    for role_file, q in explicit:
-        other = owner.setdefault(q.guid, q.id)
-        if other != q.id:
-            errors.append(
-                ContentError(
-                    role_file.display_path,
-                    q.line,
-                    0,
-                    f"guid '{q.guid}' is also the note of question '{other}': each question "
-                    "needs its own note",
-                    code="guid-duplicate",
                 )
+            else:
+                self._first_seen[qid] = (source.display_path, line)
+        role_file = loaded.role_file
+        if role_file is None:
+            self._unloaded.update(qid for qid, _line in loaded.ids)
+            return None
+        self.errors.extend(self._deck_clash(role_file))
+        self._guids += [
+            (role_file.display_path, q.line, q.guid, q.id) for q in role_file.questions if q.guid
+        ]
+        return None if self.errors else role_file
+
+    def finish(self) -> tuple[ContentWarning, ...]:
+        """The bank's warnings, sorted; ``ContentErrors`` with every problem if any."""
+        self.errors += self._guid_clashes()
+        if self.errors:
+            raise ContentErrors(self.errors, self.warnings)
+        return tuple(sorted(set(self.warnings)))
+
+    def _deck_clash(self, role_file: RoleFile) -> list[ContentError]:
+        """A problem when this file's deck is another file's deck written differently
+        (case, spaces): Anki would take them for one deck and rename one of them."""
+        deck, where, line = self._decks.setdefault(
+            deck_key(role_file.deck),
+            (role_file.deck, role_file.display_path, role_file.deck_line),
+        )
+        if deck == role_file.deck:
+            return []
+        return [
+            ContentError(
+                role_file.display_path,
+                role_file.deck_line,
+                0,
+                f"deck '{role_file.deck}' differs from '{deck}' ({where}:{line}) only in case, "
+                "spaces or Unicode form, and Anki treats them as one deck; write the name the "
+                "same way in both files",
+                code="deck-differs",
             )
-    return errors
+        ]
+
+    def _guid_clashes(self) -> list[ContentError]:
+        """An explicit ``guid`` used twice, or equal to another question's derived GUID."""
+        if not self._guids:
+            return []
+        left = {qid for _f, _l, _g, qid in self._guids} | self._unloaded
+        owner = {guid_for(qid): qid for qid in self._first_seen if qid not in left}
+        errors = []
+        for where, line, guid, qid in self._guids:
+            other = owner.setdefault(guid, qid)
+            if other != qid:
+                errors.append(
+                    ContentError(
+                        where,
+                        line,
+                        0,
+                        f"guid '{guid}' is also the note of question '{other}': each question "
+                        "needs its own note",
+                        code="guid-duplicate",
+                    )
+                )
+        return errors
 
 
 @contextmanager

@@ -1,20 +1,22 @@
-"""A bank, options and the previous build history -> everything a build writes, computed
-in memory (nothing read or written but the bank's own image files): notes, decks, the next
-history (which notes changed, so which mod times rise), package bytes.
+"""Role files, options and the previous build history -> everything a build writes: the
+package (written into the build's scratch folder as the files stream through, one file's
+notes at a time), the next history (which notes changed, so which mod times rise) and the
+numbers a build reports. Nothing outside the scratch folder is written here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exporter import __version__
 from exporter.content.load import collector_paused
-from exporter.content.model import Bank, Difficulty
+from exporter.content.model import Bank, Difficulty, MediaFile, RoleFile
 from exporter.content.slices import Order, Slice, positions, select
 from exporter.errors import (
     ContentError,
@@ -25,22 +27,22 @@ from exporter.errors import (
 )
 from exporter.files import display
 from exporter.markup.markdown import to_html
-from exporter.package.apkg import Rendered, build_apkg
-from exporter.package.collection import DeckRow
+from exporter.package.apkg import Rendered, write_package
+from exporter.package.collection import Collection, DeckRow, NoteRow
 from exporter.package.history import (
     MAX_CLOZE,
     History,
     HistoryAhead,
     HistoryFull,
     Stamp,
-    advance,
+    Stamper,
     assign_clozes,
     dumps,
     point_hash,
     rival_of,
     switches,
 )
-from exporter.render.notes import NoteSpec, deck_id_for, decks_for, notes_for
+from exporter.render.notes import deck_id_for, notes_of
 from exporter.render.notetype import KINDS, NoteKind, NoteType, note_types
 
 Clock = Callable[[], int]
@@ -61,15 +63,18 @@ class Options:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What a build would write, with the numbers it reports."""
+class Built:
+    """What a build wrote into its scratch folder, with the numbers it reports."""
 
     output: Path
     history_path: Path
-    package: bytes
+    package: Path  # the package, complete, in the scratch folder (moved into place later)
     history_data: bytes  # the history file's bytes (UTF-8 JSON), encoded once
-    notes: tuple[NoteSpec, ...]
+    note_count: int
     content_fingerprint: str
+    deck_counts: Mapping[str, Counter[Difficulty]]  # per deck: questions by difficulty
+    card_counts: Mapping[NoteKind, int]
+    images: tuple[tuple[str, str, str], ...] = ()  # (read from, shown path, sha256) each
     removed: tuple[str, ...] = ()  # questions gone since the last build
     # A question's other notes gone since the last build while it stays (its key points or
     # its reverse card), by note key; and the key points gone from a note that stays: its
@@ -88,23 +93,8 @@ class Plan:
             out.setdefault((old, new), []).append(qid)
         return {k: tuple(v) for k, v in sorted(out.items())}
 
-    def counts(self) -> dict[str, Counter[Difficulty]]:
-        """Per deck, the number of questions (main notes) by difficulty."""
-        out: dict[str, Counter[Difficulty]] = {}
-        for note in self.notes:
-            if note.kind == "question":
-                out.setdefault(note.deck, Counter())[note.difficulty] += 1
-        return out
-
-    def cards(self) -> dict[NoteKind, int]:
-        """The number of cards of each kind."""
-        out = dict.fromkeys(KINDS, 0)
-        for note in self.notes:
-            out[note.kind] += note.cards
-        return out
-
-    def files(self) -> list[tuple[Path, bytes]]:
-        """The files this build writes, with their bytes."""
+    def files(self) -> list[tuple[Path, bytes | Path]]:
+        """The files this build writes, with their bytes (the package's: its scratch file)."""
         return [(self.output, self.package), (self.history_path, self.history_data)]
 
 
@@ -126,18 +116,18 @@ def package_for(history_path: Path) -> Path:
 def content_fingerprint(
     notetype: NoteType,
     decks: Sequence[tuple[str, str]],
-    notes: Sequence[NoteSpec],
+    notes: str,
     others: Sequence[NoteType] = (),
 ) -> str:
-    """A short hash of everything the package holds apart from times and ids (``others``:
-    the note types of a question's other notes, those the package holds)."""
+    """A short hash of everything the package holds apart from times and ids: the note
+    types (``others``: those of a question's other notes the package holds), the decks and
+    ``notes``, the hex digest of every note's fingerprint in order (``notes_digest``)."""
     digest = hashlib.sha256(notetype.fingerprint.encode())
     for other in others:
         digest.update(f"\0notetype\0{other.fingerprint}".encode())
     for name, description in decks:
         digest.update(f"\0deck\0{name}\0{description}".encode())
-    for note in notes:
-        digest.update(f"\0note\0{note.fingerprint}".encode())
+    digest.update(f"\0notes\0{notes}".encode())
     return "sha256:" + digest.hexdigest()[:16]
 
 
@@ -155,134 +145,170 @@ class Reuse:
     on_rendered: Rendered | None = None
 
 
-def plan(
-    bank: Bank,
+def build_package(
+    files: Iterable[RoleFile],
+    finish: Callable[[], tuple[ContentWarning, ...]],
     options: Options,
     now: Clock,
-    previous: History | None = None,
+    previous: History | None,
     reuse: Reuse = Reuse(),
     siblings: Sequence[tuple[Path, Mapping[str, Stamp]]] = (),
-) -> Plan:
-    """Everything a build writes, computed in memory from the bank, the options and the
-    ``previous`` build history (read by the caller); nothing is read or written here.
-    ``siblings``: the note-type stamps of the other histories in the output's folder, by
-    history path, each by note type name (the main one under ``""``: see
-    ``history.notetype_stamps``); a note type newer than theirs when it differs: see
-    ``advance``.
-    ``now`` is called only if content changed."""
+    *,
+    scratch: Path,
+) -> Built:
+    """Build ``files`` (role files, taken one at a time: each file's notes are stamped,
+    rendered and written before the next is read) into a package in ``scratch``, on the
+    ``previous`` build history (read by the caller). ``finish()`` is called once the files
+    are exhausted: it returns the bank's warnings or raises its problems (so a build stops
+    before anything is moved into place). ``siblings``: the note-type stamps of the other
+    histories in the output's folder, by history path, each by note type name (the main one
+    under ``""``: see ``history.notetype_stamps``); a note type newer than theirs when it
+    differs: see ``Stamper``. ``now`` is called only if content changed."""
     with collector_paused():
-        return _plan(bank, options, now, previous, reuse, siblings)
+        return _build(files, finish, options, now, previous, reuse, siblings, scratch)
 
 
-def _plan(
-    bank: Bank,
+def _build(
+    files: Iterable[RoleFile],
+    finish: Callable[[], tuple[ContentWarning, ...]],
     options: Options,
     now: Clock,
     previous: History | None,
     reuse: Reuse,
     siblings: Sequence[tuple[Path, Mapping[str, Stamp]]],
-) -> Plan:
-    warnings = bank.warnings
-    bank, left_out = select(bank, options.slice)
-    if not bank.files:
-        raise SelectionError("the filters leave no questions to build")
-    types = note_types(tts_lang=options.tts_lang)
-    notetype = types["question"]
-    old_clozes = previous.clozes if previous is not None else {}
-    hashes = {
-        q.id: tuple(point_hash(p) for p in q.key_points) for q in bank.questions if q.key_points
-    }
-    try:
-        numbers = {
-            qid: assign_clozes(old_clozes.get(f"{qid}::key-points"), h) for qid, h in hashes.items()
-        }
-    except HistoryFull:
-        message = (
-            f"a question's key points have used every cloze number Anki holds (up to "
-            f"{MAX_CLOZE:,}); start a new history (delete this file)"
-        )
-        where = display(str(history_path_for(options.output)))
-        raise ContentErrors([ContentError(where, 0, 0, message, code="history-full")]) from None
-    notes = notes_for(bank, reuse.by_fingerprint, numbers)
-    held = {n.kind for n in notes}
-    others = {types[k].name: types[k] for k in KINDS[1:] if k in held}
-    deck_texts = decks_for(bank)
-    fingerprint = content_fingerprint(notetype, deck_texts, notes, tuple(others.values()))
-    made_by = provenance(fingerprint, len(notes))
-    decks = [
-        DeckRow(
-            deck_id_for(name),
-            name,
-            (to_html(text) + "\n" if text else "") + f'<p class="iq-provenance">{made_by}</p>',
-        )
-        for name, text in deck_texts
-    ]
+    scratch: Path,
+) -> Built:
     history_path = history_path_for(options.output)
     shown = display(str(history_path))
-    if (
-        previous is not None
-        and previous.notes
-        and previous.notes.keys().isdisjoint(n.key for n in notes)
-    ):
-        raise ContentErrors(
-            [
-                ContentError(
-                    shown, 0, 0, _FOREIGN.format(len(previous.notes)), code="history-foreign"
-                )
-            ]
-        )
+    types = note_types(tts_lang=options.tts_lang)
+    notetype = types["question"]
     rival = rival_of(notetype.fingerprint, (s[""] for _path, s in siblings if "" in s))
+    rivals = {}
+    for kind in KINDS[1:]:
+        name = types[kind].name
+        found = rival_of(types[kind].fingerprint, (s[name] for _path, s in siblings if name in s))
+        if found is not None:
+            rivals[name] = found
+    old = previous.notes if previous else {}
+    old_clozes = previous.clozes if previous else {}
+    stamper = Stamper(previous, notetype.fingerprint, now, rival, rivals=rivals)
+    left_out = 0
+
+    def chosen() -> Iterator[RoleFile]:
+        nonlocal left_out
+        for whole in files:
+            selected, out = select(Bank((whole,)), options.slice)
+            left_out += out
+            yield from selected.files
+
+    taken: Iterable[RoleFile] = chosen()
+    due: Iterator[int] = itertools.count(1)
+    if options.order != "file":  # positions over the whole bank: every file is held
+        taken = tuple(taken)
+        due = iter(positions([q for f in taken for q in f.questions], options.order))
+    counts: dict[str, Counter[Difficulty]] = {}
+    cards = dict.fromkeys(KINDS, 0)
+    decks: dict[str, str] = {}
+    media: dict[str, MediaFile] = {}
+    images: set[tuple[str, str, str]] = set()
+    numbers: dict[str, tuple[int, ...]] = {}  # each key-points note's numbers, by question
+    moved = []
+    fingerprints = hashlib.sha256()
+    note_count = 0
+    database = scratch / "collection.anki2"
+    try:
+        with Collection(database, [(t, stamper.notetype.mod) for t in types.values()]) as col:
+            for role_file in taken:
+                decks.setdefault(role_file.deck, role_file.description)
+                rows = []
+                for question in role_file.questions:
+                    position = next(due)
+                    if question.key_points:
+                        hashes = tuple(point_hash(p) for p in question.key_points)
+                        was = old_clozes.get(f"{question.id}::key-points")
+                        try:
+                            numbers[question.id] = assign_clozes(was, hashes)
+                        except HistoryFull:
+                            raise _Full(_CLOZES_FULL) from None
+                        points = tuple(zip(numbers[question.id], hashes, strict=True))
+                    counts.setdefault(role_file.deck, Counter())[question.difficulty] += 1
+                    if (before := old.get(question.id)) is not None and before.deck not in (
+                        "",
+                        role_file.deck,
+                    ):
+                        moved.append((question.id, before.deck, role_file.deck))
+                    for image in question.images:
+                        if image.file is not None:
+                            media[image.file.name] = image.file
+                            file = image.file
+                            images.add(
+                                (str(file.written or file.path), str(file.path), file.sha256)
+                            )
+                    for note in notes_of(role_file, question, numbers.get(question.id)):
+                        known = reuse.by_fingerprint.get(note.fingerprint)
+                        if known is not None:
+                            note = replace(note, known_html=known)
+                        kp = points if note.kind == "key-points" else None
+                        stamp, ids = stamper.note(note.key, note.fingerprint, note.deck, kp)
+                        fingerprints.update(f"\0note\0{note.fingerprint}".encode())
+                        fields = note.fields
+                        if reuse.on_rendered is not None:
+                            reuse.on_rendered(note, fields)
+                        cards[note.kind] += note.cards
+                        note_count += 1
+                        rows.append(
+                            NoteRow(
+                                note.guid,
+                                fields,
+                                note.tags,
+                                position,
+                                stamp.mod,
+                                stamp.id,
+                                types[note.kind].id,
+                                ids,
+                            )
+                        )
+                col.add_notes(deck_id_for(role_file.deck), rows)
+            warnings = finish()
+            if not note_count:
+                raise SelectionError("the filters leave no questions to build")
+            if old and old.keys().isdisjoint(stamper.notes):
+                raise ContentErrors(
+                    [ContentError(shown, 0, 0, _FOREIGN.format(len(old)), code="history-foreign")]
+                )
+            others = {types[k].name: types[k] for k in KINDS[1:] if cards[k]}
+            history = stamper.finish({name: t.fingerprint for name, t in others.items()})
+            deck_texts = tuple(decks.items())
+            fingerprint = content_fingerprint(
+                notetype, deck_texts, fingerprints.hexdigest(), tuple(others.values())
+            )
+            made_by = provenance(fingerprint, note_count)
+            held = [
+                (notetype, history.notetype.mod),
+                *((t, history.notetypes[name].mod) for name, t in others.items()),
+            ]
+            for name, text in deck_texts:
+                description = (to_html(text) + "\n" if text else "") + (
+                    f'<p class="iq-provenance">{made_by}</p>'
+                )
+                col.add_deck(DeckRow(deck_id_for(name), name, description), held)
+    except (HistoryAhead, HistoryFull, _Full) as stopped:
+        for _rest in taken:  # every problem of the bank comes first
+            pass
+        finish()
+        if isinstance(stopped, HistoryAhead):
+            problem = ContentError(shown, 0, 0, _ahead(stopped), code="history-ahead")
+        else:
+            full = str(stopped) if isinstance(stopped, _Full) else _IDS_FULL
+            problem = ContentError(shown, 0, 0, full, code="history-full")
+        raise ContentErrors([problem]) from None
+    package = scratch / "package.apkg"
+    with package.open("wb") as out:
+        write_package(out, database, [media[name] for name in sorted(media)])
+    database.unlink()
     outdates = None
     if rival is not None and switches(previous, rival):
         outdates = package_for(next(path for path, s in siblings if s.get("") == rival))
-    rivals = {}
-    for name, other in others.items():
-        found = rival_of(other.fingerprint, (s[name] for _path, s in siblings if name in s))
-        if found is not None:
-            rivals[name] = found
-    try:
-        history = advance(
-            previous,
-            notetype.fingerprint,
-            [(n.key, n.fingerprint, n.deck) for n in notes],
-            now,
-            rival,
-            notetypes={name: other.fingerprint for name, other in others.items()},
-            rivals=rivals,
-            clozes={
-                f"{qid}::key-points": tuple(zip(numbers[qid], h, strict=True))
-                for qid, h in hashes.items()
-            },
-        )
-    except HistoryAhead as ahead:
-        raise ContentErrors(
-            [ContentError(shown, 0, 0, _ahead(ahead), code="history-ahead")]
-        ) from None
-    except HistoryFull:
-        message = "no note id below 2**53 is left; start a new history (delete this file)"
-        raise ContentErrors([ContentError(shown, 0, 0, message, code="history-full")]) from None
-    old = previous.notes if previous else {}
-    moved = tuple(
-        (n.question_id, old[n.question_id].deck, n.deck)
-        for n in notes
-        if n.kind == "question"
-        and n.question_id in old
-        and old[n.question_id].deck not in ("", n.deck)
-    )
-    due = dict(
-        zip((q.id for q in bank.questions), positions(bank.questions, options.order), strict=True)
-    )
-    package = build_apkg(
-        [
-            (notetype, history.notetype.mod),
-            *((other, history.notetypes[name].mod) for name, other in others.items()),
-        ],
-        decks,
-        notes,
-        history,
-        [due[n.question_id] for n in notes],
-        reuse.on_rendered,
-    )
     gone = set(old) - set(history.notes)
     questions = {k for k in gone if "::" not in k}
     retired = tuple(sorted(k for k in gone if "::" in k and k.split("::")[0] not in questions))
@@ -293,22 +319,35 @@ def _plan(
         and f"{qid}::key-points" in old
         and {n for n, _h in was.points} - set(numbers[qid])
     )
-    return Plan(
+    return Built(
         output=options.output,
         history_path=history_path,
         package=package,
         history_data=dumps(history),
-        notes=notes,
+        note_count=note_count,
         content_fingerprint=fingerprint,
+        deck_counts=counts,
+        card_counts=cards,
+        images=tuple(sorted(images)),
         removed=tuple(sorted(questions)),
         retired=retired,
         retired_points=retired_points,
         left_out=left_out,
         warnings=warnings,
-        moved=moved,
+        moved=tuple(moved),
         outdates=outdates,
     )
 
+
+class _Full(Exception):
+    """A question's key points have used every cloze number (the message says so)."""
+
+
+_CLOZES_FULL = (
+    f"a question's key points have used every cloze number Anki holds (up to {MAX_CLOZE:,}); "
+    "start a new history (delete this file)"
+)
+_IDS_FULL = "no note id below 2**53 is left; start a new history (delete this file)"
 
 _FOREIGN = (
     "this build history has no question in common with the bank being built (it lists {} "

@@ -91,12 +91,19 @@ class Collection:
         self._cursor = self._conn.cursor()
         genanki.Package([]).write_to_db(self._cursor, notetypes[0][1], iter(()))  # schema, col
 
-    def add_deck(self, deck: DeckRow) -> None:
+    def add_deck(
+        self, deck: DeckRow, notetypes: Sequence[tuple[NoteType, int]] | None = None
+    ) -> None:
         """Write ``deck`` into the ``col`` row, and each note type again, stamped with its
-        mod and naming this deck (genanki's ``Deck.write_to_db``, once per note type)."""
+        mod and naming this deck (genanki's ``Deck.write_to_db``, once per note type);
+        ``notetypes``: those to write with their mods, when not all those the collection
+        was opened with (a build that learns which it holds, and their mods, last)."""
         import genanki
 
-        for model, mod in self._models:
+        models = self._models
+        if notetypes is not None:
+            models = [(_model(notetype), mod) for notetype, mod in notetypes]
+        for model, mod in models:
             row = genanki.Deck(deck.id, deck.name, deck.description)
             row.add_model(model)
             row.write_to_db(self._cursor, mod, iter(()))

@@ -150,99 +150,147 @@ def advance(
     clozes: Mapping[str, Sequence[tuple[int, str]]] | None = None,
 ) -> History:
     """The history of a new build of ``notes`` (note key, fingerprint, deck), in bank
-    order. ``HistoryAhead`` when a fresh mod is needed and the history is far in the future;
-    ``HistoryFull`` when no note id is left.
+    order, ``clozes`` giving each key-points note's (number, point hash) pairs: a
+    ``Stamper`` told each note in turn (see there)."""
+    others = notetypes or {}
+    stamper = Stamper(
+        previous,
+        notetype_fingerprint,
+        now,
+        rival,
+        rivals={n: r for n, r in (rivals or {}).items() if n in others},
+    )
+    points = clozes or {}
+    for key, fingerprint, deck in notes:
+        stamper.note(key, fingerprint, deck, points.get(key))
+    return stamper.finish(others)
+
+
+class Stamper:
+    """The next build's history, made note by note as the build streams (see ``advance``).
 
     Unchanged entries keep their stamp; changed or new ones get the fresh mod
     ``max(now(), highest previous mod + 1)``. ``now`` is called only when something changed.
-    New notes get ids counting up from ``max(fresh * 1000, highest previous id + 1)``, so
-    Anki's "Added" date is the build that first shipped them and never moves afterwards.
+    New notes and cards get ids counting up from ``max(fresh * 1000, highest previous id +
+    1)``, in the order they are told, so Anki's "Added" date is the build that first shipped
+    them and never moves afterwards. ``HistoryAhead`` when a fresh mod is needed and the
+    history is far in the future; ``HistoryFull`` when no id is left.
 
     ``rival`` is the newest stamp of another note type in the other outputs' histories (the
     user's Anki holds one note type for all of them): when this history's note-type stamp is
     not newer (``switches``), the note type gets a fresh mod newer than the rival's, so that
-    importing this package switches Anki's note type to this build's.
-
-    ``notetypes``: the other note types of the package (name -> fingerprint), each stamped
-    the same way, with its own ``rivals`` entry. ``clozes``: each key-points note's
-    (number, point hash) pairs, in point order (``assign_clozes``): each number gets a card
-    id, kept from the last build when it had one.
+    importing this package switches Anki's note type to this build's. ``rivals``: the same
+    for the other note types, by name (each counts for the fresh mod, held or not: the
+    notes are stamped before the build knows which kinds it holds).
     """
-    fresh_cache: list[int] = []
-    others = notetypes or {}
-    rivals = rivals or {}
-    outdated = [r for r in ([rival] if rival else []) if switches(previous, r)]
-    outdated += [r for n, r in rivals.items() if n in others and _switches(previous, n, r)]
 
-    def fresh() -> int:
-        if not fresh_cache:
-            clock = int(now())
-            floor = previous.highest_mod + 1 if previous else 0
-            floor = max([floor, *(r.mod + 1 for r in outdated)])
+    def __init__(
+        self,
+        previous: History | None,
+        notetype_fingerprint: str,
+        now: Callable[[], int],
+        rival: Stamp | None = None,
+        *,
+        rivals: Mapping[str, Stamp] | None = None,
+    ) -> None:
+        self._previous = previous
+        self._now = now
+        self._rivals = rivals or {}
+        self._outdated = [r for r in ([rival] if rival else []) if switches(previous, r)]
+        self._outdated += [r for n, r in self._rivals.items() if _switches(previous, n, r)]
+        self._fresh: int | None = None
+        self._next_id = 0
+        self._used: set[int] = set()
+        self.notes: dict[str, Stamp] = {}
+        self._numbered = dict(previous.clozes) if previous else {}
+        switched = rival if rival is not None and switches(previous, rival) else None
+        self.notetype = self._stamped(
+            previous.notetype if previous else None, notetype_fingerprint, switched
+        )
+
+    def fresh(self) -> int:
+        """The mod of everything this build changes (the clock, read once, when first asked)."""
+        if self._fresh is None:
+            clock = int(self._now())
+            floor = self._previous.highest_mod + 1 if self._previous else 0
+            floor = max([floor, *(r.mod + 1 for r in self._outdated)])
             if floor > clock + FUTURE_SLACK:
                 raise HistoryAhead(floor - 1, clock)
-            fresh_cache.append(max(clock, floor))
-        return fresh_cache[0]
+            self._fresh = max(clock, floor)
+        return self._fresh
 
-    def stamped(old_type: Stamp | None, fingerprint: str, rival: Stamp | None) -> Stamp:
+    def _new_id(self) -> int:
+        if not self._next_id:
+            highest = self._previous.highest_id if self._previous else 0
+            self._next_id = max(self.fresh() * 1000, highest + 1)
+        if self._next_id >= MAX_ID:
+            raise HistoryFull
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _stamped(self, old_type: Stamp | None, fingerprint: str, rival: Stamp | None) -> Stamp:
         if old_type is not None and old_type.fingerprint == fingerprint and rival is None:
             return old_type
-        return Stamp(fingerprint, fresh())
+        return Stamp(fingerprint, self.fresh())
 
-    old_type = previous.notetype if previous else None
-    switched = rival if rival is not None and switches(previous, rival) else None
-    notetype = stamped(old_type, notetype_fingerprint, switched)
-    old_types = previous.notetypes if previous else {}
-    other_types = {
-        name: stamped(
-            old_types.get(name),
-            fingerprint,
-            rivals[name] if name in rivals and _switches(previous, name, rivals[name]) else None,
-        )
-        for name, fingerprint in sorted(others.items())
-    }
-
-    old_notes = previous.notes if previous else {}
-    next_id = 0
-
-    def new_id() -> int:
-        nonlocal next_id
-        if not next_id:
-            highest = previous.highest_id if previous else 0
-            next_id = max(fresh() * 1000, highest + 1)
-        if next_id >= MAX_ID:
-            raise HistoryFull
-        next_id += 1
-        return next_id - 1
-
-    stamps: dict[str, Stamp] = {}
-    used: set[int] = set()
-    for qid, fingerprint, deck in notes:
-        old = old_notes.get(qid)
+    def note(
+        self,
+        key: str,
+        fingerprint: str,
+        deck: str,
+        points: Sequence[tuple[int, str]] | None = None,
+    ) -> tuple[Stamp, tuple[int, ...]]:
+        """Stamp one note (its key, fingerprint and deck; ``points``: a key-points note's
+        (number, point hash) pairs): its stamp, and its cards' ids by cloze number (a
+        key-points note's; ``()`` for others)."""
+        old = self._previous.notes.get(key) if self._previous else None
         if old is None:
-            stamp = Stamp(fingerprint, fresh(), new_id(), deck)
+            stamp = Stamp(fingerprint, self.fresh(), self._new_id(), deck)
         else:
             # An id shared with another note (two branches' histories merged) or missing
             # gets a new one; the note itself is matched by GUID, so nothing else moves.
-            nid = old.id if old.id and old.id not in used else new_id()
+            nid = old.id if old.id and old.id not in self._used else self._new_id()
             changed = old.fingerprint != fingerprint
-            stamp = Stamp(fingerprint, fresh() if changed else old.mod, nid, deck)
-        used.add(stamp.id)
-        stamps[qid] = stamp
-    numbered = dict(previous.clozes) if previous else {}
-    for key, points in sorted((clozes or {}).items()):
-        old_clozes = numbered.get(key)
+            stamp = Stamp(fingerprint, self.fresh() if changed else old.mod, nid, deck)
+        self._used.add(stamp.id)
+        self.notes[key] = stamp
+        if points is None:
+            return stamp, ()
+        old_clozes = self._numbered.get(key)
         old_cards = dict(old_clozes.cards) if old_clozes else {}
         cards = []
         for n in sorted(n for n, _h in points):  # an id another card took gets a new one
-            cid = old_cards[n] if n in old_cards and old_cards[n] not in used else new_id()
-            used.add(cid)
+            cid = old_cards[n] if n in old_cards and old_cards[n] not in self._used else None
+            cid = self._new_id() if cid is None else cid
+            self._used.add(cid)
             cards.append((n, cid))
         highest = max([old_clozes.highest if old_clozes else 0, *(n for n, _h in points)])
-        numbered[key] = Clozes(tuple(points), tuple(cards), highest)
-    highest_mod = max([previous.highest_mod if previous else 0, *fresh_cache])
-    highest_id = max([previous.highest_id if previous else 0, next_id - 1 if next_id else 0])
-    return History(notetype, stamps, highest_mod, highest_id, other_types, numbered)
+        self._numbered[key] = Clozes(tuple(points), tuple(cards), highest)
+        return stamp, tuple(cid for _n, cid in cards)
+
+    def finish(self, notetypes: Mapping[str, str]) -> History:
+        """The history, once every note is stamped; ``notetypes``: the other note types the
+        package holds (name -> fingerprint)."""
+        previous = self._previous
+        old_types = previous.notetypes if previous else {}
+        other_types = {
+            name: self._stamped(
+                old_types.get(name),
+                fingerprint,
+                rival
+                if (rival := self._rivals.get(name)) is not None
+                and _switches(previous, name, rival)
+                else None,
+            )
+            for name, fingerprint in sorted(notetypes.items())
+        }
+        fresh = [] if self._fresh is None else [self._fresh]
+        highest_mod = max([previous.highest_mod if previous else 0, *fresh])
+        last_id = self._next_id - 1 if self._next_id else 0
+        highest_id = max([previous.highest_id if previous else 0, last_id])
+        return History(
+            self.notetype, self.notes, highest_mod, highest_id, other_types, self._numbered
+        )
 
 
 def _switches(previous: History | None, name: str, rival: Stamp) -> bool:

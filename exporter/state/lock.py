@@ -13,7 +13,7 @@ from pathlib import Path
 
 from exporter.errors import OutputError
 from exporter.files import display
-from exporter.state.record import cache_folder, lock_path_for
+from exporter.state.record import CACHE_DIR, cache_folder, lock_path_for
 
 try:
     import fcntl
@@ -26,11 +26,31 @@ def exclusive(output: Path) -> Iterator[None]:
     """Hold the build lock of ``output`` for the block; ``OutputError`` when another build
     holds it, or when the cache folder or the lock is a link (``record.refuse_links``).
     Without a usable cache folder (read-only), the block runs unlocked: writing will then
-    fail and say why."""
+    fail and say why. When the block raises, the folders made for the lock go again (with
+    the lock and the cache's ``.gitignore``: a failed first build leaves nothing behind)."""
+    wanted = output.parent / CACHE_DIR
+    missing = [p for p in (wanted, *wanted.parents) if not os.path.lexists(p)]
     folder = cache_folder(output)
     if fcntl is None or folder is None:
         yield
         return
+    try:
+        with _held(output):
+            yield
+    except BaseException:
+        if missing:
+            for made in (lock_path_for(output), wanted / ".gitignore"):
+                with contextlib.suppress(OSError):
+                    os.unlink(made)
+            for made in missing:  # innermost first; one that holds anything else stays
+                with contextlib.suppress(OSError):
+                    os.rmdir(made)
+        raise
+
+
+@contextlib.contextmanager
+def _held(output: Path) -> Iterator[None]:
+    """The lock of ``output`` held for the block (see ``exclusive``)."""
     path = lock_path_for(output)
     flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:  # never through a link, never anything but a regular file: it is written to

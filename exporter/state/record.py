@@ -93,7 +93,7 @@ class Inputs:
 
     def remember(
         self,
-        package: bytes,
+        package: bytes | Path,
         history_data: bytes,
         notes: int,
         content: str,
@@ -262,8 +262,16 @@ def _size_mtime(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _digest(data: bytes) -> str:
-    return "blake2b:" + hashlib.blake2b(data, digest_size=32).hexdigest()
+def _digest(data: bytes | Path) -> str:
+    """The digest of ``data``, or of the bytes of the file ``data`` (read a chunk at a time)."""
+    digest = hashlib.blake2b(digest_size=32)
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    else:
+        digest.update(data)
+    return "blake2b:" + digest.hexdigest()
 
 
 def _same_image(written: Path, path: Path, sha256: str) -> bool:
