@@ -301,6 +301,7 @@ def write_files(
     unchanged: Mapping[Path, bytes] | None = None,
     new_mode: int = 0o644,
     own_cache: bool = False,
+    durable: bool = True,
 ) -> None:
     """Write each file atomically (temp file in the same folder, then ``os.replace``); its
     data is bytes, or a file of ours whose bytes are copied (a package made in scratch).
@@ -316,9 +317,11 @@ def write_files(
     owner cannot be given to its new copy is refused and nothing is written (a file is
     never rewritten in place: a kill half-way would leave new text over the old tail). A
     file that does not exist yet gets ``new_mode``. ``own_cache``: files of the tool's own
-    caches, not named among what a command wrote (``Session.written``).
+    caches, not named among what a command wrote (``Session.written``). ``durable=False``:
+    no ``fsync`` (a cache's entry: losing it in a power cut costs only speed).
     """
-    with _staged(files, unchanged or {}, new_mode) as staged, _signals_held():
+    held = _signals_held(commit=not own_cache)
+    with _staged(files, unchanged or {}, new_mode, durable) as staged, held:
         _commit(staged)
     session = _SESSION.get()
     if session is not None and not own_cache:
@@ -478,9 +481,11 @@ def interruptible() -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def _signals_held(*, commit: bool = True) -> Iterator[None]:
     """Delay SIGINT/SIGTERM until the block ends, so the files are replaced all together;
-    in a ``write_session``, until the session ends once the files are in place."""
+    in a ``write_session``, for a ``commit`` (what the command writes, not a cache of its
+    own, which may be written while it still works), until the session ends once the files
+    are in place."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
         yield
         return
@@ -491,7 +496,7 @@ def _signals_held() -> Iterator[None]:
         yield
         committed = True
     finally:
-        if committed and session is not None:
+        if committed and commit and session is not None:
             if session.mask is None:  # (an earlier write of the session may hold them already)
                 session.mask = previous
         else:
@@ -559,7 +564,10 @@ def _keep_owner(fd: int, info: os.stat_result) -> bool:
 
 @contextlib.contextmanager
 def _staged(
-    files: Sequence[tuple[Path, bytes | Path]], unchanged: Mapping[Path, bytes], new_mode: int
+    files: Sequence[tuple[Path, bytes | Path]],
+    unchanged: Mapping[Path, bytes],
+    new_mode: int,
+    durable: bool = True,
 ) -> Iterator[list[_Stage]]:
     staged: list[_Stage] = []
     made: list[tuple[int, str]] = []  # every temp file made: (its open fd, its name)
@@ -588,7 +596,8 @@ def _staged(
                 os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o777 if info else new_mode)
                 owner_kept = info is None or _keep_owner(fd, info)
                 _write_all(fd, data)
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)
             except OSError as exc:
                 raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
             if expected is not None and info is not None:

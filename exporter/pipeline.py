@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -46,7 +46,7 @@ from exporter.package.assemble import (
 )
 from exporter.package.history import History, Stamp, loads, notetype_stamps
 from exporter.state import record as build_record
-from exporter.state.fieldcache import FieldCache
+from exporter.state.filecache import FileCache
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
 
@@ -67,7 +67,7 @@ class BuildRequest:
     options: Options
     check: bool = False  # write nothing; say whether the outputs are current
     use_record: bool = True  # may skip the build when the local record proves nothing changed
-    cache_root: Path | None = None  # where earlier builds' fields are kept (None: reuse none)
+    cache_root: Path | None = None  # where earlier builds' files are kept (None: reuse none)
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,9 @@ def run_build(
     if record is not None:
         return BuildOutcome("up-to-date", options.output, record=record)
     root = request.cache_root
-    cache = FieldCache.open(root, options.output, build_record.code_digest()) if root else None
-    reuse = Reuse(cache.fields) if cache is not None else Reuse()
+    keep = not request.check
+    cache = FileCache.open(root, build_record.code_digest(), keep=keep) if root else None
+    reuse = Reuse(cache.known, cache.rendered) if cache is not None else Reuse()
     siblings = sibling_notetypes(history_path)
     if not request.check:
         sweep_staged(options.output, history_path, record_path_for(options.output))
@@ -142,11 +143,9 @@ def run_build(
             finish: Callable[[], tuple[ContentWarning, ...]] = looked.warnings
         else:
             checks = BankChecks(sources)
-            files = load_files(sources, checks, hooks.progress)
+            files = load_files(sources, checks, hooks.progress, cache)
             previous = read_history(history_path)
             finish = checks.finish
-        if not request.check and cache is not None:
-            reuse = replace(reuse, on_rendered=cache.rendered)
         result = build_package(
             files, finish, options, now, previous, reuse, siblings, scratch=scratch
         )

@@ -29,8 +29,8 @@ settings.register_profile(FAST_PROFILE, max_examples=FAST_EXAMPLES)
 
 
 @pytest.fixture(autouse=True)
-def field_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's builds keep their reusable fields (``exporter.state.fieldcache``) in a folder
+def file_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's builds keep their reusable files (``exporter.state.filecache``) in a folder
     of that test alone, never in the user's cache nor another test's; child processes
     inherit it."""
     folder = tmp_path_factory.mktemp("work-cache")

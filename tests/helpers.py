@@ -742,14 +742,15 @@ def hooked(
 
 
 # A sitecustomize for a child process only: send itself the signal {signum} just before its
-# first os.replace (the commit point of a write).
+# first os.replace of a file the command writes (the commit point), not of a cache of its own.
 SIGNAL_AT_THE_MOVE = """
 import os, signal
 signal.signal(signal.SIGINT, signal.default_int_handler)
 _real = os.replace
 def _replace(a, b):
-    os.replace = _real
-    os.kill(os.getpid(), {signum})
+    if "/.interview-deck-cache/" not in str(b) and "/files/file-" not in str(b):
+        os.replace = _real  # the first of the command's own files, not a cache's
+        os.kill(os.getpid(), {signum})
     _real(a, b)
 os.replace = _replace
 """

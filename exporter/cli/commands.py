@@ -220,7 +220,7 @@ def _build_request(
     from exporter.content.slices import Slice
     from exporter.package.assemble import Options
     from exporter.pipeline import BuildRequest
-    from exporter.state.fieldcache import cache_root
+    from exporter.state.filecache import cache_root
 
     chosen = Slice(difficulties=difficulties, roles=roles, tags=tags)
     options = Options(output=output, tts_lang=tts_lang, order=cast("Order", order), slice=chosen)

@@ -8,6 +8,7 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from exporter.content.check import SchemaWalk, check_file
 from exporter.content.events import one_pass
@@ -37,18 +38,39 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     return Bank(files, checks.finish())
 
 
+class Remembered(Protocol):
+    """Files as earlier builds loaded them (``exporter.state.filecache``)."""
+
+    def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None:
+        """``source`` holding ``raw`` as loaded before, or ``None``."""
+
+    def loaded_anew(self, loaded: LoadedFile) -> None:
+        """The file last asked for, as loaded now."""
+
+
 def load_files(
-    sources: Sources, checks: BankChecks, progress: Progress | None = None
+    sources: Sources,
+    checks: BankChecks,
+    progress: Progress | None = None,
+    remembered: Remembered | None = None,
 ) -> Iterator[RoleFile]:
     """Each content file of ``sources`` that has no problem, loaded and checked, one at a
     time (a build streams them: only one file's questions are held at once); ``checks``
     gathers every file's problems and the bank's (ids unique across files, ...), which its
     ``finish`` raises once the last file is read. ``progress(done, total)`` is told the
-    bytes read so far after each file."""
+    bytes read so far after each file; ``remembered`` may hold a file as loaded before."""
     sizes = [size_of(f.path) for f in sources.files]
     total, done = sum(sizes), 0
     for source, size in zip(sources.files, sizes, strict=True):
-        role_file = checks.add(source, load_file(source))
+        raw, err = read_bytes(source)
+        loaded = None
+        if remembered is not None and err is None:
+            loaded = remembered.loaded(source, raw)
+        if loaded is None:
+            loaded = _load_file(source, raw, err)
+            if remembered is not None and err is None:
+                remembered.loaded_anew(loaded)
+        role_file = checks.add(source, loaded)
         if progress is not None:
             done += size
             progress(done, total)
@@ -251,6 +273,14 @@ def _relined(loaded: LoadedFile, fix: Callable[[int], int]) -> LoadedFile:
         tuple(replace(e, line=fix(e.line)) for e in loaded.errors),
         tuple(replace(w, line=fix(w.line)) for w in loaded.warnings),
     )
+
+
+def check_media(source: SourceFile, role_file: RoleFile) -> RoleFile | None:
+    """``role_file`` (of ``source``) with its images resolved anew; ``None`` if one has a
+    problem now."""
+    errors: list[ContentError] = []
+    resolved = _with_media(role_file, source, errors)
+    return None if errors else resolved
 
 
 def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentError]) -> RoleFile:

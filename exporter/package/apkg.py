@@ -1,4 +1,4 @@
-"""Notes, decks and stamps -> a deterministic ``.apkg``, written to a file as it is made.
+"""A finished collection database and its media -> a deterministic ``.apkg`` zip.
 
 The SQLite database is filled by ``exporter.package.collection``; the zip is written here
 with stdlib ``zipfile`` (fixed entry order, date, mode and compression level), because
@@ -11,81 +11,12 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from exporter.content.media import read_verified
 from exporter.content.model import MediaFile
-from exporter.files import scratch_folder
-from exporter.package.collection import DeckRow, NoteRow, write_collection
-from exporter.package.history import History
-from exporter.render.notes import NoteSpec, media_of
-from exporter.render.notetype import NoteType, note_types
-
-Rendered = Callable[[NoteSpec, tuple[str, ...]], None]
-
-
-def build_apkg(
-    notetypes: Sequence[tuple[NoteType, int]],
-    decks: Sequence[DeckRow],
-    notes: Sequence[NoteSpec],
-    history: History,
-    dues: Sequence[int],
-    on_rendered: Rendered | None = None,
-) -> bytes:
-    """The bytes of the ``.apkg`` ``write_apkg`` writes."""
-    buffer = io.BytesIO()
-    write_apkg(buffer, notetypes, decks, notes, history, dues, on_rendered)
-    return buffer.getvalue()
-
-
-def write_apkg(
-    out: BinaryIO,
-    notetypes: Sequence[tuple[NoteType, int]],
-    decks: Sequence[DeckRow],
-    notes: Sequence[NoteSpec],
-    history: History,
-    dues: Sequence[int],
-    on_rendered: Rendered | None = None,
-) -> None:
-    """Write the complete ``.apkg`` to ``out`` (a seekable binary file, from its current
-    position): the note types, each with its mod time; ``notes`` with the mod time and id
-    of their stamp in ``history`` (a key-points note's cards with the ids it gives their
-    numbers), and ``dues[i]`` as the new-card position of ``notes[i]``. ``on_rendered`` is
-    told each note and its fields as they are written."""
-    by_deck: dict[str, list[int]] = {}
-    for i, spec in enumerate(notes):
-        by_deck.setdefault(spec.deck, []).append(i)
-    type_ids = {kind: t.id for kind, t in note_types().items()}
-
-    def rows(indices: Sequence[int]) -> Iterator[NoteRow]:
-        for i in indices:
-            spec = notes[i]
-            fields = spec.fields  # rendered now (or known from the field cache)
-            stamp = history.notes[spec.key]
-            if on_rendered is not None:
-                on_rendered(spec, fields)
-            clozes = history.clozes.get(spec.key)
-            cards = tuple(card_id for _n, card_id in clozes.cards) if clozes else ()
-            yield NoteRow(
-                spec.guid,
-                fields,
-                spec.tags,
-                dues[i],
-                stamp.mod,
-                stamp.id,
-                type_ids[spec.kind],
-                cards,
-            )
-
-    per_deck = {name: (lambda ix=ix: rows(ix)) for name, ix in by_deck.items()}
-    # The database goes to a temp file, not memory: at 100k questions it is 224 MiB, and
-    # SQLite's pages in memory plus serialize()'s copy took ~3x that (docs/BENCHMARKS.md).
-    with scratch_folder() as tmp:
-        database = Path(tmp) / "collection.anki2"
-        write_collection(database, notetypes, decks, per_deck)
-        write_package(out, database, media_of(notes))
 
 
 def write_package(out: BinaryIO, database: Path, media: Sequence[MediaFile]) -> None:

@@ -11,7 +11,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter import __version__
@@ -27,7 +27,7 @@ from exporter.errors import (
 )
 from exporter.files import display
 from exporter.markup.markdown import to_html
-from exporter.package.apkg import Rendered, write_package
+from exporter.package.apkg import write_package
 from exporter.package.collection import Collection, DeckRow, NoteRow
 from exporter.package.history import (
     MAX_CLOZE,
@@ -42,7 +42,7 @@ from exporter.package.history import (
     rival_of,
     switches,
 )
-from exporter.render.notes import deck_id_for, notes_of
+from exporter.render.notes import NoteSpec, deck_id_for, notes_of
 from exporter.render.notetype import KINDS, NoteKind, NoteType, note_types
 
 Clock = Callable[[], int]
@@ -138,11 +138,11 @@ def provenance(fingerprint: str, count: int) -> str:
 
 @dataclass(frozen=True)
 class Reuse:
-    """What a build may take from earlier ones: fields by note fingerprint; and who to
-    tell about each note rendered."""
+    """What a build may take from earlier ones: a note's fingerprint and fields, when they
+    are known (``known``); and who to tell about each note made anew (``made``)."""
 
-    by_fingerprint: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    on_rendered: Rendered | None = None
+    known: Callable[[NoteSpec], tuple[str, tuple[str, ...]] | None] | None = None
+    made: Callable[[NoteSpec, str, tuple[str, ...]], None] | None = None
 
 
 def build_package(
@@ -245,15 +245,16 @@ def _build(
                                 (str(file.written or file.path), str(file.path), file.sha256)
                             )
                     for note in notes_of(role_file, question, numbers.get(question.id)):
-                        known = reuse.by_fingerprint.get(note.fingerprint)
-                        if known is not None:
-                            note = replace(note, known_html=known)
+                        kept = reuse.known(note) if reuse.known is not None else None
+                        if kept is None:
+                            fingerprint, fields = note.fingerprint, note.fields
+                            if reuse.made is not None:
+                                reuse.made(note, fingerprint, fields)
+                        else:
+                            fingerprint, fields = kept
                         kp = points if note.kind == "key-points" else None
-                        stamp, ids = stamper.note(note.key, note.fingerprint, note.deck, kp)
-                        fingerprints.update(f"\0note\0{note.fingerprint}".encode())
-                        fields = note.fields
-                        if reuse.on_rendered is not None:
-                            reuse.on_rendered(note, fields)
+                        stamp, ids = stamper.note(note.key, fingerprint, note.deck, kp)
+                        fingerprints.update(f"\0note\0{fingerprint}".encode())
                         cards[note.kind] += note.cards
                         note_count += 1
                         rows.append(
@@ -279,10 +280,10 @@ def _build(
             others = {types[k].name: types[k] for k in KINDS[1:] if cards[k]}
             history = stamper.finish({name: t.fingerprint for name, t in others.items()})
             deck_texts = tuple(decks.items())
-            fingerprint = content_fingerprint(
+            content = content_fingerprint(
                 notetype, deck_texts, fingerprints.hexdigest(), tuple(others.values())
             )
-            made_by = provenance(fingerprint, note_count)
+            made_by = provenance(content, note_count)
             held = [
                 (notetype, history.notetype.mod),
                 *((t, history.notetypes[name].mod) for name, t in others.items()),
@@ -325,7 +326,7 @@ def _build(
         package=package,
         history_data=dumps(history),
         note_count=note_count,
-        content_fingerprint=fingerprint,
+        content_fingerprint=content,
         deck_counts=counts,
         card_counts=cards,
         images=tuple(sorted(images)),

@@ -40,9 +40,6 @@ class NoteSpec:
     question: Question = field(repr=False)
     tags: tuple[str, ...]
     difficulty: Difficulty
-    # The first two fields an earlier build rendered for this very note, if any
-    # (``exporter.state.fieldcache``).
-    known_html: tuple[str, str] | None = field(default=None, repr=False, compare=False)
     kind: NoteKind = "question"
     clozes: tuple[int, ...] = ()  # key points: each point's cloze number, in point order
 
@@ -56,23 +53,15 @@ class NoteSpec:
     def fields(self) -> tuple[str, ...]:
         """The field values, rendered on each use: kept for 100k notes they cost ~150 MB."""
         if self.kind == "key-points":
-            return key_points_fields(self.role_file, self.question, self.clozes, self.known_html)
+            return key_points_fields(self.role_file, self.question, self.clozes)
         if self.kind == "reverse":
-            return reverse_fields(self.role_file, self.question, self.known_html)
-        if self.known_html is not None:
-            return fields_for(self.role_file, self.question, self.known_html)
+            return reverse_fields(self.role_file, self.question)
         return fields_for(self.role_file, self.question)
 
     @property
     def cards(self) -> int:
         """How many cards the note makes."""
         return len(self.clozes) if self.kind == "key-points" else 1
-
-    @property
-    def has_code(self) -> bool:
-        """True when the note shows a fenced block: the one part Pygments renders, about
-        100 times the cost of prose (what the field cache keeps)."""
-        return any(map(has_fence, self._texts))
 
     @property
     def _texts(self) -> tuple[str, ...]:
@@ -163,15 +152,16 @@ def note_for(role_file: RoleFile, question: Question) -> NoteSpec:
     )
 
 
-def fields_for(
-    role_file: RoleFile, question: Question, rendered: tuple[str, str] | None = None
-) -> tuple[str, ...]:
-    """The main note's fields as card HTML: Question, Answer, Difficulty, Role, ID
-    (``rendered``: the first two, already rendered)."""
-    if rendered is None:
-        media = question.media_names()
-        rendered = (question_html(question, media), answer_html(question, media))
-    return (*rendered, question.difficulty, role_html(role_file), question.id)
+def fields_for(role_file: RoleFile, question: Question) -> tuple[str, ...]:
+    """The main note's fields as card HTML: Question, Answer, Difficulty, Role, ID."""
+    media = question.media_names()
+    return (
+        question_html(question, media),
+        answer_html(question, media),
+        question.difficulty,
+        role_html(role_file),
+        question.id,
+    )
 
 
 def role_html(role_file: RoleFile) -> str:
@@ -238,37 +228,35 @@ def _cloze_escape(match: re.Match[str]) -> str:
 
 
 def key_points_fields(
-    role_file: RoleFile,
-    question: Question,
-    numbers: Sequence[int],
-    rendered: tuple[str, str] | None = None,
+    role_file: RoleFile, question: Question, numbers: Sequence[int]
 ) -> tuple[str, ...]:
     """A key-points note's fields: Text, Question, Extra, Difficulty, Role, ID."""
-    if rendered is None:
-        rendered = (
-            cloze_text(question.key_points, numbers),
-            to_html(question.question, question.media_names()),
-        )
-    return (*rendered, "", question.difficulty, role_html(role_file), question.id)
+    return (
+        cloze_text(question.key_points, numbers),
+        to_html(question.question, question.media_names()),
+        "",
+        question.difficulty,
+        role_html(role_file),
+        question.id,
+    )
 
 
 REVERSE_PROMPT = '<h2 class="iq-heading">Which question does this answer?</h2>'
 REVERSE_HEADING = '<h2 class="iq-heading">Question</h2>'
 
 
-def reverse_fields(
-    role_file: RoleFile, question: Question, rendered: tuple[str, str] | None = None
-) -> tuple[str, ...]:
+def reverse_fields(role_file: RoleFile, question: Question) -> tuple[str, ...]:
     """A reverse note's fields: Front (the sample answer), Back (the question), Kind,
     Difficulty, Role, ID."""
-    if rendered is None:
-        media = question.media_names()
-        rendered = (
-            f'{REVERSE_PROMPT}\n<div class="iq-answer">{to_html(question.answer, media)}</div>',
-            f'{REVERSE_HEADING}\n<div class="iq-question">'
-            f"{to_html(question.question, media)}</div>",
-        )
-    return (*rendered, "reverse", question.difficulty, role_html(role_file), question.id)
+    media = question.media_names()
+    return (
+        f'{REVERSE_PROMPT}\n<div class="iq-answer">{to_html(question.answer, media)}</div>',
+        f'{REVERSE_HEADING}\n<div class="iq-question">{to_html(question.question, media)}</div>',
+        "reverse",
+        question.difficulty,
+        role_html(role_file),
+        question.id,
+    )
 
 
 def notes_of(
@@ -293,25 +281,10 @@ def notes_of(
     return tuple(notes)
 
 
-def notes_for(
-    bank: Bank,
-    by_fingerprint: Mapping[str, tuple[str, str]] | None = None,
-    clozes: Mapping[str, Sequence[int]] | None = None,
-) -> tuple[NoteSpec, ...]:
-    """Every note of the bank, question by question in bank order; ``by_fingerprint``:
-    fields rendered earlier; ``clozes``: each question's key-point numbers, by its id."""
-    numbers = clozes or {}
-    notes = tuple(
-        n for f in bank.files for q in f.questions for n in notes_of(f, q, numbers.get(q.id))
-    )
-    if not by_fingerprint:
-        return notes
-    return tuple(
-        replace(note, known_html=by_fingerprint[note.fingerprint])
-        if note.fingerprint in by_fingerprint
-        else note
-        for note in notes
-    )
+def notes_for(bank: Bank) -> tuple[NoteSpec, ...]:
+    """Every note of the bank, question by question in bank order (key points numbered 1,
+    2, …, as a first build numbers them)."""
+    return tuple(n for f in bank.files for q in f.questions for n in notes_of(f, q))
 
 
 def decks_for(bank: Bank) -> tuple[tuple[str, str], ...]:

@@ -264,6 +264,28 @@ def test_a_signal_once_files_move_into_place_lets_the_build_finish(
     assert n > 3, "the build made fewer replaces than its package, history and record"
 
 
+@pytest.mark.parametrize("signum", first_fast([signal.SIGINT, signal.SIGTERM]), ids=["INT", "TERM"])
+def test_a_signal_at_a_cache_entry_while_the_build_runs_stops_it(
+    previous: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signum: int
+) -> None:
+    """The file cache writes a file's entry while the build goes on to the next file: Ctrl-C
+    or SIGTERM there stops the build (that write is not the build's commit point), the
+    outputs as they were, no temp file left."""
+    _src, out, before = previous
+    src = tmp_path / "two"
+    for name, answer in (("a.yaml", "First."), ("b.yaml", "Second.")):
+        qs = [question(f"{name[0]}{n}", text=f"Question {n}?", answer=answer) for n in range(3)]
+        make_bank(src, qs, role=name, filename=name)
+    hooks, marker = tmp_path / "hooks", tmp_path / "signalled"
+    hook = SIGNAL_AT_REPLACE.format(n=1, signum=int(signum), marker=str(marker))
+    child = child_build(src, out, hooks, hook)
+    _stdout, stderr = child.communicate(timeout=60)
+    assert marker.exists()
+    assert child.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines() == ["Aborted!"]
+    assert outputs(out) == before
+
+
 def test_output_path_that_is_a_folder_is_a_clean_error(tmp_path: Path) -> None:
     """-o pointing at a folder: one 'error:' line, exit 1, nothing written into it."""
     folder = tmp_path / "dist"

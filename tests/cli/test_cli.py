@@ -123,7 +123,7 @@ def test_a_build_imports_only_what_it_uses(tmp_path: Path) -> None:
     code = make_bank(tmp_path / "code", [question("two", answer="Run:\n\n```python\nx = 1\n```")])
 
     def build(bank: Path) -> str:
-        return (  # (the field cache: this test's own, from the autouse fixture)
+        return (  # (the file cache: this test's own, from the autouse fixture)
             "from exporter.cli.commands import cli\ntry:\n"
             f"    cli(['build', {str(bank)!r}, '-o', {str(tmp_path / 'out' / bank.name / 'd.apkg')!r}])\n"
             "except SystemExit:\n    pass"

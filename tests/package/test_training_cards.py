@@ -315,12 +315,12 @@ def test_a_0_6_0_collection_takes_the_new_kinds_keeping_every_review(
     assert len(key_point_cards(anki)) == 2
 
 
-def test_every_kind_is_deterministic_and_the_field_cache_changes_nothing(
-    build: Builder, tmp_path: Path, field_cache: Path
+def test_every_kind_is_deterministic_and_the_file_cache_changes_nothing(
+    build: Builder, tmp_path: Path, file_cache: Path
 ) -> None:
-    """A bank with every key builds to the same bytes with or without the field cache, which
-    keeps each note with code (the main note and the reverse card here), by fingerprint;
-    after an edit the cached build equals a fresh one."""
+    """A bank with every key builds to the same bytes with or without the file cache, which
+    keeps each note of the file (the main note, its key points and its reverse card here),
+    by key; after an edit the cached build equals a fresh one."""
     code = "With a key:\n\n```python\nstore[key] = response\n```"
     questions = trained()
     questions[0] = Question(
@@ -338,10 +338,11 @@ def test_every_kind_is_deterministic_and_the_field_cache_changes_nothing(
     fresh = build(src, output=tmp_path / "b" / "deck.apkg", fresh=True)
     assert cached.output.read_bytes() == fresh.output.read_bytes()
     assert cached.history.read_bytes() == fresh.history.read_bytes()
-    (entry,) = (field_cache / "fields").glob("fields-*.json")
-    kept = json.loads(entry.read_text(encoding="utf-8").split("\n", 1)[1])["fields"]
-    assert len(kept) == 2
-    assert any("Which question does this answer?" in front for front, _back in kept.values())
+    (entry,) = (file_cache / "files").glob("file-*.json")
+    kept = json.loads(entry.read_text(encoding="utf-8").split("\n", 1)[1])["notes"]
+    assert len(kept) == len(questions) + 2  # the first question's key points and reverse
+    front = kept[f"{questions[0].id}::reverse"][3][0]
+    assert "Which question does this answer?" in front
     text = src.read_text(encoding="utf-8").replace("Because.", "Because, edited.")
     src.write_text(text, encoding="utf-8")
     again = build(src, output=cached.output, epoch=EPOCH + DAY)

@@ -1,6 +1,6 @@
-"""A build that reuses the last one's fields (exporter.state.fieldcache) writes exactly what a
-build from scratch writes, and really does reuse them: after one edit only that note is
-rendered; the cache can be damaged, edited or shared without changing a card."""
+"""A build that reuses the last one's files (exporter.state.filecache) writes exactly what a
+build from scratch writes, and really does reuse them: after one edit only that file is
+parsed and rendered; the cache can be damaged, edited or shared without changing a card."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 import exporter.content.load
 import exporter.markup.markdown
 import exporter.render.notetype
-import exporter.state.fieldcache
+import exporter.state.filecache
 import exporter.state.record
 from exporter.content.model import Question
-from exporter.state.fieldcache import FOLDER, cache_root
+from exporter.state.filecache import FOLDER, cache_root
 from helpers import (
     EPOCH,
     build_deck,
@@ -195,28 +195,28 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return counts
 
 
-def test_one_edited_answer_is_the_only_note_with_code_rendered(
+def test_one_edited_answer_parses_and_renders_only_its_file(
     tmp_path: Path, counted: dict[str, int]
 ) -> None:
-    """Editing one answer renders that note and the notes without code: every other note
-    with code comes from the cache (the one showing an image too: its fingerprint names the
-    image's bytes). Prose is never kept: pyromark renders it faster than the entry can be
-    written and read back (docs/BENCHMARKS.md); Pygments is what costs."""
+    """Editing one answer parses and renders that answer's file alone: every other file and
+    its notes come from the cache. An image edited since is read anew, and only the note
+    showing it is rendered again (its fingerprint names the image's bytes)."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
     assert counted == {"parsed": 3, "rendered": 16}  # 8 notes, 2 fields each
-    kept = json.loads(entry_of(out).read_bytes().split(b"\n", 1)[1])["fields"]
-    assert len(kept) == 5  # a0-a3 and c0 show code; b0-b2 are prose
-    prose = 6
-    edit(bank, ("answer", 0, 1, "new words\n\n```python\nx = 2\n```"))  # a.yaml
+    assert len(entries()) == 3
+    edit(bank, ("answer", 0, 1, "new words\n\n```python\nx = 2\n```"))  # a.yaml, 4 notes
     counted.update(dict.fromkeys(counted, 0))
     build_deck(bank.folder, output=out, epoch=EPOCH + 60)
-    assert counted == {"parsed": 3, "rendered": 2 + prose}
-    edit(bank, ("image", 5))  # the image's bytes: its note is rendered again
+    assert counted == {"parsed": 1, "rendered": 8}
+    edit(bank, ("image", 5))  # the image's bytes: its note (c0) is rendered again
     counted.update(dict.fromkeys(counted, 0))
     build_deck(bank.folder, output=out, epoch=EPOCH + 120)
-    assert counted == {"parsed": 3, "rendered": 2 + prose}
+    assert counted == {"parsed": 0, "rendered": 2}
+    counted.update(dict.fromkeys(counted, 0))
+    build_deck(bank.folder, output=tmp_path / "other" / "deck.apkg", epoch=EPOCH + 180)
+    assert counted == {"parsed": 0, "rendered": 0}  # any output: entries are by file
 
 
 def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> None:
@@ -228,9 +228,14 @@ def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> Non
     assert counted == {"parsed": 3, "rendered": 16}
 
 
+def entries() -> list[Path]:
+    """The cache's entries, one per content file."""
+    return sorted((Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER).glob("file-*.json"))
+
+
 def entry_of(out: Path) -> Path:
-    (entry,) = (Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER).glob("fields-*.json")
-    return entry
+    """The entry of the file with the most notes (a.yaml)."""
+    return max(entries(), key=lambda p: len(json.loads(p.read_bytes().split(b"\n", 1)[1])["notes"]))
 
 
 def rebuilt(bank: Bank, out: Path) -> dict[str, bytes]:
@@ -255,31 +260,45 @@ def test_damaged_edited_or_huge_entries_are_misses(
     good = entry.read_bytes()
     digest, body = good.split(b"\n", 1)
     data = json.loads(body)
-    poisoned = {k: ["<script>alert(1)</script>", a] for k, (_q, a) in data["fields"].items()}
+    poisoned = {
+        k: [c, m, f, ["<script>alert(1)</script>", *fields[1:]]]
+        for k, (c, m, f, fields) in data["notes"].items()
+    }
+    note = next(iter(data["notes"].values()))
     damage = [
         good[: len(good) // 2],
         b"{not json",
-        digest + b"\n" + json.dumps({**data, "fields": poisoned}).encode(),  # edited
+        digest + b"\n" + json.dumps({**data, "notes": poisoned}).encode(),  # edited
         digest + b"\n" + body.replace(b"<p>", b"<p onclick=x>"),
         b"0" * 64 + b"\n" + body,
     ]
-    for shape in ({**data, "format": 999}, {**data, "fields": 5}, {**data, "fields": {"x": 1}}):
+    shapes = [
+        {**data, "format": 999},
+        {**data, "notes": 5},
+        {**data, "notes": {"x": 1}},
+        {**data, "notes": {"a0": [note[0], note[1], note[2], [1, 2]]}},
+        {**data, "file": [1, 2, 3, 4, 5]},
+        {**data, "file": [*data["file"][:4], [["a0", "impossible", *range(10)]]]},
+        {**data, "warnings": [["a.yaml", "one", "x", "y"]]},
+        [data],
+    ]
+    for shape in shapes:
         shaped = json.dumps(shape).encode()
         damage.append(hashlib.sha256(shaped).hexdigest().encode() + b"\n" + shaped)
     for bad in damage:
         entry.write_bytes(bad)
         counted.update(dict.fromkeys(counted, 0))
         assert rebuilt(bank, out) == expected
-        assert counted["rendered"] == 16, bad[:80]
+        assert counted == {"parsed": 1, "rendered": 8}, bad[:80]
     entry.write_bytes(good)
-    monkeypatch.setattr(exporter.state.fieldcache, "MAX_ENTRY_BYTES", len(good) - 1)
+    monkeypatch.setattr(exporter.state.filecache, "MAX_ENTRY_BYTES", len(good) - 1)
     counted.update(dict.fromkeys(counted, 0))
     assert rebuilt(bank, out) == expected
-    assert counted["rendered"] == 16
+    assert counted == {"parsed": 1, "rendered": 8}
 
 
-def test_fields_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path) -> None:
-    """The entry is under the user's cache root, in the tool's own 0700 folder with a
+def test_entries_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path) -> None:
+    """The entries are under the user's cache root, in the tool's own 0700 folder with a
     CACHEDIR.TAG, never beside the package (a checkout must not hand a build card HTML)."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
@@ -289,7 +308,7 @@ def test_fields_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path) 
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(entry_of(out).stat().st_mode) == 0o600
     assert (folder / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172")
-    assert not any(p.name.startswith("fields-") for p in tmp_path.rglob("*.json"))
+    assert not any(p.name.startswith("file-") for p in tmp_path.rglob("*.json"))
 
 
 def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> None:
@@ -302,17 +321,15 @@ def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> No
     other.mkdir(mode=0o755)
     (other / ("e" * 40 + ".json")).write_text("{}")
     (other / ".settings.123.tmp").write_text("another program's file")
-    (root / "fields-notes.json").write_text("the user's own file")
+    (root / "file-notes.json").write_text("the user's own file")
     month = time.time() - 31 * 86_400
-    for path in (*other.iterdir(), other, root / "fields-notes.json"):
+    for path in (*other.iterdir(), other, root / "file-notes.json"):
         os.utime(path, (month, month))
     before = {p: (p.stat().st_mode, p.stat().st_mtime) for p in root.rglob("*")}
     build_deck(bank.folder, output=tmp_path / "out" / "deck.apkg")
     after = {p: (p.stat().st_mode, p.stat().st_mtime) for p in before}
     assert after == before
-    assert sorted(p.name for p in root.iterdir()) == sorted(
-        [other.name, FOLDER, "fields-notes.json"]
-    )
+    assert sorted(p.name for p in root.iterdir()) == sorted([other.name, FOLDER, "file-notes.json"])
 
 
 def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
@@ -338,9 +355,9 @@ def test_only_our_stale_files_are_removed(tmp_path: Path) -> None:
     build_deck(bank.folder, output=tmp_path / "first" / "deck.apkg")
     dead_pid = subprocess.Popen(["true"])
     dead_pid.wait()
-    stale, recent = folder / "fields-stale.json", folder / "fields-recent.json"
-    dead_tmp = folder / f".fields-x.json.{dead_pid.pid}.k1.tmp"
-    live_tmp = folder / f".fields-y.json.{os.getpid()}.k2.tmp"
+    stale, recent = folder / "file-stale.json", folder / "file-recent.json"
+    dead_tmp = folder / f".file-x.json.{dead_pid.pid}.k1.tmp"
+    live_tmp = folder / f".file-y.json.{os.getpid()}.k2.tmp"
     foreign = folder / "notes.txt"
     for path in (stale, recent, dead_tmp, live_tmp, foreign):
         path.write_text("")
@@ -366,8 +383,9 @@ def fields_of(package: Path) -> str:
 def poison(entry: Path) -> None:
     """The entry with a script in every Answer, its digest made to match."""
     data = json.loads(entry.read_bytes().split(b"\n", 1)[1])
-    data["fields"] = {
-        k: [q, "<img src=x onerror=alert(1)>"] for k, (q, _a) in data["fields"].items()
+    data["notes"] = {
+        k: [c, m, f, [fields[0], "<img src=x onerror=alert(1)>", *fields[2:]]]
+        for k, (c, m, f, fields) in data["notes"].items()
     }
     body = json.dumps(data).encode()
     entry.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
@@ -396,8 +414,8 @@ def test_a_cache_folder_not_ours_alone_is_not_used(tmp_path: Path, how: str) -> 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership and modes")
 @pytest.mark.parametrize("how", ["no tag", "a tag that is a link", "a tag of other words"])
-def test_a_fields_folder_without_our_tag_is_not_used(tmp_path: Path, how: str) -> None:
-    """A ``fields`` folder (ours, 0700) without the CACHEDIR.TAG the tool writes when it
+def test_a_files_folder_without_our_tag_is_not_used(tmp_path: Path, how: str) -> None:
+    """A ``files`` folder (ours, 0700) without the CACHEDIR.TAG the tool writes when it
     makes the folder, as a regular file with its words, was not made by the tool: never
     read, nothing written into it."""
     bank = start(tmp_path / "content")
@@ -419,8 +437,8 @@ def test_a_fields_folder_without_our_tag_is_not_used(tmp_path: Path, how: str) -
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
-def test_a_fields_folder_made_by_someone_else_stays_empty(tmp_path: Path) -> None:
-    """An empty ``fields`` folder the tool did not make (no tag), or a dangling link in its
+def test_a_files_folder_made_by_someone_else_stays_empty(tmp_path: Path) -> None:
+    """An empty ``files`` folder the tool did not make (no tag), or a dangling link in its
     place: the build works, writes nothing there nor where the link points."""
     bank = start(tmp_path / "content")
     root = Path(os.environ["INTERVIEW_DECK_CACHE"])
@@ -444,7 +462,7 @@ def test_no_home_folder_is_no_cache() -> None:
     assert cache_root({"INTERVIEW_DECK_CACHE": "/y"}, no_home) == Path("/y")
 
 
-def test_after_a_code_change_no_old_field_is_reused(
+def test_after_a_code_change_no_old_entry_is_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A program or library that renders differently (a new version, a Pygments plugin) is
@@ -502,21 +520,21 @@ def test_a_plugin_lexer_the_code_digest_misses_still_writes_what_a_full_build_wr
     assert fields_of(scratch).count('class="hl-k">foo</span>') == 2  # the plugin's work
 
 
-def test_a_fields_folder_without_our_tag_is_not_ours(tmp_path: Path) -> None:
-    """A ``fields`` folder already in the cache root without our CACHEDIR.TAG (another
+def test_a_files_folder_without_our_tag_is_not_ours(tmp_path: Path) -> None:
+    """A ``files`` folder already in the cache root without our CACHEDIR.TAG (another
     program's) is not used: nothing is read, written, tagged or removed there, even once
     it is empty (the tool makes its folder with the tag already inside, so an untagged one
     was never the tool's)."""
     bank = start(tmp_path / "content")
     folder = Path(os.environ["INTERVIEW_DECK_CACHE"]) / FOLDER
     folder.mkdir(mode=0o700, parents=True)
-    theirs = folder / "fields-notes.json"
+    theirs = folder / "file-notes.json"
     theirs.write_text("another program's file")
     month = time.time() - 31 * 86_400
     os.utime(theirs, (month, month))
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
-    assert sorted(p.name for p in folder.iterdir()) == ["fields-notes.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["file-notes.json"]
     assert theirs.stat().st_mtime == month
     theirs.unlink()
     build_deck(bank.folder, output=tmp_path / "again" / "deck.apkg")
