@@ -22,6 +22,7 @@ from exporter.errors import AnkiError, ContentError, ContentErrors, OutputError
 from exporter.files import (
     HISTORY_CAP,
     YAML_SUFFIXES,
+    Editing,
     InputError,
     check_target,
     display,
@@ -337,7 +338,8 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
         return PullOutcome(found, diffs, found_history=found_history, fitting=fitting)
     made = changes(found, sources.files, request.add_new)
     files = made.files
-    write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
+    edited = Editing({f.path: f.original for f in files}, command="pull", writer="pull --apply")
+    write_files([(f.path, f.data) for f in files], editing=edited)
     return PullOutcome(found, diffs, files, made.refused, found_history, fitting)
 
 
