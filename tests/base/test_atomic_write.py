@@ -389,7 +389,6 @@ def test_an_edits_refusals_name_the_command_the_caller_gives(tmp_path: Path) -> 
     doc.chmod(0o444)
     assert refusal(b"saved meanwhile") == (
         "content-read-only",
-        f"{doc}: is read-only; nothing written (make it writable, e.g. chmod u+w, to "
-        "pull into it)",
+        f"{doc}: is read-only; nothing written (make it writable, e.g. chmod u+w, to pull into it)",
     )
     assert doc.read_text() == "saved meanwhile"
