@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 
@@ -428,9 +428,11 @@ def pull(
     sources: tuple[str, ...],
     output: Path,
     from_anki: bool,
+    apply: bool,
+    add_new: bool,
+    prefer: Literal["anki", "yaml"] | None,
     anki_url: str,
     anki_key: str | None,
-    **flags: Any,
 ) -> None:
     """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
 
@@ -452,12 +454,28 @@ def pull(
     if not from_anki:
         if export is None:
             raise click.UsageError("Missing argument 'EXPORT' (or pass --from-anki).")
-        request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags, search=search)
+        request = PullRequest(
+            export,
+            sources or DEFAULT_SOURCES,
+            output,
+            apply=apply,
+            add_new=add_new,
+            prefer=prefer,
+            search=search,
+        )
         emit(pull_report(str(export), run_pull(request), request.apply))
         return
     given = (str(export), *sources) if export is not None else sources
     client = client_for(anki_url, anki_key)
-    request = PullRequest(ANKI, given or DEFAULT_SOURCES, output, **flags, search=search)
+    request = PullRequest(
+        ANKI,
+        given or DEFAULT_SOURCES,
+        output,
+        apply=apply,
+        add_new=add_new,
+        prefer=prefer,
+        search=search,
+    )
     emit(pull_report(f"Anki at {client.address}", run_pull(request, client), request.apply))
 
 
@@ -481,12 +499,17 @@ def pull(
 def push(
     sources: tuple[str, ...],
     output: Path,
+    difficulties: tuple[str, ...],
+    roles: tuple[str, ...],
+    tags: tuple[str, ...],
+    order: str,
+    tts_lang: str | None,
+    no_cache: bool,
     prune: bool,
     and_sync: bool,
     prefer: str | None,
     anki_url: str,
     anki_key: str | None,
-    **build: Any,
 ) -> None:
     """Build SOURCES as build does, then import the package into the running Anki.
 
@@ -505,7 +528,18 @@ def push(
 
     now = _clock()
     client = client_for(anki_url, anki_key)
-    request, filters = _build_request(sources, output, check=False, record=True, **build)
+    request, filters = _build_request(
+        sources,
+        output,
+        check=False,
+        record=True,
+        difficulties=difficulties,
+        roles=roles,
+        tags=tags,
+        order=order,
+        tts_lang=tts_lang,
+        no_cache=no_cache,
+    )
     asked = PushRequest(request, client, prune, and_sync, prefer_yaml=prefer == "yaml")
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_push(asked, now, hooks)
