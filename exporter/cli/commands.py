@@ -17,8 +17,8 @@ import click
 
 from exporter import __version__
 from exporter.cli.ankiconnect import anki_options
-from exporter.cli.team import chosen_format, diff, format_option, schema
 from exporter.cli.terminal import emit, say, terminal_hooks
+from exporter.cli.tools import chosen_format, diff, format_option, schema
 from exporter.content.model import DIFFICULTIES
 from exporter.content.slices import ORDERS
 from exporter.errors import ExporterError

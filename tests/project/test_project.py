@@ -97,6 +97,13 @@ def test_the_direction_check_catches_an_upward_import(tmp_path: Path) -> None:
     ]
 
 
+def test_no_two_modules_share_a_name() -> None:
+    """A module's name says its job across the package: two stages never each hold a module
+    of one name (as ``package/collection.py`` and ``connect/collection.py`` once did)."""
+    names = [p.name for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
 def test_every_stage_says_what_it_is() -> None:
     """Each stage folder's ``__init__.py`` says its stage in a sentence, and nothing else."""
     for stage in RANKS:
