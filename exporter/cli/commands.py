@@ -330,9 +330,9 @@ def inspect(package: Path) -> None:
       interview-deck inspect dist/interview-questions.apkg
     """
     from exporter.cli.report import inspect_report
-    from exporter.reading.packagefile import read_package
+    from exporter.pipeline import run_inspect
 
-    emit(inspect_report(str(package), read_package(package)))
+    emit(inspect_report(str(package), run_inspect(package)))
 
 
 @cli.command()
@@ -346,14 +346,12 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
       interview-deck stats
       interview-deck stats --json
     """
-    from exporter.cli.formats import json_lines
-    from exporter.content.stats import stats_for, table
-    from exporter.pipeline import run_load
+    from exporter.cli.formats import stats_output
+    from exporter.pipeline import run_stats
 
     with terminal_hooks("Reading questions") as hooks:
-        numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
-    for line in json_lines(numbers.as_json()) if as_json else table(numbers).split("\n"):
-        say(line)
+        numbers = run_stats(sources or DEFAULT_SOURCES, hooks)
+    emit(stats_output("json" if as_json else "text", numbers))
 
 
 @cli.command("import-text")
@@ -376,9 +374,9 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
     Example:
       interview-deck import-text pages/mlops-engineer.txt
     """
-    from exporter.authoring.import_text import import_page
+    from exporter.pipeline import run_import_text
 
-    result = import_page(page, output, prune=prune)
+    result = run_import_text(page, output, prune=prune)
     verb = "Wrote" if result.changed else "Unchanged:"
     say(f"{verb} {result.path} ({result.summary})")
     for notice in result.notices:

@@ -75,7 +75,7 @@ def diff(old: Path, new: Path, as_json: bool, exit_code: bool) -> None:
       interview-deck diff /tmp/main.apkg dist/interview-questions.apkg --exit-code
     """
     from exporter.cli.formats import diff_output
-    from exporter.reading.diff import run_diff
+    from exporter.pipeline import run_diff
 
     found = run_diff(old, new)
     fmt: Format = "json" if as_json else "text"
