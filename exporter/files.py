@@ -129,14 +129,15 @@ def check_target(path: Path, what: str = "output") -> None:
             target = os.path.realpath(path)
         if target.startswith(_SPECIAL_ROOTS):
             raise OutputError(
-                f"{shown}: is a link to {target}, not a file; choose a file name for the {what}",
+                f"{shown}: is a link to {display(target)}, not a file; choose a file name for "
+                f"the {what}",
                 code="output-not-regular",
             )
     if info is None:
         return
     if stat.S_ISDIR(info.st_mode):
         fix = (
-            f"give a file name such as {path / 'deck.apkg'}"
+            f"give a file name such as {display(str(path / 'deck.apkg'))}"
             if what == "output"
             else f"but the {what} is written here; move it away"
         )
@@ -295,10 +296,21 @@ def _remove_tree(top: str) -> None:
             os.rmdir(folders.pop())
 
 
+@dataclass(frozen=True)
+class Editing:
+    """Files being edited (a user's documents) by a ``write_files`` call: the bytes each must
+    still hold when the new copies go into place, and the command as a refusal names it:
+    ``command``, the one to run again, and ``writer``, the invocation that writes."""
+
+    expected: Mapping[Path, bytes]
+    command: str
+    writer: str
+
+
 def write_files(
     files: Sequence[tuple[Path, bytes | Path]],
     *,
-    unchanged: Mapping[Path, bytes] | None = None,
+    editing: Editing | None = None,
     new_mode: int = 0o644,
     own_cache: bool = False,
     durable: bool = True,
@@ -312,7 +324,7 @@ def write_files(
     already replaced are restored from hard links taken just before. A file that exists
     keeps its permission bits (and its owner and group, where this process may set them).
 
-    ``unchanged`` names files being edited (a user's documents) with the bytes each must
+    ``editing`` names files being edited (a user's documents) with the bytes each must
     still hold: one that changed meanwhile, is read-only, has other hard links or whose
     owner cannot be given to its new copy is refused and nothing is written (a file is
     never rewritten in place: a kill half-way would leave new text over the old tail). A
@@ -321,8 +333,8 @@ def write_files(
     no ``fsync`` (a cache's entry: losing it in a power cut costs only speed).
     """
     held = _signals_held(commit=not own_cache)
-    with _staged(files, unchanged or {}, new_mode, durable) as staged, held:
-        _commit(staged)
+    with _staged(files, editing, new_mode, durable) as staged, held:
+        _commit(staged, editing)
     session = _SESSION.get()
     if session is not None and not own_cache:
         session.written.extend(final for final, _data in files)
@@ -338,12 +350,12 @@ class _Stage:
     expected: bytes | None
 
 
-def _commit(staged: Sequence[_Stage]) -> None:
+def _commit(staged: Sequence[_Stage], editing: Editing | None) -> None:
     for stage in staged:
-        if stage.expected is not None and not _holds(stage.final, stage.expected):
+        if editing and stage.expected is not None and not _holds(stage.final, stage.expected):
             raise OutputError(
-                f"{display(str(stage.final))}: changed on disk while pull ran (saved in an "
-                "editor?); nothing written: run pull again",
+                f"{display(str(stage.final))}: changed on disk while {editing.command} ran "
+                f"(saved in an editor?); nothing written: run {editing.command} again",
                 code="content-changed",
             )
     done: list[tuple[_Stage, str | None, bool]] = []  # (stage, hard link to the old file, existed)
@@ -360,7 +372,7 @@ def _commit(staged: Sequence[_Stage]) -> None:
                     os.replace(backup, stage.final)
                 elif not existed:
                     os.unlink(stage.final)
-        raise OutputError(f"{failed.final}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{display(str(failed.final))}: cannot write ({exc.strerror})") from None
     finally:
         for _stage, backup, _existed in done:
             if backup is not None:
@@ -511,7 +523,7 @@ def _blocking_file(folder: Path) -> Path | None:
     return None
 
 
-def _existing(final: Path, editing: bool) -> os.stat_result | None:
+def _existing(final: Path, editing: Editing | None) -> os.stat_result | None:
     """The target's status (``None`` when there is none yet); a document being edited must
     be writable."""
     try:
@@ -519,34 +531,34 @@ def _existing(final: Path, editing: bool) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None
-    if editing and (not info.st_mode & 0o222 or not os.access(final, os.W_OK)):
+        raise OutputError(f"{display(str(final))}: cannot write here ({exc.strerror})") from None
+    if editing is not None and (not info.st_mode & 0o222 or not os.access(final, os.W_OK)):
         raise OutputError(
             f"{display(str(final))}: is read-only; nothing written (make it writable, "
-            "e.g. chmod u+w, to pull into it)",
+            f"e.g. chmod u+w, to {editing.command} into it)",
             code="content-read-only",
         )
     return info
 
 
-def _replaceable(final: Path, info: os.stat_result, owner_kept: bool) -> None:
+def _replaceable(final: Path, info: os.stat_result, owner_kept: bool, editing: Editing) -> None:
     """Refuse to edit a document that a new file in its place would split from its other
     hard links, or take from its owner (rewriting it in place instead is never all-or-nothing:
     a kill between the write and the truncate leaves new text over the old tail)."""
     shown = display(str(final))
     if info.st_nlink > 1:
         raise OutputError(
-            f"{shown}: has {info.st_nlink} hard links; pull --apply writes a new file and "
+            f"{shown}: has {info.st_nlink} hard links; {editing.writer} writes a new file and "
             "moves it into place (never half a file), which would leave the other names with "
             "the old text; nothing written: make it a file of its own (copy it, then move the "
-            "copy over it) and pull again",
+            f"copy over it) and {editing.command} again",
             code="content-hard-linked",
         )
     if not owner_kept:
         raise OutputError(
             f"{shown}: belongs to another user (uid {info.st_uid}), which a new file in its "
             "place cannot keep, and rewriting it in place could leave it half-written; "
-            "nothing written: pull as its owner",
+            f"nothing written: {editing.command} as its owner",
             code="content-not-owned",
         )
 
@@ -565,7 +577,7 @@ def _keep_owner(fd: int, info: os.stat_result) -> bool:
 @contextlib.contextmanager
 def _staged(
     files: Sequence[tuple[Path, bytes | Path]],
-    unchanged: Mapping[Path, bytes],
+    editing: Editing | None,
     new_mode: int,
     durable: bool = True,
 ) -> Iterator[list[_Stage]]:
@@ -575,20 +587,26 @@ def _staged(
         for final, data in files:
             if final.is_dir():
                 raise OutputError(
-                    f"{final}: is a folder; give a file name such as {final / 'deck.apkg'}"
+                    f"{display(str(final))}: is a folder; give a file name such as "
+                    f"{display(str(final / 'deck.apkg'))}"
                 )
             blocker = _blocking_file(final.parent)
             if blocker is not None:
-                raise OutputError(f"{final}: cannot write here: {blocker} is a file, not a folder")
-            expected = unchanged.get(final)
-            info = _existing(final, expected is not None)
+                raise OutputError(
+                    f"{display(str(final))}: cannot write here: {display(str(blocker))} is a "
+                    "file, not a folder"
+                )
+            expected = editing.expected.get(final) if editing is not None else None
+            info = _existing(final, editing if expected is not None else None)
             try:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(
                     prefix=staging_prefix(final), suffix=".tmp", dir=final.parent
                 )
             except OSError as exc:
-                raise OutputError(f"{final}: cannot write here ({exc.strerror})") from None
+                raise OutputError(
+                    f"{display(str(final))}: cannot write here ({exc.strerror})"
+                ) from None
             made.append((fd, tmp))
             try:
                 if fcntl is not None:  # held until the write ends: a sweeper leaves it be
@@ -599,9 +617,9 @@ def _staged(
                 if durable:
                     os.fsync(fd)
             except OSError as exc:
-                raise OutputError(f"{final}: cannot write ({exc.strerror})") from None
-            if expected is not None and info is not None:
-                _replaceable(final, info, owner_kept)
+                raise OutputError(f"{display(str(final))}: cannot write ({exc.strerror})") from None
+            if editing is not None and expected is not None and info is not None:
+                _replaceable(final, info, owner_kept, editing)
             staged.append(_Stage(tmp, final, expected))
         yield staged
     finally:

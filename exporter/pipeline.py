@@ -24,6 +24,7 @@ from exporter.errors import AnkiError, ContentError, ContentErrors, ContentWarni
 from exporter.files import (
     HISTORY_CAP,
     YAML_SUFFIXES,
+    Editing,
     InputError,
     check_target,
     display,
@@ -343,7 +344,8 @@ def run_pull(request: PullRequest, anki: Client | None = None) -> PullOutcome:
         return PullOutcome(found, diffs, found_history=found_history, fitting=fitting)
     made = changes(found, sources.files, request.add_new)
     files = made.files
-    write_files([(f.path, f.data) for f in files], unchanged={f.path: f.original for f in files})
+    edited = Editing({f.path: f.original for f in files}, command="pull", writer="pull --apply")
+    write_files([(f.path, f.data) for f in files], editing=edited)
     return PullOutcome(found, diffs, files, made.refused, found_history, fitting)
 
 
@@ -468,3 +470,46 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     except AnkiError as exc:
         return PushOutcome(built, problem=exc)
     return PushOutcome(built, pushed)
+
+
+# The commands that read or write one file each (import-text, inspect, diff) and stats: each
+# is one function here, as build's and pull's are, so that cli/ calls nothing below this
+# module.
+
+if TYPE_CHECKING:
+    from exporter.authoring.import_text import ImportResult
+    from exporter.content.stats import Stats
+    from exporter.reading.diff import PackageDiff
+    from exporter.reading.packagefile import PackageInfo
+
+
+def run_import_text(page: Path, output: Path | None, *, prune: bool = False) -> ImportResult:
+    """Turn the question page at ``page`` into the content file ``output`` (default
+    ``content/<role-slug>.yaml``), or merge it into the one there; with ``prune``, remove
+    the questions no longer on the page."""
+    from exporter.authoring.import_text import import_page
+
+    return import_page(page, output, prune=prune)
+
+
+def run_inspect(package: Path) -> PackageInfo:
+    """What the package at ``package`` holds; ``PackageReadError`` if it is not one."""
+    from exporter.reading.packagefile import read_package
+
+    return read_package(package)
+
+
+def run_diff(old: Path, new: Path) -> PackageDiff:
+    """The notes added, removed, changed and moved from package ``old`` to package ``new``
+    (ours, or Anki's own exports); ``PackageReadError`` when either cannot be read."""
+    from exporter.reading.diff import diff_packages
+
+    return diff_packages(old, new)
+
+
+def run_stats(sources: Sequence[str], hooks: Hooks = Hooks()) -> Stats:
+    """The counts of ``sources``' questions by role and difficulty, cards by kind, images
+    and the most used tags, from one load of the bank."""
+    from exporter.content.stats import stats_for
+
+    return stats_for(run_load(sources, hooks))

@@ -23,6 +23,7 @@ from exporter.errors import ContentError, ContentErrors
 from exporter.files import (
     CONTENT_CAP,
     PAGE_CAP,
+    Editing,
     InputError,
     check_target,
     display,
@@ -153,7 +154,7 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
     check_target(target, "content file")
     existing: RoleFile | None = None
     before: str | None = None
-    final, unchanged = target, {}
+    final, expected = target, {}
     if target.exists():
         # An existing file is edited as pull --apply edits one: where a link points (the link
         # kept), and only while it still holds what was read (never a twin split off).
@@ -163,7 +164,7 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
         if loaded.errors or existing is None:
             raise ContentErrors(loaded.errors)
         raw = read_regular(final, CONTENT_CAP)
-        before, unchanged = raw.decode("utf-8-sig"), {final: raw}
+        before, expected = raw.decode("utf-8-sig"), {final: raw}
     merged = merge(page, existing, str(target), prune=prune)
     source = SourceFile(final.resolve(), display(str(target)))
     checked: list[tuple[str, LoadedFile]] = []
@@ -178,7 +179,8 @@ def _import_page(page_path: Path, output: Path | None, *, prune: bool) -> Import
     if after != before:  # (the file as it stands was checked when it was loaded)
         loaded = checked[0][1] if checked[0][0] is after else check_bytes(source, after.encode())
         _check_written(after, loaded, page, merged, where)
-        write_files([(final, after.encode("utf-8"))], unchanged=unchanged)
+        edited = Editing(expected, command="import-text", writer="import-text")
+        write_files([(final, after.encode("utf-8"))], editing=edited)
     notices = tuple(f"{where}:{line}: note: {message}" for line, message in merged.notices)
     return ImportResult(target, after != before, merged.summary, notices)
 

@@ -11,14 +11,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import click
 
 from exporter import __version__
 from exporter.cli.ankiconnect import anki_options
-from exporter.cli.team import chosen_format, diff, format_option, schema
 from exporter.cli.terminal import emit, say, terminal_hooks
+from exporter.cli.tools import chosen_format, diff, format_option, schema
 from exporter.content.model import DIFFICULTIES
 from exporter.content.slices import ORDERS
 from exporter.errors import ExporterError
@@ -330,9 +330,9 @@ def inspect(package: Path) -> None:
       interview-deck inspect dist/interview-questions.apkg
     """
     from exporter.cli.report import inspect_report
-    from exporter.reading.packagefile import read_package
+    from exporter.pipeline import run_inspect
 
-    emit(inspect_report(str(package), read_package(package)))
+    emit(inspect_report(str(package), run_inspect(package)))
 
 
 @cli.command()
@@ -346,14 +346,12 @@ def stats(sources: tuple[str, ...], as_json: bool) -> None:
       interview-deck stats
       interview-deck stats --json
     """
-    from exporter.cli.formats import json_lines
-    from exporter.content.stats import stats_for, table
-    from exporter.pipeline import run_load
+    from exporter.cli.formats import stats_output
+    from exporter.pipeline import run_stats
 
     with terminal_hooks("Reading questions") as hooks:
-        numbers = stats_for(run_load(sources or DEFAULT_SOURCES, hooks))
-    for line in json_lines(numbers.as_json()) if as_json else table(numbers).split("\n"):
-        say(line)
+        numbers = run_stats(sources or DEFAULT_SOURCES, hooks)
+    emit(stats_output("json" if as_json else "text", numbers))
 
 
 @cli.command("import-text")
@@ -376,9 +374,9 @@ def import_text(page: Path, output: Path | None, prune: bool) -> None:
     Example:
       interview-deck import-text pages/mlops-engineer.txt
     """
-    from exporter.authoring.import_text import import_page
+    from exporter.pipeline import run_import_text
 
-    result = import_page(page, output, prune=prune)
+    result = run_import_text(page, output, prune=prune)
     verb = "Wrote" if result.changed else "Unchanged:"
     say(f"{verb} {result.path} ({result.summary})")
     for notice in result.notices:
@@ -428,9 +426,11 @@ def pull(
     sources: tuple[str, ...],
     output: Path,
     from_anki: bool,
+    apply: bool,
+    add_new: bool,
+    prefer: Literal["anki", "yaml"] | None,
     anki_url: str,
     anki_key: str | None,
-    **flags: Any,
 ) -> None:
     """Bring edits made in Anki or AnkiDroid (EXPORT: an .apkg or .colpkg) back into SOURCES.
 
@@ -452,12 +452,28 @@ def pull(
     if not from_anki:
         if export is None:
             raise click.UsageError("Missing argument 'EXPORT' (or pass --from-anki).")
-        request = PullRequest(export, sources or DEFAULT_SOURCES, output, **flags, search=search)
+        request = PullRequest(
+            export,
+            sources or DEFAULT_SOURCES,
+            output,
+            apply=apply,
+            add_new=add_new,
+            prefer=prefer,
+            search=search,
+        )
         emit(pull_report(str(export), run_pull(request), request.apply))
         return
     given = (str(export), *sources) if export is not None else sources
     client = client_for(anki_url, anki_key)
-    request = PullRequest(ANKI, given or DEFAULT_SOURCES, output, **flags, search=search)
+    request = PullRequest(
+        ANKI,
+        given or DEFAULT_SOURCES,
+        output,
+        apply=apply,
+        add_new=add_new,
+        prefer=prefer,
+        search=search,
+    )
     emit(pull_report(f"Anki at {client.address}", run_pull(request, client), request.apply))
 
 
@@ -481,12 +497,17 @@ def pull(
 def push(
     sources: tuple[str, ...],
     output: Path,
+    difficulties: tuple[str, ...],
+    roles: tuple[str, ...],
+    tags: tuple[str, ...],
+    order: str,
+    tts_lang: str | None,
+    no_cache: bool,
     prune: bool,
     and_sync: bool,
     prefer: str | None,
     anki_url: str,
     anki_key: str | None,
-    **build: Any,
 ) -> None:
     """Build SOURCES as build does, then import the package into the running Anki.
 
@@ -505,7 +526,18 @@ def push(
 
     now = _clock()
     client = client_for(anki_url, anki_key)
-    request, filters = _build_request(sources, output, check=False, record=True, **build)
+    request, filters = _build_request(
+        sources,
+        output,
+        check=False,
+        record=True,
+        difficulties=difficulties,
+        roles=roles,
+        tags=tags,
+        order=order,
+        tts_lang=tts_lang,
+        no_cache=no_cache,
+    )
     asked = PushRequest(request, client, prune, and_sync, prefer_yaml=prefer == "yaml")
     with terminal_hooks("Reading questions") as hooks:
         outcome = run_push(asked, now, hooks)

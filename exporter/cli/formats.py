@@ -7,11 +7,19 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from exporter.cli.report import Report, build_report, diff_report, plural, validate_report
+from exporter.cli.report import (
+    Report,
+    build_report,
+    diff_report,
+    plural,
+    stats_report,
+    validate_report,
+)
 from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
 
 if TYPE_CHECKING:
     from exporter.content.model import Bank
+    from exporter.content.stats import Stats
     from exporter.pipeline import BuildOutcome
     from exporter.reading.diff import PackageDiff
 
@@ -159,3 +167,8 @@ def diff_output(fmt: Format, old: str, new: str, found: PackageDiff, *, exit_cod
         "unchanged": found.unchanged,
     }
     return Report(out=json_lines(body), exit_code=report.exit_code)
+
+
+def stats_output(fmt: Format, numbers: Stats) -> Report:
+    """What ``stats`` says: the table, or (``json``) one object of the numbers."""
+    return Report(out=json_lines(numbers.as_json())) if fmt == "json" else stats_report(numbers)

@@ -12,6 +12,7 @@ from exporter.errors import ContentError, ContentErrors, ContentWarning, Exporte
 from exporter.files import display
 
 if TYPE_CHECKING:
+    from exporter.content.stats import Stats
     from exporter.pipeline import BuildOutcome, PullOutcome
     from exporter.reading.diff import PackageDiff
     from exporter.reading.packagefile import PackageInfo
@@ -272,3 +273,28 @@ def diff_report(old: str, new: str, found: PackageDiff, exit_code: bool) -> Repo
         f"{len(found.changed)} changed, {len(found.moved)} moved, {found.unchanged} unchanged."
     )
     return Report(out=tuple(lines), exit_code=1 if exit_code and found.differs else 0)
+
+
+def stats_report(stats: Stats) -> Report:
+    """What ``stats`` says: an aligned table of questions by role and difficulty, then the
+    most used tags, the images and the cards by kind (when there are other kinds)."""
+    columns = (*DIFFICULTIES, "total")
+    width = max([len("Role"), len("Total"), *(len(r) for r in stats.by_role)])
+    rows = [f"{'Role':<{width}}  " + "  ".join(f"{c:>6}" for c in columns)]
+    for role, counts in stats.by_role.items():
+        rows.append(f"{role:<{width}}  " + "  ".join(f"{counts[c]:>6}" for c in columns))
+    rows.append(f"{'Total':<{width}}  " + "  ".join(f"{stats.totals[c]:>6}" for c in columns))
+    if stats.tags:
+        rows.append("")
+        rows.append("Most used tags: " + ", ".join(f"{t} ({n})" for t, n in stats.tags))
+    if stats.images:
+        rows.append(f"Images: {stats.images} ({stats.image_bytes / 1024:.1f} KiB)")
+    kinds = stats.by_kind
+    if kinds["key-points"] or kinds["reverse"]:
+        rows.append(
+            f"Cards: {kinds['total']} ({kinds['question']} question, "
+            f"{kinds['key-points']} key point, {kinds['reverse']} reverse)"
+        )
+    return Report(
+        out=tuple("\n".join(rows).split("\n"))
+    )  # (a role with a line break: two, as ever)

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from exporter.authoring.pull import plan_pull
-from exporter.connect.client import Client
-from exporter.connect.collection import (
+from exporter.connect.anki_actions import (
     AnkiNote,
     bank_notes,
     export_deck,
@@ -30,6 +29,7 @@ from exporter.connect.collection import (
     sync,
     tag,
 )
+from exporter.connect.client import Client
 from exporter.content.model import Bank, Question, RoleFile
 from exporter.content.sources import SourceFile
 from exporter.errors import AnkiError, ContentError, ContentErrors

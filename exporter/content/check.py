@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from exporter.content.markup import check_markup
+from exporter.content.markdown_check import check_markup
 from exporter.content.model import (
     DIFFICULTIES,
     Image,

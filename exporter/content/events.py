@@ -35,7 +35,7 @@ from exporter.content.check import (
     key_point_problem,
     text_size,
 )
-from exporter.content.markup import check_markup
+from exporter.content.markdown_check import check_markup
 from exporter.content.model import (
     DIFFICULTIES,
     Image,

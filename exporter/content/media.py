@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from exporter.content.model import MediaFile
 from exporter.errors import ExporterError
-from exporter.files import read_regular
+from exporter.files import display, read_regular
 
 # Anki's own limit is 100 MiB a file; a phone downloads, decodes and scales every image of a
 # card it shows, and a diagram worth studying is well under a megabyte.
@@ -167,14 +167,15 @@ def _looks_like(kind: str, data: bytes) -> bool:
 
 def read_verified(media: MediaFile) -> bytes:
     """The media file's bytes, refused if they changed since they were checked."""
+    shown = display(str(media.path))
     try:
         data = read_regular(media.path, MAX_IMAGE_BYTES)
     except OSError as exc:
         raise MediaProblem(
-            f"{media.path}: cannot be read any more ({exc}); build again", code="image-changed"
+            f"{shown}: cannot be read any more ({exc}); build again", code="image-changed"
         ) from None
     if hashlib.sha256(data).hexdigest() != media.sha256:
         raise MediaProblem(
-            f"{media.path}: changed while the build ran; build again", code="image-changed"
+            f"{shown}: changed while the build ran; build again", code="image-changed"
         )
     return data

@@ -83,11 +83,12 @@ def _pattern(regex: re.Pattern[str]) -> str:
     return "^" + regex.pattern.removesuffix(r"\Z") + "$"
 
 
-def _text(key: str, **extra: Any) -> dict[str, Any]:
-    """A text key: its description (purpose, then what it holds) and its constraints."""
+def _text(key: str, *, pattern: str = r"\S") -> dict[str, Any]:
+    """A text key: its description (purpose, then what it holds) and its constraints: any
+    text that is not blank, or text matching ``pattern``."""
     expected = EXPECTED.get(key)
     description = PURPOSE[key] + (f" Expected: {expected}." if expected else "")
-    return {"description": description, "type": "string", "pattern": r"\S", **extra}
+    return {"description": description, "type": "string", "pattern": pattern}
 
 
 def _list(key: str, item: str) -> dict[str, Any]:

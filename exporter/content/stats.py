@@ -1,4 +1,5 @@
-"""What a bank holds at a glance: roles x difficulties, totals, the most used tags."""
+"""What a bank holds at a glance: roles x difficulties, totals, the most used tags (shown by
+``exporter.cli.report.stats_report``)."""
 
 from __future__ import annotations
 
@@ -55,25 +56,3 @@ def stats_for(bank: Bank, *, top_tags: int = 10) -> Stats:
     ranked = sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:top_tags]
     media = {i.file.name: i.file.size for q in bank.questions for i in q.images if i.file}
     return Stats(by_role, totals, tuple(ranked), len(media), sum(media.values()), dict(cards))
-
-
-def table(stats: Stats) -> str:
-    """The stats as an aligned text table."""
-    columns = (*DIFFICULTIES, "total")
-    width = max([len("Role"), len("Total"), *(len(r) for r in stats.by_role)])
-    rows = [f"{'Role':<{width}}  " + "  ".join(f"{c:>6}" for c in columns)]
-    for role, counts in stats.by_role.items():
-        rows.append(f"{role:<{width}}  " + "  ".join(f"{counts[c]:>6}" for c in columns))
-    rows.append(f"{'Total':<{width}}  " + "  ".join(f"{stats.totals[c]:>6}" for c in columns))
-    if stats.tags:
-        rows.append("")
-        rows.append("Most used tags: " + ", ".join(f"{t} ({n})" for t, n in stats.tags))
-    if stats.images:
-        rows.append(f"Images: {stats.images} ({stats.image_bytes / 1024:.1f} KiB)")
-    kinds = stats.by_kind
-    if kinds["key-points"] or kinds["reverse"]:
-        rows.append(
-            f"Cards: {kinds['total']} ({kinds['question']} question, "
-            f"{kinds['key-points']} key point, {kinds['reverse']} reverse)"
-        )
-    return "\n".join(rows)

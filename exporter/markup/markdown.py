@@ -541,12 +541,12 @@ def dollar_math_reads_back(tex: str) -> bool:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something at ``line`` (0-based, in the text as given) worth telling the author; a
-    problem's ``code`` says which kind (``exporter.errors.CODES``)."""
+    """Something at ``line`` (0-based, in the text as given) worth telling the author;
+    ``code`` says which kind (``exporter.errors.CODES``)."""
 
     line: int
     message: str
-    code: str = "math-unclosed"
+    code: str
 
 
 @dataclass(frozen=True)
@@ -1040,16 +1040,17 @@ def scan(text: str) -> Scan:
         elif event.get("End") == "CodeBlock":
             why = plain_reason(_code_text("".join(code)), language) if language else None
             if why is not None:
-                warnings.append(Finding(line(code_start), why))
+                warnings.append(Finding(line(code_start), why, code="code-block-long"))
             elif language and not is_known(language):
                 warnings.append(
                     Finding(
                         line(code_start),
                         f"unknown code language '{language}': the block is shown without "
                         "highlighting (use a Pygments name such as python, sql, bash, yaml)",
+                        code="code-language-unknown",
                     )
                 )
             code_start = -1
     found = sorted(reader.problems, key=lambda problem: problem[0])  # in text order
-    problems = [Finding(line(offset), message, code) for offset, message, code in found]
+    problems = [Finding(line(offset), message, code=code) for offset, message, code in found]
     return Scan(tuple(images), tuple(problems), tuple(warnings))

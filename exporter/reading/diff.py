@@ -85,7 +85,7 @@ def compare(old: tuple[ExportedNote, ...], new: tuple[ExportedNote, ...]) -> Pac
     return PackageDiff(added, removed, tuple(changed), tuple(moved), unchanged)
 
 
-def run_diff(old: Path, new: Path) -> PackageDiff:
+def diff_packages(old: Path, new: Path) -> PackageDiff:
     """Read both packages (ours, or Anki's own exports) and compare their notes;
     ``PackageReadError`` when either is not a readable package with our notes."""
     return compare(read_export(old), read_export(new))

@@ -136,8 +136,8 @@ def test_a_content_file_that_is_a_symbolic_link_is_written_where_it_points(
 
 def test_an_existing_content_file_is_edited_as_pull_edits_it(tmp_path: Path) -> None:
     """import-text into an existing content file that has a second hard link, or is
-    read-only, refuses as pull --apply does (one line, nothing written), never splitting the
-    file from its twin or replacing a file its owner made read-only."""
+    read-only, refuses as pull --apply does, in its own name (one line, nothing written),
+    never splitting the file from its twin or replacing a file its owner made read-only."""
     page = write(tmp_path / "page.txt", PAGE)
     target = tmp_path / "role.yaml"
     assert import_text(page, target).exit_code == 0
@@ -145,12 +145,14 @@ def test_an_existing_content_file_is_edited_as_pull_edits_it(tmp_path: Path) -> 
     reworded = write(tmp_path / "page2.txt", PAGE.replace("flag and switch", "switch"))
     twin = tmp_path / "twin.yaml"
     os.link(target, twin)
-    assert "has 2 hard links" in one_error(import_text(reworded, target))
+    assert "has 2 hard links; import-text writes" in one_error(import_text(reworded, target))
     assert target.read_bytes() == twin.read_bytes() == before
     assert os.stat(target).st_ino == os.stat(twin).st_ino
     twin.unlink()
     target.chmod(0o444)
-    assert "is read-only" in one_error(import_text(reworded, target))
+    refused = one_error(import_text(reworded, target))
+    assert "is read-only" in refused
+    assert "to import-text into it" in refused
     assert target.read_bytes() == before
 
 

@@ -309,6 +309,26 @@ def test_output_under_a_regular_file_is_a_clean_error(tmp_path: Path) -> None:
     assert blocker.read_text() == "x"
 
 
+def test_a_control_character_in_a_path_is_escaped_in_a_write_error(tmp_path: Path) -> None:
+    """A refused write names its paths as every message does (``display``): an escape or a
+    line break in a name is shown escaped, never acted on, and the message stays one line."""
+    from exporter.errors import OutputError
+    from exporter.files import display, write_files
+
+    blocker = write(tmp_path / "not\x1b[31ma\nfolder", "x")
+    out = blocker / "sub" / "deck.apkg"
+    with pytest.raises(OutputError) as refused:
+        write_files([(out, b"new")])
+    message = str(refused.value)
+    assert message == (
+        f"{display(str(out))}: cannot write here: {display(str(blocker))} is a file, not a folder"
+    )
+    assert "\\x1b[31ma\\nfolder" in message
+    assert "\x1b" not in message
+    assert "\n" not in message
+    assert blocker.read_text() == "x"
+
+
 def test_output_that_is_a_content_file_is_refused(tmp_path: Path) -> None:
     """-o naming one of the YAML files being built never overwrites the content."""
     src = bank(tmp_path / "c", "A.")
@@ -319,7 +339,7 @@ def test_output_that_is_a_content_file_is_refused(tmp_path: Path) -> None:
     assert src.read_bytes() == text
 
 
-# Editing a user's documents (what pull --apply does): write_files(..., unchanged=...).
+# Editing a user's documents (what pull --apply does): write_files(..., editing=Editing(...)).
 
 
 def test_an_edit_of_a_shared_file_is_refused(
@@ -329,14 +349,16 @@ def test_an_edit_of_a_shared_file_is_refused(
     keep, is never rewritten in place (a kill could leave it half-written): refused before
     any file is replaced, every file untouched, no temp file left."""
     from exporter.errors import OutputError
-    from exporter.files import write_files
+    from exporter.files import Editing, write_files
 
     linked, other = write(tmp_path / "a.yaml", "old a"), write(tmp_path / "b.yaml", "old b")
     os.link(linked, tmp_path / "a-link.yaml")
     with pytest.raises(OutputError, match=r"a\.yaml: has 2 hard links") as refused:
         write_files(
             [(other, b"new b"), (linked, b"new a")],
-            unchanged={linked: b"old a", other: b"old b"},
+            editing=Editing(
+                {linked: b"old a", other: b"old b"}, command="pull", writer="pull --apply"
+            ),
         )
     assert refused.value.code == "content-hard-linked"
     assert (linked.read_text(), other.read_text()) == ("old a", "old b")
@@ -351,6 +373,44 @@ def test_an_edit_of_a_shared_file_is_refused(
     elif other.stat().st_uid == os.geteuid():
         return  # another owner's file needs root to make
     with pytest.raises(OutputError, match=r"b\.yaml: belongs to another user") as refused:
-        write_files([(other, b"new b")], unchanged={other: b"old b"})
+        write_files(
+            [(other, b"new b")],
+            editing=Editing({other: b"old b"}, command="pull", writer="pull --apply"),
+        )
     assert refused.value.code == "content-not-owned"
     assert other.read_text() == "old b"
+
+
+def test_an_edits_refusals_name_the_command_the_caller_gives(tmp_path: Path) -> None:
+    """The writer names no command of its own: a refused edit says the words its caller
+    gives (pull's, here, word for word as pull has always said them)."""
+    from exporter.errors import OutputError
+    from exporter.files import Editing, write_files
+
+    doc = write(tmp_path / "a.yaml", "saved meanwhile")
+
+    def refusal(expected: bytes) -> tuple[str, str]:
+        edit = Editing({doc: expected}, command="pull", writer="pull --apply")
+        with pytest.raises(OutputError) as refused:
+            write_files([(doc, b"new")], editing=edit)
+        return refused.value.code, str(refused.value)
+
+    assert refusal(b"what pull read") == (
+        "content-changed",
+        f"{doc}: changed on disk while pull ran (saved in an editor?); nothing written: "
+        "run pull again",
+    )
+    os.link(doc, tmp_path / "twin.yaml")
+    assert refusal(b"saved meanwhile") == (
+        "content-hard-linked",
+        f"{doc}: has 2 hard links; pull --apply writes a new file and moves it into place "
+        "(never half a file), which would leave the other names with the old text; nothing "
+        "written: make it a file of its own (copy it, then move the copy over it) and pull "
+        "again",
+    )
+    doc.chmod(0o444)
+    assert refusal(b"saved meanwhile") == (
+        "content-read-only",
+        f"{doc}: is read-only; nothing written (make it writable, e.g. chmod u+w, to pull into it)",
+    )
+    assert doc.read_text() == "saved meanwhile"

@@ -28,8 +28,8 @@ from ankiconnect_server import (
 )
 from exporter.cli.ankiconnect import client_for
 from exporter.connect.address import DEFAULT_URL, Address, parse_address
+from exporter.connect.anki_actions import AnkiNote, bank_query, search_text
 from exporter.connect.client import Client
-from exporter.connect.collection import AnkiNote, bank_query, search_text
 from exporter.connect.push import by_question, exported_notes, roots
 from exporter.errors import AnkiError
 from exporter.package.history import History, Stamp
@@ -412,7 +412,7 @@ def infos(*entries: object) -> bytes:
 )
 def test_answers_of_the_wrong_shape(replies: dict[str, bytes], expected: str) -> None:
     """findNotes and notesInfo answers are checked before anything is read from them."""
-    from exporter.connect.collection import bank_notes
+    from exporter.connect.anki_actions import bank_notes
 
     with serving(scripted(replies)) as url, pytest.raises(AnkiError, match=expected) as caught:
         bank_notes(client(url), ["Deck"])
@@ -421,7 +421,7 @@ def test_answers_of_the_wrong_shape(replies: dict[str, bytes], expected: str) ->
 
 def test_notes_deleted_meanwhile_or_of_another_type_are_left_out() -> None:
     """notesInfo's {} (a note deleted since findNotes) and notes of another note type."""
-    from exporter.connect.collection import bank_notes, note_ids
+    from exporter.connect.anki_actions import bank_notes, note_ids
 
     other = {**ENTRY, "noteId": 2, "modelName": "Basic"}
     replies = {
@@ -436,7 +436,7 @@ def test_notes_deleted_meanwhile_or_of_another_type_are_left_out() -> None:
 
 def test_an_export_answer_that_is_not_true_or_false() -> None:
     """exportPackage answers true or false, nothing else."""
-    from exporter.connect.collection import export_deck
+    from exporter.connect.anki_actions import export_deck
 
     replies = {"exportPackage": b'{"result": "ok", "error": null}'}
     with (
@@ -522,7 +522,7 @@ def test_an_export_anki_did_not_write(tmp_path: Path, anki: Anki) -> None:
 
 def test_an_import_anki_did_not_do(tmp_path: Path) -> None:
     """importPackage answering false (no collection open) is said."""
-    from exporter.connect.collection import import_package
+    from exporter.connect.anki_actions import import_package
 
     with serving(answering(200, b'{"result": false, "error": null}')) as url:
         with pytest.raises(AnkiError, match="did not import") as caught:

@@ -97,6 +97,48 @@ def test_the_direction_check_catches_an_upward_import(tmp_path: Path) -> None:
     ]
 
 
+# What cli/ may take from the stages below the pipeline: types, constants, and the values a
+# request is made of (the options' choices, the Anki client, the cache folder from the
+# environment). A command's work is a pipeline function's: reading, loading and writing.
+CLI_FROM_BELOW = {
+    "ANKI",
+    "Bank",
+    "Client",
+    "DEFAULT_URL",
+    "DIFFICULTIES",
+    "Edited",
+    "ORDERS",
+    "Options",
+    "Order",
+    "PackageDiff",
+    "PackageInfo",
+    "Slice",
+    "Stats",
+    "cache_root",
+    "json_schema",  # (schema prints a constant document; it reads nothing)
+    "parse_address",
+}
+
+
+def test_cli_calls_the_pipeline_not_the_stages_below_it() -> None:
+    """Each command calls one pipeline function: cli/ takes from the stages below the
+    pipeline only the names above, never a loader, reader or writer of its own."""
+    below = {stage for stage, rank in RANKS.items() if rank < RANKS["pipeline"]}
+    taken: set[str] = set()
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and _stage(node.module or "") in below:
+                taken.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert sorted(n for n in taken if n.rpartition(".")[2] not in CLI_FROM_BELOW) == []
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A module's name says its job across the package: two stages never each hold a module
+    of one name (as ``package/collection.py`` and ``connect/collection.py`` once did)."""
+    names = [p.name for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
 def test_every_stage_says_what_it_is() -> None:
     """Each stage folder's ``__init__.py`` says its stage in a sentence, and nothing else."""
     for stage in RANKS:

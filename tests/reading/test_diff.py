@@ -100,7 +100,7 @@ def test_diff_refuses_what_is_not_a_package(tmp_path: Path) -> None:
 def test_pull_push_and_diff_read_an_id_field_alike() -> None:
     """One rule reads a note's ID field everywhere (pull, push, diff): tags dropped,
     entities decoded, no-break spaces as spaces, trimmed."""
-    from exporter.connect.collection import AnkiNote
+    from exporter.connect.anki_actions import AnkiNote
     from exporter.reading.exports import ExportedNote, field_text
 
     raw = " <b>drift&nbsp;psi</b>&amp;co\xa0"

@@ -438,19 +438,21 @@ def test_warnings_are_repeated_when_the_build_is_skipped(tmp_path: Path) -> None
     ],
 )
 def test_scan_and_render_agree_on_the_language(fence: str, warned: bool, highlighted: bool) -> None:
-    """The load-time warning and the card agree on whether a fence is highlighted."""
+    """The load-time warning and the card agree on whether a fence is highlighted; the
+    warning carries its code from the scan."""
     text = f"{fence}\nint x = 1;\n```"
-    assert bool(scan(text).warnings) == warned
+    assert [w.code for w in scan(text).warnings] == ["code-language-unknown"] * warned
     assert ('class="iq-code"' in to_html(text)) == highlighted
 
 
 def test_a_very_long_code_block_is_shown_plain_with_a_warning() -> None:
     """A block past the highlighting limit renders plain (Pygments can be slow on such
-    input) and the author is told why."""
+    input) and the author is told why, under the code the scan gives it."""
     code = "x = 1\n" * (MAX_HIGHLIGHT_CHARS // 6 + 10)
     text = f"```python\n{code}```"
     (warning,) = scan(text).warnings
     assert "shown without highlighting" in warning.message
+    assert warning.code == "code-block-long"
     assert to_html(text).startswith(
         '<pre><code class="language-python"><span class="iq-line">x = 1'
     )

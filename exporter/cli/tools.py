@@ -1,6 +1,6 @@
 """The commands and options a team's tools speak: ``--format text|json|github`` for
-``validate`` and ``build``, ``schema`` for editors, ``diff`` for reviewers. Registered on
-the ``interview-deck`` group by ``exporter.cli.commands``; click lives only in these two modules."""
+``validate`` and ``build`` (CI), ``schema`` for editors, ``diff`` for reviewers. Registered on
+the ``interview-deck`` group by ``exporter.cli.commands``."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def diff(old: Path, new: Path, as_json: bool, exit_code: bool) -> None:
       interview-deck diff /tmp/main.apkg dist/interview-questions.apkg --exit-code
     """
     from exporter.cli.formats import diff_output
-    from exporter.reading.diff import run_diff
+    from exporter.pipeline import run_diff
 
     found = run_diff(old, new)
     fmt: Format = "json" if as_json else "text"
