@@ -410,6 +410,19 @@ def test_no_private_name_of_genanki_is_used(tmp_path: Path) -> None:
     assert private_genanki_names(fake) == ["_x", "genanki.Note", "note._fields"]
 
 
+def test_every_test_says_the_promise_it_guards() -> None:
+    """Every test function has a docstring (CONTRIBUTING: it names the promise it guards)."""
+    bare = [
+        f"{path.relative_to(ROOT)}::{node.name}"
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        for node in _nodes(path)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test")
+        and not ast.get_docstring(node)
+    ]
+    assert bare == []
+
+
 # Versions
 
 
