@@ -476,9 +476,12 @@ def _quotes() -> list[tuple[str, str]]:
     from exporter.markup import highlight as hl
     from exporter.package.history import MAX_CLOZE
     from exporter.pipeline import MAX_SIBLING_HISTORIES
+    from exporter.render.notetype import note_types
     from exporter.state.fieldcache import MAX_ENTRY_BYTES, STALE_DAYS
 
     assert CONTENT_CAP == PAGE_CAP == HISTORY_CAP
+    width = {t.name: len(t.fields) for t in note_types().values()}
+    assert width["Interview Key Points"] == width["Interview Extra"]
     remembered = hl.highlight.cache_parameters()["maxsize"]
     counts = bank_counts()
     return [
@@ -489,6 +492,11 @@ def _quotes() -> list[tuple[str, str]]:
         ("errors.md", f"over **{MAX_TEXT_BYTES // 1024} KiB**"),
         ("errors.md", f"Over {MAX_LIST_ITEMS} key points or follow-ups"),
         ("errors.md", f"({MAX_CLOZE:,}: it keeps a card's number in 16 bits)"),
+        ("errors.md", f"fields ({width['Interview Question']} for *Interview Question*,"),
+        (
+            "errors.md",
+            f"{width['Interview Extra']} for *Interview Key Points* and *Interview Extra*;",
+        ),
         ("errors.md", f"fenced block over {hl.MAX_HIGHLIGHT_CHARS:,} characters, with a line"),
         ("errors.md", f"with a line over {hl.MAX_HIGHLIGHT_LINE:,}, or with one character"),
         ("errors.md", f"repeated over {hl.MAX_HIGHLIGHT_RUN} times in a row"),
