@@ -167,8 +167,9 @@ def main() -> None:
         "time: Anki's MathJax does that on the device). Images cost reading and hashing each",
         "file once. The cost is highlighting: Pygments' regex lexer takes about 1 ms for a",
         "12-line block, so **about 1 s per 1,000 distinct highlighted blocks** in a first",
-        "build (one process). Each distinct block is highlighted once per build, and the field",
-        "cache keeps notes with code, so a rebuild highlights only the notes whose text changed.",
+        "build (one process). A block repeated in a build is highlighted once (the last 4,096",
+        "distinct blocks are remembered), and the field cache keeps notes with code, so a",
+        "rebuild highlights only the notes whose text changed.",
         "",
     ]
     body += per_field(args.questions)

@@ -6,7 +6,10 @@ Generates synthetic banks (bench/synth.py, fixed seed), runs every command sever
 interleaved, and reports medians of wall time and of CPU time (user + system, steadier on a
 shared machine), ratios to the baseline, the child's peak RSS (both from ``os.wait4``) and
 package sizes. Writes the tables into docs/BENCHMARKS.md between the
-``bench:begin``/``bench:end`` markers, keeping the hand-written text around them.
+``bench:begin``/``bench:end`` markers and the summary table into docs/speed.md between
+``speed:begin``/``speed:end`` (both from the same run, so the two pages agree:
+tests/project/test_docs.py checks it), keeping the hand-written text around them, and
+redraws docs/benchmarks.png.
 Not a test, and not run by CI.
 """
 
@@ -312,7 +315,7 @@ def mib(n: float) -> str:
 
 
 def size(n: float) -> str:
-    """A file size for the README: KiB below a MiB."""
+    """A file size for docs/speed.md's table: KiB below a MiB."""
     return f"{n / 1024:,.0f} KiB" if n < 2**20 else f"{n / 2**20:,.1f} MiB"
 
 
@@ -482,7 +485,7 @@ def readme_table(
     startup: list[Command],
     incremental: list[Command] | None = None,
 ) -> list[str]:
-    """The README's speed table, from this run."""
+    """docs/speed.md's table, from this run (the same numbers as docs/BENCHMARKS.md's)."""
     lines = [
         "| questions | build | (a) CSafeLoader + genanki | (b) + markdown-it-py | ankdown "
         "| no-op rebuild | peak RSS | package |",

@@ -1,4 +1,4 @@
-"""Every file job in one place: one bounded reader of regular files, one all-or-nothing
+"""The file jobs the stages share: one bounded reader of regular files, one all-or-nothing
 writer, and one temp-name scheme, swept by the code that made it.
 
 ``read_regular``: a file is opened without blocking (a FIFO cannot hang us), must be a
@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - Windows: staged files carry no lock th
     fcntl = None  # type: ignore[assignment]
 
 MiB = 1 << 20
-# Caps, per file (README "Errors"). A 100,000-question bank is ~130 MB over many files;
+# Caps, per file (docs/errors.md, "Errors"). A 100,000-question bank is ~130 MB over many files;
 # one content file or page holding more is a mistake, not a bank.
 CONTENT_CAP = 64 * MiB
 PAGE_CAP = 64 * MiB

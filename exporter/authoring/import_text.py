@@ -1,8 +1,10 @@
-"""A parsed question page + an existing content file -> the merged ``RoleFile``.
+"""``import-text``: a published question page + the content file it goes into -> the merged
+``RoleFile``, checked as ``validate`` would and written back.
 
-Questions already in the file (same id, or same question text) keep their id and tags and
-take the page's text; new ones are appended with ids made from their question; nothing is
-removed unless asked (``prune``).
+Questions already in the file (which file question each page question is:
+``exporter.authoring.pagematch``) keep their id and tags and take the page's text; new ones
+are appended with ids made from their question; nothing is removed unless asked
+(``prune``).
 """
 
 from __future__ import annotations

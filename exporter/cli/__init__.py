@@ -1,3 +1,3 @@
-"""The command line: parses options, calls one pipeline function per command, prints what it
-returns and exits; the only code that imports click.
+"""The command line: parses options, calls one function of ``exporter.pipeline`` per
+command, prints what it returns and exits; the only code that imports click.
 """

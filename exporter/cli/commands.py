@@ -1,5 +1,7 @@
-"""The ``interview-deck`` command: the only place that parses options, prints, reads the
-environment or exits. Each command calls one library function and prints its outcome."""
+"""The ``interview-deck`` group and its commands (``schema`` and ``diff`` live in
+``exporter.cli.team``): each parses its options, calls one function of ``exporter.pipeline``
+and prints its outcome; an ``ExporterError`` any of them raises is reported here, once
+(exit 1)."""
 
 from __future__ import annotations
 

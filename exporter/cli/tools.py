@@ -1,6 +1,6 @@
 """The commands and options a team's tools speak: ``--format text|json|github`` for
 ``validate`` and ``build`` (CI), ``schema`` for editors, ``diff`` for reviewers. Registered on
-the ``interview-deck`` group by ``exporter.cli.commands``."""
+the ``interview-deck`` group by ``exporter.cli.commands``; click lives only in ``exporter.cli``."""
 
 from __future__ import annotations
 

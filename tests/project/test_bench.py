@@ -32,12 +32,15 @@ def _module(name: str) -> ModuleType:
 
 @pytest.mark.parametrize("kind", ["prose", "code", "fence", "math", "image"])
 def test_each_rich_bank_builds(tmp_path: Path, kind: str) -> None:
+    """Each kind of bank bench/rich.py makes (prose, code, fence, math, image) builds."""
     rich = _module("rich")
     bank = rich.make_bank(tmp_path / kind, kind, 3)
     build_deck(bank, output=tmp_path / "out" / "deck.apkg")
 
 
 def test_the_synthetic_bank_builds_and_the_baseline_writes_it(tmp_path: Path) -> None:
+    """bench/synth.py's bank builds, and bench/baseline.py writes it as a package (baseline
+    (b) too where markdown-it-py is installed)."""
     synth = _module("synth")
     baseline = _module("baseline")
     bank = synth.make_bank(tmp_path / "bank", 30)
@@ -54,6 +57,8 @@ def test_the_synthetic_bank_builds_and_the_baseline_writes_it(tmp_path: Path) ->
 
 
 def test_the_runner_makes_its_commands(tmp_path: Path) -> None:
+    """bench/run.py makes its commands in the order its tables index them: validate, fresh
+    build, no-op build, baselines (a) and (b)."""
     run = _module("run")
     commands = run.commands_for(tmp_path / "bank", tmp_path / "work", slow_baseline=False)
     assert [c.label for c in commands][: run.BASE_B + 1] == [

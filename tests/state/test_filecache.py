@@ -220,6 +220,8 @@ def test_one_edited_answer_parses_and_renders_only_its_file(
 
 
 def test_no_cache_reuses_nothing(tmp_path: Path, counted: dict[str, int]) -> None:
+    """--no-cache builds from scratch: every file parsed and every field rendered again, and
+    the package comes out unchanged."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
@@ -333,6 +335,8 @@ def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> No
 
 
 def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    """A cache folder that cannot be made only costs the shortcut: the build writes the
+    same package as a build from scratch."""
     bank = start(tmp_path / "content")
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the cache folder would go")
