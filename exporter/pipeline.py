@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from exporter.content.load import BankChecks, Progress, load_bank, load_files
+from exporter.content.load import BankChecks, Progress, load_bank
 from exporter.content.model import Bank, RoleFile
-from exporter.content.sources import Sources, discover
+from exporter.content.sources import Sources, discover, size_of
 from exporter.errors import AnkiError, ContentError, ContentErrors, ContentWarning, OutputError
 from exporter.files import (
     HISTORY_CAP,
@@ -47,15 +47,17 @@ from exporter.package.assemble import (
 )
 from exporter.package.history import History, Stamp, loads, notetype_stamps
 from exporter.state import record as build_record
-from exporter.state.filecache import FileCache
+from exporter.state.filecache import FileCache, Made
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
+from exporter.state.units import Units, worker_count
 
 if TYPE_CHECKING:
     from exporter.authoring.pull import PullPlan
     from exporter.authoring.pull_write import FileChange, Shown
     from exporter.connect.client import Client
     from exporter.connect.push import Pushed
+    from exporter.render.notes import NoteSpec
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -129,9 +131,8 @@ def run_build(
     if record is not None:
         return BuildOutcome("up-to-date", options.output, record=record)
     root = request.cache_root
-    keep = not request.check
-    cache = FileCache.open(root, build_record.code_digest(), keep=keep) if root else None
-    reuse = Reuse(cache.known, cache.rendered) if cache is not None else Reuse()
+    code = build_record.code_digest() if root else ""
+    cache = FileCache.open(root, code, keep=not request.check) if root else None
     siblings = sibling_notetypes(history_path)
     if not request.check:
         sweep_staged(options.output, history_path, record_path_for(options.output))
@@ -139,17 +140,33 @@ def run_build(
     lock = contextlib.nullcontext() if request.check else exclusive(options.output)
     with lock, scratch_folder() as scratch:
         if looked is not None:
-            files: Iterable[RoleFile] = looked.bank.files
-            previous = looked.history
-            finish: Callable[[], tuple[ContentWarning, ...]] = looked.warnings
+            result = build_package(
+                looked.bank.files,
+                looked.warnings,
+                options,
+                now,
+                looked.history,
+                Reuse(),
+                siblings,
+                scratch=scratch,
+            )
         else:
-            checks = BankChecks(sources)
-            files = load_files(sources, checks, hooks.progress, cache)
             previous = read_history(history_path)
-            finish = checks.finish
-        result = build_package(
-            files, finish, options, now, previous, reuse, siblings, scratch=scratch
-        )
+            workers = worker_count(sources)
+            with Units(sources, previous, cache, workers) as units:
+                checks = BankChecks(sources)
+                made = _Made()
+                files = made.files(units, checks, sources, hooks.progress)
+                result = build_package(
+                    files,
+                    checks.finish,
+                    options,
+                    now,
+                    previous,
+                    made.reuse,
+                    siblings,
+                    scratch=scratch,
+                )
         current = is_current(result)
         if request.check:
             return BuildOutcome("current" if current else "stale", options.output, result)
@@ -168,6 +185,37 @@ def run_build(
                 [str(w) for w in result.warnings],
             )
     return BuildOutcome(status, options.output, result)
+
+
+class _Made:
+    """The units of a build as the package takes them: each file's role file, checked
+    against the files before it, and its notes as made (``reuse``)."""
+
+    def __init__(self) -> None:
+        self._notes: Mapping[str, Made] = {}
+        self.reuse = Reuse(known=self._known)
+
+    def files(
+        self, units: Units, checks: BankChecks, sources: Sources, progress: Progress | None
+    ) -> Iterator[RoleFile]:
+        """The role files of ``units`` that have no problem, in order; ``progress`` told
+        the bytes done after each."""
+        total = sum(size_of(f.path) for f in sources.files) if progress is not None else 0
+        done = 0
+        for unit in units:
+            self._notes = unit.notes
+            role_file = checks.add(unit.source, unit.loaded)
+            if progress is not None:
+                done += size_of(unit.source.path)
+                progress(done, total)
+            if role_file is not None:
+                yield role_file
+
+    def _known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
+        made = self._notes.get(note.key)
+        if made is None or made.clozes != note.clozes:
+            return None
+        return made.fingerprint, made.fields
 
 
 def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | None:

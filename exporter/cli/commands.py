@@ -1,5 +1,5 @@
 """The ``interview-deck`` group and its commands (``schema`` and ``diff`` live in
-``exporter.cli.team``): each parses its options, calls one function of ``exporter.pipeline``
+``exporter.cli.tools``): each parses its options, calls one function of ``exporter.pipeline``
 and prints its outcome; an ``ExporterError`` any of them raises is reported here, once
 (exit 1)."""
 

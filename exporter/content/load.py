@@ -8,7 +8,6 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from exporter.content.check import SchemaWalk, check_file
 from exporter.content.events import one_pass
@@ -38,39 +37,18 @@ def load_bank(sources: Sources, *, progress: Progress | None = None) -> Bank:
     return Bank(files, checks.finish())
 
 
-class Remembered(Protocol):
-    """Files as earlier builds loaded them (``exporter.state.filecache``)."""
-
-    def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None:
-        """``source`` holding ``raw`` as loaded before, or ``None``."""
-
-    def loaded_anew(self, loaded: LoadedFile) -> None:
-        """The file last asked for, as loaded now."""
-
-
 def load_files(
-    sources: Sources,
-    checks: BankChecks,
-    progress: Progress | None = None,
-    remembered: Remembered | None = None,
+    sources: Sources, checks: BankChecks, progress: Progress | None = None
 ) -> Iterator[RoleFile]:
     """Each content file of ``sources`` that has no problem, loaded and checked, one at a
     time (a build streams them: only one file's questions are held at once); ``checks``
     gathers every file's problems and the bank's (ids unique across files, ...), which its
     ``finish`` raises once the last file is read. ``progress(done, total)`` is told the
-    bytes read so far after each file; ``remembered`` may hold a file as loaded before."""
+    bytes read so far after each file."""
     sizes = [size_of(f.path) for f in sources.files]
     total, done = sum(sizes), 0
     for source, size in zip(sources.files, sizes, strict=True):
-        raw, err = read_bytes(source)
-        loaded = None
-        if remembered is not None and err is None:
-            loaded = remembered.loaded(source, raw)
-        if loaded is None:
-            loaded = _load_file(source, raw, err)
-            if remembered is not None and err is None:
-                remembered.loaded_anew(loaded)
-        role_file = checks.add(source, loaded)
+        role_file = checks.add(source, load_file(source))
         if progress is not None:
             done += size
             progress(done, total)
@@ -201,15 +179,16 @@ class LoadedFile:
 def load_file(source: SourceFile) -> LoadedFile:
     """Parse and check one content file, and resolve the images its questions show."""
     raw, err = read_bytes(source)
-    return _load_file(source, raw, err)
+    return load_raw(source, raw, err)
 
 
 def check_bytes(source: SourceFile, raw: bytes) -> LoadedFile:
     """``load_file`` of ``raw`` as the bytes ``source`` would hold (checked before writing)."""
-    return _load_file(source, raw, None)
+    return load_raw(source, raw, None)
 
 
-def _load_file(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:
+def load_raw(source: SourceFile, raw: bytes, err: ContentError | None) -> LoadedFile:
+    """``load_file`` of the bytes ``raw`` read from ``source`` (or the error reading it)."""
     where = source.display_path
     text, err = ("", err) if err is not None else decode(raw, where)
     fix = editor_lines(text) if err is None else None

@@ -1,7 +1,8 @@
-"""Each content file's build, kept for the next one: the file as loaded and checked, and
-its notes' fingerprints and fields, by the file's bytes. Editing one answer in a bank of
-40 files parses and renders one file; the other 39 come from here (docs/BENCHMARKS.md,
-"File cache"). It replaces 0.7's field cache, which kept only notes with code.
+"""Each content file's build, kept for the next one (``exporter.state.units`` asks): the
+file as loaded and checked, and its notes' fingerprints and fields, by the file's bytes.
+Editing one answer in a bank of 40 files parses and renders one file; the other 39 come
+from here (docs/BENCHMARKS.md, "Changes in 0.8"). It replaces 0.7's field cache, which
+kept only notes with code.
 
 An entry is named by a hash of the code that builds (``record.code_digest``), the file's
 name as shown, its content folder and its bytes: a file is reused only when all four are
@@ -72,8 +73,9 @@ def cache_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | N
 
 
 @dataclass(frozen=True)
-class _Note:
-    """A note as an entry keeps it: what it was made with beyond the file, and what it is."""
+class Made:
+    """A note as a build made it: the key point numbers and images it was made with (beyond
+    its file), its fingerprint and its fields."""
 
     clozes: tuple[int, ...]
     media: tuple[tuple[str, str], ...]
@@ -81,123 +83,84 @@ class _Note:
     fields: tuple[str, ...]
 
 
+def media_of(note: NoteSpec) -> tuple[tuple[str, str], ...]:
+    """The images a note shows: each path as written, with its media file's name (which
+    names the image's bytes)."""
+    return tuple(sorted(note.question.media_names().items()))
+
+
 class FileCache:
-    """The entries of the content files a build reads: each file is looked up as it is
-    read (``loaded``), its notes as they are made (``known``); what a build made anew is
-    kept (``rendered``) and written once the file is done (the next file, or ``save``)."""
+    """The entries of content files: ``entry`` looks one up by the file's bytes, ``keep``
+    writes one; ``save`` removes our stale files once a build is done."""
 
     def __init__(self, folder: Path | None, code: str, keep: bool) -> None:
         self.folder = folder  # None: the folder is not ours to use
         self.code = code
-        self.keep = keep  # False: read entries, never write (a --check)
-        self._file = ""  # the display path of the file whose notes are being made
-        self._name = ""  # its entry's file name
-        self._body: dict[str, object] | None = None  # its entry, when it is to be written
-        self._notes: dict[str, _Note] = {}  # its notes as the entry has them
-        self._changed = False
+        self.keeps = keep  # False: read entries, never write (a --check)
 
     @classmethod
     def open(cls, root: Path, code: str, *, keep: bool = True) -> FileCache:
         """The cache under the user's cache ``root`` for builds by ``code``."""
         return cls(_own_folder(root / FOLDER), code, keep)
 
-    def loaded(self, source: SourceFile, raw: bytes) -> LoadedFile | None:
-        """The file ``source`` holding ``raw`` as an earlier build loaded it, its images
-        resolved now; ``None`` when there is no usable entry or an image has a problem
-        now (the caller loads the file: that says what)."""
-        self._done()
-        self._file = source.display_path
-        self._name = _PREFIX + _key(self.code, source, raw) + ".json"
-        self._notes, self._body, self._changed = {}, None, False
-        entry = self._read(self._name)
-        if entry is None:
+    def name(self, source: SourceFile, raw: bytes) -> str:
+        """The name of the entry of ``source`` holding ``raw``."""
+        return _PREFIX + _key(self.code, source, raw) + ".json"
+
+    def entry(self, name: str, source: SourceFile) -> tuple[LoadedFile, dict[str, Made]] | None:
+        """The file of entry ``name`` as an earlier build loaded it, its images resolved
+        now, and its notes as made then, by key; ``None`` when there is no usable entry or
+        an image has a problem now (the caller loads the file: that says what)."""
+        if self.folder is None:
             return None
         try:
+            entry = _decode(read_regular(self.folder / name, MAX_ENTRY_BYTES), self.code)
+            if entry is None:
+                return None
             role_file = _role_file(entry["file"], source.display_path)
-            notes = {str(k): _note(v) for k, v in entry["notes"].items()}
+            notes = {str(k): _made(v) for k, v in entry["notes"].items()}
             warnings = tuple(_warning(w) for w in entry["warnings"])
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+        except RecursionError:
             return None
         checked = check_media(source, role_file)
         if checked is None:
             return None
-        self._notes = notes
-        self._body = entry
-        if self.folder is not None and self.keep:  # in use: not stale
+        if self.keeps:  # in use: not stale
             with contextlib.suppress(OSError):
-                os.utime(self.folder / self._name)
+                os.utime(self.folder / name)
         ids = tuple((q.id, q.line) for q in checked.questions)
-        return LoadedFile(checked, ids, (), warnings)
+        return LoadedFile(checked, ids, (), warnings), notes
 
-    def loaded_anew(self, loaded: LoadedFile) -> None:
-        """The file last looked up, as the build loaded it (kept if it has no problem)."""
+    def keep(self, name: str, loaded: LoadedFile, notes: Mapping[str, Made]) -> None:
+        """Write entry ``name``: a file loaded without a problem and its notes as made."""
         role_file = loaded.role_file
-        if role_file is None or loaded.errors:
-            self._body = None
+        if self.folder is None or not self.keeps or role_file is None or loaded.errors:
             return
-        self._body = {
-            "format": FORMAT,
-            "code": self.code,
-            "file": _role_file_json(role_file),
-            "warnings": [[w.path, w.line, w.message, w.code] for w in loaded.warnings],
-            "notes": {},
-        }
-        self._changed = True
-
-    def known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
-        """A note's fingerprint and fields as the entry of its file has them, when made
-        from the same key point numbers and images."""
-        if note.role_file.display_path != self._file:
-            return None
-        kept = self._notes.get(note.key)
-        if kept is None or kept.clozes != note.clozes or kept.media != _media(note):
-            return None
-        return kept.fingerprint, kept.fields
-
-    def rendered(self, note: NoteSpec, fingerprint: str, fields: tuple[str, ...]) -> None:
-        """Keep a note made anew in its file's entry."""
-        if self._body is None or note.role_file.display_path != self._file:
-            return
-        kept = self._notes.get(note.key)
-        made = _Note(note.clozes, _media(note), fingerprint, fields)
-        if kept != made:
-            self._notes[note.key] = made
-            self._changed = True
-
-    def save(self) -> None:
-        """Write the last file's entry if it changed, and remove our own stale files."""
-        self._done()
-        if self.folder is not None and self.keep:
-            self._sweep(time.time())
-
-    def _done(self) -> None:
-        """Write the entry of the file whose notes were being made, if it changed."""
-        if self.folder is None or not self.keep or self._body is None or not self._changed:
-            return
-        notes = {
-            key: [list(n.clozes), [list(m) for m in n.media], n.fingerprint, list(n.fields)]
-            for key, n in self._notes.items()
-        }
-        body = json.dumps({**self._body, "notes": notes}, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(
+            {
+                "format": FORMAT,
+                "code": self.code,
+                "file": _role_file_json(role_file),
+                "warnings": [[w.path, w.line, w.message, w.code] for w in loaded.warnings],
+                "notes": {
+                    key: [list(n.clozes), [list(m) for m in n.media], n.fingerprint, n.fields]
+                    for key, n in notes.items()
+                },
+            }
+        ).encode()
         data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-        self._body, self._changed = None, False
         if len(data) <= MAX_ENTRY_BYTES:
             with contextlib.suppress(OSError, OutputError):
                 write_files(
-                    [(self.folder / self._name, data)],
-                    new_mode=0o600,
-                    own_cache=True,
-                    durable=False,
+                    [(self.folder / name, data)], new_mode=0o600, own_cache=True, durable=False
                 )
 
-    def _read(self, name: str) -> dict[str, Any] | None:
-        if self.folder is None:
-            return None
-        try:
-            data = read_regular(self.folder / name, MAX_ENTRY_BYTES)
-        except OSError:
-            return None
-        return _decode(data, self.code)
+    def save(self) -> None:
+        """Remove our own stale files (a build is done)."""
+        if self.folder is not None and self.keeps:
+            self._sweep(time.time())
 
     def _sweep(self, now: float) -> None:
         """Remove our own entries not used for ``STALE_DAYS``, and what killed builds
@@ -227,12 +190,6 @@ def _key(code: str, source: SourceFile, raw: bytes) -> str:
         digest.update(os.fsencode(part) + b"\0")
     digest.update(raw)
     return digest.hexdigest()
-
-
-def _media(note: NoteSpec) -> tuple[tuple[str, str], ...]:
-    """The images a note shows: each path as written, with its media file's name (which
-    names the image's bytes)."""
-    return tuple(sorted(note.question.media_names().items()))
 
 
 def _role_file_json(role_file: RoleFile) -> list[object]:
@@ -286,9 +243,9 @@ def _role_file(raw: Any, display_path: str) -> RoleFile:
     )
 
 
-def _note(raw: Any) -> _Note:
+def _made(raw: Any) -> Made:
     clozes, media, fingerprint, fields = raw
-    return _Note(
+    return Made(
         tuple(map(_int, clozes)),
         tuple((_str(src), _str(name)) for src, name in media),
         _str(fingerprint),

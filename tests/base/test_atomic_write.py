@@ -47,15 +47,17 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 
 def build_cli(src: Path, out: Path, expect: Status = "failed") -> BuildResult:
-    """Run ``build`` in-process with a fixed SOURCE_DATE_EPOCH (here: expected to fail)."""
-    return build_deck(src, output=out, expect=expect)
+    """Run ``build`` in-process with a fixed SOURCE_DATE_EPOCH (here: expected to fail),
+    without the file cache: its entries, written as each file is made, would take the
+    faults these tests aim at the outputs (``tests/state/test_filecache.py`` faults those)."""
+    return build_deck(src, output=out, fresh=True, expect=expect)
 
 
 @pytest.fixture
 def previous(tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
     """A completed first build, and a changed bank ready for a second one."""
     out = tmp_path / "dist" / "deck.apkg"
-    build_cli(bank(tmp_path / "v1", "Old answer."), out, expect="written")
+    build_deck(bank(tmp_path / "v1", "Old answer."), output=out)
     before = outputs(out)
     assert sorted(before) == [
         ".interview-deck-cache/.gitignore",
@@ -170,13 +172,14 @@ os.fsync = _fsync
 """
 
 # Send ourselves the signal just before replace number {n} (the package, the history, then the
-# record and the field cache's entry), and say so: every one comes after the commit point.
+# record), and say so: every one comes after the commit point. The file cache's entries,
+# written while the build works, are not counted (with {cache}: only they are).
 SIGNAL_AT_REPLACE = """
 import os, signal
 signal.signal(signal.SIGINT, signal.default_int_handler)
 _real, _calls = os.replace, [0]
 def _replace(a, b):
-    _calls[0] += 1
+    _calls[0] += ("/files/file-" in str(b)) == {cache}
     if _calls[0] == {n}:
         open({marker!r}, "w").close()
         os.kill(os.getpid(), {signum})
@@ -247,7 +250,7 @@ def test_a_signal_once_files_move_into_place_lets_the_build_finish(
         for name, data in before.items():  # the previous build's files again
             (out.parent / name).write_bytes(data)
         marker.unlink(missing_ok=True)
-        hook = SIGNAL_AT_REPLACE.format(n=n, signum=int(signum), marker=str(marker))
+        hook = SIGNAL_AT_REPLACE.format(n=n, signum=int(signum), marker=str(marker), cache=False)
         child = child_build(src, out, hooks, hook)
         stdout, stderr = child.communicate(timeout=60)
         if not marker.exists():
@@ -277,7 +280,7 @@ def test_a_signal_at_a_cache_entry_while_the_build_runs_stops_it(
         qs = [question(f"{name[0]}{n}", text=f"Question {n}?", answer=answer) for n in range(3)]
         make_bank(src, qs, role=name, filename=name)
     hooks, marker = tmp_path / "hooks", tmp_path / "signalled"
-    hook = SIGNAL_AT_REPLACE.format(n=1, signum=int(signum), marker=str(marker))
+    hook = SIGNAL_AT_REPLACE.format(n=1, signum=int(signum), marker=str(marker), cache=True)
     child = child_build(src, out, hooks, hook)
     _stdout, stderr = child.communicate(timeout=60)
     assert marker.exists()

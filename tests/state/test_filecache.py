@@ -28,6 +28,7 @@ import exporter.markup.markdown
 import exporter.render.notetype
 import exporter.state.filecache
 import exporter.state.record
+import exporter.state.units
 from exporter.content.model import Question
 from exporter.state.filecache import FOLDER, cache_root
 from helpers import (
@@ -180,7 +181,7 @@ def test_reused_work_writes_what_a_full_build_writes(edits: list[tuple[Any, ...]
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts of files parsed and texts rendered by the builds of a test."""
     counts = {"parsed": 0, "rendered": 0}
-    real_load, real_render = exporter.content.load._load_file, exporter.markup.markdown.to_html
+    real_load, real_render = exporter.content.load.load_raw, exporter.markup.markdown.to_html
 
     def load(*args: Any) -> Any:
         counts["parsed"] += 1
@@ -190,7 +191,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["rendered"] += 1
         return real_render(*args)
 
-    monkeypatch.setattr(exporter.content.load, "_load_file", load)
+    monkeypatch.setattr(exporter.state.units, "load_raw", load)
     monkeypatch.setattr("exporter.render.notes.to_html", render)
     return counts
 

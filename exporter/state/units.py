@@ -1,0 +1,161 @@
+"""Each content file made ready for the package, in file order: read, loaded and checked
+(or taken from the file cache), its notes fingerprinted and rendered. In this process, or,
+for a bank big enough that it pays, in two forked worker processes while this one writes
+the package (docs/BENCHMARKS.md, "Changes in 0.8"); the same bytes either way."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from exporter.content.load import LoadedFile, load_raw
+from exporter.content.sources import SourceFile, Sources, read_bytes, size_of
+from exporter.package.history import History, HistoryFull, assign_clozes, point_hash
+from exporter.render.notes import notes_of
+from exporter.state.filecache import FileCache, Made, media_of
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
+
+# Workers pay from about this much YAML (some 4,000 questions; docs/BENCHMARKS.md).
+WORKERS_FROM_BYTES = 4_000_000
+WORKERS = 2  # beside this process, which writes the package: 2 cores kept busy
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One content file made ready: as loaded and checked, and its notes as made, by key
+    (none when the file has a problem)."""
+
+    source: SourceFile
+    loaded: LoadedFile
+    notes: Mapping[str, Made]
+
+
+def make_unit(source: SourceFile, previous: History | None, cache: FileCache | None) -> Unit:
+    """``source`` loaded (or taken from ``cache``) and its notes made, with the key point
+    numbers ``previous`` gives them; a file made anew is kept in ``cache``."""
+    raw, err = read_bytes(source)
+    name = cache.name(source, raw) if cache is not None and err is None else None
+    found = cache.entry(name, source) if cache is not None and name is not None else None
+    loaded, kept = found if found is not None else (load_raw(source, raw, err), {})
+    role_file = loaded.role_file
+    notes: dict[str, Made] = {}
+    if role_file is None or loaded.errors:
+        return Unit(source, loaded, notes)
+    old = previous.clozes if previous is not None else {}
+    for question in role_file.questions:
+        numbers = None
+        if question.key_points:
+            hashes = tuple(point_hash(p) for p in question.key_points)
+            try:
+                numbers = assign_clozes(old.get(f"{question.id}::key-points"), hashes)
+            except HistoryFull:  # the build says so, with the history's name
+                continue
+        for note in notes_of(role_file, question, numbers):
+            made = kept.get(note.key)
+            media = media_of(note)
+            if made is None or made.clozes != note.clozes or made.media != media:
+                made = Made(note.clozes, media, note.fingerprint, note.fields)
+            notes[note.key] = made
+    if cache is not None and name is not None and notes != kept:
+        cache.keep(name, loaded, notes)
+    return Unit(source, loaded, notes)
+
+
+def worker_count(sources: Sources) -> int:
+    """How many worker processes a build of ``sources`` uses: ``WORKERS`` for a bank of at
+    least ``WORKERS_FROM_BYTES`` in two files or more, with two CPUs or more and ``fork``;
+    else none."""
+    if len(sources.files) < 2:
+        return 0
+    import multiprocessing  # only for a bank of several files (~20 ms to import)
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cpus or 1) < 2:
+        return 0
+    return WORKERS if sum(size_of(f.path) for f in sources.files) >= WORKERS_FROM_BYTES else 0
+
+
+# What the workers need besides a file, set before they are forked (never sent to them).
+_SHARED: tuple[History | None, FileCache | None] = (None, None)
+
+
+class Units:
+    """The units of ``sources``, in file order: made in ``workers`` forked processes (at
+    most one file ahead of each), or here when ``workers`` is 0 or no process can be
+    started. Use as a context manager: the workers start on entry (before the package's
+    database is opened) and are stopped on exit, however it ends."""
+
+    def __init__(
+        self,
+        sources: Sources,
+        previous: History | None,
+        cache: FileCache | None,
+        workers: int = 0,
+    ) -> None:
+        self._sources = sources
+        self._previous = previous
+        self._cache = cache
+        self._workers = workers
+        self._pool: Pool | None = None
+
+    def __enter__(self) -> Units:
+        global _SHARED
+        if self._workers:
+            _SHARED = (self._previous, self._cache)
+            import multiprocessing
+
+            try:
+                context = multiprocessing.get_context("fork")
+                self._pool = context.Pool(self._workers, initializer=_quiet)
+            except OSError:  # no process to be had: this one does the work
+                self._pool = None
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        global _SHARED
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        _SHARED = (None, None)
+
+    def __iter__(self) -> Iterator[Unit]:
+        files = iter(self._sources.files)
+        pool = self._pool
+        if pool is None:
+            for source in files:
+                yield make_unit(source, self._previous, self._cache)
+            return
+        ahead: deque[AsyncResult[Unit]] = deque()
+        for source in files:
+            ahead.append(pool.apply_async(_made, (source,)))
+            if len(ahead) > self._workers:
+                yield ahead.popleft().get()
+        while ahead:
+            yield ahead.popleft().get()
+
+
+def _quiet() -> None:
+    """A worker leaves Ctrl-C to this process (which stops it) and dies of SIGTERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _made(source: SourceFile) -> Unit:
+    """``make_unit`` in a worker, with what it was forked with."""
+    previous, cache = _SHARED
+    return make_unit(source, previous, cache)

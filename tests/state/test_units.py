@@ -1,0 +1,219 @@
+"""A build's files made in worker processes (exporter.state.units) give the bytes, messages
+and exit codes of a build in one process; workers start only where they pay, and Ctrl-C or
+SIGTERM stops them with the build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import exporter.pipeline
+import exporter.state.units
+from exporter.content.sources import discover
+from exporter.state.units import WORKERS, WORKERS_FROM_BYTES, worker_count
+from helpers import (
+    EPOCH,
+    build_deck,
+    child_env,
+    exporter_command,
+    hooked,
+    make_bank,
+    question,
+    write,
+)
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="4"/></svg>'
+
+
+def bank(folder: Path, edited: bool = False) -> Path:
+    """Five files of every kind of note: key points, a reverse card, an image, code, math,
+    a warning (an unknown fence language); ``edited``: a key point and an answer changed."""
+    points: tuple[str, ...] = ("the *first* point", "the second point", "a third")
+    if edited:
+        points = ("the *first* point", "the second point, edited", "a third", "a fourth")
+    for n in range(5):
+        questions = [
+            replace(
+                question(f"f{n}q{i}", ("easy", "medium", "hard")[i % 3]),
+                answer=f"Answer {n}.{i}{' edited' if edited and i == 1 else ''}:\n\n"
+                "```python\nx = 1\n```\n\n$a^2$ and ![d](d.svg)\n\n```nolang\ny\n```",
+                key_points=points if i % 2 == 0 else (),
+                reverse=i % 3 == 0,
+            )
+            for i in range(4)
+        ]
+        make_bank(folder, questions, role=f"Role {n}", filename=f"r{n}.yaml")
+    write(folder / "d.svg", SVG)
+    return folder
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def build_with(
+    workers: int, src: Path, out: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: Any
+) -> Any:
+    """``build_deck`` with the pipeline told to use ``workers`` worker processes."""
+    with monkeypatch.context() as patched:
+        patched.setattr(exporter.pipeline, "worker_count", lambda sources: workers)
+        return build_deck(src, output=out, **kwargs)
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["no-cache", "cache"])
+def test_workers_write_the_bytes_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh: bool
+) -> None:
+    """A first build and a second one after edits (a key point, an answer), in workers and in
+    one process: the same package, history and report, with the file cache or without."""
+    src = bank(tmp_path / "src")
+    one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
+    a = build_with(0, src, one, monkeypatch, fresh=fresh)
+    b = build_with(WORKERS, src, two, monkeypatch, fresh=fresh)
+    assert outputs(one.parent) == outputs(two.parent)
+    assert (a.stdout.replace(str(one), "OUT"), a.stderr) == (
+        b.stdout.replace(str(two), "OUT"),
+        b.stderr,
+    )
+    assert "warning" in a.stderr
+    bank(src, edited=True)
+    a = build_with(0, src, one, monkeypatch, fresh=fresh, epoch=EPOCH + 60)
+    b = build_with(WORKERS, src, two, monkeypatch, fresh=fresh, epoch=EPOCH + 60)
+    assert outputs(one.parent) == outputs(two.parent)
+    assert a.stdout.replace(str(one), "OUT") == b.stdout.replace(str(two), "OUT")
+
+
+def test_problems_found_in_workers_are_reported_as_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Problems in several files (a bad value, an id used in two files, a missing image): the
+    same messages and exit code with workers, and nothing written."""
+    src = bank(tmp_path / "src")
+    text = (
+        (src / "r1.yaml").read_text(encoding="utf-8").replace("difficulty: easy", "difficulty: x")
+    )
+    write(src / "r1.yaml", text)
+    write(src / "r3.yaml", (src / "r3.yaml").read_text(encoding="utf-8").replace("f3q2", "f0q1"))
+    write(src / "r4.yaml", (src / "r4.yaml").read_text(encoding="utf-8").replace("d.svg", "e.svg"))
+    one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
+    a = build_with(0, src, one, monkeypatch, expect="failed")
+    b = build_with(WORKERS, src, two, monkeypatch, expect="failed")
+    assert (a.exit_code, a.stderr) == (b.exit_code, b.stderr) == (1, a.stderr)
+    assert "duplicate id 'f0q1'" in a.stderr
+    assert not one.parent.exists()
+    assert not two.parent.exists()
+
+
+def test_with_no_process_to_be_had_the_build_runs_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When no worker process can be started (EAGAIN: a process limit), the build runs in
+    this process and writes the same bytes."""
+    src = bank(tmp_path / "src")
+    one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
+    build_with(0, src, one, monkeypatch)
+
+    def no_pool(*args: Any, **kwargs: Any) -> Any:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr("multiprocessing.context.ForkContext.Pool", no_pool)
+    build_with(WORKERS, src, two, monkeypatch)
+    assert outputs(one.parent) == outputs(two.parent)
+
+
+def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers for a bank of at least WORKERS_FROM_BYTES in two files or more, with two
+    CPUs and fork; none for a smaller bank, a single file, one CPU or no fork."""
+    small = bank(tmp_path / "small")
+    big = tmp_path / "big"
+    shutil.copytree(small, big)
+    filler = "# " + "x" * 98 + "\n"
+    for name in ("r0.yaml", "r1.yaml"):
+        path = big / name
+        copies = WORKERS_FROM_BYTES // 2 // len(filler) + 1
+        write(path, path.read_text(encoding="utf-8") + filler * copies)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert worker_count(discover([str(small)])) == 0
+    assert worker_count(discover([str(big)])) == WORKERS
+    assert worker_count(discover([str(big / "r0.yaml")])) == 0
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert worker_count(discover([str(big)])) == 0
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    assert worker_count(discover([str(big)])) == 0
+
+
+# In the workers only: the first file made says so, then waits (for the test's signal).
+PAUSE_IN_A_WORKER = """
+import os, time
+import exporter.state.units as units
+_real = units.make_unit
+def _paused(source, previous, cache):
+    if os.getpid() != {parent}:
+        open({marker!r}, "a").close()
+        time.sleep(60)
+    return _real(source, previous, cache)
+units.make_unit = _paused
+"""
+
+
+@pytest.mark.slow  # a child build with workers, signalled: the full tier
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
+def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str) -> None:
+    """Ctrl-C (SIGINT to the terminal's whole process group) or SIGTERM to the build while
+    workers make its files: the build says 'Aborted!' (one line, no worker's traceback),
+    exits 130 or 143, writes nothing, and leaves no worker behind."""
+    src = bank(tmp_path / "src")
+    out = tmp_path / "out" / "deck.apkg"
+    marker = tmp_path / "paused"
+    hook = (
+        "import os\n"
+        "import exporter.pipeline as p\n"
+        "p.worker_count = lambda sources: 2\n"
+        "PARENT = os.getpid()\n"
+        + PAUSE_IN_A_WORKER.replace("{parent}", "PARENT").format(marker=str(marker))
+    )
+    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", out, "--no-cache"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no worker started"
+            time.sleep(0.02)
+        if how == "Ctrl-C":
+            os.killpg(child.pid, signal.SIGINT)
+        else:
+            child.send_signal(signal.SIGTERM)
+        _stdout, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    signum = signal.SIGINT if how == "Ctrl-C" else signal.SIGTERM
+    assert child.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines() == ["Aborted!"]
+    assert not out.exists()
+    deadline = time.monotonic() + 30
+    while True:  # every process of the build's session is gone
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "a worker outlived the build"
+        time.sleep(0.05)
