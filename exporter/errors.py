@@ -164,7 +164,6 @@ CODES: dict[str, str] = {
     # Warnings (never stop a build)
     "code-language-unknown": "Warning: a code block in a language with no highlighting.",
     "code-block-long": "Warning: a code block too long to highlight.",
-    "math-splits-mark": "Warning: a '*', '_' or '~' in a \\(…\\) formula pairs with one outside.",
     "key-point-long": "Warning: a key point longer than one fact to recall (200 characters).",
     # Build history (dist/NAME.lock.json)
     "history-unreadable": "The build history cannot be read.",

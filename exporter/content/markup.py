@@ -11,12 +11,6 @@ from exporter.errors import ContentError, ContentWarning
 from exporter.markup.markdown import NOTHING, scan
 
 
-def _warning_code(message: str) -> str:
-    """The code of a warning ``markdown.scan`` gives, by the kind its message names."""
-    code = "code-language-unknown" if message.startswith("unknown code") else "code-block-long"
-    return code
-
-
 @dataclass(frozen=True)
 class CheckedMarkup:
     """The images a text shows (not resolved yet) and its problems and warnings."""
@@ -46,12 +40,6 @@ def check_markup(text: str, display_path: str, *, line: int, block: int = 0) -> 
             for p in found.problems
         ),
         warnings=tuple(
-            ContentWarning(
-                display_path,
-                at(w.line),
-                w.message,
-                code=w.code if w.code == "math-splits-mark" else _warning_code(w.message),
-            )
-            for w in found.warnings
+            ContentWarning(display_path, at(w.line), w.message, code=w.code) for w in found.warnings
         ),
     )

@@ -541,8 +541,8 @@ def dollar_math_reads_back(tex: str) -> bool:
 
 @dataclass(frozen=True)
 class Finding:
-    """Something at ``line`` (0-based, in the text as given) worth telling the author; a
-    problem's ``code`` says which kind (``exporter.errors.CODES``)."""
+    """Something at ``line`` (0-based, in the text as given) worth telling the author;
+    ``code`` says which kind (``exporter.errors.CODES``)."""
 
     line: int
     message: str
@@ -1040,13 +1040,14 @@ def scan(text: str) -> Scan:
         elif event.get("End") == "CodeBlock":
             why = plain_reason(_code_text("".join(code)), language) if language else None
             if why is not None:
-                warnings.append(Finding(line(code_start), why))
+                warnings.append(Finding(line(code_start), why, code="code-block-long"))
             elif language and not is_known(language):
                 warnings.append(
                     Finding(
                         line(code_start),
                         f"unknown code language '{language}': the block is shown without "
                         "highlighting (use a Pygments name such as python, sql, bash, yaml)",
+                        code="code-language-unknown",
                     )
                 )
             code_start = -1
