@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from exporter.reading.diff import PackageDiff
 
 Format = Literal["text", "json", "github"]
-FORMATS: tuple[Format, ...] = ("text", "json", "github")
 Problem = ContentError | ContentWarning
 
 
