@@ -10,7 +10,6 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from exporter.content.check import check_file
-from exporter.content.load import collector_paused
 from exporter.content.model import Question, RoleFile, default_deck
 from exporter.content.yamlnodes import Loader, compose
 from exporter.errors import OutputError
@@ -66,9 +65,7 @@ def dump_role_file(
     ``holds`` reads it back instead of PyYAML (import-text: the content check it runs on
     the file anyway, so a big page is read back once)."""
     text = _dump(role_file, _optimistic)
-    with collector_paused():  # a big file is millions of objects and no cycles
-        held = (holds or _holds)(text, role_file)
-    return text if held else _dump(role_file, scalar)
+    return text if (holds or _holds)(text, role_file) else _dump(role_file, scalar)
 
 
 def _holds(text: str, role_file: RoleFile) -> bool:
