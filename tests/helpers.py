@@ -691,7 +691,7 @@ def clear_lexer_caches() -> None:
     getattr(pygments.plugin.iter_entry_points, "cache_clear", lambda: None)()
     for cached in (
         highlight._lexer,
-        highlight.is_known,
+        highlight._lexer_name,
         highlight.highlight,
         highlight.plugin_lexers,
         notes.renderer_identity,

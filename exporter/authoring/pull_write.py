@@ -53,10 +53,6 @@ def _read(source: SourceFile) -> tuple[bytes, str]:
     return raw, text
 
 
-def _text(source: SourceFile) -> str:
-    return _read(source)[1]
-
-
 def _diff(display: str, before: str, after: str) -> tuple[str, ...]:
     lines = difflib.unified_diff(
         before.splitlines(),
@@ -76,7 +72,7 @@ def shown(plan: PullPlan, files: Sequence[SourceFile]) -> tuple[Shown, ...]:
 
     def original(display: str) -> str:
         if display not in texts:
-            texts[display] = _text(by_display[display])
+            texts[display] = _read(by_display[display])[1]
         return texts[display]
 
     out = []

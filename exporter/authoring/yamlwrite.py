@@ -10,20 +10,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from exporter.content.check import check_file
-from exporter.content.load import collector_paused
 from exporter.content.model import Question, RoleFile, default_deck
-from exporter.content.yamlnodes import compose
+from exporter.content.yamlnodes import Loader, compose
 from exporter.errors import OutputError
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
 def _reads_back(snippet: str, value: str) -> bool:
     try:
-        data = yaml.load(snippet, Loader=_Loader)
+        data = yaml.load(snippet, Loader=Loader)
     except yaml.YAMLError:
         return False
     return isinstance(data, dict) and data.get("k") == value
@@ -71,14 +65,12 @@ def dump_role_file(
     ``holds`` reads it back instead of PyYAML (import-text: the content check it runs on
     the file anyway, so a big page is read back once)."""
     text = _dump(role_file, _optimistic)
-    with collector_paused():  # a big file is millions of objects and no cycles
-        held = (holds or _holds)(text, role_file)
-    return text if held else _dump(role_file, scalar)
+    return text if (holds or _holds)(text, role_file) else _dump(role_file, scalar)
 
 
 def _holds(text: str, role_file: RoleFile) -> bool:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=Loader)
         questions = data["questions"]
         return (
             data["role"] == role_file.role
@@ -105,14 +97,26 @@ def _dump(role_file: RoleFile, scalar: Callable[..., str]) -> str:
         out.append(f"deck:{scalar(role_file.deck, 0)}")
     out.append("questions:")
     for q in role_file.questions:
-        out.append(f"  - id: {q.id}")
-        out.append(f"    difficulty: {q.difficulty}")
-        out.append(f"    question:{scalar(q.question, 4)}")
-        out.append(f"    answer:{scalar(q.answer, 4, block=True)}")
-        out += training_lines(q, "    ", scalar)
-        if q.tags:
-            out.append(f"    tags: [{', '.join(q.tags)}]")
+        out += question_lines(q, "  - ", "    ", scalar)
     return "\n".join(out) + "\n"
+
+
+def question_lines(
+    q: Question, dash: str, pad: str, scalar: Callable[..., str] = scalar
+) -> list[str]:
+    """A question's lines in the house order: ``dash`` (the list's ``- ``) before its id,
+    ``pad`` before each other key."""
+    column = len(pad)
+    lines = [f"{dash}id: {q.id}"]
+    if q.guid:
+        lines.append(f"{pad}guid:{scalar(q.guid, column)}")
+    lines.append(f"{pad}difficulty: {q.difficulty}")
+    lines.append(f"{pad}question:{scalar(q.question, column)}")
+    lines.append(f"{pad}answer:{scalar(q.answer, column, block=True)}")
+    lines += training_lines(q, pad, scalar)
+    if q.tags:
+        lines.append(f"{pad}tags: [{', '.join(q.tags)}]")
+    return lines
 
 
 def training_lines(q: Question, pad: str, scalar: Callable[..., str] = scalar) -> list[str]:
@@ -388,18 +392,7 @@ def _append(
     dash = text[line_start : last.start_mark.index]  # the list's own '-   ' before the key
     if dash.strip() != "-" or len(dash) != column:
         dash = " " * (column - 2) + "- "
-    pad = " " * column
-    lines: list[str] = []
-    for q in questions:
-        lines.append(f"{dash}id: {q.id}")
-        if q.guid:
-            lines.append(f"{pad}guid:{scalar(q.guid, column)}")
-        lines.append(f"{pad}difficulty: {q.difficulty}")
-        lines.append(f"{pad}question:{scalar(q.question, column)}")
-        lines.append(f"{pad}answer:{scalar(q.answer, column, block=True)}")
-        lines += training_lines(q, pad)
-        if q.tags:
-            lines.append(f"{pad}tags: [{', '.join(q.tags)}]")
+    lines = [line for q in questions for line in question_lines(q, dash, " " * column)]
     at = _after_line(text, last.end_mark.index)
     prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
     return _Edit(at, at, prefix + "\n".join(lines) + "\n")

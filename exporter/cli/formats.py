@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from exporter.reading.diff import PackageDiff
 
 Format = Literal["text", "json", "github"]
-FORMATS: tuple[Format, ...] = ("text", "json", "github")
 Problem = ContentError | ContentWarning
 
 
@@ -58,8 +57,9 @@ def as_dict(problem: Problem) -> dict[str, Any]:
     }
 
 
-def _exception_dict(exc: ExporterError) -> dict[str, Any]:
-    return {"path": None, "line": None, "column": None, "code": exc.code, "message": str(exc)}
+def _whole_file(path: str | None, message: str, *, code: str) -> dict[str, Any]:
+    """A problem of a file as a whole, or of no file (``path`` ``None``): no line, no column."""
+    return {"path": path, "line": None, "column": None, "code": code, "message": message}
 
 
 def _escape(value: str, *, prop: bool = False) -> str:
@@ -115,17 +115,12 @@ def problems_report(exc: ExporterError, fmt: Format, command: str) -> Report:
         records = [as_dict(e) for e in exc.errors]
         summary = Report(err=(f"{plural(len(records), 'problem')} found.",), exit_code=1)
     else:
-        records = [_exception_dict(exc)]
+        records = [_whole_file(None, str(exc), code=exc.code)]
         summary = Report(exit_code=1)
     warnings = exc.warnings if isinstance(exc, ContentErrors) else ()
     if fmt == "text":
         return text
     return formatted(fmt, command, summary, problems=records, warnings=warnings)
-
-
-def stale_problem(path: str, message: str) -> dict[str, Any]:
-    """``build --check`` found the output stale: a problem of the output file."""
-    return {"path": path, "line": None, "column": None, "code": "output-stale", "message": message}
 
 
 def validate_output(fmt: Format, bank: Bank) -> Report:
@@ -139,7 +134,7 @@ def build_output(fmt: Format, outcome: BuildOutcome, filters: Sequence[str]) -> 
     warnings = outcome.built.warnings if outcome.built is not None else ()
     problems = []
     if outcome.status == "stale":
-        problems.append(stale_problem(str(outcome.output), report.err[-1]))
+        problems.append(_whole_file(str(outcome.output), report.err[-1], code="output-stale"))
     return formatted(fmt, "build", report, problems=problems, warnings=warnings)
 
 

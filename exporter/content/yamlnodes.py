@@ -75,11 +75,8 @@ def line_of(node: Node) -> int:
 
 def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | None]:
     """The file's single document as a node tree (``None`` if empty), or its syntax error."""
-    loader = None
     try:
-        # Pure-Python PyYAML checks the characters on construction, libyaml while parsing.
-        loader = Loader(text)
-        return loader.get_single_node(), None
+        return yaml.compose(text, Loader), None
     except yaml.MarkedYAMLError as exc:
         return None, _syntax_error(exc, display_path, text)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
@@ -98,9 +95,6 @@ def compose(text: str, display_path: str) -> tuple[Node | None, ContentError | N
         return None, ContentError(
             display_path, 0, 0, "invalid YAML: nested too deeply", code="yaml-too-deep"
         )
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, display_path: str, text: str) -> ContentError:

@@ -190,17 +190,21 @@ def _may_declare_lexers() -> bool:
 
 
 @cache
-def is_known(language: str) -> bool:
-    """True when Pygments has a lexer for this fence language (``python``, ``sql``, …),
-    found without making one (a lexer compiles its regular expressions when first made)."""
+def _lexer_name(language: str) -> str | None:
+    """The name of Pygments' lexer for a fence language (``python``, ``sql``, …), found
+    without making one (a lexer compiles its regular expressions when first made)."""
     from pygments.lexers import find_lexer_class_by_name
     from pygments.util import ClassNotFound
 
     try:
-        find_lexer_class_by_name(language.lower())
+        return str(find_lexer_class_by_name(language.lower()).name)
     except ClassNotFound:
-        return False
-    return True
+        return None
+
+
+def is_known(language: str) -> bool:
+    """True when Pygments has a lexer for this fence language."""
+    return _lexer_name(language) is not None
 
 
 @cache
@@ -252,9 +256,9 @@ def plain_reason(source: str, language: str) -> str | None:
             f"this code block has {size:,} characters; blocks over "
             f"{MAX_HIGHLIGHT_CHARS:,} are shown without highlighting"
         )
-    if not language or not is_known(language):
+    name = _lexer_name(language) if language else None
+    if name is None:
         return None
-    name = _lexer_name(language.lower())
     # A lexer that looks others up by a name, MIME type or LANGUAGE the text holds (a
     # Markdown fence, a reST directive, HTTP's Content-Type) is held to their limits too.
     names = [name, *_named_in(source)] if name in DELEGATING_LEXERS else [name]
@@ -292,13 +296,6 @@ def plain_reason(source: str, language: str) -> str | None:
                 "highlighting"
             )
     return None
-
-
-@cache
-def _lexer_name(language: str) -> str:
-    from pygments.lexers import find_lexer_class_by_name
-
-    return str(find_lexer_class_by_name(language).name)
 
 
 def _named_in(source: str) -> list[str]:

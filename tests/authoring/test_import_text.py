@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import Result
 
 from helpers import CONTENT, SOURCE_PAGE, run_cli, write
@@ -116,6 +117,22 @@ def test_import_text_merges_into_an_existing_file(tmp_path: Path) -> None:
     assert "1 removed" in pruned.stdout
     assert "my-own-question" not in target.read_text(encoding="utf-8")
     assert run_cli(["validate", str(target)]).exit_code == 0
+
+
+def test_import_text_keeps_a_question_guid(tmp_path: Path) -> None:
+    """A question's ``guid`` (a note made in Anki, as ``pull --add-new`` writes it) survives
+    an import into its file, unchanged or edited: it is the note's identity in Anki."""
+    target = tmp_path / "bank.yaml"
+    guid = "  - id: monitor-deployed-model-know\n    guid: 'a#b:c!d'\n    difficulty: easy\n"
+    own = SHIPPED.read_text(encoding="utf-8")
+    write(target, own.replace("  - id: monitor-deployed-model-know\n    difficulty: easy\n", guid))
+    for page in (SOURCE_PAGE, _edited_page(tmp_path)):
+        result = import_text(page, "-o", str(target))
+        assert result.exit_code == 0, result.stderr
+        questions = yaml.safe_load(target.read_text(encoding="utf-8"))["questions"]
+        guids = {q["id"]: q.get("guid") for q in questions}
+        assert guids["monitor-deployed-model-know"] == "a#b:c!d"
+    assert "I would monitor FOUR layers" in target.read_text(encoding="utf-8")
 
 
 BAD_PAGES = {

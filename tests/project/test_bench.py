@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, build_deck
+from helpers import ROOT, SOURCE_PAGE, build_deck, run_cli
 
 BENCH = ROOT / "bench"
 
@@ -104,6 +104,18 @@ def test_the_runner_converts_the_bank_for_ankdown_in_a_child(
     cards = (tmp_path / "bank-ankdown" / "mlops-engineer.md").read_text(encoding="utf-8")
     assert cards.count("\n---\n") == 29
     assert str(tmp_path / "bank-ankdown") in peer.argv
+
+
+def test_the_ab_runner_runs_commands_the_cli_takes(tmp_path: Path) -> None:
+    """bench/ab.py (how machinery is judged before it is kept or deleted) runs a full build,
+    validate and import-text as the command line takes them."""
+    ab = _module("ab")
+    bank = _module("synth").make_bank(tmp_path / "bank", 3)
+    for command, source in (("build", bank), ("validate", bank), ("import-text", SOURCE_PAGE)):
+        argv = ab.argv(command, source, tmp_path / command)
+        assert argv[:3] == [sys.executable, "-m", "exporter"]
+        result = run_cli(argv[3:])
+        assert result.exit_code == 0, result.stderr
 
 
 def test_a_run_reports_cpu_time_beside_wall_time() -> None:
