@@ -155,7 +155,7 @@ def run_build(
             workers = worker_count(sources)
             with Units(sources, previous, cache, workers) as units:
                 checks = BankChecks(sources)
-                made = _Made()
+                made = _Made(every=options.order != "file")
                 files = made.files(units, checks, sources, hooks.progress)
                 result = build_package(
                     files,
@@ -191,8 +191,9 @@ class _Made:
     """The units of a build as the package takes them: each file's role file, checked
     against the files before it, and its notes as made (``reuse``)."""
 
-    def __init__(self) -> None:
-        self._notes: Mapping[str, Made] = {}
+    def __init__(self, *, every: bool = False) -> None:
+        self._every = every  # keep every file's notes (a build that holds every file)
+        self._notes: dict[str, Mapping[str, Made]] = {}  # by file, as shown
         self.reuse = Reuse(known=self._known)
 
     def files(
@@ -203,7 +204,9 @@ class _Made:
         total = sum(size_of(f.path) for f in sources.files) if progress is not None else 0
         done = 0
         for unit in units:
-            self._notes = unit.notes
+            if not self._every:
+                self._notes.clear()
+            self._notes[unit.source.display_path] = unit.notes
             role_file = checks.add(unit.source, unit.loaded)
             if progress is not None:
                 done += size_of(unit.source.path)
@@ -212,7 +215,7 @@ class _Made:
                 yield role_file
 
     def _known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
-        made = self._notes.get(note.key)
+        made = self._notes.get(note.role_file.display_path, {}).get(note.key)
         if made is None or made.clozes != note.clozes:
             return None
         return made.fingerprint, made.fields

@@ -217,3 +217,33 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str) -> 
             break
         assert time.monotonic() < deadline, "a worker outlived the build"
         time.sleep(0.05)
+
+
+def test_order_by_difficulty_renders_each_note_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--order difficulty`` holds every file before it writes one: each note is still
+    rendered once (as each file is made), the same count as in file order."""
+    import exporter.render.notes
+
+    src = bank(tmp_path / "src")
+    real = exporter.render.notes.to_html
+    counts: list[int] = []
+    for n, order in enumerate(("file", "difficulty")):
+        calls = [0]
+
+        def counted(*args: Any, calls: list[int] = calls) -> str:
+            calls[0] += 1
+            return real(*args)
+
+        monkeypatch.setattr(exporter.render.notes, "to_html", counted)
+        build_with(
+            0,
+            src,
+            tmp_path / str(n) / "deck.apkg",
+            monkeypatch,
+            fresh=True,
+            extra=["--order", order],
+        )
+        counts.append(calls[0])
+    assert counts[0] == counts[1] > 0
