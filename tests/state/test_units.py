@@ -224,10 +224,10 @@ def test_order_by_difficulty_renders_each_note_once(
 ) -> None:
     """``--order difficulty`` holds every file before it writes one: each note is still
     rendered once (as each file is made), the same count as in file order."""
-    import exporter.render.notes
+    import exporter.markup.markdown
 
     src = bank(tmp_path / "src")
-    real = exporter.render.notes.to_html
+    real = exporter.markup.markdown.to_html
     counts: list[int] = []
     for n, order in enumerate(("file", "difficulty")):
         calls = [0]
@@ -236,7 +236,7 @@ def test_order_by_difficulty_renders_each_note_once(
             calls[0] += 1
             return real(*args)
 
-        monkeypatch.setattr(exporter.render.notes, "to_html", counted)
+        monkeypatch.setattr("exporter.render.notes.to_html", counted)
         build_with(
             0,
             src,
