@@ -4,8 +4,10 @@
 current -> stream the files through load, render and the package (``build_package``) ->
 check, or write -> remember. ``run_preview`` and ``run_load`` are
 the shorter roads; ``run_pull`` reads an Anki export back into the content files;
-``run_push`` builds, then imports into a running Anki (``exporter.connect``). Nothing here
-prints or exits: ``exporter.cli.commands`` does, from the outcome.
+``run_push`` looks at the running Anki, then builds the bank it looked at and imports it
+(``exporter.connect``); ``run_import_text``, ``run_inspect``, ``run_diff`` and
+``run_stats`` are the other commands'. Each loads the bank and the history once. Nothing
+here prints or exits: ``exporter.cli.commands`` does, from the outcome.
 """
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
-"""Notes and the build history -> the bytes of a deterministic .apkg, computed in memory."""
+"""Role files and the build history -> a deterministic .apkg, written into a scratch folder
+as the files stream through (and the next history)."""

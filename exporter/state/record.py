@@ -32,7 +32,7 @@ from pathlib import Path
 from exporter.content.media import MAX_IMAGE_BYTES
 from exporter.content.sources import SourceFile
 from exporter.errors import OutputError
-from exporter.files import display, read_regular, write_files
+from exporter.files import CONTENT_CAP, display, read_regular, write_files
 
 CACHE_DIR = ".interview-deck-cache"
 RECORD_FORMAT = 4  # 2: the media files a build read, 3: their paths as written and the
@@ -185,7 +185,7 @@ def inputs_for(
         # Where the file is decides what its image paths name, and its shown name is in
         # every warning a skipped build says again.
         place = json.dumps([str(file.path), file.display_path, str(file.content_root)])
-        data = file.path.read_bytes()
+        data = read_regular(file.path, CONTENT_CAP)  # (over the cap: the load says so)
         for part in (place.encode(), data):
             digest.update(len(part).to_bytes(8, "big"))
             digest.update(part)

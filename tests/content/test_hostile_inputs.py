@@ -22,8 +22,9 @@ from helpers import (
 
 
 def test_endless_and_huge_inputs_fail_in_a_moment(tmp_path: Path) -> None:
-    """/dev/zero, a FIFO with no writer, and a 10 GB sparse file: one line, exit 1, fast,
-    and no memory grows (nothing is read)."""
+    """/dev/zero, a FIFO with no writer, and a 10 GB sparse file (to validate, and to build,
+    whose build record digests each file first): one line, exit 1, fast, and no memory
+    grows (nothing is read)."""
     fifo = make_special(tmp_path / "q.yaml", "fifo")
     huge = tmp_path / "huge.yaml"
     with huge.open("wb") as f:
@@ -33,6 +34,7 @@ def test_endless_and_huge_inputs_fail_in_a_moment(tmp_path: Path) -> None:
         (["validate", "/dev/zero"], "not a file"),
         (["validate", str(fifo)], "not a file"),
         (["validate", str(huge)], "the limit is 64 MiB"),
+        (["build", str(huge), "-o", str(tmp_path / "out" / "d.apkg")], "the limit is 64 MiB"),
         (["inspect", "/dev/zero"], "not a package file"),
         (["inspect", str(fifo)], "not a package file"),
         (["import-text", str(page_fifo), "-o", str(tmp_path / "x.yaml")], "not a regular file"),
