@@ -121,7 +121,8 @@ def content_fingerprint(
 ) -> str:
     """A short hash of everything the package holds apart from times and ids: the note
     types (``others``: those of a question's other notes the package holds), the decks and
-    ``notes``, the hex digest of every note's fingerprint in order (``notes_digest``)."""
+    ``notes``, the hex digest of every note's fingerprint in order (as ``build_package``
+    takes it)."""
     digest = hashlib.sha256(notetype.fingerprint.encode())
     for other in others:
         digest.update(f"\0notetype\0{other.fingerprint}".encode())
