@@ -154,7 +154,7 @@ def run_build(
             )
         else:
             previous = read_history(history_path)
-            workers = worker_count(sources)
+            workers = worker_count(sources, cache)
             with Units(sources, previous, cache, workers) as units:
                 checks = BankChecks(sources)
                 made = _Made(every=options.order != "file")

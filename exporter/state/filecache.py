@@ -107,6 +107,10 @@ class FileCache:
         """The name of the entry of ``source`` holding ``raw``."""
         return _PREFIX + _key(self.code, source, raw) + ".json"
 
+    def holds(self, name: str) -> bool:
+        """True when there is an entry ``name`` (whether it can be used is ``entry``'s to say)."""
+        return self.folder is not None and os.path.isfile(self.folder / name)
+
     def entry(self, name: str, source: SourceFile) -> tuple[LoadedFile, dict[str, Made]] | None:
         """The file of entry ``name`` as an earlier build loaded it, its images resolved
         now, and its notes as made then, by key; ``None`` when there is no usable entry or

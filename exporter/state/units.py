@@ -68,10 +68,11 @@ def make_unit(source: SourceFile, previous: History | None, cache: FileCache | N
     return Unit(source, loaded, notes)
 
 
-def worker_count(sources: Sources) -> int:
-    """How many worker processes a build of ``sources`` uses: ``WORKERS`` for a bank of at
-    least ``WORKERS_FROM_BYTES`` in two files or more, with two CPUs or more and ``fork``;
-    else none."""
+def worker_count(sources: Sources, cache: FileCache | None = None) -> int:
+    """How many worker processes a build of ``sources`` uses: ``WORKERS`` for at least
+    ``WORKERS_FROM_BYTES`` of files to load anew (not in ``cache``) among two files or more,
+    with two CPUs or more and ``fork``; else none (a file the cache holds is quicker taken
+    here than sent to a worker and back)."""
     if len(sources.files) < 2:
         return 0
     import multiprocessing  # only for a bank of several files (~20 ms to import)
@@ -81,7 +82,17 @@ def worker_count(sources: Sources) -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cpus or 1) < 2:
         return 0
-    return WORKERS if sum(size_of(f.path) for f in sources.files) >= WORKERS_FROM_BYTES else 0
+    if sum(size_of(f.path) for f in sources.files) < WORKERS_FROM_BYTES:
+        return 0
+    if cache is not None:
+        anew = 0
+        for source in sources.files:
+            raw, err = read_bytes(source)
+            if err is not None or not cache.holds(cache.name(source, raw)):
+                anew += len(raw)
+        if anew < WORKERS_FROM_BYTES:
+            return 0
+    return WORKERS
 
 
 # What the workers need besides a file, set before they are forked (never sent to them).

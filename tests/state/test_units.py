@@ -18,7 +18,8 @@ import pytest
 import exporter.pipeline
 import exporter.state.units
 from exporter.content.sources import discover
-from exporter.state.units import WORKERS, WORKERS_FROM_BYTES, worker_count
+from exporter.state.filecache import FileCache
+from exporter.state.units import WORKERS, WORKERS_FROM_BYTES, make_unit, worker_count
 from helpers import (
     EPOCH,
     build_deck,
@@ -64,7 +65,7 @@ def build_with(
 ) -> Any:
     """``build_deck`` with the pipeline told to use ``workers`` worker processes."""
     with monkeypatch.context() as patched:
-        patched.setattr(exporter.pipeline, "worker_count", lambda sources: workers)
+        patched.setattr(exporter.pipeline, "worker_count", lambda *args: workers)
         return build_deck(src, output=out, **kwargs)
 
 
@@ -130,8 +131,9 @@ def test_with_no_process_to_be_had_the_build_runs_in_one(
 
 
 def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two workers for a bank of at least WORKERS_FROM_BYTES in two files or more, with two
-    CPUs and fork; none for a smaller bank, a single file, one CPU or no fork."""
+    """Two workers for at least WORKERS_FROM_BYTES to load anew in two files or more, with
+    two CPUs and fork; none for a smaller bank, one the file cache holds, a single file, one
+    CPU or no fork."""
     small = bank(tmp_path / "small")
     big = tmp_path / "big"
     shutil.copytree(small, big)
@@ -144,6 +146,13 @@ def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.M
     assert worker_count(discover([str(small)])) == 0
     assert worker_count(discover([str(big)])) == WORKERS
     assert worker_count(discover([str(big / "r0.yaml")])) == 0
+    cache = FileCache.open(tmp_path / "cache", "code")
+    for source in discover([str(big)]).files:  # the cache holds every file: none to load
+        make_unit(source, None, cache)
+    assert worker_count(discover([str(big)]), cache) == 0
+    for name in ("r0.yaml", "r1.yaml"):  # 4 MB to load anew again
+        write(big / name, (big / name).read_text(encoding="utf-8") + "# edited\n")
+    assert worker_count(discover([str(big)]), cache) == WORKERS
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert worker_count(discover([str(big)])) == 0
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
@@ -177,7 +186,7 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str) -> 
     hook = (
         "import os\n"
         "import exporter.pipeline as p\n"
-        "p.worker_count = lambda sources: 2\n"
+        "p.worker_count = lambda *args: 2\n"
         "PARENT = os.getpid()\n"
         + PAUSE_IN_A_WORKER.replace("{parent}", "PARENT").format(marker=str(marker))
     )
