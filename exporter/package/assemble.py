@@ -191,7 +191,6 @@ def _build(
             rivals[name] = found
     old = previous.notes if previous else {}
     old_clozes = previous.clozes if previous else {}
-    stamper = Stamper(previous, notetype.fingerprint, now, rival, rivals=rivals)
     left_out = 0
 
     def chosen() -> Iterator[RoleFile]:
@@ -216,7 +215,8 @@ def _build(
     fingerprints = hashlib.sha256()
     note_count = 0
     database = scratch / "collection.anki2"
-    try:
+    try:  # (a new note type is stamped at once: HistoryAhead may come from here on)
+        stamper = Stamper(previous, notetype.fingerprint, now, rival, rivals=rivals)
         with Collection(database, [(t, stamper.notetype.mod) for t in types.values()]) as col:
             for role_file in taken:
                 decks.setdefault(role_file.deck, role_file.description)

@@ -54,6 +54,24 @@ def test_a_history_from_the_future_is_reported_with_the_fix(build: Builder, tmp_
     assert ok.exit_code == 0
 
 
+def test_a_history_from_the_future_is_reported_when_the_note_type_changes_too(
+    build: Builder, tmp_path: Path
+) -> None:
+    """A history from 2100 and a build whose note type differs from its own (--tts): the
+    same one-line problem (no traceback) and nothing written; with a content problem in the
+    bank too, the content problem is what is reported."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    built = build(src, output=out, epoch=4_102_444_800)  # 2100-01-01
+    before = out.read_bytes(), built.history.read_bytes()
+    message = one_error(run_cli(["build", str(src), "-o", str(out), "--tts", "en_US"]))
+    assert "ahead of this build's clock" in message
+    write(src.parent / "bad.yaml", "role: Other\nquestions: []\n")
+    message = one_error(run_cli(["build", str(src.parent), "-o", str(out), "--tts", "en_US"]))
+    assert message.startswith(f"{src.parent / 'bad.yaml'}:")
+    assert (out.read_bytes(), built.history.read_bytes()) == before
+
+
 def test_a_history_of_another_bank_is_refused(build: Builder, tmp_path: Path) -> None:
     """A lock copied from a bank with no id in common is refused, not adopted."""
     out = tmp_path / "d" / "deck.apkg"
