@@ -21,10 +21,13 @@ from exporter.state.filecache import FileCache, Made, media_of
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult, Pool
+    from multiprocessing.process import BaseProcess
 
 # Workers pay from about this much YAML (some 4,000 questions; docs/BENCHMARKS.md).
 WORKERS_FROM_BYTES = 4_000_000
 WORKERS = 2  # beside this process, which writes the package: 2 cores kept busy
+_WAIT = 0.2  # how often (s) a wait for a worker's file looks whether the workers still live
+_HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -106,19 +109,34 @@ class Units:
         self._cache = cache
         self._workers = workers
         self._pool: Pool | None = None
+        self._started: set[BaseProcess] = set()  # the pool's workers, as forked
 
     def __enter__(self) -> Units:
         global _SHARED
         if self._workers:
             _SHARED = (self._previous, self._cache)
-            import multiprocessing
-
             try:
-                context = multiprocessing.get_context("fork")
-                self._pool = context.Pool(self._workers, initializer=_quiet)
-            except OSError:  # no process to be had: this one does the work
-                self._pool = None
+                self._start()
+            except BaseException:  # Ctrl-C as they started: they stop again
+                self.__exit__(None, None, None)
+                raise
         return self
+
+    def _start(self) -> None:
+        """Fork the workers with SIGINT and SIGTERM held back: this process's handlers
+        would raise in a worker (a traceback) until ``_quiet`` has set its own."""
+        import multiprocessing
+
+        before = set(multiprocessing.active_children())
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(self._workers, initializer=_quiet)
+            self._started = set(multiprocessing.active_children()) - before
+        except OSError:  # no process to be had: this one does the work
+            self._pool = None
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (one that waited: raised here)
 
     def __exit__(
         self,
@@ -127,32 +145,45 @@ class Units:
         trace: TracebackType | None,
     ) -> None:
         global _SHARED
+        self._stop()
+        _SHARED = (None, None)
+
+    def __iter__(self) -> Iterator[Unit]:
+        ahead: deque[tuple[SourceFile, AsyncResult[Unit] | None]] = deque()
+        for source in self._sources.files:
+            pool = self._pool
+            ahead.append((source, None if pool is None else pool.apply_async(_made, (source,))))
+            if len(ahead) > (self._workers if pool is not None else 0):
+                yield self._unit(*ahead.popleft())
+        while ahead:
+            yield self._unit(*ahead.popleft())
+
+    def _unit(self, source: SourceFile, made: AsyncResult[Unit] | None) -> Unit:
+        """``source``'s unit as a worker made it; or made here: with no workers, or once a
+        worker has died (killed: out of memory?), when the file it held is lost with it
+        and the pool is stopped (the other files are made here too: the same bytes)."""
+        while made is not None and self._pool is not None and not made.ready():
+            made.wait(_WAIT)
+            if not made.ready() and not all(p.is_alive() for p in self._started):
+                self._stop()
+        if made is not None and made.ready():
+            return made.get()
+        return make_unit(source, self._previous, self._cache)
+
+    def _stop(self) -> None:
+        """Stop the workers (each dies of SIGTERM) and wait for them."""
         if self._pool is not None:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
-        _SHARED = (None, None)
-
-    def __iter__(self) -> Iterator[Unit]:
-        files = iter(self._sources.files)
-        pool = self._pool
-        if pool is None:
-            for source in files:
-                yield make_unit(source, self._previous, self._cache)
-            return
-        ahead: deque[AsyncResult[Unit]] = deque()
-        for source in files:
-            ahead.append(pool.apply_async(_made, (source,)))
-            if len(ahead) > self._workers:
-                yield ahead.popleft().get()
-        while ahead:
-            yield ahead.popleft().get()
 
 
 def _quiet() -> None:
-    """A worker leaves Ctrl-C to this process (which stops it) and dies of SIGTERM."""
+    """A worker leaves Ctrl-C to this process (which stops it) and dies of SIGTERM (one
+    that came while it started, held back till now, too)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def _made(source: SourceFile) -> Unit:

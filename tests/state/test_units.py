@@ -4,11 +4,13 @@ SIGTERM stops them with the build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,44 @@ def test_with_no_process_to_be_had_the_build_runs_in_one(
     assert outputs(one.parent) == outputs(two.parent)
 
 
+@contextlib.contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail (rather than hang the tests) when the block takes longer than ``seconds``."""
+
+    def late(signum: int, frame: object) -> None:
+        raise AssertionError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_a_worker_that_dies_costs_only_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed while it makes a file (the out-of-memory killer, a kill -9): the
+    build does not wait for that file forever; it makes it and the rest in this process
+    and writes the bytes a build in one process writes."""
+    src = bank(tmp_path / "src")
+    one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
+    build_with(0, src, one, monkeypatch, fresh=True)
+    parent, real = os.getpid(), exporter.state.units.make_unit
+
+    def killed(source: Any, previous: Any, cache: Any) -> Any:
+        if os.getpid() != parent and source.path.name == "r1.yaml":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(source, previous, cache)
+
+    monkeypatch.setattr(exporter.state.units, "make_unit", killed)
+    with within(60):
+        build_with(WORKERS, src, two, monkeypatch, fresh=True)
+    assert outputs(one.parent) == outputs(two.parent)
+
+
 def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two workers for a bank of at least WORKERS_FROM_BYTES in two files or more, with two
     CPUs and fork; none for a smaller bank, a single file, one CPU or no fork."""
@@ -164,22 +204,36 @@ def _paused(source, previous, cache):
 units.make_unit = _paused
 """
 
+# In the workers only, as each starts (before it has set what SIGINT and SIGTERM do there):
+# the first says so; each waits a second.
+PAUSE_AS_A_WORKER_STARTS = """
+import time
+import exporter.state.units as units
+_real_quiet = units._quiet
+def _slow_start():
+    open({marker!r}, "a").close()
+    time.sleep(1)
+    _real_quiet()
+units._quiet = _slow_start
+"""
+
 
 @pytest.mark.slow  # a child build with workers, signalled: the full tier
+@pytest.mark.parametrize("at", ["making a file", "starting"])
 @pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
-def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str) -> None:
+def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at: str) -> None:
     """Ctrl-C (SIGINT to the terminal's whole process group) or SIGTERM to the build while
-    workers make its files: the build says 'Aborted!' (one line, no worker's traceback),
-    exits 130 or 143, writes nothing, and leaves no worker behind."""
+    workers make its files, or while they start: the build says 'Aborted!' (one line, no
+    worker's traceback), exits 130 or 143, writes nothing, and leaves no worker behind."""
     src = bank(tmp_path / "src")
     out = tmp_path / "out" / "deck.apkg"
     marker = tmp_path / "paused"
+    pause = PAUSE_IN_A_WORKER if at == "making a file" else PAUSE_AS_A_WORKER_STARTS
     hook = (
         "import os\n"
         "import exporter.pipeline as p\n"
         "p.worker_count = lambda sources: 2\n"
-        "PARENT = os.getpid()\n"
-        + PAUSE_IN_A_WORKER.replace("{parent}", "PARENT").format(marker=str(marker))
+        "PARENT = os.getpid()\n" + pause.replace("{parent}", "PARENT").format(marker=str(marker))
     )
     env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
     child = subprocess.Popen(
