@@ -681,6 +681,25 @@ def test_the_default_address_is_this_machine(
     assert "not on this machine" not in result.stderr
 
 
+def test_a_file_saved_while_push_looks_at_anki_is_built_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A content file saved while push asks Anki (after it read the bank it builds): the
+    local record never calls that package current for the new text, so the next build
+    builds it rather than say 'up to date'."""
+    folder = make_bank(tmp_path / "content", [question("one", answer="Old.")])
+    out = tmp_path / "out" / "deck.apkg"
+
+    def saved_meanwhile(self: Client, action: str, params: object = None, **_: object) -> object:
+        folder.write_text(folder.read_text(encoding="utf-8").replace("Old.", "New."))
+        raise AnkiError("stopped here", code="anki-unreachable")
+
+    monkeypatch.setattr(Client, "call", saved_meanwhile)
+    assert one_error(push("http://127.0.0.1:9", folder.parent, out=out)) == "error: stopped here"
+    again = build_deck(folder.parent, output=out, epoch=REBUILT_AT)
+    assert again.stdout.startswith(f"Wrote {out} (1 note,")
+
+
 def test_ankiconnect_missing(tmp_path: Path) -> None:
     """Something else answers on the port: said, with how to get AnkiConnect."""
     with serving(answering(404, b"<html><body>Not here</body></html>")) as url:
