@@ -145,6 +145,12 @@ def run_build(
     lock = contextlib.nullcontext() if request.check else exclusive(options.output)
     with lock, scratch_folder() as scratch:
         if looked is not None:
+            if read_history(history_path) != looked.history:  # read before the lock was held
+                raise OutputError(
+                    f"{display(str(history_path))}: another build wrote it while push looked "
+                    "at Anki; push again",
+                    code="output-locked",
+                )
             result = build_package(
                 looked.bank.files,
                 looked.warnings,
