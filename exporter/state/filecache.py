@@ -100,8 +100,9 @@ class FileCache:
 
     @classmethod
     def open(cls, root: Path, code: str, *, keep: bool = True) -> FileCache:
-        """The cache under the user's cache ``root`` for builds by ``code``."""
-        return cls(_own_folder(root / FOLDER), code, keep)
+        """The cache under the user's cache ``root`` for builds by ``code`` (without
+        ``keep``, its folder is not made either: a ``--check`` writes nothing)."""
+        return cls(_own_folder(root / FOLDER, make=keep), code, keep)
 
     def name(self, source: SourceFile, raw: bytes) -> str:
         """The name of the entry of ``source`` holding ``raw``."""
@@ -270,13 +271,15 @@ def _int(value: object) -> int:
     return value
 
 
-def _own_folder(folder: Path) -> Path | None:
-    """``folder``, made if missing; ``None`` when the tool did not make it: not a real
-    folder (a link), another user's, open to others, or without our ``CACHEDIR.TAG``."""
+def _own_folder(folder: Path, *, make: bool = True) -> Path | None:
+    """``folder``, made if missing (with ``make``); ``None`` when the tool did not make
+    it: missing, not a real folder (a link), another user's, open to others, or without
+    our ``CACHEDIR.TAG``."""
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        if not os.path.lexists(folder):
-            _make(folder)
+        if make:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.lexists(folder):
+                _make(folder)
         info = os.lstat(folder)
     except OSError:
         return None

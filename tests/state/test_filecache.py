@@ -314,6 +314,25 @@ def test_entries_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path)
     assert not any(p.name.startswith("file-") for p in tmp_path.rglob("*.json"))
 
 
+def test_a_check_writes_nothing_in_the_users_cache(tmp_path: Path) -> None:
+    """`build --check` writes nothing (docs/commands.md): not the tool's folder in the
+    user's cache, not an entry, whether the folder is there yet or not."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    root = Path(os.environ["INTERVIEW_DECK_CACHE"]) / "fresh"
+    with contextlib.ExitStack() as stack:
+        stack.callback(os.environ.__setitem__, "INTERVIEW_DECK_CACHE", str(root.parent))
+        os.environ["INTERVIEW_DECK_CACHE"] = str(root)
+        build_deck(bank.folder, output=out, check=True, expect="stale")
+        assert not root.exists()
+        build_deck(bank.folder, output=out, fresh=True)
+        build_deck(bank.folder, output=out, check=True, expect="current")
+        assert not root.exists()
+        root.mkdir()
+        build_deck(bank.folder, output=out, check=True, expect="current")
+        assert list(root.iterdir()) == []
+
+
 def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> None:
     """With the cache root set to a folder of other data, a build touches nothing there but
     its own folder: not a folder named like an old work folder, not its files, modes or
