@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +102,35 @@ def test_a_held_build_lock_is_a_clear_message(build: Builder, tmp_path: Path) ->
         "another build (pid 4242) is writing it now; wait for it to finish, then build again"
     )
     assert (out.read_bytes(), built.history.read_bytes()) == before
+
+
+def test_a_failed_first_build_removes_its_lock_while_it_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build that fails removes the folders and the lock file it made, still
+    holding the lock as it does: a build that took the lock meanwhile would hold a file
+    that is gone, and a third would take a new one (two builds writing one output)."""
+    bad = write(tmp_path / "c" / "bank.yaml", "role: Tester\nquestions: []\n")
+    out = tmp_path / "d" / "deck.apkg"
+    held = []
+    real = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith(".apkg.lock"):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+            finally:
+                os.close(fd)
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert "questions" in one_error(run_cli(["build", str(bad), "-o", str(out)]))
+    assert held == [True]
+    assert not out.parent.exists()
 
 
 def test_a_history_with_a_bom_is_read(build: Builder, tmp_path: Path) -> None:
