@@ -20,13 +20,12 @@ from exporter.render.notes import notes_of
 from exporter.state.filecache import FileCache, Made, media_of
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult, Pool
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.process import BaseProcess
 
 # Workers pay from about this much YAML (some 4,000 questions; docs/BENCHMARKS.md).
 WORKERS_FROM_BYTES = 4_000_000
 WORKERS = 2  # beside this process, which writes the package: 2 cores kept busy
-_WAIT = 0.2  # how often (s) a wait for a worker's file looks whether the workers still live
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -108,7 +107,7 @@ class Units:
         self._previous = previous
         self._cache = cache
         self._workers = workers
-        self._pool: Pool | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self._started: set[BaseProcess] = set()  # the pool's workers, as forked
 
     def __enter__(self) -> Units:
@@ -123,19 +122,22 @@ class Units:
         return self
 
     def _start(self) -> None:
-        """Fork the workers with SIGINT and SIGTERM held back: this process's handlers
-        would raise in a worker (a traceback) until ``_quiet`` has set its own."""
+        """Fork the workers now (``fork`` forks them all at the first task), with SIGINT
+        and SIGTERM held back: this process's handlers would raise in a worker (a
+        traceback) until ``_quiet`` has set its own."""
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         before = set(multiprocessing.active_children())
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         try:
             context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(self._workers, initializer=_quiet)
-            self._started = set(multiprocessing.active_children()) - before
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context, initializer=_quiet)
+            self._pool.submit(os.getpid)
         except OSError:  # no process to be had: this one does the work
-            self._pool = None
+            self._stop()
         finally:
+            self._started = set(multiprocessing.active_children()) - before
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (one that waited: raised here)
 
     def __exit__(
@@ -149,33 +151,48 @@ class Units:
         _SHARED = (None, None)
 
     def __iter__(self) -> Iterator[Unit]:
-        ahead: deque[tuple[SourceFile, AsyncResult[Unit] | None]] = deque()
+        ahead: deque[tuple[SourceFile, Future[Unit] | None]] = deque()
         for source in self._sources.files:
-            pool = self._pool
-            ahead.append((source, None if pool is None else pool.apply_async(_made, (source,))))
-            if len(ahead) > (self._workers if pool is not None else 0):
+            ahead.append((source, self._sent(source)))
+            if len(ahead) > (self._workers if self._pool is not None else 0):
                 yield self._unit(*ahead.popleft())
         while ahead:
             yield self._unit(*ahead.popleft())
 
-    def _unit(self, source: SourceFile, made: AsyncResult[Unit] | None) -> Unit:
-        """``source``'s unit as a worker made it; or made here: with no workers, or once a
-        worker has died (killed: out of memory?), when the file it held is lost with it
-        and the pool is stopped (the other files are made here too: the same bytes)."""
-        while made is not None and self._pool is not None and not made.ready():
-            made.wait(_WAIT)
-            if not made.ready() and not all(p.is_alive() for p in self._started):
+    def _sent(self, source: SourceFile) -> Future[Unit] | None:
+        """``source`` given to the workers (``None``: there are none, or no more)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is not None:
+            try:
+                return self._pool.submit(_made, source)
+            except BrokenProcessPool:  # a worker died (see ``_unit``)
                 self._stop()
-        if made is not None and made.ready():
-            return made.get()
+        return None
+
+    def _unit(self, source: SourceFile, made: Future[Unit] | None) -> Unit:
+        """``source``'s unit as a worker made it; or made here: with no workers, or once a
+        worker has died (killed: out of memory?) and the others are stopped (the files
+        they held, and the rest, are made here: the same bytes)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if made is not None and self._pool is not None:
+            try:
+                return made.result()
+            except BrokenProcessPool:
+                self._stop()
         return make_unit(source, self._previous, self._cache)
 
     def _stop(self) -> None:
         """Stop the workers (each dies of SIGTERM) and wait for them."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        for worker in self._started:
+            worker.terminate()
+        for worker in self._started:
+            worker.join()
+        self._started = set()
 
 
 def _quiet() -> None:

@@ -4,13 +4,11 @@ SIGTERM stops them with the build."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from helpers import (
     build_deck,
     child_env,
     exporter_command,
+    first_fast,
     hooked,
     make_bank,
     question,
@@ -123,49 +122,66 @@ def test_with_no_process_to_be_had_the_build_runs_in_one(
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch)
 
-    def no_pool(*args: Any, **kwargs: Any) -> Any:
+    def no_fork() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr("multiprocessing.context.ForkContext.Pool", no_pool)
+    monkeypatch.setattr(os, "fork", no_fork)
     build_with(WORKERS, src, two, monkeypatch)
     assert outputs(one.parent) == outputs(two.parent)
 
 
-@contextlib.contextmanager
-def within(seconds: int) -> Iterator[None]:
-    """Fail (rather than hang the tests) when the block takes longer than ``seconds``."""
+# In the workers only: a kill -9 while the worker makes r1.yaml ("making"), or (the other
+# worker making r1 meanwhile) 0.1 s after it made r0.yaml, waiting for the next ("waiting").
+KILL_A_WORKER = """
+import os, signal, threading, time
+import exporter.pipeline as p
+import exporter.state.units as units
+p.worker_count = lambda sources: 2
+PARENT = os.getpid()
+_real = units.make_unit
+def _killed(source, previous, cache):
+    if os.getpid() != PARENT and source.path.name == "r1.yaml":
+        if {when!r} == "making":
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.5)
+    if os.getpid() != PARENT and source.path.name == "r0.yaml" and {when!r} == "waiting":
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return _real(source, previous, cache)
+units.make_unit = _killed
+"""
 
-    def late(signum: int, frame: object) -> None:
-        raise AssertionError(f"still running after {seconds} s")
 
-    old = signal.signal(signal.SIGALRM, late)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
+@pytest.mark.parametrize("when", first_fast(["making", "waiting"]))
 def test_a_worker_that_dies_costs_only_speed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
-    """A worker killed while it makes a file (the out-of-memory killer, a kill -9): the
-    build does not wait for that file forever; it makes it and the rest in this process
+    """A worker killed (the out-of-memory killer, a kill -9) while it makes a file, or
+    while it waits for the next (holding the lock on the files to make): the build never
+    waits for it forever; it makes what the worker held, and the rest, in this process,
     and writes the bytes a build in one process writes."""
     src = bank(tmp_path / "src")
+    if when == "waiting":  # two files: r0's worker waits while the other makes r1
+        for name in ("r2.yaml", "r3.yaml", "r4.yaml"):
+            (src / name).unlink()
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch, fresh=True)
-    parent, real = os.getpid(), exporter.state.units.make_unit
-
-    def killed(source: Any, previous: Any, cache: Any) -> Any:
-        if os.getpid() != parent and source.path.name == "r1.yaml":
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(source, previous, cache)
-
-    monkeypatch.setattr(exporter.state.units, "make_unit", killed)
-    with within(60):
-        build_with(WORKERS, src, two, monkeypatch, fresh=True)
+    hook = KILL_A_WORKER.format(when=when)
+    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", two, "--no-cache"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _stdout, stderr = child.communicate(timeout=60)
+    finally:  # (a build that waits for ever: it and its workers go)
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 0, stderr
     assert outputs(one.parent) == outputs(two.parent)
 
 
