@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -196,11 +197,23 @@ class Units:
 
 
 def _quiet() -> None:
-    """A worker leaves Ctrl-C to this process (which stops it) and dies of SIGTERM (one
-    that came while it started, held back till now, too)."""
+    """A worker leaves Ctrl-C to this process (which stops it), dies of SIGTERM (one that
+    came while it started, held back till now, too) and ends when this process is gone
+    (a kill -9 of the build leaves no worker waiting for files for ever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_orphaned, daemon=True).start()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
+def _orphaned() -> None:
+    """End this worker once the process that forked it has ended."""
+    from multiprocessing import connection, parent_process
+
+    parent = parent_process()
+    if parent is not None:
+        connection.wait([parent.sentinel])
+        os._exit(1)
 
 
 def _made(source: SourceFile) -> Unit:

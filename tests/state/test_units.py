@@ -4,6 +4,7 @@ SIGTERM stops them with the build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -287,3 +288,55 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at:
             break
         assert time.monotonic() < deadline, "a worker outlived the build"
         time.sleep(0.05)
+
+
+# In the build itself, as it takes the second file: say so, then wait (for the kill -9).
+PAUSE_THE_BUILD = """
+import os, time
+import exporter.pipeline as p
+import exporter.content.load as load
+p.worker_count = lambda sources: 2
+_add = load.BankChecks.add
+def _paused(self, source, loaded):
+    if source.path.name == "r1.yaml":
+        open({marker!r}, "a").close()
+        time.sleep(60)
+    return _add(self, source, loaded)
+load.BankChecks.add = _paused
+"""
+
+
+@pytest.mark.slow  # a child build with workers, killed: the full tier
+def test_a_build_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """kill -9 of a build while its workers make files (or wait for the next): the workers
+    end with it, none is left waiting for files for ever."""
+    src = bank(tmp_path / "src")
+    marker = tmp_path / "paused"
+    hook = PAUSE_THE_BUILD.format(marker=str(marker))
+    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg", "--no-cache"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None
+            assert time.monotonic() < deadline, "the build never took its second file"
+            time.sleep(0.02)
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 30
+        while True:  # every process of the build's session is gone
+            try:
+                os.killpg(child.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "a worker outlived the build"
+            time.sleep(0.05)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
