@@ -44,6 +44,7 @@ from exporter.content.sources import SourceFile
 from exporter.errors import ContentWarning, OutputError
 from exporter.files import read_regular, sweep_staged, write_files
 from exporter.render.notes import NoteSpec
+from exporter.render.notetype import EXTRA_FIELDS, FIELDS, KEY_POINTS_FIELDS
 
 FORMAT = 1
 FOLDER = "files"
@@ -55,6 +56,8 @@ _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# interview-deck's file ca
 _TAG_NAME = "CACHEDIR.TAG"
 _PREFIX = "file-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# How many fields a note has, by what its key says after '::' (its kind; none: a question).
+_WIDTHS = {"": len(FIELDS), "key-points": len(KEY_POINTS_FIELDS), "reverse": len(EXTRA_FIELDS)}
 
 
 def cache_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | None:
@@ -120,6 +123,8 @@ class FileCache:
                 return None
             role_file = _role_file(entry["file"], source.display_path)
             notes = {str(k): _made(v) for k, v in entry["notes"].items()}
+            if any(len(n.fields) != _WIDTHS.get(k.partition("::")[2]) for k, n in notes.items()):
+                return None  # not a note of ours: its row would not fit its note type
             warnings = tuple(_warning(w) for w in entry["warnings"])
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None

@@ -253,8 +253,9 @@ def test_damaged_edited_or_huge_entries_are_misses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: dict[str, int]
 ) -> None:
     """An entry cut short, edited by hand (a script put in a field), of another format or
-    shape, or over the size cap is not used: the build renders every note and writes what
-    a build without the cache writes."""
+    shape (a note with a field too few, of a kind there is not), or over the size cap is
+    not used: the build renders every note and writes what a build without the cache
+    writes."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
@@ -280,6 +281,11 @@ def test_damaged_edited_or_huge_entries_are_misses(
         {**data, "notes": 5},
         {**data, "notes": {"x": 1}},
         {**data, "notes": {"a0": [note[0], note[1], note[2], [1, 2]]}},
+        {
+            **data,
+            "notes": {k: [c, m, f, fields[:-1]] for k, (c, m, f, fields) in data["notes"].items()},
+        },
+        {**data, "notes": {f"{k}::x": v for k, v in data["notes"].items()}},
         {**data, "file": [1, 2, 3, 4, 5]},
         {**data, "file": [*data["file"][:4], [["a0", "impossible", *range(10)]]]},
         {**data, "warnings": [["a.yaml", "one", "x", "y"]]},
