@@ -340,3 +340,55 @@ def test_a_build_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
+
+
+# In the workers only: the first cache entry's bytes written (not yet moved into place), say
+# so, then go on a second later.
+PAUSE_IN_A_WORKERS_ENTRY = """
+import os, time
+import exporter.files as files
+import exporter.pipeline as p
+p.worker_count = lambda sources: 2
+PARENT = os.getpid()
+_real = files._write_all
+def _paused(fd, data):
+    _real(fd, data)
+    if os.getpid() != PARENT:
+        open({marker!r}, "a").close()
+        time.sleep(1)
+files._write_all = _paused
+"""
+
+
+@pytest.mark.slow  # a child build with workers, signalled: the full tier
+def test_ctrl_c_while_a_worker_writes_a_cache_entry_leaves_no_temp_file(tmp_path: Path) -> None:
+    """Ctrl-C while a worker writes a file's cache entry: the build says 'Aborted!' and
+    exits 130, and the cache folder holds no temp file (as when the build runs in one
+    process: a worker finishes the entry, then stops)."""
+    src = bank(tmp_path / "src")
+    marker = tmp_path / "paused"
+    cache = tmp_path / "cache"
+    hook = PAUSE_IN_A_WORKERS_ENTRY.format(marker=str(marker))
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH), "INTERVIEW_DECK_CACHE": str(cache)}
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg"),
+        env=child_env(hooked(tmp_path / "hooks", hook, env)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no worker wrote an entry"
+            time.sleep(0.02)
+        os.killpg(child.pid, signal.SIGINT)
+        _stdout, stderr = child.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["Aborted!"]
+    assert [p.name for p in (cache / "files").iterdir() if p.name.endswith(".tmp")] == []
