@@ -136,10 +136,12 @@ class Units:
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context, initializer=_quiet)
             self._pool.submit(os.getpid)
         except OSError:  # no process to be had: this one does the work
-            self._stop()
+            self._pool = None
         finally:
             self._started = set(multiprocessing.active_children()) - before
             signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (one that waited: raised here)
+        if self._pool is None:
+            self._stop()  # (a worker forked before the next could not be)
 
     def __exit__(
         self,

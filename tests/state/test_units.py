@@ -114,21 +114,30 @@ def test_problems_found_in_workers_are_reported_as_in_one_process(
     assert not two.parent.exists()
 
 
+@pytest.mark.parametrize("forked", [0, 1])
 def test_with_no_process_to_be_had_the_build_runs_in_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: int
 ) -> None:
-    """When no worker process can be started (EAGAIN: a process limit), the build runs in
-    this process and writes the same bytes."""
+    """When no worker process can be started (EAGAIN: a process limit), or only one of
+    the two, the build runs in this process, writes the same bytes, and leaves no worker
+    behind."""
+    import multiprocessing
+
     src = bank(tmp_path / "src")
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch)
+    real, calls = os.fork, [0]
 
     def no_fork() -> int:
-        raise BlockingIOError(11, "Resource temporarily unavailable")
+        calls[0] += 1
+        if calls[0] > forked:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real()
 
     monkeypatch.setattr(os, "fork", no_fork)
     build_with(WORKERS, src, two, monkeypatch)
     assert outputs(one.parent) == outputs(two.parent)
+    assert multiprocessing.active_children() == []
 
 
 # In the workers only: a kill -9 while the worker makes r1.yaml ("making"), or (the other
