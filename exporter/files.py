@@ -329,12 +329,19 @@ def write_files(
     owner cannot be given to its new copy is refused and nothing is written (a file is
     never rewritten in place: a kill half-way would leave new text over the old tail). A
     file that does not exist yet gets ``new_mode``. ``own_cache``: files of the tool's own
-    caches, not named among what a command wrote (``Session.written``). ``durable=False``:
-    no ``fsync`` (a cache's entry: losing it in a power cut costs only speed).
+    caches, not named among what a command wrote (``Session.written``), with SIGINT and
+    SIGTERM held back from the first byte (a worker process, which dies of SIGTERM, leaves
+    no temp file either; the signal then stops the command as anywhere else).
+    ``durable=False``: no ``fsync`` (a cache's entry: losing it in a power cut costs only
+    speed).
     """
     held = _signals_held(commit=not own_cache)
-    with _staged(files, editing, new_mode, durable) as staged, held:
-        _commit(staged, editing)
+    if own_cache:  # held while it is staged too: a signal never leaves a cache's temp file
+        with held, _staged(files, editing, new_mode, durable) as staged:
+            _commit(staged, editing)
+    else:
+        with _staged(files, editing, new_mode, durable) as staged, held:
+            _commit(staged, editing)
     session = _SESSION.get()
     if session is not None and not own_cache:
         session.written.extend(final for final, _data in files)

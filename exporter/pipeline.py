@@ -106,10 +106,13 @@ def run_load(sources: Sequence[str], hooks: Hooks = Hooks()) -> Bank:
 @dataclass(frozen=True)
 class Looked:
     """A bank and its build history already read (by ``push``, which looks at Anki first):
-    the build takes them as they are, so it builds exactly what was looked at."""
+    the build takes them as they are, so it builds exactly what was looked at; ``inputs``,
+    the digest of its inputs taken before they were read (``None``: no local record), is
+    what the record remembers (a file saved since then is built by the next build)."""
 
     bank: Bank
     history: History | None
+    inputs: Inputs | None = None
 
     def warnings(self) -> tuple[ContentWarning, ...]:
         """The bank's warnings (its problems were raised when it was read)."""
@@ -128,7 +131,9 @@ def run_build(
     check_outputs([options.output, history_path], request.sources, sources)
     if not request.check:
         build_record.refuse_links(options.output)
-    inputs = _inputs(sources, options, history_path) if request.use_record else None
+    inputs = None
+    if request.use_record:  # (push's were taken before it read the bank)
+        inputs = looked.inputs if looked is not None else _inputs(sources, options, history_path)
     record = inputs.current_record() if inputs is not None else None
     if record is not None:
         return BuildOutcome("up-to-date", options.output, record=record)
@@ -142,6 +147,12 @@ def run_build(
     lock = contextlib.nullcontext() if request.check else exclusive(options.output)
     with lock, scratch_folder() as scratch:
         if looked is not None:
+            if read_history(history_path) != looked.history:  # read before the lock was held
+                raise OutputError(
+                    f"{display(str(history_path))}: another build wrote it while push looked "
+                    "at Anki; push again",
+                    code="output-locked",
+                )
             result = build_package(
                 looked.bank.files,
                 looked.warnings,
@@ -496,10 +507,11 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     sources = discover(request.build.sources)
     history_path = history_path_for(options.output)
     check_outputs([options.output, history_path], request.build.sources, sources)  # before Anki
+    inputs = _inputs(sources, options, history_path) if request.build.use_record else None
     bank = load_bank(sources)
     selected, _left_out = select(bank, options.slice)
     history = read_history(history_path)
-    looked = Looked(bank, history)
+    looked = Looked(bank, history, inputs)
     try:
         request.anki.connect()
         before = look(request.anki, bank, selected, sources.files, history)

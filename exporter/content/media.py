@@ -43,6 +43,11 @@ def resolve(src: str, content_file: Path, root: Path) -> MediaFile:
             f"image path '{written}' is absolute; write it relative to the content file",
             code="image-outside",
         )
+    if "\0" in written:  # (from '%00': the system refuses such a name outright)
+        raise MediaProblem(
+            f"image '{src}' not found: no file name holds the NUL character (%00)",
+            code="image-missing",
+        )
     unresolved = content_file.parent / written
     try:
         path = unresolved.resolve()

@@ -170,7 +170,7 @@ def read_bytes(source: SourceFile) -> tuple[bytes, ContentError | None]:
         return b"", ContentError(source.display_path, 0, 0, str(exc), code="file-unreadable")
     except OSError as exc:
         if exc.errno in (errno.EMFILE, errno.ENFILE):
-            raise  # the process's limit, not the file's problem (the CLI says so in a line)
+            raise  # the process's limit, not the file's problem: the command says so once
         return b"", ContentError(
             source.display_path, 0, 0, f"cannot read file: {exc.strerror}", code="file-unreadable"
         )

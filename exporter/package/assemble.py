@@ -179,6 +179,8 @@ def _build(
     siblings: Sequence[tuple[Path, Mapping[str, Stamp]]],
     scratch: Path,
 ) -> Built:
+    import sqlite3  # (as the collection: only a build needs it)
+
     history_path = history_path_for(options.output)
     shown = display(str(history_path))
     types = note_types(tts_lang=options.tts_lang)
@@ -192,7 +194,6 @@ def _build(
             rivals[name] = found
     old = previous.notes if previous else {}
     old_clozes = previous.clozes if previous else {}
-    stamper = Stamper(previous, notetype.fingerprint, now, rival, rivals=rivals)
     left_out = 0
 
     def chosen() -> Iterator[RoleFile]:
@@ -217,7 +218,8 @@ def _build(
     fingerprints = hashlib.sha256()
     note_count = 0
     database = scratch / "collection.anki2"
-    try:
+    try:  # (a new note type is stamped at once: HistoryAhead may come from here on)
+        stamper = Stamper(previous, notetype.fingerprint, now, rival, rivals=rivals)
         with Collection(database, [(t, stamper.notetype.mod) for t in types.values()]) as col:
             for role_file in taken:
                 decks.setdefault(role_file.deck, role_file.description)
@@ -304,10 +306,15 @@ def _build(
             full = str(stopped) if isinstance(stopped, _Full) else _IDS_FULL
             problem = ContentError(shown, 0, 0, full, code="history-full")
         raise ContentErrors([problem]) from None
+    except (sqlite3.Error, OSError) as exc:  # the temp folder full, or refusing writes
+        raise _unwritable(scratch, exc) from None
     package = scratch / "package.apkg"
-    with package.open("wb") as out:
-        write_package(out, database, [media[name] for name in sorted(media)])
-    database.unlink()
+    try:
+        with package.open("wb") as out:
+            write_package(out, database, [media[name] for name in sorted(media)])
+        database.unlink()
+    except OSError as exc:
+        raise _unwritable(scratch, exc) from None
     outdates = None
     if rival is not None and switches(previous, rival):
         outdates = package_for(next(path for path, s in siblings if s.get("") == rival))
@@ -338,6 +345,15 @@ def _build(
         warnings=warnings,
         moved=tuple(moved),
         outdates=outdates,
+    )
+
+
+def _unwritable(scratch: Path, exc: Exception) -> OutputError:
+    """The problem of a package that cannot be written in the build's temp folder."""
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return OutputError(
+        f"{display(str(scratch))}: cannot write the package being built in this temp folder "
+        f"({why}); free some space there, or set TMPDIR to a folder with room"
     )
 
 

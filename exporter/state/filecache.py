@@ -44,6 +44,7 @@ from exporter.content.sources import SourceFile
 from exporter.errors import ContentWarning, OutputError
 from exporter.files import read_regular, sweep_staged, write_files
 from exporter.render.notes import NoteSpec
+from exporter.render.notetype import EXTRA_FIELDS, FIELDS, KEY_POINTS_FIELDS
 
 FORMAT = 1
 FOLDER = "files"
@@ -55,6 +56,8 @@ _TAG = b"Signature: 8a477f597d28d172789f06886806bc55\n# interview-deck's file ca
 _TAG_NAME = "CACHEDIR.TAG"
 _PREFIX = "file-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# How many fields a note has, by what its key says after '::' (its kind; none: a question).
+_WIDTHS = {"": len(FIELDS), "key-points": len(KEY_POINTS_FIELDS), "reverse": len(EXTRA_FIELDS)}
 
 
 def cache_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | None:
@@ -100,8 +103,9 @@ class FileCache:
 
     @classmethod
     def open(cls, root: Path, code: str, *, keep: bool = True) -> FileCache:
-        """The cache under the user's cache ``root`` for builds by ``code``."""
-        return cls(_own_folder(root / FOLDER), code, keep)
+        """The cache under the user's cache ``root`` for builds by ``code`` (without
+        ``keep``, its folder is not made either: a ``--check`` writes nothing)."""
+        return cls(_own_folder(root / FOLDER, make=keep), code, keep)
 
     def name(self, source: SourceFile, raw: bytes) -> str:
         """The name of the entry of ``source`` holding ``raw``."""
@@ -123,6 +127,8 @@ class FileCache:
                 return None
             role_file = _role_file(entry["file"], source.display_path)
             notes = {str(k): _made(v) for k, v in entry["notes"].items()}
+            if any(len(n.fields) != _WIDTHS.get(k.partition("::")[2]) for k, n in notes.items()):
+                return None  # not a note of ours: its row would not fit its note type
             warnings = tuple(_warning(w) for w in entry["warnings"])
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
@@ -274,13 +280,15 @@ def _int(value: object) -> int:
     return value
 
 
-def _own_folder(folder: Path) -> Path | None:
-    """``folder``, made if missing; ``None`` when the tool did not make it: not a real
-    folder (a link), another user's, open to others, or without our ``CACHEDIR.TAG``."""
+def _own_folder(folder: Path, *, make: bool = True) -> Path | None:
+    """``folder``, made if missing (with ``make``); ``None`` when the tool did not make
+    it: missing, not a real folder (a link), another user's, open to others, or without
+    our ``CACHEDIR.TAG``."""
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        if not os.path.lexists(folder):
-            _make(folder)
+        if make:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.lexists(folder):
+                _make(folder)
         info = os.lstat(folder)
     except OSError:
         return None

@@ -27,25 +27,32 @@ def exclusive(output: Path) -> Iterator[None]:
     holds it, or when the cache folder or the lock is a link (``record.refuse_links``).
     Without a usable cache folder (read-only), the block runs unlocked: writing will then
     fail and say why. When the block raises, the folders made for the lock go again (with
-    the lock and the cache's ``.gitignore``: a failed first build leaves nothing behind)."""
+    the lock and the cache's ``.gitignore``: a failed first build leaves nothing behind),
+    before the lock is let go; a lock another build holds is never removed."""
     wanted = output.parent / CACHE_DIR
     missing = [p for p in (wanted, *wanted.parents) if not os.path.lexists(p)]
     folder = cache_folder(output)
     if fcntl is None or folder is None:
         yield
         return
-    try:
-        with _held(output):
+    with _held(output):
+        try:
             yield
-    except BaseException:
-        if missing:
-            for made in (lock_path_for(output), wanted / ".gitignore"):
-                with contextlib.suppress(OSError):
-                    os.unlink(made)
-            for made in missing:  # innermost first; one that holds anything else stays
-                with contextlib.suppress(OSError):
-                    os.rmdir(made)
-        raise
+        except BaseException:  # (while the lock is held: no other build holds what goes)
+            _unmake(output, missing)
+            raise
+
+
+def _unmake(output: Path, missing: list[Path]) -> None:
+    """Remove the lock and the cache's ``.gitignore``, and the ``missing`` folders made for
+    them (innermost first; one that holds anything else stays); nothing if none was made."""
+    if missing:
+        for made in (lock_path_for(output), output.parent / CACHE_DIR / ".gitignore"):
+            with contextlib.suppress(OSError):
+                os.unlink(made)
+        for folder in missing:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from exporter.render.notes import notes_of
 from exporter.state.filecache import FileCache, Made, media_of
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult, Pool
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.process import BaseProcess
 
 # Workers pay from about this much YAML (some 4,000 questions; docs/BENCHMARKS.md).
 WORKERS_FROM_BYTES = 4_000_000
 WORKERS = 2  # beside this process, which writes the package: 2 cores kept busy
+_HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True)
@@ -116,20 +119,40 @@ class Units:
         self._previous = previous
         self._cache = cache
         self._workers = workers
-        self._pool: Pool | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._started: set[BaseProcess] = set()  # the pool's workers, as forked
 
     def __enter__(self) -> Units:
         global _SHARED
         if self._workers:
             _SHARED = (self._previous, self._cache)
-            import multiprocessing
-
             try:
-                context = multiprocessing.get_context("fork")
-                self._pool = context.Pool(self._workers, initializer=_quiet)
-            except OSError:  # no process to be had: this one does the work
-                self._pool = None
+                self._start()
+            except BaseException:  # Ctrl-C as they started: they stop again
+                self.__exit__(None, None, None)
+                raise
         return self
+
+    def _start(self) -> None:
+        """Fork the workers now (``fork`` forks them all at the first task), with SIGINT
+        and SIGTERM held back: this process's handlers would raise in a worker (a
+        traceback) until ``_quiet`` has set its own."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        before = set(multiprocessing.active_children())
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context, initializer=_quiet)
+            self._pool.submit(os.getpid)
+        except OSError:  # no process to be had: this one does the work
+            self._pool = None
+        finally:
+            self._started = set(multiprocessing.active_children()) - before
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (one that waited: raised here)
+        if self._pool is None:
+            self._stop()  # (a worker forked before the next could not be)
 
     def __exit__(
         self,
@@ -138,32 +161,72 @@ class Units:
         trace: TracebackType | None,
     ) -> None:
         global _SHARED
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        self._stop()
         _SHARED = (None, None)
 
     def __iter__(self) -> Iterator[Unit]:
-        files = iter(self._sources.files)
-        pool = self._pool
-        if pool is None:
-            for source in files:
-                yield make_unit(source, self._previous, self._cache)
-            return
-        ahead: deque[AsyncResult[Unit]] = deque()
-        for source in files:
-            ahead.append(pool.apply_async(_made, (source,)))
-            if len(ahead) > self._workers:
-                yield ahead.popleft().get()
+        ahead: deque[tuple[SourceFile, Future[Unit] | None]] = deque()
+        for source in self._sources.files:
+            ahead.append((source, self._sent(source)))
+            if len(ahead) > (self._workers if self._pool is not None else 0):
+                yield self._unit(*ahead.popleft())
         while ahead:
-            yield ahead.popleft().get()
+            yield self._unit(*ahead.popleft())
+
+    def _sent(self, source: SourceFile) -> Future[Unit] | None:
+        """``source`` given to the workers (``None``: there are none, or no more)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._pool is not None:
+            try:
+                return self._pool.submit(_made, source)
+            except BrokenProcessPool:  # a worker died (see ``_unit``)
+                self._stop()
+        return None
+
+    def _unit(self, source: SourceFile, made: Future[Unit] | None) -> Unit:
+        """``source``'s unit as a worker made it; or made here: with no workers, or once a
+        worker has died (killed: out of memory?) and the others are stopped (the files
+        they held, and the rest, are made here: the same bytes)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if made is not None and self._pool is not None:
+            try:
+                return made.result()
+            except BrokenProcessPool:
+                self._stop()
+        return make_unit(source, self._previous, self._cache)
+
+    def _stop(self) -> None:
+        """Stop the workers (each dies of SIGTERM) and wait for them."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        for worker in self._started:
+            worker.terminate()
+        for worker in self._started:
+            worker.join()
+        self._started = set()
 
 
 def _quiet() -> None:
-    """A worker leaves Ctrl-C to this process (which stops it) and dies of SIGTERM."""
+    """A worker leaves Ctrl-C to this process (which stops it), dies of SIGTERM (one that
+    came while it started, held back till now, too) and ends when this process is gone
+    (a kill -9 of the build leaves no worker waiting for files for ever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_orphaned, daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
+def _orphaned() -> None:
+    """End this worker once the process that forked it has ended."""
+    from multiprocessing import connection, parent_process
+
+    parent = parent_process()
+    if parent is not None:
+        connection.wait([parent.sentinel])
+        os._exit(1)
 
 
 def _made(source: SourceFile) -> Unit:

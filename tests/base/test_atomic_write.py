@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import time
@@ -98,6 +99,40 @@ def test_disk_full_while_writing_keeps_previous_output(
     name = "deck.apkg" if call == 1 else "deck.lock.json"
     assert result.exit_code == 1
     assert result.stderr == f"error: {out.parent / name}: cannot write (No space left on device)\n"
+    assert outputs(out) == before
+
+
+@pytest.mark.parametrize("where", ["collection", "package"])
+def test_a_full_temp_folder_is_a_clean_error(
+    previous: tuple[Path, Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The temp folder fills up (or refuses writes) while the package is made in it: its
+    database (SQLite's error) or its zip (ENOSPC). One 'error:' line naming the folder and
+    the fix, exit 1, no traceback; the previous output as it was."""
+    import sqlite3
+
+    import exporter.package.assemble
+    from exporter.package.collection import Collection
+
+    src, out, before = previous
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        if where == "collection":
+            raise sqlite3.OperationalError("database or disk is full")
+        raise enospc()
+
+    if where == "collection":
+        monkeypatch.setattr(Collection, "add_notes", full)
+    else:
+        monkeypatch.setattr(exporter.package.assemble, "write_package", full)
+    result = build_cli(src, out)
+    why = "database or disk is full" if where == "collection" else "No space left on device"
+    assert result.exit_code == 1
+    assert re.fullmatch(
+        rf"error: \S+: cannot write the package being built in this temp folder \({why}\); "
+        r"free some space there, or set TMPDIR to a folder with room\n",
+        result.stderr,
+    ), result.stderr
     assert outputs(out) == before
 
 

@@ -681,6 +681,50 @@ def test_the_default_address_is_this_machine(
     assert "not on this machine" not in result.stderr
 
 
+def test_a_file_saved_while_push_looks_at_anki_is_built_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A content file saved while push asks Anki (after it read the bank it builds): the
+    local record never calls that package current for the new text, so the next build
+    builds it rather than say 'up to date'."""
+    folder = make_bank(tmp_path / "content", [question("one", answer="Old.")])
+    out = tmp_path / "out" / "deck.apkg"
+
+    def saved_meanwhile(self: Client, action: str, params: object = None, **_: object) -> object:
+        folder.write_text(folder.read_text(encoding="utf-8").replace("Old.", "New."))
+        raise AnkiError("stopped here", code="anki-unreachable")
+
+    monkeypatch.setattr(Client, "call", saved_meanwhile)
+    assert one_error(push("http://127.0.0.1:9", folder.parent, out=out)) == "error: stopped here"
+    again = build_deck(folder.parent, output=out, epoch=REBUILT_AT)
+    assert again.stdout.startswith(f"Wrote {out} (1 note,")
+
+
+def test_a_build_of_the_output_while_push_looks_at_anki_is_not_built_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another build writes the same output while push asks Anki (push read the build
+    history before it took the output's lock): push does not build on the history it read
+    over the other build's files; it says so, and to push again."""
+    folder = make_bank(tmp_path / "content", [question("one", answer="Old.")])
+    out = tmp_path / "out" / "deck.apkg"
+    history = build_deck(folder.parent, output=out).history
+    other: list[bytes] = []
+
+    def built_meanwhile(self: Client, action: str, params: object = None, **_: object) -> object:
+        folder.write_text(folder.read_text(encoding="utf-8").replace("Old.", "New."))
+        build_deck(folder.parent, output=out, epoch=REBUILT_AT)
+        other.extend([out.read_bytes(), history.read_bytes()])
+        raise AnkiError("stopped here", code="anki-unreachable")
+
+    monkeypatch.setattr(Client, "call", built_meanwhile)
+    result = push("http://127.0.0.1:9", folder.parent, out=out, epoch=REBUILT_AT + 60)
+    assert one_error(result) == (
+        f"error: {history}: another build wrote it while push looked at Anki; push again"
+    )
+    assert [out.read_bytes(), history.read_bytes()] == other
+
+
 def test_ankiconnect_missing(tmp_path: Path) -> None:
     """Something else answers on the port: said, with how to get AnkiConnect."""
     with serving(answering(404, b"<html><body>Not here</body></html>")) as url:

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,24 @@ def test_a_history_from_the_future_is_reported_with_the_fix(build: Builder, tmp_
     assert ok.exit_code == 0
 
 
+def test_a_history_from_the_future_is_reported_when_the_note_type_changes_too(
+    build: Builder, tmp_path: Path
+) -> None:
+    """A history from 2100 and a build whose note type differs from its own (--tts): the
+    same one-line problem (no traceback) and nothing written; with a content problem in the
+    bank too, the content problem is what is reported."""
+    src = bank(tmp_path / "c")
+    out = tmp_path / "d" / "deck.apkg"
+    built = build(src, output=out, epoch=4_102_444_800)  # 2100-01-01
+    before = out.read_bytes(), built.history.read_bytes()
+    message = one_error(run_cli(["build", str(src), "-o", str(out), "--tts", "en_US"]))
+    assert "ahead of this build's clock" in message
+    write(src.parent / "bad.yaml", "role: Other\nquestions: []\n")
+    message = one_error(run_cli(["build", str(src.parent), "-o", str(out), "--tts", "en_US"]))
+    assert message.startswith(f"{src.parent / 'bad.yaml'}:")
+    assert (out.read_bytes(), built.history.read_bytes()) == before
+
+
 def test_a_history_of_another_bank_is_refused(build: Builder, tmp_path: Path) -> None:
     """A lock copied from a bank with no id in common is refused, not adopted."""
     out = tmp_path / "d" / "deck.apkg"
@@ -83,6 +102,35 @@ def test_a_held_build_lock_is_a_clear_message(build: Builder, tmp_path: Path) ->
         "another build (pid 4242) is writing it now; wait for it to finish, then build again"
     )
     assert (out.read_bytes(), built.history.read_bytes()) == before
+
+
+def test_a_failed_first_build_removes_its_lock_while_it_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build that fails removes the folders and the lock file it made, still
+    holding the lock as it does: a build that took the lock meanwhile would hold a file
+    that is gone, and a third would take a new one (two builds writing one output)."""
+    bad = write(tmp_path / "c" / "bank.yaml", "role: Tester\nquestions: []\n")
+    out = tmp_path / "d" / "deck.apkg"
+    held = []
+    real = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if str(path).endswith(".apkg.lock"):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+            finally:
+                os.close(fd)
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert "questions" in one_error(run_cli(["build", str(bad), "-o", str(out)]))
+    assert held == [True]
+    assert not out.parent.exists()
 
 
 def test_a_history_with_a_bom_is_read(build: Builder, tmp_path: Path) -> None:

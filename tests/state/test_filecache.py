@@ -253,8 +253,9 @@ def test_damaged_edited_or_huge_entries_are_misses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted: dict[str, int]
 ) -> None:
     """An entry cut short, edited by hand (a script put in a field), of another format or
-    shape, or over the size cap is not used: the build renders every note and writes what
-    a build without the cache writes."""
+    shape (a note with a field too few, of a kind there is not), or over the size cap is
+    not used: the build renders every note and writes what a build without the cache
+    writes."""
     bank = start(tmp_path / "content")
     out = tmp_path / "out" / "deck.apkg"
     build_deck(bank.folder, output=out)
@@ -280,6 +281,11 @@ def test_damaged_edited_or_huge_entries_are_misses(
         {**data, "notes": 5},
         {**data, "notes": {"x": 1}},
         {**data, "notes": {"a0": [note[0], note[1], note[2], [1, 2]]}},
+        {
+            **data,
+            "notes": {k: [c, m, f, fields[:-1]] for k, (c, m, f, fields) in data["notes"].items()},
+        },
+        {**data, "notes": {f"{k}::x": v for k, v in data["notes"].items()}},
         {**data, "file": [1, 2, 3, 4, 5]},
         {**data, "file": [*data["file"][:4], [["a0", "impossible", *range(10)]]]},
         {**data, "warnings": [["a.yaml", "one", "x", "y"]]},
@@ -312,6 +318,25 @@ def test_entries_live_in_the_tools_own_folder_of_the_users_cache(tmp_path: Path)
     assert stat.S_IMODE(entry_of(out).stat().st_mode) == 0o600
     assert (folder / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172")
     assert not any(p.name.startswith("file-") for p in tmp_path.rglob("*.json"))
+
+
+def test_a_check_writes_nothing_in_the_users_cache(tmp_path: Path) -> None:
+    """`build --check` writes nothing (docs/commands.md): not the tool's folder in the
+    user's cache, not an entry, whether the folder is there yet or not."""
+    bank = start(tmp_path / "content")
+    out = tmp_path / "out" / "deck.apkg"
+    root = Path(os.environ["INTERVIEW_DECK_CACHE"]) / "fresh"
+    with contextlib.ExitStack() as stack:
+        stack.callback(os.environ.__setitem__, "INTERVIEW_DECK_CACHE", str(root.parent))
+        os.environ["INTERVIEW_DECK_CACHE"] = str(root)
+        build_deck(bank.folder, output=out, check=True, expect="stale")
+        assert not root.exists()
+        build_deck(bank.folder, output=out, fresh=True)
+        build_deck(bank.folder, output=out, check=True, expect="current")
+        assert not root.exists()
+        root.mkdir()
+        build_deck(bank.folder, output=out, check=True, expect="current")
+        assert list(root.iterdir()) == []
 
 
 def test_a_cache_root_shared_with_other_data_is_left_alone(tmp_path: Path) -> None:

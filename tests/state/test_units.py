@@ -4,6 +4,7 @@ SIGTERM stops them with the build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -25,6 +26,7 @@ from helpers import (
     build_deck,
     child_env,
     exporter_command,
+    first_fast,
     hooked,
     make_bank,
     question,
@@ -113,20 +115,84 @@ def test_problems_found_in_workers_are_reported_as_in_one_process(
     assert not two.parent.exists()
 
 
+@pytest.mark.parametrize("forked", [0, 1])
 def test_with_no_process_to_be_had_the_build_runs_in_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: int
 ) -> None:
-    """When no worker process can be started (EAGAIN: a process limit), the build runs in
-    this process and writes the same bytes."""
+    """When no worker process can be started (EAGAIN: a process limit), or only one of
+    the two, the build runs in this process, writes the same bytes, and leaves no worker
+    behind."""
+    import multiprocessing
+
     src = bank(tmp_path / "src")
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch)
+    real, calls = os.fork, [0]
 
-    def no_pool(*args: Any, **kwargs: Any) -> Any:
-        raise BlockingIOError(11, "Resource temporarily unavailable")
+    def no_fork() -> int:
+        calls[0] += 1
+        if calls[0] > forked:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real()
 
-    monkeypatch.setattr("multiprocessing.context.ForkContext.Pool", no_pool)
+    monkeypatch.setattr(os, "fork", no_fork)
     build_with(WORKERS, src, two, monkeypatch)
+    assert outputs(one.parent) == outputs(two.parent)
+    assert multiprocessing.active_children() == []
+
+
+# In the workers only: a kill -9 while the worker makes r1.yaml ("making"), or (the other
+# worker making r1 meanwhile) 0.1 s after it made r0.yaml, waiting for the next ("waiting").
+KILL_A_WORKER = """
+import os, signal, threading, time
+import exporter.pipeline as p
+import exporter.state.units as units
+p.worker_count = lambda *args: 2
+PARENT = os.getpid()
+_real = units.make_unit
+def _killed(source, previous, cache):
+    if os.getpid() != PARENT and source.path.name == "r1.yaml":
+        if {when!r} == "making":
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.5)
+    if os.getpid() != PARENT and source.path.name == "r0.yaml" and {when!r} == "waiting":
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return _real(source, previous, cache)
+units.make_unit = _killed
+"""
+
+
+@pytest.mark.parametrize("when", first_fast(["making", "waiting"]))
+def test_a_worker_that_dies_costs_only_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """A worker killed (the out-of-memory killer, a kill -9) while it makes a file, or
+    while it waits for the next (holding the lock on the files to make): the build never
+    waits for it forever; it makes what the worker held, and the rest, in this process,
+    and writes the bytes a build in one process writes."""
+    src = bank(tmp_path / "src")
+    if when == "waiting":  # two files: r0's worker waits while the other makes r1
+        for name in ("r2.yaml", "r3.yaml", "r4.yaml"):
+            (src / name).unlink()
+    one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
+    build_with(0, src, one, monkeypatch, fresh=True)
+    hook = KILL_A_WORKER.format(when=when)
+    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", two, "--no-cache"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _stdout, stderr = child.communicate(timeout=60)
+    finally:  # (a build that waits for ever: it and its workers go)
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 0, stderr
     assert outputs(one.parent) == outputs(two.parent)
 
 
@@ -173,22 +239,36 @@ def _paused(source, previous, cache):
 units.make_unit = _paused
 """
 
+# In the workers only, as each starts (before it has set what SIGINT and SIGTERM do there):
+# the first says so; each waits a second.
+PAUSE_AS_A_WORKER_STARTS = """
+import time
+import exporter.state.units as units
+_real_quiet = units._quiet
+def _slow_start():
+    open({marker!r}, "a").close()
+    time.sleep(1)
+    _real_quiet()
+units._quiet = _slow_start
+"""
+
 
 @pytest.mark.slow  # a child build with workers, signalled: the full tier
+@pytest.mark.parametrize("at", ["making a file", "starting"])
 @pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
-def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str) -> None:
+def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at: str) -> None:
     """Ctrl-C (SIGINT to the terminal's whole process group) or SIGTERM to the build while
-    workers make its files: the build says 'Aborted!' (one line, no worker's traceback),
-    exits 130 or 143, writes nothing, and leaves no worker behind."""
+    workers make its files, or while they start: the build says 'Aborted!' (one line, no
+    worker's traceback), exits 130 or 143, writes nothing, and leaves no worker behind."""
     src = bank(tmp_path / "src")
     out = tmp_path / "out" / "deck.apkg"
     marker = tmp_path / "paused"
+    pause = PAUSE_IN_A_WORKER if at == "making a file" else PAUSE_AS_A_WORKER_STARTS
     hook = (
         "import os\n"
         "import exporter.pipeline as p\n"
         "p.worker_count = lambda *args: 2\n"
-        "PARENT = os.getpid()\n"
-        + PAUSE_IN_A_WORKER.replace("{parent}", "PARENT").format(marker=str(marker))
+        "PARENT = os.getpid()\n" + pause.replace("{parent}", "PARENT").format(marker=str(marker))
     )
     env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
     child = subprocess.Popen(
@@ -256,3 +336,107 @@ def test_order_by_difficulty_renders_each_note_once(
         )
         counts.append(calls[0])
     assert counts[0] == counts[1] > 0
+
+
+# In the build itself, as it takes the second file: say so, then wait (for the kill -9).
+PAUSE_THE_BUILD = """
+import os, time
+import exporter.pipeline as p
+import exporter.content.load as load
+p.worker_count = lambda *args: 2
+_add = load.BankChecks.add
+def _paused(self, source, loaded):
+    if source.path.name == "r1.yaml":
+        open({marker!r}, "a").close()
+        time.sleep(60)
+    return _add(self, source, loaded)
+load.BankChecks.add = _paused
+"""
+
+
+@pytest.mark.slow  # a child build with workers, killed: the full tier
+def test_a_build_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """kill -9 of a build while its workers make files (or wait for the next): the workers
+    end with it, none is left waiting for files for ever."""
+    src = bank(tmp_path / "src")
+    marker = tmp_path / "paused"
+    hook = PAUSE_THE_BUILD.format(marker=str(marker))
+    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg", "--no-cache"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None
+            assert time.monotonic() < deadline, "the build never took its second file"
+            time.sleep(0.02)
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 30
+        while True:  # every process of the build's session is gone
+            try:
+                os.killpg(child.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "a worker outlived the build"
+            time.sleep(0.05)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+
+# In the workers only: the first cache entry's bytes written (not yet moved into place), say
+# so, then go on a second later.
+PAUSE_IN_A_WORKERS_ENTRY = """
+import os, time
+import exporter.files as files
+import exporter.pipeline as p
+p.worker_count = lambda *args: 2
+PARENT = os.getpid()
+_real = files._write_all
+def _paused(fd, data):
+    _real(fd, data)
+    if os.getpid() != PARENT:
+        open({marker!r}, "a").close()
+        time.sleep(1)
+files._write_all = _paused
+"""
+
+
+@pytest.mark.slow  # a child build with workers, signalled: the full tier
+def test_ctrl_c_while_a_worker_writes_a_cache_entry_leaves_no_temp_file(tmp_path: Path) -> None:
+    """Ctrl-C while a worker writes a file's cache entry: the build says 'Aborted!' and
+    exits 130, and the cache folder holds no temp file (as when the build runs in one
+    process: a worker finishes the entry, then stops)."""
+    src = bank(tmp_path / "src")
+    marker = tmp_path / "paused"
+    cache = tmp_path / "cache"
+    hook = PAUSE_IN_A_WORKERS_ENTRY.format(marker=str(marker))
+    env = {"SOURCE_DATE_EPOCH": str(EPOCH), "INTERVIEW_DECK_CACHE": str(cache)}
+    child = subprocess.Popen(
+        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg"),
+        env=child_env(hooked(tmp_path / "hooks", hook, env)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no worker wrote an entry"
+            time.sleep(0.02)
+        os.killpg(child.pid, signal.SIGINT)
+        _stdout, stderr = child.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["Aborted!"]
+    assert [p.name for p in (cache / "files").iterdir() if p.name.endswith(".tmp")] == []
