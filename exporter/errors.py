@@ -183,6 +183,7 @@ CODES: dict[str, str] = {
     "output-linked": "The build cache beside the output, or a file in it, is a symbolic link.",
     "output-stale": "build --check: the package or its history is not what SOURCES build.",
     "too-many-open-files": "The process may not open enough files (ulimit -n): raise the limit.",
+    "out-of-memory": "The process ran out of memory.",
     # Other commands
     "selection-empty": "The build's filters leave no questions.",
     "package-unreadable": "A package given is not a readable Anki package.",

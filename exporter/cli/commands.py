@@ -58,6 +58,12 @@ class ExporterGroup(click.Group):
                     if _out_of_files(exc) is None:
                         raise
                     problem = too_many_open_files(exc)  # (the frames that held files are gone)
+                except MemoryError:  # (in this process, or a worker's, passed on)
+                    problem = ExporterError(
+                        "out of memory: the machine (or this process's limit) gave no more; "
+                        "free some, or build fewer files at once, and run again",
+                        code="out-of-memory",
+                    )
                 from exporter.cli.formats import problems_report
 
                 emit(problems_report(problem, chosen_format(ctx), ctx.invoked_subcommand or ""))

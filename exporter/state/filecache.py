@@ -19,8 +19,11 @@ and a ``files`` folder without that tag was not made by the tool and is not used
 beside the package: a checkout is not trusted to hold HTML that goes into cards as it is.
 
 An entry is capped in size and carries a SHA-256 of its own content: a missing, damaged,
-oversized or hand-edited entry, a folder another user owns or others may write, a link
-where the folder should be — any doubt is a miss. A cache that cannot be written only
+cut-short or oversized entry, one edited without its digest made to match, one of another
+shape, a folder another user owns or others may write, a link where the folder should be —
+any doubt is a miss. The digest finds damage, not intent: an entry rewritten with a new
+digest is used, and only this user can do that (the folder is theirs alone, and they could
+as well edit the content files or the tool). A cache that cannot be written only
 costs the next build its shortcut. Entries not used for ``STALE_DAYS`` are removed.
 """
 

@@ -178,3 +178,30 @@ def test_too_few_open_files_is_one_line(tmp_path: Path, command: str) -> None:
         assert "too many open files" in done.stderr.lower(), (n, done.stderr)
         assert _snapshot(dist) == before, n
     assert worked[-1:] == [20], worked
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["one process", "workers"])
+def test_out_of_memory_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Memory that runs out while a file is made (here, or in a worker, which passes it on):
+    one line naming it, exit 1, no traceback, nothing written."""
+    import exporter.pipeline
+    import exporter.state.units
+
+    src = bank(tmp_path / "c")
+    out = tmp_path / "dist" / "deck.apkg"
+
+    def no_memory(*args: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(exporter.state.units, "make_unit", no_memory)
+    monkeypatch.setattr(exporter.pipeline, "worker_count", lambda *args: workers)
+    result = run_cli(["build", str(src), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: out of memory: the machine (or this process's limit) gave no more; free some, "
+        "or build fewer files at once, and run again"
+    ]
+    assert not out.parent.exists()
