@@ -546,6 +546,8 @@ def card_text(field_html: str) -> str:
     """
     text = field_html.replace("</p>\n<p>", "\n\n").replace("<br />\n", "\n")
     text = text.removeprefix("<p>").removesuffix("</p>")
+    # A math delimiter left open is shown as typed, in a span MathJax skips.
+    text = re.sub(r'<span class="tex2jax_ignore">(.*?)</span>', r"\1", text)
     return unicodedata.normalize("NFC", html.unescape(text))
 
 
