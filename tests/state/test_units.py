@@ -71,6 +71,44 @@ def build_with(
         return build_deck(src, output=out, **kwargs)
 
 
+def started(
+    tmp_path: Path, hook: str, *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``python -m exporter ARGS`` in a session of its own, with ``hook`` as its
+    sitecustomize (and SOURCE_DATE_EPOCH fixed): its workers are in that session too."""
+    return subprocess.Popen(
+        exporter_command(*args),
+        env=child_env(
+            hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH), **(env or {})})
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def reached(child: subprocess.Popen[str], marker: Path, what: str) -> None:
+    """Wait until the hook in ``child`` makes ``marker`` (a guard against a hang: 60 s)."""
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def session_gone(child: subprocess.Popen[str]) -> None:
+    """Wait until every process of ``child``'s session has ended (a guard: 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            return
+        assert time.monotonic() < deadline, "a worker outlived the build"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("fresh", [True, False], ids=["no-cache", "cache"])
 def test_workers_write_the_bytes_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh: bool
@@ -176,15 +214,8 @@ def test_a_worker_that_dies_costs_only_speed(
             (src / name).unlink()
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch, fresh=True)
-    hook = KILL_A_WORKER.format(when=when)
-    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
-    child = subprocess.Popen(
-        exporter_command("build", src, "-o", two, "--no-cache"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    child = started(
+        tmp_path, KILL_A_WORKER.format(when=when), "build", src, "-o", two, "--no-cache"
     )
     try:
         _stdout, stderr = child.communicate(timeout=60)
@@ -270,21 +301,9 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at:
         "p.worker_count = lambda *args: 2\n"
         "PARENT = os.getpid()\n" + pause.replace("{parent}", "PARENT").format(marker=str(marker))
     )
-    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
-    child = subprocess.Popen(
-        exporter_command("build", src, "-o", out, "--no-cache"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    child = started(tmp_path, hook, "build", src, "-o", out, "--no-cache")
     try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no worker started"
-            time.sleep(0.02)
+        reached(child, marker, "no worker started")
         if how == "Ctrl-C":
             os.killpg(child.pid, signal.SIGINT)
         else:
@@ -298,14 +317,7 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at:
     assert child.returncode == 128 + signum, stderr
     assert stderr.strip().splitlines() == ["Aborted!"]
     assert not out.exists()
-    deadline = time.monotonic() + 30
-    while True:  # every process of the build's session is gone
-        try:
-            os.killpg(child.pid, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "a worker outlived the build"
-        time.sleep(0.05)
+    session_gone(child)
 
 
 def test_order_by_difficulty_renders_each_note_once(
@@ -361,30 +373,13 @@ def test_a_build_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None
     src = bank(tmp_path / "src")
     marker = tmp_path / "paused"
     hook = PAUSE_THE_BUILD.format(marker=str(marker))
-    env = child_env(hooked(tmp_path / "hooks", hook, {"SOURCE_DATE_EPOCH": str(EPOCH)}))
-    child = subprocess.Popen(
-        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg", "--no-cache"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    out = tmp_path / "out" / "deck.apkg"
+    child = started(tmp_path, hook, "build", src, "-o", out, "--no-cache")
     try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.poll() is None
-            assert time.monotonic() < deadline, "the build never took its second file"
-            time.sleep(0.02)
+        reached(child, marker, "the build never took its second file")
         child.kill()
-        child.wait()
-        deadline = time.monotonic() + 30
-        while True:  # every process of the build's session is gone
-            try:
-                os.killpg(child.pid, 0)
-            except ProcessLookupError:
-                break
-            assert time.monotonic() < deadline, "a worker outlived the build"
-            time.sleep(0.05)
+        child.communicate()
+        session_gone(child)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
@@ -417,21 +412,12 @@ def test_ctrl_c_while_a_worker_writes_a_cache_entry_leaves_no_temp_file(tmp_path
     marker = tmp_path / "paused"
     cache = tmp_path / "cache"
     hook = PAUSE_IN_A_WORKERS_ENTRY.format(marker=str(marker))
-    env = {"SOURCE_DATE_EPOCH": str(EPOCH), "INTERVIEW_DECK_CACHE": str(cache)}
-    child = subprocess.Popen(
-        exporter_command("build", src, "-o", tmp_path / "out" / "deck.apkg"),
-        env=child_env(hooked(tmp_path / "hooks", hook, env)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    out = tmp_path / "out" / "deck.apkg"
+    child = started(
+        tmp_path, hook, "build", src, "-o", out, env={"INTERVIEW_DECK_CACHE": str(cache)}
     )
     try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no worker wrote an entry"
-            time.sleep(0.02)
+        reached(child, marker, "no worker wrote an entry")
         os.killpg(child.pid, signal.SIGINT)
         _stdout, stderr = child.communicate(timeout=60)
     finally:
