@@ -532,8 +532,8 @@ def test_the_readme_gives_the_fast_tier_under_contributings_minute() -> None:
     readme = " ".join(_read(ROOT / "README.md").split())
     contributing = " ".join(_read(ROOT / "CONTRIBUTING.md").split())
     assert "stays under a minute of CPU" in contributing
-    (seconds,) = re.findall(r"The fast tier: [\d,]+ tests, about (\d+) s of CPU", readme)
-    assert int(seconds) < 60
+    (stated,) = re.findall(r"The fast tier: [\d,]+ tests, about (\d+) s of CPU", readme)
+    assert int(stated) < 60  # the figure the README states (a number in a page, not a clock)
     (fast,) = re.findall(r"The fast tier: ([\d,]+) tests", readme)
     (total, fast_again, slow) = re.search(
         r"runs all ([\d,]+) tests: those ([\d,]+) and the ([\d,]+) marked `slow`", readme
