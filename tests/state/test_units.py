@@ -179,25 +179,59 @@ def test_with_no_process_to_be_had_the_build_runs_in_one(
     assert multiprocessing.active_children() == []
 
 
-# In the workers only: a kill -9 while the worker makes r1.yaml ("making"), or (the other
-# worker making r1 meanwhile) 0.1 s after it made r0.yaml, waiting for the next ("waiting").
-KILL_A_WORKER = """
-import os, signal, threading, time
+# For the hooks below: wait until ``test()`` holds, looking every 10 ms (at most a minute:
+# a guard against a hang, never a duration the test depends on).
+UNTIL = """
+import time
+def _until(test):
+    deadline = time.monotonic() + 60
+    while not test() and time.monotonic() < deadline:
+        time.sleep(0.01)
+"""
+
+
+def dead(pid_file: str) -> str:
+    """Hook code: True once the process whose pid ``pid_file`` holds has died (gone, or a
+    zombie its parent has not reaped yet)."""
+    return (
+        f"(lambda: os.path.exists({pid_file!r}) and (lambda stat: not stat or stat.split(')')[-1]"
+        f".split()[0] == 'Z')(_stat(open({pid_file!r}).read())))"
+    )
+
+
+# In the workers only: a kill -9 while the worker makes r1.yaml ("making"), or, the other
+# worker making r1 meanwhile and waiting until it is dead, once it made r0.yaml and waits
+# for the next ("waiting").
+KILL_A_WORKER = (
+    UNTIL
+    + """
+import os, signal, threading
 import exporter.pipeline as p
 import exporter.state.units as units
 p.worker_count = lambda *args: 2
 PARENT = os.getpid()
 _real = units.make_unit
+def _stat(pid):
+    try:
+        with open(f"/proc/{{pid}}/stat") as f:
+            return f.read()
+    except OSError:
+        return ""
 def _killed(source, previous, cache):
     if os.getpid() != PARENT and source.path.name == "r1.yaml":
         if {when!r} == "making":
             os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(0.5)
+        _until({dead})
+    made = _real(source, previous, cache)
     if os.getpid() != PARENT and source.path.name == "r0.yaml" and {when!r} == "waiting":
-        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()
-    return _real(source, previous, cache)
+        with open({pid_file!r} + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename({pid_file!r} + ".tmp", {pid_file!r})
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return made
 units.make_unit = _killed
 """
+)
 
 
 @pytest.mark.parametrize("when", first_fast(["making", "waiting"]))
@@ -214,9 +248,9 @@ def test_a_worker_that_dies_costs_only_speed(
             (src / name).unlink()
     one, two = tmp_path / "one" / "deck.apkg", tmp_path / "two" / "deck.apkg"
     build_with(0, src, one, monkeypatch, fresh=True)
-    child = started(
-        tmp_path, KILL_A_WORKER.format(when=when), "build", src, "-o", two, "--no-cache"
-    )
+    pid_file = str(tmp_path / "r0-worker.pid")
+    hook = KILL_A_WORKER.format(when=when, pid_file=pid_file, dead=dead(pid_file))
+    child = started(tmp_path, hook, "build", src, "-o", two, "--no-cache")
     try:
         _stdout, stderr = child.communicate(timeout=60)
     finally:  # (a build that waits for ever: it and its workers go)
@@ -257,31 +291,38 @@ def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.M
     assert worker_count(discover([str(big)])) == 0
 
 
-# In the workers only: the first file made says so, then waits (for the test's signal).
-PAUSE_IN_A_WORKER = """
-import os, time
+# In the workers only: the first file made says so, then waits until the test, having sent
+# its signal, says go (the signal stops the worker first).
+PAUSE_IN_A_WORKER = (
+    UNTIL
+    + """
+import os
 import exporter.state.units as units
 _real = units.make_unit
 def _paused(source, previous, cache):
     if os.getpid() != {parent}:
         open({marker!r}, "a").close()
-        time.sleep(60)
+        _until(lambda: os.path.exists({go!r}))
     return _real(source, previous, cache)
 units.make_unit = _paused
 """
+)
 
 # In the workers only, as each starts (before it has set what SIGINT and SIGTERM do there):
-# the first says so; each waits a second.
-PAUSE_AS_A_WORKER_STARTS = """
-import time
+# the first says so; each waits until the test, having sent its signal, says go.
+PAUSE_AS_A_WORKER_STARTS = (
+    UNTIL
+    + """
+import os
 import exporter.state.units as units
 _real_quiet = units._quiet
 def _slow_start():
     open({marker!r}, "a").close()
-    time.sleep(1)
+    _until(lambda: os.path.exists({go!r}))
     _real_quiet()
 units._quiet = _slow_start
 """
+)
 
 
 @pytest.mark.slow  # a child build with workers, signalled: the full tier
@@ -293,13 +334,14 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at:
     worker's traceback), exits 130 or 143, writes nothing, and leaves no worker behind."""
     src = bank(tmp_path / "src")
     out = tmp_path / "out" / "deck.apkg"
-    marker = tmp_path / "paused"
+    marker, go = tmp_path / "paused", tmp_path / "go"
     pause = PAUSE_IN_A_WORKER if at == "making a file" else PAUSE_AS_A_WORKER_STARTS
     hook = (
         "import os\n"
         "import exporter.pipeline as p\n"
         "p.worker_count = lambda *args: 2\n"
-        "PARENT = os.getpid()\n" + pause.replace("{parent}", "PARENT").format(marker=str(marker))
+        "PARENT = os.getpid()\n"
+        + pause.replace("{parent}", "PARENT").format(marker=str(marker), go=str(go))
     )
     child = started(tmp_path, hook, "build", src, "-o", out, "--no-cache")
     try:
@@ -308,6 +350,7 @@ def test_a_signal_stops_the_workers_with_the_build(tmp_path: Path, how: str, at:
             os.killpg(child.pid, signal.SIGINT)
         else:
             child.send_signal(signal.SIGTERM)
+        go.touch()  # (a worker that still waits goes on: its signals are its own by then)
         _stdout, stderr = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
@@ -351,8 +394,10 @@ def test_order_by_difficulty_renders_each_note_once(
 
 
 # In the build itself, as it takes the second file: say so, then wait (for the kill -9).
-PAUSE_THE_BUILD = """
-import os, time
+PAUSE_THE_BUILD = (
+    UNTIL
+    + """
+import os
 import exporter.pipeline as p
 import exporter.content.load as load
 p.worker_count = lambda *args: 2
@@ -360,10 +405,11 @@ _add = load.BankChecks.add
 def _paused(self, source, loaded):
     if source.path.name == "r1.yaml":
         open({marker!r}, "a").close()
-        time.sleep(60)
+        _until(lambda: False)  # (until the kill -9; at most a minute)
     return _add(self, source, loaded)
 load.BankChecks.add = _paused
 """
+)
 
 
 @pytest.mark.slow  # a child build with workers, killed: the full tier
@@ -386,9 +432,11 @@ def test_a_build_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None
 
 
 # In the workers only: the first cache entry's bytes written (not yet moved into place), say
-# so, then go on a second later.
-PAUSE_IN_A_WORKERS_ENTRY = """
-import os, time
+# so, then go on once the test, having sent Ctrl-C, says go.
+PAUSE_IN_A_WORKERS_ENTRY = (
+    UNTIL
+    + """
+import os
 import exporter.files as files
 import exporter.pipeline as p
 p.worker_count = lambda *args: 2
@@ -398,9 +446,10 @@ def _paused(fd, data):
     _real(fd, data)
     if os.getpid() != PARENT:
         open({marker!r}, "a").close()
-        time.sleep(1)
+        _until(lambda: os.path.exists({go!r}))
 files._write_all = _paused
 """
+)
 
 
 @pytest.mark.slow  # a child build with workers, signalled: the full tier
@@ -411,7 +460,8 @@ def test_ctrl_c_while_a_worker_writes_a_cache_entry_leaves_no_temp_file(tmp_path
     src = bank(tmp_path / "src")
     marker = tmp_path / "paused"
     cache = tmp_path / "cache"
-    hook = PAUSE_IN_A_WORKERS_ENTRY.format(marker=str(marker))
+    go = tmp_path / "go"
+    hook = PAUSE_IN_A_WORKERS_ENTRY.format(marker=str(marker), go=str(go))
     out = tmp_path / "out" / "deck.apkg"
     child = started(
         tmp_path, hook, "build", src, "-o", out, env={"INTERVIEW_DECK_CACHE": str(cache)}
@@ -419,6 +469,7 @@ def test_ctrl_c_while_a_worker_writes_a_cache_entry_leaves_no_temp_file(tmp_path
     try:
         reached(child, marker, "no worker wrote an entry")
         os.killpg(child.pid, signal.SIGINT)
+        go.touch()
         _stdout, stderr = child.communicate(timeout=60)
     finally:
         with contextlib.suppress(ProcessLookupError):
