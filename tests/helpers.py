@@ -756,3 +756,20 @@ def _replace(a, b):
     _real(a, b)
 os.replace = _replace
 """
+
+
+def bench_module(name: str) -> Any:
+    """``bench/NAME.py`` as a module (the bench scripts import each other by bare name, so
+    ``bench/`` goes on the path)."""
+    import importlib.util
+
+    bench = ROOT / "bench"
+    if str(bench) not in sys.path:
+        sys.path.insert(0, str(bench))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", bench / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look their module up)
+    spec.loader.exec_module(module)
+    return module

@@ -13,27 +13,13 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, SOURCE_PAGE, build_deck, run_cli
-
-BENCH = ROOT / "bench"
-
-
-def _module(name: str) -> ModuleType:
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
+from helpers import SOURCE_PAGE, bench_module, build_deck, run_cli
 
 
 @pytest.mark.parametrize("kind", ["prose", "code", "fence", "math", "image"])
 def test_each_rich_bank_builds(tmp_path: Path, kind: str) -> None:
     """Each kind of bank bench/rich.py makes (prose, code, fence, math, image) builds."""
-    rich = _module("rich")
+    rich = bench_module("rich")
     bank = rich.make_bank(tmp_path / kind, kind, 3)
     build_deck(bank, output=tmp_path / "out" / "deck.apkg")
 
@@ -41,8 +27,8 @@ def test_each_rich_bank_builds(tmp_path: Path, kind: str) -> None:
 def test_the_synthetic_bank_builds_and_the_baseline_writes_it(tmp_path: Path) -> None:
     """bench/synth.py's bank builds, and bench/baseline.py writes it as a package (baseline
     (b) too where markdown-it-py is installed)."""
-    synth = _module("synth")
-    baseline = _module("baseline")
+    synth = bench_module("synth")
+    baseline = bench_module("baseline")
     bank = synth.make_bank(tmp_path / "bank", 30)
     build_deck(bank, output=tmp_path / "out" / "deck.apkg")
     # Baseline (b) needs markdown-it-py, from the [bench] extra: run when it is installed.
@@ -59,7 +45,7 @@ def test_the_synthetic_bank_builds_and_the_baseline_writes_it(tmp_path: Path) ->
 def test_the_runner_makes_its_commands(tmp_path: Path) -> None:
     """bench/run.py makes its commands in the order its tables index them: validate, fresh
     build, no-op build, baselines (a) and (b)."""
-    run = _module("run")
+    run = bench_module("run")
     commands = run.commands_for(tmp_path / "bank", tmp_path / "work", slow_baseline=False)
     assert [c.label for c in commands][: run.BASE_B + 1] == [
         "interview-deck validate",
@@ -76,7 +62,7 @@ def test_the_lexer_screen_measures_within_the_limits() -> None:
     blocks the exporter would highlight, and a slow lexer at its own limit."""
     from exporter.markup.highlight import SLOW_LEXERS, plain_reason
 
-    lexers = _module("lexers")
+    lexers = bench_module("lexers")
     kept = [code for _name, code in lexers.cases(300) if plain_reason(code, "python") is None]
     assert len(kept) > 50
     name, worst = lexers.measure("python", [300])
@@ -91,8 +77,8 @@ def test_the_runner_converts_the_bank_for_ankdown_in_a_child(
     """The ankdown row's input is written by a child process, never the runner itself (a
     child's peak RSS reads at least the parent's at fork: a runner grown by a big bank
     once made every later row report >= 191 MiB)."""
-    run = _module("run")
-    bank = _module("synth").make_bank(tmp_path / "bank", 30)
+    run = bench_module("run")
+    bank = bench_module("synth").make_bank(tmp_path / "bank", 30)
 
     def in_the_parent(*_args: object) -> None:
         raise AssertionError("converted in the runner's own process")
@@ -109,8 +95,8 @@ def test_the_runner_converts_the_bank_for_ankdown_in_a_child(
 def test_the_ab_runner_runs_commands_the_cli_takes(tmp_path: Path) -> None:
     """bench/ab.py (how machinery is judged before it is kept or deleted) runs a full build,
     validate and import-text as the command line takes them."""
-    ab = _module("ab")
-    bank = _module("synth").make_bank(tmp_path / "bank", 3)
+    ab = bench_module("ab")
+    bank = bench_module("synth").make_bank(tmp_path / "bank", 3)
     for command, source in (("build", bank), ("validate", bank), ("import-text", SOURCE_PAGE)):
         argv = ab.argv(command, source, tmp_path / command)
         assert argv[:3] == [sys.executable, "-m", "exporter"]
@@ -120,7 +106,7 @@ def test_the_ab_runner_runs_commands_the_cli_takes(tmp_path: Path) -> None:
 
 def test_a_run_reports_cpu_time_beside_wall_time() -> None:
     """Each run records the child's CPU time (user + system, from ``os.wait4``)."""
-    run = _module("run")
+    run = bench_module("run")
     result = run.run_once([sys.executable, "-c", "sum(range(10**6))"])
     assert result.cpu > 0
     assert result.seconds > 0
@@ -143,7 +129,7 @@ def test_the_targets_are_issue_32s() -> None:
     """The targets table checks a build from scratch against ankdown (10: 1.2×, 1,000:
     1.0×, 10,000 and 100,000: 0.8×), peak RSS at 100,000 and one edited answer against
     baseline (a), by wall time, with the CPU ratio beside each."""
-    run = _module("run")
+    run = bench_module("run")
     results = {
         10: _results(run, 1.1, 1.0),
         1_000: _results(run, 1.1, 1.0),

@@ -21,7 +21,7 @@ import click
 import yaml
 
 from exporter import __version__
-from helpers import ROOT, bank_counts
+from helpers import ROOT, bank_counts, bench_module
 
 PAGES = [
     ROOT / "README.md",
@@ -687,19 +687,7 @@ def test_one_benchmark_run_writes_pages_that_agree(tmp_path: Path) -> None:
 
 def _bench_runner() -> Any:
     """bench/run.py as a module (it imports bench/synth.py as ``synth``)."""
-    import importlib.util
-    import sys
-
-    bench = str(ROOT / "bench")
-    if bench not in sys.path:
-        sys.path.insert(0, bench)
-    spec = importlib.util.spec_from_file_location("bench_run_docs", ROOT / "bench" / "run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("run")
 
 
 def test_speed_repeats_no_measurement_by_hand() -> None:
