@@ -508,7 +508,7 @@ def run_push(request: PushRequest, now: Clock, hooks: Hooks = Hooks()) -> PushOu
     history_path = history_path_for(options.output)
     check_outputs([options.output, history_path], request.build.sources, sources)  # before Anki
     inputs = _inputs(sources, options, history_path) if request.build.use_record else None
-    bank = load_bank(sources)
+    bank = load_bank(sources, progress=hooks.progress)  # (the build then takes it as it is)
     selected, _left_out = select(bank, options.slice)
     history = read_history(history_path)
     looked = Looked(bank, history, inputs)
