@@ -42,7 +42,6 @@ from exporter.package.assemble import (
     Built,
     Clock,
     Options,
-    Reuse,
     build_package,
     history_path_for,
     package_for,
@@ -159,7 +158,7 @@ def run_build(
                 options,
                 now,
                 looked.history,
-                Reuse(),
+                None,
                 siblings,
                 scratch=scratch,
             )
@@ -176,7 +175,7 @@ def run_build(
                     options,
                     now,
                     previous,
-                    made.reuse,
+                    made.known,
                     siblings,
                     scratch=scratch,
                 )
@@ -202,12 +201,11 @@ def run_build(
 
 class _Made:
     """The units of a build as the package takes them: each file's role file, checked
-    against the files before it, and its notes as made (``reuse``)."""
+    against the files before it, and its notes as made (``known``)."""
 
     def __init__(self, *, every: bool = False) -> None:
         self._every = every  # keep every file's notes (a build that holds every file)
         self._notes: dict[str, Mapping[str, Made]] = {}  # by file, as shown
-        self.reuse = Reuse(known=self._known)
 
     def files(
         self, units: Units, checks: BankChecks, sources: Sources, progress: Progress | None
@@ -227,7 +225,7 @@ class _Made:
             if role_file is not None:
                 yield role_file
 
-    def _known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
+    def known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
         made = self._notes.get(note.role_file.display_path, {}).get(note.key)
         if made is None or made.clozes != note.clozes:
             return None

@@ -137,13 +137,9 @@ def provenance(fingerprint: str, count: int) -> str:
     return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
 
 
-@dataclass(frozen=True)
-class Reuse:
-    """What a build may take from earlier ones: a note's fingerprint and fields, when they
-    are known (``known``); and who to tell about each note made anew (``made``)."""
-
-    known: Callable[[NoteSpec], tuple[str, tuple[str, ...]] | None] | None = None
-    made: Callable[[NoteSpec, str, tuple[str, ...]], None] | None = None
+# A note's fingerprint and fields made earlier (in a worker, or kept by the file cache), or
+# ``None``: the build makes them.
+Known = Callable[[NoteSpec], "tuple[str, tuple[str, ...]] | None"]
 
 
 def build_package(
@@ -152,7 +148,7 @@ def build_package(
     options: Options,
     now: Clock,
     previous: History | None,
-    reuse: Reuse = Reuse(),
+    known: Known | None = None,
     siblings: Sequence[tuple[Path, Mapping[str, Stamp]]] = (),
     *,
     scratch: Path,
@@ -166,7 +162,7 @@ def build_package(
     under ``""``: see ``history.notetype_stamps``); a note type newer than theirs when it
     differs: see ``Stamper``. ``now`` is called only if content changed."""
     with collector_paused():
-        return _build(files, finish, options, now, previous, reuse, siblings, scratch)
+        return _build(files, finish, options, now, previous, known, siblings, scratch)
 
 
 def _build(
@@ -175,7 +171,7 @@ def _build(
     options: Options,
     now: Clock,
     previous: History | None,
-    reuse: Reuse,
+    known: Known | None,
     siblings: Sequence[tuple[Path, Mapping[str, Stamp]]],
     scratch: Path,
 ) -> Built:
@@ -248,13 +244,8 @@ def _build(
                                 (str(file.written or file.path), str(file.path), file.sha256)
                             )
                     for note in notes_of(role_file, question, numbers.get(question.id)):
-                        kept = reuse.known(note) if reuse.known is not None else None
-                        if kept is None:
-                            fingerprint, fields = note.fingerprint, note.fields
-                            if reuse.made is not None:
-                                reuse.made(note, fingerprint, fields)
-                        else:
-                            fingerprint, fields = kept
+                        kept = known(note) if known is not None else None
+                        fingerprint, fields = kept or (note.fingerprint, note.fields)
                         kp = points if note.kind == "key-points" else None
                         stamp, ids = stamper.note(note.key, fingerprint, note.deck, kp)
                         fingerprints.update(f"\0note\0{fingerprint}".encode())
