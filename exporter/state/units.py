@@ -76,16 +76,14 @@ def worker_count(sources: Sources, cache: FileCache | None = None) -> int:
     ``WORKERS_FROM_BYTES`` of files to load anew (not in ``cache``) among two files or more,
     with two CPUs or more and ``fork``; else none (a file the cache holds is quicker taken
     here than sent to a worker and back)."""
-    if len(sources.files) < 2:
+    if len(sources.files) < 2 or sum(size_of(f.path) for f in sources.files) < WORKERS_FROM_BYTES:
         return 0
-    import multiprocessing  # only for a bank of several files (~20 ms to import)
+    import multiprocessing  # only for a bank big enough (~20 ms to import)
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cpus or 1) < 2:
-        return 0
-    if sum(size_of(f.path) for f in sources.files) < WORKERS_FROM_BYTES:
         return 0
     if cache is not None:
         anew = 0
@@ -175,9 +173,9 @@ class Units:
 
     def _sent(self, source: SourceFile) -> Future[Unit] | None:
         """``source`` given to the workers (``None``: there are none, or no more)."""
-        from concurrent.futures.process import BrokenProcessPool
-
         if self._pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
             try:
                 return self._pool.submit(_made, source)
             except BrokenProcessPool:  # a worker died (see ``_unit``)
@@ -188,9 +186,9 @@ class Units:
         """``source``'s unit as a worker made it; or made here: with no workers, or once a
         worker has died (killed: out of memory?) and the others are stopped (the files
         they held, and the rest, are made here: the same bytes)."""
-        from concurrent.futures.process import BrokenProcessPool
-
         if made is not None and self._pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
             try:
                 return made.result()
             except BrokenProcessPool:
