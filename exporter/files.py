@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from exporter.errors import OutputError
 
@@ -296,8 +297,7 @@ def _remove_tree(top: str) -> None:
             os.rmdir(folders.pop())
 
 
-@dataclass(frozen=True)
-class Editing:
+class Editing(NamedTuple):
     """Files being edited (a user's documents) by a ``write_files`` call: the bytes each must
     still hold when the new copies go into place, and the command as a refusal names it:
     ``command``, the one to run again, and ``writer``, the invocation that writes."""
@@ -347,8 +347,7 @@ def write_files(
         session.written.extend(final for final, _data in files)
 
 
-@dataclass(frozen=True)
-class _Stage:
+class _Stage(NamedTuple):
     """One file staged: its complete temp copy (held open and locked by ``_staged`` until the
     write ends) and what the target must still hold (``None``: anything)."""
 

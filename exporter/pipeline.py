@@ -15,9 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from exporter.content.load import BankChecks, Progress, load_bank
 from exporter.content.model import Bank, RoleFile
@@ -63,8 +62,7 @@ if TYPE_CHECKING:
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
 
-@dataclass(frozen=True)
-class BuildRequest:
+class BuildRequest(NamedTuple):
     """What the user asked a build for."""
 
     sources: tuple[str, ...]
@@ -74,8 +72,7 @@ class BuildRequest:
     cache_root: Path | None = None  # where earlier builds' files are kept (None: reuse none)
 
 
-@dataclass(frozen=True)
-class BuildOutcome:
+class BuildOutcome(NamedTuple):
     """What a build did.
 
     ``status`` is one of: ``up-to-date`` (skipped: the record proves the outputs current;
@@ -90,8 +87,7 @@ class BuildOutcome:
     record: Record | None = None
 
 
-@dataclass(frozen=True)
-class Hooks:
+class Hooks(NamedTuple):
     """Optional callbacks for a long build: bytes read (and built) so far."""
 
     progress: Progress | None = None
@@ -102,8 +98,7 @@ def run_load(sources: Sequence[str], hooks: Hooks = Hooks()) -> Bank:
     return load_bank(discover(sources), progress=hooks.progress)
 
 
-@dataclass(frozen=True)
-class Looked:
+class Looked(NamedTuple):
     """A bank and its build history already read (by ``push``, which looks at Anki first):
     the build takes them as they are, so it builds exactly what was looked at; ``inputs``,
     the digest of its inputs taken before they were read (``None``: no local record), is
@@ -304,8 +299,7 @@ def check_outputs(targets: Sequence[Path], given: Sequence[str], sources: Source
             )
 
 
-@dataclass(frozen=True)
-class PreviewOutcome:
+class PreviewOutcome(NamedTuple):
     """The preview page written, and how many cards it shows."""
 
     output: Path
@@ -329,8 +323,7 @@ def run_preview(sources: Sequence[str], output: Path, hooks: Hooks = Hooks()) ->
     return PreviewOutcome(output, sum(n.cards for n in notes))
 
 
-@dataclass(frozen=True)
-class PullRequest:
+class PullRequest(NamedTuple):
     """What the user asked ``pull`` for."""
 
     export: Path
@@ -342,8 +335,7 @@ class PullRequest:
     search: bool = False  # package is only the default: the history may be any beside it
 
 
-@dataclass(frozen=True)
-class PullOutcome:
+class PullOutcome(NamedTuple):
     """What ``pull`` found (``plan``), the diff it shows per question, what it wrote and
     what it could not write."""
 
@@ -473,8 +465,7 @@ def _sibling_stats(history_path: Path) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class PushRequest:
+class PushRequest(NamedTuple):
     """What the user asked ``push`` for: a build, then its import into the running Anki."""
 
     build: BuildRequest
@@ -484,8 +475,7 @@ class PushRequest:
     prefer_yaml: bool = False  # import over notes edited both in Anki and in the YAML
 
 
-@dataclass(frozen=True)
-class PushOutcome:
+class PushOutcome(NamedTuple):
     """The build, and what Anki then holds (``pushed``) or why Anki could not be asked
     (``problem``: the package is built and kept all the same)."""
 

@@ -81,8 +81,8 @@ def merge(page: Page, existing: RoleFile | None, path: str, *, prune: bool = Fal
         generated = generate(id_for(pq.question))
         j = found.pairs.get(i)
         if j is not None:
-            kept[j] = replace(
-                old[j], difficulty=pq.difficulty, question=pq.question, answer=pq.answer
+            kept[j] = old[j]._replace(
+                difficulty=pq.difficulty, question=pq.question, answer=pq.answer
             )
             origins[old[j].id] = pq
         else:

@@ -227,8 +227,7 @@ class _Planner:
         answer, follow_ups = self.answer_and_follow_ups(note, built[1], role_file, q, where)
         difficulty = self.difficulty(note, q.difficulty, where)
         tags = self.tags(note, q.tags, where)
-        new = replace(
-            q,
+        new = q._replace(
             question=question,
             answer=answer,
             difficulty=difficulty,
@@ -364,7 +363,7 @@ class _Planner:
             if self.problems(converted, f"key point {number} of the Anki note", where):
                 return None
             points.append(converted.markdown)
-        new = replace(q, key_points=tuple(points))
+        new = q._replace(key_points=tuple(points))
         (_main, *others) = notes_of(role_file, q, numbers)
         fingerprint = next(n.fingerprint for n in others if n.kind == "key-points")
         return self.judged(role_file, q, new, note, f"{q.id}::key-points", fingerprint)
@@ -527,7 +526,7 @@ def _merged(main: Pulled | None, points: Pulled | None, prefer: Prefer | None) -
     conflict = main.conflict or points.conflict
     return replace(
         main,
-        new=replace(main.new, key_points=points.new.key_points),
+        new=main.new._replace(key_points=points.new.key_points),
         conflict=conflict,
         taken=prefer if conflict else None,
         unstamped=main.unstamped or points.unstamped,

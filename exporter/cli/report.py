@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from exporter.content.model import DIFFICULTIES, Bank
 from exporter.errors import ContentError, ContentErrors, ContentWarning, ExporterError
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from exporter.reading.packagefile import PackageInfo
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What a command says: lines for stdout, lines for stderr, and its exit code."""
 
     out: tuple[str, ...] = ()

@@ -4,7 +4,7 @@ can name the default without loading an HTTP client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from exporter.errors import AnkiError
@@ -12,8 +12,7 @@ from exporter.errors import AnkiError
 DEFAULT_URL = "http://127.0.0.1:8765"  # where AnkiConnect listens unless configured otherwise
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """Where AnkiConnect listens: ``http://HOST:PORT/PATH``."""
 
     scheme: str

@@ -10,7 +10,6 @@ equal on everything else.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -255,8 +254,7 @@ class _OnePass:
         guid = self.text(values["guid"]) if "guid" in values else ""
         if guid and not GUID_RE.match(guid):
             raise _Unusual
-        return replace(
-            plain,
+        return plain._replace(
             images=images,
             guid=guid,
             key_points=tuple(item.value for item in key_points),

@@ -7,7 +7,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from exporter.content.check import SchemaWalk, check_file
 from exporter.content.events import one_pass
@@ -164,8 +165,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True)
-class LoadedFile:
+class LoadedFile(NamedTuple):
     """One content file, checked: the role file (``None`` when the file has any problem),
     every well-formed question id with its line (so duplicates are found even in a file
     with other problems), and the file's problems and warnings."""
@@ -238,10 +238,8 @@ def _relined(loaded: LoadedFile, fix: Callable[[int], int]) -> LoadedFile:
             role_file,
             deck_line=fix(role_file.deck_line),
             questions=tuple(
-                replace(
-                    q,
-                    line=fix(q.line),
-                    images=tuple(replace(i, line=fix(i.line)) for i in q.images),
+                q._replace(
+                    line=fix(q.line), images=tuple(i._replace(line=fix(i.line)) for i in q.images)
                 )
                 for q in role_file.questions
             ),
@@ -269,7 +267,7 @@ def _with_media(role_file: RoleFile, source: SourceFile, errors: list[ContentErr
     questions = []
     for q in role_file.questions:
         images = [i for i in (_resolved(image, source, errors) for image in q.images) if i]
-        questions.append(replace(q, images=tuple(images)))
+        questions.append(q._replace(images=tuple(images)))
     return replace(role_file, questions=tuple(questions))
 
 
@@ -280,4 +278,4 @@ def _resolved(image: Image, source: SourceFile, errors: list[ContentError]) -> I
     except MediaProblem as exc:
         errors.append(ContentError(source.display_path, image.line, 0, str(exc), code=exc.code))
         return None
-    return replace(image, file=file)
+    return image._replace(file=file)

@@ -3,7 +3,7 @@ unknown code languages at their own line, and the images to resolve."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from exporter.content.media import is_remote
 from exporter.content.model import Image
@@ -11,8 +11,7 @@ from exporter.errors import ContentError, ContentWarning
 from exporter.markup.markdown import NOTHING, scan
 
 
-@dataclass(frozen=True)
-class CheckedMarkup:
+class CheckedMarkup(NamedTuple):
     """The images a text shows (not resolved yet) and its problems and warnings."""
 
     images: tuple[Image, ...] = ()

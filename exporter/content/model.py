@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from exporter.errors import ContentWarning
 
@@ -20,8 +20,7 @@ DEFAULT_DECK_PREFIX = "Interview Questions"
 FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-@dataclass(frozen=True, slots=True)
-class MediaFile:
+class MediaFile(NamedTuple):
     """An image of the bank as it goes into Anki's media folder: ``name`` is derived from
     the bytes (``sha256``), so a changed image gets a new name."""
 
@@ -32,8 +31,7 @@ class MediaFile:
     written: Path | None = None  # the path as written, before links are followed
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(NamedTuple):
     """An image a question shows: its path as written (Markdown-normalised), the line it is
     on, and the media file it resolved to (``None`` until the loader resolves it)."""
 
@@ -42,8 +40,7 @@ class Image:
     file: MediaFile | None = None
 
 
-@dataclass(frozen=True, slots=True)  # slots: 100k of them in a big bank
-class Question:
+class Question(NamedTuple):  # slots: 100k of them in a big bank
     """One interview question with its sample answer; ``line`` is where it starts.
 
     The optional parts train the answer: ``key_points`` (each a cloze card), a ``hint`` on
@@ -88,8 +85,7 @@ class RoleFile:
         return slugify(self.role)
 
 
-@dataclass(frozen=True)
-class Bank:
+class Bank(NamedTuple):
     """Every role file of a build, in a stable order (sorted by path), and the warnings the
     loader had (``PATH:LINE`` findings that do not stop a build)."""
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal, get_args
+from dataclasses import replace
+from typing import Literal, NamedTuple, get_args
 
 from exporter.content.model import DIFFICULTIES, Bank, Question, RoleFile, slugify
 
@@ -12,8 +12,7 @@ Order = Literal["file", "difficulty"]
 ORDERS: tuple[Order, ...] = get_args(Order)
 
 
-@dataclass(frozen=True)
-class Slice:
+class Slice(NamedTuple):
     """Which questions to keep; an empty criterion keeps everything."""
 
     difficulties: Collection[str] = ()

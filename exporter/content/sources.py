@@ -7,8 +7,8 @@ import errno
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from exporter.content.yamlnodes import count_lines
 from exporter.errors import ContentError
@@ -22,8 +22,7 @@ from exporter.files import (
 )
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):
     """One content file: its resolved path, its name as the user sees it in messages, and
     the content folder it was found in (images it shows must stay inside that folder)."""
 
@@ -37,8 +36,7 @@ class SourceFile:
         return self.root if self.root is not None else self.path.parent
 
 
-@dataclass(frozen=True)
-class Sources:
+class Sources(NamedTuple):
     """The content files of a build, sorted by resolved path, and what could not be found."""
 
     files: tuple[SourceFile, ...]

@@ -27,8 +27,7 @@ import html as htmllib
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import pyromark
 
@@ -539,8 +538,7 @@ def dollar_math_reads_back(tex: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """Something at ``line`` (0-based, in the text as given) worth telling the author;
     ``code`` says which kind (``exporter.errors.CODES``)."""
 
@@ -549,8 +547,7 @@ class Finding:
     code: str
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """What a text holds that the loader checks: images (path as rendered, line), problems
     that stop a build, and warnings that do not."""
 

@@ -11,8 +11,8 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from exporter import __version__
 from exporter.content.load import collector_paused
@@ -48,13 +48,12 @@ from exporter.render.notetype import KINDS, NoteKind, NoteType, note_types
 Clock = Callable[[], int]
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """How to build: where to, which questions, and how the cards read."""
 
     output: Path
     tts_lang: str | None = None
-    slice: Slice = field(default_factory=Slice)
+    slice: Slice = Slice()
     order: Order = "file"
 
     def identity(self) -> list[str]:
@@ -62,8 +61,7 @@ class Options:
         return [repr(self.tts_lang), repr(self.slice), repr(self.order)]
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(NamedTuple):
     """What a build wrote into its scratch folder, with the numbers it reports."""
 
     output: Path

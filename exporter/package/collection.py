@@ -10,10 +10,9 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from exporter.render.notetype import MODEL_ID, NoteType
 
@@ -35,8 +34,7 @@ _CLOZE_NUMBER = re.compile(r"{{c(\d+)::.+?}}", re.DOTALL)
 _CLOZE_FIELDS = (re.compile(r"{{[^}]*?cloze:(?:[^}]?:)*(.+?)}}"), re.compile("<%cloze:(.+?)%>"))
 
 
-@dataclass(frozen=True)
-class DeckRow:
+class DeckRow(NamedTuple):
     """One deck as it goes into the collection."""
 
     id: int
@@ -44,8 +42,7 @@ class DeckRow:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class NoteRow:
+class NoteRow(NamedTuple):
     """One note as it goes into the collection: everything, times and ids included (its
     tags are slugs: no spaces)."""
 

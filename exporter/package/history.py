@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from exporter.errors import ContentError, ContentErrors
 
@@ -42,8 +43,7 @@ class HistoryFull(Exception):
     """No note id below 2**53 (or cloze number Anki can hold) is left to hand out."""
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(NamedTuple):
     """What the history remembers of one note: content hash, mod time (s) and Anki id."""
 
     fingerprint: str
@@ -52,8 +52,7 @@ class Stamp:
     deck: str = ""  # the deck the note was built into ("" in histories before format 3)
 
 
-@dataclass(frozen=True, slots=True)
-class Clozes:
+class Clozes(NamedTuple):
     """A key-points note's cloze numbers: each point's number and a hash of its text, in
     the order of the points; each number's card id; the highest number ever given (numbers
     of removed points are never given again)."""

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 MODEL_ID = 1_730_118_263_051
 MODEL_NAME = "Interview Question"
@@ -41,8 +40,7 @@ NoteKind = Literal["question", "key-points", "reverse"]
 KINDS: tuple[NoteKind, ...] = get_args(NoteKind)
 
 
-@dataclass(frozen=True)
-class NoteType:
+class NoteType(NamedTuple):
     """Everything of a note type that lands in a package, apart from its mod time."""
 
     id: int

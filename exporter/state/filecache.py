@@ -37,9 +37,8 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from exporter.content.load import LoadedFile, check_media
 from exporter.content.model import DIFFICULTIES, Image, Question, RoleFile
@@ -78,8 +77,7 @@ def cache_root(environ: Mapping[str, str], home: Callable[[], Path]) -> Path | N
     return Path(base) / "interview-deck"
 
 
-@dataclass(frozen=True)
-class Made:
+class Made(NamedTuple):
     """A note as a build made it: the key point numbers and images it was made with (beyond
     its file), its fingerprint and its fields."""
 

@@ -25,9 +25,9 @@ import stat
 import sys
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from exporter.content.media import MAX_IMAGE_BYTES
 from exporter.content.sources import SourceFile
@@ -44,8 +44,7 @@ _RECORD_CAP = 64 << 20  # the record lists every image: small, even for a big ba
 _IGNORE = b"# interview-deck's build cache: never commit it\n*\n"
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """What the last build wrote, and from what."""
 
     inputs: str
@@ -57,8 +56,7 @@ class Record:
     warnings: tuple[str, ...] = ()  # what the full build warned about, said again on a skip
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     """The digest of one build's inputs (history aside), taken before it reads them."""
 
     output: Path
@@ -112,7 +110,7 @@ class Inputs:
             media=tuple(media),
             warnings=tuple(warnings),
         )
-        data = json.dumps({"format": RECORD_FORMAT, **record.__dict__}, indent=1) + "\n"
+        data = json.dumps({"format": RECORD_FORMAT, **record._asdict()}, indent=1) + "\n"
         # (a record that cannot be written only costs the next build its shortcut)
         with contextlib.suppress(OutputError):
             if cache_folder(self.output) is not None:

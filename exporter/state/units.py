@@ -10,9 +10,8 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from exporter.content.load import LoadedFile, load_raw
 from exporter.content.sources import SourceFile, Sources, read_bytes, size_of
@@ -30,8 +29,7 @@ WORKERS = 2  # beside this process, which writes the package: 2 cores kept busy
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One content file made ready: as loaded and checked, and its notes as made, by key
     (none when the file has a problem)."""
 

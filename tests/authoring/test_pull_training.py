@@ -162,7 +162,6 @@ def test_splice_writes_each_new_key_in_place() -> None:
     """A flow list becomes a block list, a block hint keeps its style, a key Anki emptied
     loses its lines, a key the YAML lacks is added after the question; the rest of the
     file, comments included, stays as it was."""
-    from dataclasses import replace
 
     from exporter.authoring.yamlwrite import splice
     from exporter.content.check import check_file
@@ -190,8 +189,8 @@ def test_splice_writes_each_new_key_in_place() -> None:
     assert root is not None
     one, two = check_file(root, "f").result.questions  # type: ignore[union-attr]
     edits = {
-        "one": replace(one, key_points=("b", "a: c"), hint="Think again.", follow_ups=()),
-        "two": replace(two, hint="New hint.", follow_ups=("Next?",)),
+        "one": one._replace(key_points=("b", "a: c"), hint="Think again.", follow_ups=()),
+        "two": two._replace(hint="New hint.", follow_ups=("Next?",)),
     }
     out = splice(text, "f", edits, ())
     assert out == (

@@ -139,7 +139,7 @@ def test_code_blocks_wrap_inside_the_card(card_page: CardPage) -> None:
     long_line = "kubectl rollout undo deployment/model-server --to-revision=" + "1234567890" * 20
     answer = f"Roll back:\n\n```bash\n{long_line}\n```\n\n```\n{long_line}\n```\n\n- then check\n"
     notetype = note_type()
-    view = card_view(notetype, replace(note, question=replace(note.question, answer=answer)))
+    view = card_view(notetype, replace(note, question=note.question._replace(answer=answer)))
     assert '<pre class="iq-code" data-lang="bash">' in view.back
     assert '<pre><code><span class="iq-line">kubectl' in view.back
     card_page.show(card_document(f"<style>{notetype.css}</style>{view.back}", night=True), PHONE)

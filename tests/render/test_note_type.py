@@ -4,7 +4,6 @@ no second note type and no lost review."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,7 +80,7 @@ def test_css_change_updates_the_note_type(
         nt = types["question"]
         return {
             **types,
-            "question": replace(nt, css=nt.css + "\n.iq-test-marker { color: red; }\n"),
+            "question": nt._replace(css=nt.css + "\n.iq-test-marker { color: red; }\n"),
         }
 
     monkeypatch.setattr("exporter.package.assemble.note_types", restyled)
@@ -101,7 +100,7 @@ def test_restyled_package_updates_the_note_type_in_place(
 
     current = note_type()
     output = tmp_path / "out" / "deck.apkg"
-    old = {**note_types(), "question": replace(current, css="/* old */")}
+    old = {**note_types(), "question": current._replace(css="/* old */")}
     with monkeypatch.context() as patch:
         patch.setattr(exporter.package.assemble, "note_types", lambda **_: old)
         anki.import_package(build(CONTENT, output=output).output)

@@ -253,7 +253,7 @@ def test_awkward_lines_never_look_nested(card_page: CardPage, view: str, languag
     (note, *_) = notes_for(run_load([str(CONTENT)]))
     answer = "".join(f"Code:\n\n```{language}\n{code}```\n\n" for code in (NESTED, DEEP))
     notetype = note_type()
-    back = card_view(notetype, replace(note, question=replace(note.question, answer=answer))).back
+    back = card_view(notetype, replace(note, question=note.question._replace(answer=answer))).back
     card_page.show(view_document(f"<style>{notetype.css}</style>{back}", view), VIEWS[view][0])
     pres = card_page.page.evaluate(CODE_LINES_JS)
     problems, wrapped = hang_problems(pres, view)

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +85,9 @@ def edit(bank: Bank, op: tuple[Any, ...]) -> list[str]:
         questions = bank.files[name][1]
         i = op[2] % len(questions)
         if kind == "answer":
-            questions[i] = replace(questions[i], answer=op[3])
+            questions[i] = questions[i]._replace(answer=op[3])
         elif kind == "text":
-            questions[i] = replace(questions[i], question=op[3])
+            questions[i] = questions[i]._replace(question=op[3])
         elif kind == "remove" and len(questions) > 1:
             del questions[i]
         elif kind == "role":

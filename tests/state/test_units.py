@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +43,7 @@ def bank(folder: Path, edited: bool = False) -> Path:
         points = ("the *first* point", "the second point, edited", "a third", "a fourth")
     for n in range(5):
         questions = [
-            replace(
-                question(f"f{n}q{i}", ("easy", "medium", "hard")[i % 3]),
+            question(f"f{n}q{i}", ("easy", "medium", "hard")[i % 3])._replace(
                 answer=f"Answer {n}.{i}{' edited' if edited and i == 1 else ''}:\n\n"
                 "```python\nx = 1\n```\n\n$a^2$ and ![d](d.svg)\n\n```nolang\ny\n```",
                 key_points=points if i % 2 == 0 else (),
