@@ -209,16 +209,36 @@ def sweep_staged(*targets: Path) -> None:
     """Remove the temp files that dead writers staged beside ``targets``: their pid gone (or
     a day old) and no live writer holding their lock; never a file of another name or user,
     never this process's own. The clock is read only when there is a candidate."""
+    names: dict[Path, set[str]] = {}
     for target in targets:
-        # A pid as we write one: ASCII digits within C's int (os.kill takes nothing more).
-        pattern = re.compile(rf"\.{re.escape(target.name)}\.([0-9]{{1,10}})\..*\.tmp\Z")
+        names.setdefault(target.parent, set()).add(target.name)
+    for folder, finals in names.items():  # one listing a folder, whatever the targets in it
         with contextlib.suppress(OSError):
-            for entry in os.scandir(target.parent):
-                match = pattern.match(entry.name)
-                pid = int(match.group(1)) if match else _MAX_PID + 1
-                if pid <= _MAX_PID and _stale(entry, pid):
+            for entry in os.scandir(folder):
+                pid = _staged_pid(entry.name, finals)
+                if pid is not None and _stale(entry, pid):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
+
+
+# What follows a target's name in its staged file's: '.PID.' as we write one (ASCII digits
+# within C's int: os.kill takes nothing more), then anything on one line, then '.tmp'.
+_STAGED_TAIL = re.compile(r"\.([0-9]{1,10})\..*\.tmp\Z")
+
+
+def _staged_pid(name: str, finals: set[str]) -> int | None:
+    """The pid in ``name`` when it is a staged file of one of ``finals``
+    (``.FINAL.PID.….tmp``), else ``None``."""
+    if not name.startswith(".") or not name.endswith(".tmp"):
+        return None
+    at = name.find(".", 1)
+    while at >= 0:  # every split, as a name may hold dots and digits of its own
+        if name[1:at] in finals and (match := _STAGED_TAIL.match(name, at)) is not None:
+            pid = int(match.group(1))
+            if pid <= _MAX_PID:
+                return pid
+        at = name.find(".", at + 1)
+    return None
 
 
 def _stale(entry: os.DirEntry[str], pid: int) -> bool:

@@ -157,12 +157,16 @@ _BASE91 = (
 )
 
 
+_PAIRS = [a + b for a in _BASE91 for b in _BASE91]  # two base-91 digits at a time: 2x faster
+
+
 def guid_for(question_id: str) -> str:
-    """The note GUID for a question id, namespaced so other tools' notes never collide."""
+    """The note GUID for a question id, namespaced so other tools' notes never collide: the
+    first 8 bytes of a SHA-256 as a base-91 number (genanki's alphabet)."""
     digest = hashlib.sha256(f"{GUID_NAMESPACE}:{question_id}".encode()).digest()
     number = int.from_bytes(digest[:8], "big")
-    chars: list[str] = []
-    while number:
-        number, rest = divmod(number, len(_BASE91))
-        chars.append(_BASE91[rest])
-    return "".join(reversed(chars)) or _BASE91[0]
+    text = ""
+    while number >= len(_PAIRS):
+        number, rest = divmod(number, len(_PAIRS))
+        text = _PAIRS[rest] + text
+    return (_PAIRS[number] if number >= len(_BASE91) else _BASE91[number]) + text

@@ -12,7 +12,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from exporter.content.model import (
@@ -265,20 +265,39 @@ def notes_of(
     """Every note of one question: its main note, then its key points' and its reverse
     note when it has them. ``clozes``: the key points' numbers (default 1, 2, …)."""
     main = note_for(role_file, question)
+    if not question.key_points and not question.reverse:
+        return (main,)
     notes = [main]
-    if question.key_points:
-        numbers = tuple(clozes) if clozes else tuple(range(1, len(question.key_points) + 1))
+    for key, numbers in note_keys(question, clozes)[1:]:
+        kind: NoteKind = "key-points" if key.endswith("::key-points") else "reverse"
         notes.append(
-            replace(
-                main,
-                guid=guid_for(f"{question.id}::key-points"),
-                kind="key-points",
-                clozes=numbers,
+            NoteSpec(
+                main.question_id,
+                guid_for(key),
+                main.deck,
+                role_file,
+                question,
+                main.tags,
+                main.difficulty,
+                kind,
+                numbers,
             )
         )
-    if question.reverse:
-        notes.append(replace(main, guid=guid_for(f"{question.id}::reverse"), kind="reverse"))
     return tuple(notes)
+
+
+def note_keys(
+    question: Question, clozes: Sequence[int] | None = None
+) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """The keys of ``notes_of(…, question, clozes)`` (``NoteSpec.key``), in order, each with
+    its notes' cloze numbers (``()`` but for the key points' note)."""
+    keys: list[tuple[str, tuple[int, ...]]] = [(question.id, ())]
+    if question.key_points:
+        numbers = tuple(clozes) if clozes else tuple(range(1, len(question.key_points) + 1))
+        keys.append((f"{question.id}::key-points", numbers))
+    if question.reverse:
+        keys.append((f"{question.id}::reverse", ()))
+    return tuple(keys)
 
 
 def notes_for(bank: Bank) -> tuple[NoteSpec, ...]:

@@ -45,7 +45,6 @@ from exporter.content.model import DIFFICULTIES, Image, Question, RoleFile
 from exporter.content.sources import SourceFile
 from exporter.errors import ContentWarning, OutputError
 from exporter.files import read_regular, sweep_staged, write_files
-from exporter.render.notes import NoteSpec
 from exporter.render.notetype import EXTRA_FIELDS, FIELDS, KEY_POINTS_FIELDS
 
 FORMAT = 1
@@ -87,10 +86,10 @@ class Made(NamedTuple):
     fields: tuple[str, ...]
 
 
-def media_of(note: NoteSpec) -> tuple[tuple[str, str], ...]:
-    """The images a note shows: each path as written, with its media file's name (which
-    names the image's bytes)."""
-    return tuple(sorted(note.question.media_names().items()))
+def media_of(question: Question) -> tuple[tuple[str, str], ...]:
+    """The images a question's notes show: each path as written, with its media file's name
+    (which names the image's bytes)."""
+    return tuple(sorted(question.media_names().items())) if question.images else ()
 
 
 class FileCache:
