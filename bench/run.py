@@ -145,7 +145,9 @@ def remove(*paths: Path) -> Callable[[], None]:
 
 # The order of commands_for's list, by name: the tables and targets read them so.
 VALIDATE, FRESH, NOOP, BASE_A, BASE_B, BASE_SAFE = range(6)
-PEER = "ankdown"  # the peer's row, by its label's start
+PEER = "ankdown ("  # the peer's row, by its label's start
+# ankdown with --highlight: code coloured by Pygments, as ours is (context for the targets)
+PEER_HIGHLIGHT = "ankdown --highlight"
 
 
 ANKDOWN: list[str] = []  # the ankdown command, when --ankdown names one that runs
@@ -226,6 +228,14 @@ def commands_for(bank: Path, work: Path, *, slow_baseline: bool = True) -> list[
                 "ankdown (peer: misaka, no checks)",
                 [*ANKDOWN, "-r", str(cards), "-p", str(out)],
                 out,
+            )
+        )
+        lit = work / "ankdown-highlight.apkg"
+        commands.append(
+            Command(
+                f"{PEER_HIGHLIGHT} (misaka + Pygments, no checks)",
+                [*ANKDOWN, "--highlight", "-r", str(cards), "-p", str(lit)],
+                lit,
             )
         )
     return commands
@@ -400,6 +410,18 @@ def targets(
         rows.append(
             (f"{n:,}: full build ≤ {limit}× ankdown", f"{r:.2f}×", f"{cpu:.2f}×", r <= limit)
         )
+    for n in sorted(results):
+        lit = [cmd.sample for cmd in results[n] if cmd.label.startswith(PEER_HIGHLIGHT)]
+        if lit:
+            ours = results[n][FRESH].sample
+            rows.append(
+                (
+                    f"(context) {n:,}: full build vs ankdown --highlight (code coloured, as ours)",
+                    f"{ours.median / lit[0].median:.2f}×",
+                    f"{ours.cpu_median / lit[0].cpu_median:.2f}×",
+                    None,
+                )
+            )
     if 100_000 in results:
         peak = results[100_000][FRESH].sample.peak_mib
         rows.append(

@@ -85,8 +85,12 @@ def test_the_runner_converts_the_bank_for_ankdown_in_a_child(
 
     monkeypatch.setattr(run.synth, "ankdown_bank", in_the_parent)
     monkeypatch.setattr(run, "ANKDOWN", ["ankdown"])
-    peer = run.commands_for(bank, tmp_path / "work", slow_baseline=False)[-1]
+    made = run.commands_for(bank, tmp_path / "work", slow_baseline=False)
+    peer, lit = made[-2:]
     assert peer.label.startswith(run.PEER)
+    assert lit.label.startswith(run.PEER_HIGHLIGHT)
+    assert "--highlight" in lit.argv
+    assert "--highlight" not in peer.argv
     cards = (tmp_path / "bank-ankdown" / "mlops-engineer.md").read_text(encoding="utf-8")
     assert cards.count("\n---\n") == 29
     assert str(tmp_path / "bank-ankdown") in peer.argv
@@ -151,6 +155,15 @@ def test_the_targets_are_issue_32s() -> None:
     table = run.size_table(10, 2**20, results[10])
     assert "| command | runs | median s | CPU s | × baseline | × baseline CPU |" in table[2]
     assert "| fresh | 1 | 1.100 | 0.550 | 1.10 | 1.10 | 1.00 | 200 |  |" in table
+    lit = run.Command("ankdown --highlight (misaka + Pygments)", [])
+    lit.sample.seconds.append(2.2)
+    lit.sample.cpu.append(1.1)
+    lines = run.targets({10: [*results[10], lit]}, [], None)
+    assert "| 10: full build ≤ 1.2× ankdown | 1.10× | 1.10× | yes |" in lines
+    assert (
+        "| (context) 10: full build vs ankdown --highlight (code coloured, as ours) "
+        "| 0.50× | 0.50× | — |" in lines
+    )
     without_peer = {10: results[10][:5]}
     assert "| 10: full build ≤ 1.2× ankdown | not run |  | — |" in run.targets(
         without_peer, [], None
