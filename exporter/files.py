@@ -215,8 +215,7 @@ def sweep_staged(*targets: Path) -> None:
     for folder, finals in names.items():  # one listing a folder, whatever the targets in it
         with contextlib.suppress(OSError):
             for entry in os.scandir(folder):
-                pid = _staged_pid(entry.name, finals)
-                if pid is not None and _stale(entry, pid):
+                if any(_stale(entry, pid) for pid in _staged_pids(entry.name, finals)):
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
 
@@ -226,19 +225,18 @@ def sweep_staged(*targets: Path) -> None:
 _STAGED_TAIL = re.compile(r"\.([0-9]{1,10})\..*\.tmp\Z")
 
 
-def _staged_pid(name: str, finals: set[str]) -> int | None:
-    """The pid in ``name`` when it is a staged file of one of ``finals``
-    (``.FINAL.PID.….tmp``), else ``None``."""
+def _staged_pids(name: str, finals: set[str]) -> Iterator[int]:
+    """The pid in ``name`` for each of ``finals`` it is a staged file of (``.FINAL.PID.….tmp``:
+    ``a.yaml`` and ``a.yaml.1.yaml`` may both read it, each with its own pid)."""
     if not name.startswith(".") or not name.endswith(".tmp"):
-        return None
+        return
     at = name.find(".", 1)
     while at >= 0:  # every split, as a name may hold dots and digits of its own
         if name[1:at] in finals and (match := _STAGED_TAIL.match(name, at)) is not None:
             pid = int(match.group(1))
             if pid <= _MAX_PID:
-                return pid
+                yield pid
         at = name.find(".", at + 1)
-    return None
 
 
 def _stale(entry: os.DirEntry[str], pid: int) -> bool:

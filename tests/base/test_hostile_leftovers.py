@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter.files import sweep_staged
 from helpers import (
     Builder,
     bank,
@@ -76,3 +77,18 @@ def test_a_staged_name_with_an_impossible_pid_is_left_alone(
         path.write_bytes(b"not ours")
     build(src, output=out)
     assert all(p.exists() for p in names)
+
+
+def test_a_dead_writers_file_goes_though_its_name_also_reads_as_a_live_writers(
+    tmp_path: Path,
+) -> None:
+    """A staged file of a target whose name is another target's, then a dot and digits
+    (``a.yaml`` and ``a.yaml.1.yaml``), goes when its writer is dead, though the name also
+    reads as a staged file of the shorter target by a live pid: a sweep removes every file
+    each target's own pattern finds stale."""
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    short, long = tmp_path / "a.yaml", tmp_path / "a.yaml.1.yaml"  # pid 1 is alive
+    stale_file = tmp_path / f".a.yaml.1.yaml.{dead}.xyz.tmp"
+    stale_file.write_bytes(b"half")
+    sweep_staged(short, long)
+    assert not stale_file.exists()
