@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from exporter.content.load import BankChecks, Progress, load_bank
-from exporter.content.model import Bank, Question, RoleFile
+from exporter.content.model import Bank, RoleFile
 from exporter.content.sources import Sources, discover, size_of
 from exporter.errors import AnkiError, ContentError, ContentErrors, ContentWarning, OutputError
 from exporter.files import (
@@ -46,18 +46,18 @@ from exporter.package.assemble import (
     package_for,
 )
 from exporter.package.history import History, Stamp, loads, notetype_stamps
-from exporter.render.notes import NoteSpec, note_keys, notes_of
 from exporter.state import record as build_record
-from exporter.state.filecache import FileCache
+from exporter.state.filecache import FileCache, Made
 from exporter.state.lock import exclusive
 from exporter.state.record import Inputs, Record, inputs_for, record_path_for
-from exporter.state.units import Unit, Units, worker_count
+from exporter.state.units import Units, worker_count
 
 if TYPE_CHECKING:
     from exporter.authoring.pull import PullPlan
     from exporter.authoring.pull_write import FileChange, Shown
     from exporter.connect.client import Client
     from exporter.connect.push import Pushed
+    from exporter.render.notes import NoteSpec
 
 BuildStatus = Literal["up-to-date", "unchanged", "written", "current", "stale"]
 
@@ -200,7 +200,7 @@ class _Made:
 
     def __init__(self, *, every: bool = False) -> None:
         self._every = every  # keep every file's notes (a build that holds every file)
-        self._units: dict[str, Unit] = {}  # by file, as shown
+        self._notes: dict[str, Mapping[str, Made]] = {}  # by file, as shown
 
     def files(
         self, units: Units, checks: BankChecks, sources: Sources, progress: Progress | None
@@ -211,8 +211,8 @@ class _Made:
         done = 0
         for unit in units:
             if not self._every:
-                self._units.clear()
-            self._units[unit.source.display_path] = unit
+                self._notes.clear()
+            self._notes[unit.source.display_path] = unit.notes
             role_file = checks.add(unit.source, unit.loaded)
             if progress is not None:
                 done += size_of(unit.source.path)
@@ -220,18 +220,11 @@ class _Made:
             if role_file is not None:
                 yield role_file
 
-    def known(
-        self, role_file: RoleFile, question: Question, clozes: Sequence[int] | None
-    ) -> Iterator[tuple[NoteSpec, tuple[str, tuple[str, ...]] | None]]:
-        """``question``'s notes as its unit made them (``assemble.Known``)."""
-        unit = self._units.get(role_file.display_path)
-        specs = unit.specs.get(question.id) if unit is not None else None
-        if specs is None or tuple((n.key, n.clozes) for n in specs) != note_keys(question, clozes):
-            specs = notes_of(role_file, question, clozes)  # (made from the file cache)
-        for note in specs:
-            made = unit.notes.get(note.key) if unit is not None else None
-            ok = made is not None and made.clozes == note.clozes
-            yield note, (made.fingerprint, made.fields) if made is not None and ok else None
+    def known(self, note: NoteSpec) -> tuple[str, tuple[str, ...]] | None:
+        made = self._notes.get(note.role_file.display_path, {}).get(note.key)
+        if made is None or made.clozes != note.clozes:
+            return None
+        return made.fingerprint, made.fields
 
 
 def _inputs(sources: Sources, options: Options, history_path: Path) -> Inputs | None:

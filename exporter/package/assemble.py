@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from exporter import __version__
 from exporter.content.load import collector_paused
-from exporter.content.model import Bank, Difficulty, MediaFile, Question, RoleFile
+from exporter.content.model import Bank, Difficulty, MediaFile, RoleFile
 from exporter.content.slices import Order, Slice, positions, select
 from exporter.errors import (
     ContentError,
@@ -135,12 +135,9 @@ def provenance(fingerprint: str, count: int) -> str:
     return f"Built by interview-deck {__version__} from content {fingerprint} ({count} questions)."
 
 
-# The notes of a question (``notes_of``), each with its fingerprint and fields when made
-# earlier (in a worker, or kept by the file cache), else ``None``: the build makes them.
-Known = Callable[
-    [RoleFile, Question, "Sequence[int] | None"],
-    "Iterable[tuple[NoteSpec, tuple[str, tuple[str, ...]] | None]]",
-]
+# A note's fingerprint and fields made earlier (in a worker, or kept by the file cache), or
+# ``None``: the build makes them.
+Known = Callable[[NoteSpec], "tuple[str, tuple[str, ...]] | None"]
 
 
 def build_package(
@@ -244,13 +241,8 @@ def _build(
                             images.add(
                                 (str(file.written or file.path), str(file.path), file.sha256)
                             )
-                    clozes = numbers.get(question.id)
-                    made = (
-                        known(role_file, question, clozes)
-                        if known is not None
-                        else ((n, None) for n in notes_of(role_file, question, clozes))
-                    )
-                    for note, kept in made:
+                    for note in notes_of(role_file, question, numbers.get(question.id)):
+                        kept = known(note) if known is not None else None
                         fingerprint, fields = kept or (note.fingerprint, note.fields)
                         kp = points if note.kind == "key-points" else None
                         stamp, ids = stamper.note(note.key, fingerprint, note.deck, kp)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from exporter.content.load import LoadedFile, load_raw
 from exporter.content.sources import SourceFile, Sources, read_bytes, size_of
 from exporter.package.history import History, HistoryFull, assign_clozes, point_hash
-from exporter.render.notes import NoteSpec, note_keys, notes_of
+from exporter.render.notes import note_keys, notes_of
 from exporter.state.filecache import FileCache, Made, media_of
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ class Unit(NamedTuple):
     source: SourceFile
     loaded: LoadedFile
     notes: Mapping[str, Made]
-    specs: Mapping[str, tuple[NoteSpec, ...]] = {}  # the notes made, by question id
 
 
 def make_unit(source: SourceFile, previous: History | None, cache: FileCache | None) -> Unit:
@@ -51,7 +50,6 @@ def make_unit(source: SourceFile, previous: History | None, cache: FileCache | N
     if role_file is None or loaded.errors:
         return Unit(source, loaded, notes)
     old = previous.clozes if previous is not None else {}
-    specs: dict[str, tuple[NoteSpec, ...]] = {}
     for question in role_file.questions:
         numbers = None
         if question.key_points:
@@ -65,15 +63,14 @@ def make_unit(source: SourceFile, previous: History | None, cache: FileCache | N
         if all((m := kept.get(k)) and m.clozes == c and m.media == media for k, c in wanted):
             notes.update((k, kept[k]) for k, _c in wanted)  # (a file the cache holds)
             continue
-        specs[question.id] = notes_of(role_file, question, numbers)
-        for note in specs[question.id]:
+        for note in notes_of(role_file, question, numbers):
             made = kept.get(note.key)
             if made is None or made.clozes != note.clozes or made.media != media:
                 made = Made(note.clozes, media, note.fingerprint, note.fields)
             notes[note.key] = made
     if cache is not None and name is not None and notes != kept:
         cache.keep(name, loaded, notes)
-    return Unit(source, loaded, notes, specs)
+    return Unit(source, loaded, notes)
 
 
 def worker_count(sources: Sources, cache: FileCache | None = None) -> int:
