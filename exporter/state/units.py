@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from exporter.content.load import LoadedFile, load_raw
 from exporter.content.sources import SourceFile, Sources, read_bytes, size_of
 from exporter.package.history import History, HistoryFull, assign_clozes, point_hash
-from exporter.render.notes import note_keys, notes_of
+from exporter.render.notes import notes_of
 from exporter.state.filecache import FileCache, Made, media_of
 
 if TYPE_CHECKING:
@@ -59,10 +59,6 @@ def make_unit(source: SourceFile, previous: History | None, cache: FileCache | N
             except HistoryFull:  # the build says so, with the history's name
                 continue
         media = media_of(question)
-        wanted = note_keys(question, numbers)
-        if all((m := kept.get(k)) and m.clozes == c and m.media == media for k, c in wanted):
-            notes.update((k, kept[k]) for k, _c in wanted)  # (a file the cache holds)
-            continue
         for note in notes_of(role_file, question, numbers):
             made = kept.get(note.key)
             if made is None or made.clozes != note.clozes or made.media != media:
