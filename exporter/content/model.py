@@ -40,7 +40,7 @@ class Image(NamedTuple):
     file: MediaFile | None = None
 
 
-class Question(NamedTuple):  # slots: 100k of them in a big bank
+class Question(NamedTuple):  # a tuple, no __dict__: 100k of them in a big bank
     """One interview question with its sample answer; ``line`` is where it starts.
 
     The optional parts train the answer: ``key_points`` (each a cloze card), a ``hint`` on
