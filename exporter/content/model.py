@@ -164,7 +164,11 @@ def guid_for(question_id: str) -> str:
     """The note GUID for a question id, namespaced so other tools' notes never collide: the
     first 8 bytes of a SHA-256 as a base-91 number (genanki's alphabet)."""
     digest = hashlib.sha256(f"{GUID_NAMESPACE}:{question_id}".encode()).digest()
-    number = int.from_bytes(digest[:8], "big")
+    return base91(int.from_bytes(digest[:8], "big"))
+
+
+def base91(number: int) -> str:
+    """``number`` (>= 0) in base 91, most significant digit first, no leading zero."""
     text = ""
     while number >= len(_PAIRS):
         number, rest = divmod(number, len(_PAIRS))

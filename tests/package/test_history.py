@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from exporter.content.model import Question
+from exporter.content.model import _BASE91, Question, base91
 from exporter.package.history import HISTORY_FORMAT
 from helpers import (
     CONTENT,
@@ -67,6 +69,33 @@ def test_guid_is_namespaced_and_pinned(build: Builder, anki: Anki, tmp_path: Pat
     src = make_bank(tmp_path / "c", [question("keep-me"), question("a")], role="R")
     anki.import_package(build(src).output)
     assert {n["ID"]: n.guid for n in anki.notes()} == {"keep-me": "AwR#kg(n1k", "a": "b[X}hHS/Wk"}
+
+
+def _base91_one_digit_at_a_time(number: int) -> str:
+    """The encoding as genanki (and 0.1-0.8.0) wrote it: one base-91 digit a division."""
+    digits = []
+    while number:
+        number, rest = divmod(number, len(_BASE91))
+        digits.append(_BASE91[rest])
+    return "".join(reversed(digits)) or _BASE91[0]
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_guid_encoding_is_the_one_digit_loop_for_every_64_bit_number(number: int) -> None:
+    """GUIDs are encoded two digits a division, as the one-digit loop encodes them, for every
+    number a digest can give (a leading digit of zero would be another GUID: every note
+    duplicated)."""
+    assert base91(number) == _base91_one_digit_at_a_time(number)
+
+
+def test_guid_encoding_edges() -> None:
+    """The same at each boundary of one and two digits a division."""
+    edges = {0, 1, 2**64 - 1}
+    for k in range(11):
+        for head in (1, 2, 90):
+            edges |= {head * 91**k + d for d in (-2, -1, 0, 1, 2)}
+    for number in sorted(n for n in edges if 0 <= n < 2**64):
+        assert base91(number) == _base91_one_digit_at_a_time(number), number
 
 
 def test_edited_answer_updates_in_place_keeping_reviews(
