@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,27 @@ def test_a_worker_that_dies_costs_only_speed(
             child.wait()
     assert child.returncode == 0, stderr
     assert outputs(one.parent) == outputs(two.parent)
+
+
+def test_a_bank_too_small_for_workers_never_imports_multiprocessing(tmp_path: Path) -> None:
+    """multiprocessing and concurrent.futures (~20 ms of a small build's CPU) are imported
+    only when a bank is big enough for workers."""
+    src = bank(tmp_path / "small")
+    code = (
+        "import sys\n"
+        "from exporter.__main__ import main\n"
+        f"sys.argv = ['interview-deck', 'build', {str(src)!r}, '-o', {str(tmp_path / 'o.apkg')!r}]\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('multiprocessing', 'concurrent')))\n"
+    )
+    env = child_env({"INTERVIEW_DECK_CACHE": str(tmp_path / "cache")})
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o.apkg").exists()
+    assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_workers_start_only_where_they_pay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
